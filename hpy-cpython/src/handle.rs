@@ -1,0 +1,75 @@
+//! Universal handles on CPython, and the one place that turns CPython's
+//! "NULL or -1 means an exception is set" into HPy return values.
+//!
+//! A handle's `_i` is the address of the object it refers to: opening a handle
+//! is `Py_INCREF`, closing it `Py_DECREF`, and converting either way is free.
+//! Extensions must treat the value as opaque; the debug context enforces that.
+
+use hpy_sys::{HPy, HPyListBuilder, HPyThreadState, HPyTracker, HPyTupleBuilder};
+use pyo3_ffi as ffi;
+
+#[inline(always)]
+pub fn as_obj(h: HPy) -> *mut ffi::PyObject {
+    h._i as *mut ffi::PyObject
+}
+
+/// Wraps a new (owned) reference; NULL stays `HPy_NULL`.
+#[inline(always)]
+pub fn from_owned(o: *mut ffi::PyObject) -> HPy {
+    HPy { _i: o as isize }
+}
+
+/// Opens a new handle for a borrowed reference.
+///
+/// # Safety
+/// `o` must be NULL or a valid object, and the GIL must be held.
+#[inline(always)]
+pub unsafe fn from_borrowed(o: *mut ffi::PyObject) -> HPy {
+    // SAFETY: caller guarantees `o` is NULL or alive, GIL held.
+    unsafe { ffi::Py_XINCREF(o) };
+    from_owned(o)
+}
+
+/// The value a context function returns when it fails (with an exception set).
+pub trait ErrorValue {
+    const ERROR: Self;
+}
+
+macro_rules! error_values {
+    ($($t:ty => $v:expr),* $(,)?) => { $(impl ErrorValue for $t { const ERROR: Self = $v; })* };
+}
+
+error_values! {
+    () => (),
+    i32 => -1,
+    u32 => u32::MAX,
+    i64 => -1,
+    u64 => u64::MAX,
+    isize => -1,
+    usize => usize::MAX,
+    f64 => -1.0,
+    bool => false,
+    HPy => HPy { _i: 0 },
+    HPyListBuilder => HPyListBuilder { _lst: 0 },
+    HPyTupleBuilder => HPyTupleBuilder { _tup: 0 },
+    HPyTracker => HPyTracker { _i: 0 },
+    HPyThreadState => HPyThreadState { _i: 0 },
+}
+
+impl<T> ErrorValue for *mut T {
+    const ERROR: Self = core::ptr::null_mut();
+}
+
+impl<T> ErrorValue for *const T {
+    const ERROR: Self = core::ptr::null();
+}
+
+/// Raises `exc` with a message (which must not contain NUL).
+///
+/// # Safety
+/// GIL held; `exc` is an exception type.
+pub(crate) unsafe fn raise(exc: *mut ffi::PyObject, msg: &str) {
+    let msg = std::ffi::CString::new(msg).unwrap_or_default();
+    // SAFETY: valid exception type and NUL-terminated message, GIL held.
+    unsafe { ffi::PyErr_SetString(exc, msg.as_ptr()) };
+}

@@ -1,0 +1,60 @@
+//! Raw bindings to the HPy universal ABI.
+//!
+//! Everything here is generated: `bindings.rs` by bindgen from our C headers
+//! (`include/hpy.h`, committed; regenerate with `cargo xtask gen`), and the
+//! context X-macros by the build script from those bindings. Names are the C
+//! names, verbatim.
+//!
+//! # Safety
+//! These are C declarations. Every function pointer in [`HPyContext`] must be
+//! called with the context it was read from, with handles that are open in that
+//! context, and with pointers valid for the C signature's documented use.
+
+#![no_std]
+#![allow(non_camel_case_types, non_snake_case, non_upper_case_globals, dead_code)]
+#![allow(clippy::all, clippy::undocumented_unsafe_blocks)]
+
+mod bindings;
+pub use bindings::*;
+
+include!(concat!(env!("OUT_DIR"), "/ctx_members.rs"));
+
+/// The null handle (`HPy_NULL`).
+pub const HPy_NULL: HPy = HPy { _i: 0 };
+
+impl HPy {
+    /// `HPy_IsNull`.
+    #[inline(always)]
+    pub const fn is_null(self) -> bool {
+        self._i == 0
+    }
+}
+
+/// Size of one field, for the layout asserts (works in `const` context).
+const fn size_of_field<T, F>(_: fn(&T) -> &F) -> usize {
+    core::mem::size_of::<F>()
+}
+
+mod abi_asserts {
+    #![allow(unused_imports)]
+    use super::*;
+    include!(concat!(env!("OUT_DIR"), "/abi_asserts.rs"));
+}
+
+/// True when this build checked the layout against the measured ABI tables
+/// (`../shared/abi`); the crate's tests insist on it.
+pub const ABI_TABLES_CHECKED: bool = cfg!(hpy_abi_tables_checked);
+
+#[cfg(hpy_abi_tables_checked)]
+extern "C" {
+    fn hpy_sys_abi_probe_compiled() -> core::ffi::c_int;
+}
+
+/// Returns 1 when the C-side probe of the ABI tables was compiled and linked.
+pub fn c_probe_linked() -> bool {
+    #[cfg(hpy_abi_tables_checked)]
+    // SAFETY: a C function with no arguments and no side effects.
+    return unsafe { hpy_sys_abi_probe_compiled() } == 1;
+    #[cfg(not(hpy_abi_tables_checked))]
+    false
+}

@@ -1,0 +1,99 @@
+//! `hpy.universal` on CPython: the universal context table, the trampoline
+//! dispatcher and the loader of universal binaries.
+//!
+//! The logic lives in this rlib; the cdylib build of the same crate is the
+//! Python extension module (`PyInit_universal`).
+
+#![allow(non_upper_case_globals, non_snake_case, unused_braces)]
+
+pub mod context;
+pub mod loader;
+pub mod module;
+pub mod trampoline;
+mod util;
+
+pub use context::universal_ctx;
+
+use pyo3_ffi as ffi;
+use std::ffi::{c_char, c_int};
+use std::ptr::null_mut;
+
+/// Version reported by `get_version()`: the HPy API level we implement and
+/// our own revision.
+pub const VERSION: &str = "0.9.0";
+pub const GIT_REVISION: &str = match option_env!("HPY_RS_GIT_REVISION") {
+    Some(r) => r,
+    None => "hpy-rs",
+};
+
+unsafe extern "C" fn get_version(_self: *mut ffi::PyObject, _args: *mut ffi::PyObject) -> *mut ffi::PyObject {
+    // SAFETY: GIL held; "ss" with two NUL-terminated strings.
+    unsafe {
+        let v = std::ffi::CString::new(VERSION).unwrap();
+        let r = std::ffi::CString::new(GIT_REVISION).unwrap();
+        ffi::Py_BuildValue(c"(ss)".as_ptr(), v.as_ptr(), r.as_ptr())
+    }
+}
+
+const DOC: &std::ffi::CStr = c"hpy-rs: the HPy universal ABI on CPython. load() imports a .hpy0.so binary.";
+
+static mut METHODS: [ffi::PyMethodDef; 4] = [
+    ffi::PyMethodDef {
+        ml_name: c"load".as_ptr(),
+        ml_meth: ffi::PyMethodDefPointer { PyCFunctionWithKeywords: loader::load },
+        ml_flags: ffi::METH_VARARGS | ffi::METH_KEYWORDS,
+        ml_doc: c"load(name, path, spec, debug=False, mode=-1)\n--\n\nLoad the HPy universal binary at path as module name.".as_ptr(),
+    },
+    ffi::PyMethodDef {
+        ml_name: c"_load_bootstrap".as_ptr(),
+        ml_meth: ffi::PyMethodDefPointer { PyCFunctionWithKeywords: loader::load_bootstrap },
+        ml_flags: ffi::METH_VARARGS | ffi::METH_KEYWORDS,
+        ml_doc: c"Internal: used by the .py stubs next to universal binaries.".as_ptr(),
+    },
+    ffi::PyMethodDef {
+        ml_name: c"get_version".as_ptr(),
+        ml_meth: ffi::PyMethodDefPointer { PyCFunction: get_version },
+        ml_flags: ffi::METH_NOARGS,
+        ml_doc: c"Return (version, git_revision).".as_ptr(),
+    },
+    ffi::PyMethodDef::zeroed(),
+];
+
+static mut MODULE_DEF: ffi::PyModuleDef = ffi::PyModuleDef {
+    m_base: ffi::PyModuleDef_HEAD_INIT,
+    m_name: c"hpy.universal".as_ptr(),
+    m_doc: DOC.as_ptr(),
+    m_size: 0,
+    m_methods: null_mut(),
+    m_slots: null_mut(),
+    m_traverse: None,
+    m_clear: None,
+    m_free: None,
+};
+
+/// # Safety
+/// Called by CPython's import machinery with the GIL held.
+#[no_mangle]
+pub unsafe extern "C" fn PyInit_universal() -> *mut ffi::PyObject {
+    // SAFETY: CPython calls module init once per import with the GIL held;
+    // the statics are only touched here, before CPython reads them.
+    unsafe {
+        MODULE_DEF.m_methods = (&raw mut METHODS).cast();
+        let m = ffi::PyModule_Create(&raw mut MODULE_DEF);
+        if m.is_null() {
+            return null_mut();
+        }
+        for (i, name) in loader::MODE_NAMES.iter().enumerate() {
+            let n = std::ffi::CString::new(*name).unwrap();
+            if ffi::PyModule_AddIntConstant(m, n.as_ptr() as *const c_char, i as std::ffi::c_long) < 0 {
+                ffi::Py_DECREF(m);
+                return null_mut();
+            }
+        }
+        // Build the context now so that a broken table fails the import,
+        // not the first extension load.
+        let _ = universal_ctx();
+        let _: c_int = 0;
+        m
+    }
+}

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Set up a fresh machine and run the main job: install hpy-rs's `hpy` package
+# (building the Rust runtime), then build the example C extension for each
+# available ABI mode and load it, printing what it did.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+
+command -v cc >/dev/null || { apt-get update -qq && apt-get install -y -qq gcc; }
+command -v cargo >/dev/null || { echo "cargo (Rust) is required: https://rustup.rs" >&2; exit 1; }
+
+echo "== installing the hpy package (hpy.universal, hpy.devel) from this checkout"
+"$PY" -m pip install -q --upgrade pip >/dev/null
+"$PY" -m pip install -q .
+
+echo "== building and loading examples/simple"
+"$PY" examples/run_example.py

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Run every test on a fresh machine: installs what the tests need (Debian
+# packages, the Python package under test and test tools), then runs the Rust
+# tests, the generated-files check, the C header checks and the Python tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+export CARGO_TERM_COLOR=never
+
+step() { printf '\n==== %s\n' "$*"; }
+
+step "system packages"
+need=()
+command -v cc >/dev/null || need+=(gcc)
+command -v g++ >/dev/null || need+=(g++)
+[ -e /usr/lib/llvm-14/lib/libclang.so ] || ls /usr/lib/x86_64-linux-gnu/libclang*.so* >/dev/null 2>&1 || need+=(libclang-dev)
+if [ ${#need[@]} -gt 0 ]; then
+    if [ "$(id -u)" = 0 ]; then
+        apt-get update -qq && apt-get install -y -qq "${need[@]}"
+    else
+        echo "missing system packages: ${need[*]} (install them, then rerun)" >&2
+        exit 1
+    fi
+fi
+
+step "python packages"
+"$PY" -m pip install -q --upgrade pip 2>&1 | grep -v "Running pip as the 'root' user" || true
+"$PY" -m pip install -q pytest pytest-xdist filelock 2>&1 | grep -v "Running pip as the 'root' user" || true
+"$PY" -m pip install -q . 2>&1 | grep -v "Running pip as the 'root' user" || true
+
+step "generated files are up to date (cargo xtask check: C API wrappers and bindgen output)"
+cargo xtask check
+
+step "C headers: -Wall -Wextra -Werror as C and C++, exported symbols, ABI tables"
+bash hpy-sys/tests/headers/check.sh
+
+step "cargo test --workspace"
+cargo test --workspace
+
+step "python tests (against the installed package)"
+cd tests/python
+"$PY" -m pytest -q -n 2 -p no:cacheprovider .

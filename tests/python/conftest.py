@@ -1,0 +1,59 @@
+"""Shared fixtures for hpy-rs's own Python tests.
+
+`make_module(source, name=...)` compiles a C snippet written against our
+headers into a universal (or hybrid) binary with the system C compiler and
+loads it with `hpy.universal.load`. The tests run against the *installed*
+`hpy` package (`pip install .`), like a user's would.
+"""
+import importlib.util
+import os
+import subprocess
+import sys
+import sysconfig
+import textwrap
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+INCLUDE = REPO / "hpy-sys" / "include"
+
+
+def compile_hpy_module(source, name, tmpdir, abi="universal", extra_cflags=(), include=INCLUDE,
+                       filename=None):
+    """Compile `source` into `<tmpdir>/<name>.hpy0.so` (or `filename`) and return its path."""
+    tmpdir = Path(tmpdir)
+    src = tmpdir / f"{name}.c"
+    src.write_text(textwrap.dedent(source))
+    so = tmpdir / (filename or f"{name}.hpy0.so")
+    cmd = ["cc", "-shared", "-fPIC", "-O1", "-g", "-Wall", "-Werror", "-I", str(include)]
+    if abi == "universal":
+        cmd += ["-DHPY", "-DHPY_ABI_UNIVERSAL", "-I", str(Path(include) / "hpy" / "forbid_python_h")]
+    elif abi == "hybrid":
+        cmd += ["-DHPY", "-DHPY_ABI_HYBRID", "-I", sysconfig.get_paths()["include"]]
+    else:
+        raise ValueError(abi)
+    cmd += list(extra_cflags) + [str(src), "-o", str(so)]
+    subprocess.run(cmd, check=True)
+    return so
+
+
+def load_hpy_module(name, so, mode=None):
+    import hpy.universal
+    spec = importlib.util.spec_from_file_location(name, str(so))
+    if mode is None:
+        return hpy.universal.load(name, str(so), spec)
+    return hpy.universal.load(name, str(so), spec, mode=mode)
+
+
+@pytest.fixture
+def make_module(tmp_path):
+    counter = [0]
+
+    def make(source, name=None, abi="universal", **kw):
+        counter[0] += 1
+        name = name or f"mod{counter[0]}"
+        so = compile_hpy_module(source, name, tmp_path, abi=abi, **kw)
+        return load_hpy_module(name, so)
+
+    return make

@@ -20,14 +20,6 @@ pub struct Param {
     pub name: String,
 }
 
-impl Member {
-    pub fn name(&self) -> &str {
-        match self {
-            Member::Field { name, .. } | Member::Func { name, .. } => name,
-        }
-    }
-}
-
 pub fn parse(header: &str) -> Result<Vec<Member>, String> {
     let begin = header
         .find("BEGIN CONTEXT MEMBERS")

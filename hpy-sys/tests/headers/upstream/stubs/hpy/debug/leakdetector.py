@@ -1,0 +1,6 @@
+class LeakDetector:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *args):
+        return False

@@ -1,0 +1,535 @@
+"""Build support for HPy extensions (setuptools integration).
+
+Projects use it through the ``hpy_ext_modules`` keyword of ``setup()``::
+
+    from setuptools import setup, Extension
+    setup(
+        name="example",
+        hpy_ext_modules=[Extension("example", ["example.c"])],
+        setup_requires=["hpy"],
+    )
+
+and choose the target ABI with ``python setup.py --hpy-abi=universal ...``
+(``cpython``, ``universal`` or ``hybrid``).  Tools that drive setuptools
+directly create a ``Distribution``, set ``hpy_abi``, ``hpy_ext_modules`` (and
+optionally ``hpy_use_static_libs``) on it and call
+``HPyDevel().fix_distribution(dist)``.
+
+This package also ships the C headers (``include/``), the C sources of the
+API helpers that are compiled into every extension (``src/runtime/``) and
+prebuilt static libraries of those helpers (``lib/<abi>/``).
+"""
+
+import functools
+import os
+import re
+import sys
+import types
+from pathlib import Path
+
+# Importing setuptools first makes ``distutils`` resolve to whatever
+# distutils setuptools itself uses (its bundled copy on modern versions, or
+# the stdlib one when SETUPTOOLS_USE_DISTUTILS=stdlib on Python < 3.12).  All
+# distutils names below are taken after that, so our classes always mix with
+# setuptools' own base classes.
+import setuptools
+import setuptools.command.build_ext
+import setuptools.command.bdist_egg
+try:
+    import setuptools.command.build as _st_build
+except ImportError:  # setuptools < 62.4
+    _st_build = None
+from distutils.errors import DistutilsError
+try:
+    from distutils import log
+except ImportError:  # pragma: no cover - distutils without the log module
+    import logging
+    log = logging.getLogger('hpy.devel')
+
+from .abitag import HPY_ABI_TAG, get_hpy_ext_suffix
+
+__all__ = [
+    'DEFAULT_HPY_ABI', 'HPyDevel', 'HPyExtensionName', 'handle_hpy_ext_modules',
+    'is_hpy_extension', 'remember_hpy_extension', 'make_mixin', 'monkeypatch',
+    'build_hpy_mixin', 'build_ext_hpy_mixin',
+]
+
+# On CPython an HPy extension is by default compiled straight against the
+# CPython ABI; elsewhere the only thing that can work is the universal ABI.
+if getattr(sys, 'implementation', None) is not None and \
+        sys.implementation.name == 'cpython':
+    DEFAULT_HPY_ABI = 'cpython'
+else:
+    DEFAULT_HPY_ABI = 'universal'
+
+_VALID_HPY_ABIS = ('cpython', 'universal', 'hybrid')
+_ABI_MACROS = {
+    'cpython': 'HPY_ABI_CPYTHON',
+    'hybrid': 'HPY_ABI_HYBRID',
+    'universal': 'HPY_ABI_UNIVERSAL',
+}
+# The C helper sources upstream HPy compiles into every extension, in the
+# order it lists them.  We return the ones our package actually ships.
+_HELPER_SOURCE_NAMES = (
+    'argparse.c', 'buildvalue.c', 'format.c', 'helpers.c', 'structseq.c',
+)
+
+
+def _dist_hpy_abi(dist):
+    abi = getattr(dist, 'hpy_abi', None) or DEFAULT_HPY_ABI
+    if abi not in _VALID_HPY_ABIS:
+        raise DistutilsError(
+            'Unknown HPy ABI: %r. Valid values are: %s'
+            % (abi, ', '.join(_VALID_HPY_ABIS)))
+    return abi
+
+
+class HPyDevel:
+    """Locations of the files an HPy extension is compiled with.
+
+    ``base_dir`` defaults to the directory of this package; other
+    implementations may point it at their own copy of the files.
+    """
+
+    _DEFAULT_BASE_DIR = Path(__file__).resolve().parent
+
+    def __init__(self, base_dir=_DEFAULT_BASE_DIR):
+        self.base_dir = Path(base_dir)
+        self.include_dir = self.base_dir / 'include'
+        self.src_dir = self.base_dir / 'src' / 'runtime'
+        self._static_libs_by_abi = None
+
+    # ---- files ------------------------------------------------------------
+
+    def get_extra_include_dirs(self):
+        """Include directories every HPy extension needs, whatever its ABI."""
+        return [str(self.include_dir)]
+
+    def get_include_dir_forbid_python_h(self):
+        """Directory with a ``Python.h`` that refuses to be included; it is put
+        first on the include path of universal-ABI builds."""
+        return self.include_dir / 'hpy' / 'forbid_python_h'
+
+    def get_extra_sources(self):
+        """C sources of the API helpers (``HPyArg_Parse``, ``HPy_BuildValue``,
+        ...) to compile into an extension when no static library is used.
+
+        Only files present in this package are returned: the upstream set
+        first, in upstream's order, then any other non-``ctx_*`` C file of
+        ``src/runtime``.
+        """
+        if not self.src_dir.is_dir():
+            return []
+        result = [self.src_dir / name for name in _HELPER_SOURCE_NAMES
+                  if (self.src_dir / name).is_file()]
+        known = set(_HELPER_SOURCE_NAMES)
+        others = sorted(p for p in self.src_dir.glob('*.c')
+                        if p.name not in known and not p.name.startswith('ctx_'))
+        return [str(p) for p in result + others]
+
+    def get_ctx_sources(self):
+        """Extra C sources needed only by CPython-ABI builds (``ctx_*.c``)."""
+        if not self.src_dir.is_dir():
+            return []
+        return [str(p) for p in sorted(self.src_dir.glob('ctx_*.c'))]
+
+    def _find_static_libs(self):
+        found = {}
+        lib_dir = self.base_dir / 'lib'
+        if lib_dir.is_dir():
+            for abi_dir in sorted(lib_dir.iterdir()):
+                if abi_dir.is_dir():
+                    # every regular file in lib/<abi>/ is a static library
+                    found[abi_dir.name] = sorted(
+                        str(f) for f in abi_dir.iterdir() if f.is_file())
+        return found
+
+    def get_static_libs(self, hpy_abi):
+        """Static libraries (paths) an extension for ``hpy_abi`` must link
+        against when ``hpy_use_static_libs`` is on, or None if this package
+        ships none for that ABI."""
+        if self._static_libs_by_abi is None:
+            self._static_libs_by_abi = self._find_static_libs()
+        libs = self._static_libs_by_abi.get(hpy_abi)
+        return list(libs) if libs else None
+
+    # ---- setuptools integration -------------------------------------------
+
+    def fix_distribution(self, dist):
+        """Teach ``dist`` to build its ``hpy_ext_modules``.
+
+        Installs HPy-aware ``build`` and ``build_ext`` commands in
+        ``dist.cmdclass`` and makes ``bdist_egg`` keep our loader stubs.
+        Safe to call more than once.
+        """
+        dist.hpydevel = self
+        # Defaults, for distributions that did not come through the
+        # ``hpy_ext_modules`` keyword (e.g. a bare Distribution()).
+        if getattr(dist, 'hpy_abi', None) is None:
+            dist.hpy_abi = DEFAULT_HPY_ABI
+        if getattr(dist, 'hpy_use_static_libs', None) is None:
+            dist.hpy_use_static_libs = False
+        if getattr(dist, 'hpy_ext_modules', None) is None:
+            dist.hpy_ext_modules = []
+
+        # A project with only HPy extensions is still platform specific:
+        # build/lib.<plat>, platlib install, non-pure wheel.
+        if not getattr(dist.has_ext_modules, '_hpy_patched', False):
+            def has_ext_modules(self):
+                return bool(self.ext_modules) or \
+                    bool(getattr(self, 'hpy_ext_modules', None))
+            has_ext_modules._hpy_patched = True
+            dist.has_ext_modules = types.MethodType(has_ext_modules, dist)
+
+        if _st_build is not None:
+            base = dist.cmdclass.get('build', _st_build.build)
+            dist.cmdclass['build'] = make_mixin(base, build_hpy_mixin)
+
+        base = dist.cmdclass.get('build_ext',
+                                 setuptools.command.build_ext.build_ext)
+        self.build_ext_sanity_check(base)
+        dist.cmdclass['build_ext'] = make_mixin(base, build_ext_hpy_mixin)
+
+        _patch_bdist_egg_write_stub()
+
+    def build_ext_sanity_check(self, build_ext):
+        """Refuse ``build_ext`` classes that do not derive from setuptools'
+        (our overrides rely on its stub and in-place machinery)."""
+        if not isinstance(build_ext, type):
+            return
+        for klass in build_ext.__mro__:
+            if (klass.__module__ == 'setuptools.command.build_ext'
+                    and klass.__name__ == 'build_ext'):
+                return
+        raise DistutilsError(
+            "dist.cmdclass['build_ext'] (%s.%s) must be a subclass of "
+            "setuptools.command.build_ext.build_ext to build HPy extensions; "
+            "distutils' build_ext is not supported"
+            % (build_ext.__module__, build_ext.__qualname__))
+
+
+def handle_hpy_ext_modules(dist, attr, hpy_ext_modules):
+    """Handler of the ``hpy_ext_modules`` keyword of ``setup()``.
+
+    Registered through the ``distutils.setup_keywords`` entry point.  Adds
+    the ``--hpy-abi=`` and ``--hpy-use-static-libs`` global options, the
+    matching ``hpy_abi``/``hpy_use_static_libs`` attributes, and fixes the
+    distribution's commands.
+    """
+    if attr != 'hpy_ext_modules':
+        raise DistutilsError('unexpected setup() keyword %r' % (attr,))
+    if getattr(dist, 'hpydevel', None) is not None:
+        # setuptools may run keyword handlers more than once
+        return
+    if getattr(dist, 'hpy_abi', None) is None:
+        dist.hpy_abi = DEFAULT_HPY_ABI
+    if getattr(dist, 'hpy_use_static_libs', None) is None:
+        dist.hpy_use_static_libs = False
+    known = {opt[0] for opt in dist.global_options}
+    extra = []
+    if 'hpy-abi=' not in known:
+        extra.append(('hpy-abi=', None,
+                      'HPy ABI to build for: cpython, universal or hybrid '
+                      '(default: %s)' % DEFAULT_HPY_ABI))
+    if 'hpy-use-static-libs' not in known:
+        extra.append(('hpy-use-static-libs', None,
+                      'link the prebuilt static libraries of the HPy '
+                      'helpers instead of compiling their sources '
+                      '(default: off)'))
+    # instance attribute: other Distribution objects are left alone
+    dist.global_options = list(dist.global_options) + extra
+    HPyDevel().fix_distribution(dist)
+
+
+# The loader stub written as <module>.py next to a universal/hybrid binary.
+# ``.hpy0.so`` is not an extension suffix CPython's import system knows, so a
+# plain ``import foo`` finds this file, which loads the binary through
+# hpy.universal.  Placeholders: {ext_file!r} (binary file name) and
+# {module_name!r} (the short module name).
+_HPY_UNIVERSAL_MODULE_STUB_TEMPLATE = """\
+# This file is automatically generated by hpy.devel -- do not edit it.
+# Loader stub: "import" finds this file and it loads the HPy binary
+# {ext_file!r} through hpy.universal.
+
+def __bootstrap__():
+    import os
+    import sys
+    from hpy.universal import _load_bootstrap
+
+    binary = {ext_file!r}
+    path = None
+    here = globals().get('__file__')
+    if here:
+        candidate = os.path.join(os.path.dirname(os.path.abspath(here)), binary)
+        if os.path.exists(candidate):
+            path = candidate
+    if path is None:
+        # not a plain directory on disk (zip, egg...): ask the package
+        # resources for a real file
+        try:
+            from pkg_resources import resource_filename
+        except ImportError:
+            resource_filename = None
+        if resource_filename is not None:
+            path = resource_filename(__name__, binary)
+    if path is None:
+        raise ImportError('cannot locate HPy binary %r for module %r'
+                          % (binary, __name__), name=__name__)
+    module = _load_bootstrap({module_name!r}, __name__, __package__, path,
+                             __loader__, __spec__, os.environ)
+    sys.modules[__name__] = module
+
+__bootstrap__()
+"""
+
+
+def _write_hpy_stub(cmd, stub_file, ext):
+    ext_file = os.path.basename(ext._file_name)
+    module_name = ext_file.split('.', 1)[0]
+    log.info('writing HPy loader stub for %s to %s', ext._full_name, stub_file)
+    if getattr(cmd, 'dry_run', False):
+        return
+    stub_dir = os.path.dirname(stub_file)
+    if stub_dir:
+        os.makedirs(stub_dir, exist_ok=True)
+    content = _HPY_UNIVERSAL_MODULE_STUB_TEMPLATE.format(
+        ext_file=ext_file, module_name=module_name)
+    with open(stub_file, 'w', encoding='utf-8') as f:
+        f.write(content)
+
+
+class HPyExtensionName(str):
+    """A ``str`` that marks the name of an HPy extension.
+
+    Several ``build_ext`` methods receive only an extension's name, not the
+    Extension object.  Names of HPy extensions are wrapped in this class so
+    the overrides in :class:`build_ext_hpy_mixin` can tell them apart; the
+    mark survives ``split`` and ``translate``, which distutils applies to
+    module names on the way.
+    """
+
+    def split(self, *args, **kwargs):
+        return [HPyExtensionName(part)
+                for part in str.split(self, *args, **kwargs)]
+
+    def translate(self, *args, **kwargs):
+        return HPyExtensionName(str.translate(self, *args, **kwargs))
+
+
+def is_hpy_extension(ext_name):
+    """True if ``ext_name`` names an HPy extension."""
+    return isinstance(ext_name, HPyExtensionName)
+
+
+def remember_hpy_extension(f):
+    """Decorator for ``build_ext`` methods ``f(self, ext_name) -> str``: the
+    result is an :class:`HPyExtensionName` when ``ext_name`` was one (or
+    when the build has HPy extensions only)."""
+    @functools.wraps(f)
+    def wrapper(self, ext_name):
+        if getattr(self, '_only_hpy_extensions', False) and \
+                not is_hpy_extension(ext_name):
+            # every extension of this build is an HPy one, so a name that
+            # lost its mark on the way (plain str operations) still is one
+            ext_name = HPyExtensionName(ext_name)
+        result = f(self, ext_name)
+        if is_hpy_extension(ext_name) and not is_hpy_extension(result):
+            result = HPyExtensionName(result)
+        return result
+    return wrapper
+
+
+def make_mixin(base, mixin):
+    """Return a subclass of ``base`` whose methods from ``mixin`` take
+    precedence; ``mixin`` methods reach the base class through
+    ``self._mixin_super``.  Mixing the same mixin twice is a no-op."""
+    if issubclass(base, mixin):
+        return base
+    return type(base.__name__ + '_hpy', (mixin, base),
+                {'_mixin_super': base, '__module__': mixin.__module__})
+
+
+def monkeypatch(target):
+    """Decorator replacing the attribute of ``target`` (a module or class)
+    named like the decorated function; the replaced object stays reachable
+    as ``<function>.super``."""
+    def decorator(fn):
+        fn.super = getattr(target, fn.__name__)
+        setattr(target, fn.__name__, fn)
+        return fn
+    return decorator
+
+
+_HPY_BINARY_RE = re.compile(
+    r'\.' + re.escape(HPY_ABI_TAG) + r'(-[^.]+)?\.[A-Za-z0-9]+$')
+
+
+def _patch_bdist_egg_write_stub():
+    """bdist_egg writes a generic .py loader next to every binary it packs,
+    which would overwrite our HPy stub; keep ours for HPy binaries."""
+    module = setuptools.command.bdist_egg
+    if getattr(getattr(module, 'write_stub', None), '_hpy_patched', False):
+        return
+
+    @monkeypatch(module)
+    def write_stub(resource, pyfile):
+        if _HPY_BINARY_RE.search(resource):
+            log.info('keeping the HPy loader stub for %s', resource)
+            return
+        return write_stub.super(resource, pyfile)
+    write_stub._hpy_patched = True
+
+
+class build_hpy_mixin:
+    """Override for the ``build`` command: non-cpython builds go to separate
+    build directories (``build/lib.<plat>-hpy-universal`` ...), so switching
+    ABIs never mixes object files or binaries."""
+
+    def finalize_options(self):
+        self._mixin_super.finalize_options(self)
+        abi = _dist_hpy_abi(self.distribution)
+        if abi != 'cpython':
+            tail = '-hpy-' + abi
+            for attr in ('build_platlib', 'build_lib', 'build_temp'):
+                value = getattr(self, attr, None)
+                if value and not value.endswith(tail):
+                    setattr(self, attr, value + tail)
+
+
+class build_ext_hpy_mixin:
+    """Override for ``build_ext`` that also builds ``hpy_ext_modules``.
+
+    Each HPy extension gets the HPy include directory, the ABI defines, the
+    helper sources (or static libraries), an ABI-specific file name and,
+    for universal/hybrid, a ``.py`` loader stub.
+    """
+
+    # distutils' and setuptools' finalize_options both assign
+    # ``self.extensions`` from ``distribution.ext_modules``.  The full list
+    # (legacy + HPy extensions) lives in _hpy_all_extensions; assignments
+    # to ``extensions`` are ignored once it exists.
+    _hpy_all_extensions = None
+    _only_hpy_extensions = False
+
+    @property
+    def extensions(self):
+        return self._hpy_all_extensions
+
+    @extensions.setter
+    def extensions(self, value):
+        if self._hpy_all_extensions is None and value is not None:
+            self._hpy_all_extensions = value
+
+    def initialize_options(self):
+        self._mixin_super.initialize_options(self)
+        self.hpydevel = getattr(self.distribution, 'hpydevel', None) or HPyDevel()
+
+    def _hpy_prepare_extension(self, ext):
+        abi = _dist_hpy_abi(self.distribution)
+        if getattr(ext, 'hpy_abi', None) == abi and \
+                getattr(ext, '_hpy_prepared', False):
+            return
+        if getattr(ext, 'hpy_abi', None) is not None:
+            raise DistutilsError(
+                'HPy extension %r was already configured for the %r ABI'
+                % (ext.name, ext.hpy_abi))
+        ext.name = HPyExtensionName(ext.name)
+        ext.hpy_abi = abi
+        hpydevel = self.hpydevel
+
+        include_dirs = list(ext.include_dirs or [])
+        include_dirs += hpydevel.get_extra_include_dirs()
+        if abi == 'universal':
+            include_dirs.insert(
+                0, str(hpydevel.get_include_dir_forbid_python_h()))
+        ext.include_dirs = include_dirs
+
+        sources = list(ext.sources)
+        extra_objects = list(ext.extra_objects or [])
+        libs = None
+        if self.distribution.hpy_use_static_libs:
+            libs = hpydevel.get_static_libs(abi)
+            if not libs:
+                log.warn('hpy.devel: no static HPy libraries for the %s ABI '
+                         'are installed; compiling the helper sources '
+                         'instead', abi)
+        if libs:
+            extra_objects += libs
+        else:
+            sources += hpydevel.get_extra_sources()
+            if abi == 'cpython':
+                sources += hpydevel.get_ctx_sources()
+        ext.sources = sources
+        ext.extra_objects = extra_objects
+
+        macros = list(ext.define_macros or [])
+        macros.append(('HPY', None))
+        macros.append((_ABI_MACROS[abi], None))
+        ext.define_macros = macros
+
+        ext._hpy_needs_stub = abi in ('universal', 'hybrid')
+        ext._hpy_prepared = True
+
+    def finalize_options(self):
+        dist = self.distribution
+        legacy = list(dist.ext_modules or [])
+        hpy_exts = list(getattr(dist, 'hpy_ext_modules', None) or [])
+        self._only_hpy_extensions = not legacy
+        for ext in hpy_exts:
+            self._hpy_prepare_extension(ext)
+        self._hpy_all_extensions = legacy + hpy_exts
+        self._mixin_super.finalize_options(self)
+        # setuptools decides _needs_stub for its own reasons (shared-library
+        # stubs); for HPy extensions the answer is ours.
+        for ext in hpy_exts:
+            ext._needs_stub = ext._hpy_needs_stub
+
+    def _hpy_abi_needs_stub(self, ext):
+        return getattr(ext, '_hpy_needs_stub', False) and \
+            _dist_hpy_abi(self.distribution) in ('universal', 'hybrid')
+
+    @remember_hpy_extension
+    def get_ext_fullname(self, ext_name):
+        return self._mixin_super.get_ext_fullname(self, ext_name)
+
+    @remember_hpy_extension
+    def get_ext_fullpath(self, ext_name):
+        return self._mixin_super.get_ext_fullpath(self, ext_name)
+
+    @remember_hpy_extension
+    def get_ext_filename(self, ext_name):
+        abi = _dist_hpy_abi(self.distribution)
+        if not is_hpy_extension(ext_name) or abi == 'cpython':
+            return self._mixin_super.get_ext_filename(self, ext_name)
+        parts = str(ext_name).split('.')
+        return os.path.join(*parts) + get_hpy_ext_suffix(abi)
+
+    def write_stub(self, output_dir, ext, compile=False):
+        if not self._hpy_abi_needs_stub(ext):
+            return self._mixin_super.write_stub(self, output_dir, ext, compile)
+        parts = ext._full_name.split('.')
+        if compile:
+            # in-place copy: output_dir already is the package directory
+            parts = parts[-1:]
+        stub_file = os.path.join(output_dir, *parts) + '.py'
+        _write_hpy_stub(self, stub_file, ext)
+
+    def _write_stub_file(self, stub_file, ext, compile=False):
+        # setuptools >= 64 funnels both the build_lib stub and the in-place
+        # stub (build_ext --inplace) through here.  For HPy extensions we
+        # write our stub and keep it as a .py file (setuptools would
+        # byte-compile its own and delete the source, and refuse to overwrite
+        # an existing one on rebuilds).
+        if not self._hpy_abi_needs_stub(ext):
+            return self._mixin_super._write_stub_file(
+                self, stub_file, ext, compile)
+        _write_hpy_stub(self, stub_file, ext)
+
+    def get_export_symbols(self, ext):
+        # Only matters on Windows, where the DLL's exports are listed
+        # explicitly: an HPy binary exports HPyInit_<name>, not PyInit_.
+        symbols = self._mixin_super.get_export_symbols(self, ext)
+        if getattr(ext, 'hpy_abi', None) in ('universal', 'hybrid'):
+            symbols = [('HPyInit_' + s[len('PyInit_'):])
+                       if s.startswith('PyInit_') else s for s in symbols]
+        return symbols

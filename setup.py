@@ -1,0 +1,159 @@
+"""Build script of the ``hpy`` distribution (hpy-rs).
+
+Metadata lives in pyproject.toml.  This file adds what a declarative config
+cannot express:
+
+* the Rust extension ``hpy.universal`` (cdylib of ``hpy-universal/``, built
+  by setuptools-rust in release mode; it exports ``PyInit_universal`` itself);
+* a ``build_py`` step that copies the C side of ``hpy.devel`` into the build
+  tree: headers from ``hpy-sys/include``, helper sources from
+  ``hpy-sys/runtime`` and prebuilt static libraries (see DEVEL_FILES and
+  find_static_libs below).  Missing inputs are skipped, so the package builds
+  at every stage of the port.
+"""
+
+import fnmatch
+import glob
+import os
+import shutil
+import subprocess
+
+from setuptools import find_namespace_packages, setup
+from setuptools.command.build_py import build_py
+from setuptools_rust import Binding, RustExtension
+
+ROOT = os.path.dirname(os.path.abspath(__file__))
+PYTHON_SRC = 'python'
+
+# (source directory relative to the repository root,
+#  destination relative to the hpy/devel package,
+#  file patterns to take, recursively)
+DEVEL_FILES = [
+    ('hpy-sys/include', 'include', ('*.h',)),
+    # C sources of the API helpers compiled into every extension
+    # (HPyDevel.get_extra_sources / get_ctx_sources look here)
+    ('hpy-sys/runtime', os.path.join('src', 'runtime'), ('*.c', '*.h')),
+]
+
+HPY_ABIS = ('universal', 'hybrid', 'cpython')
+
+
+def find_static_libs():
+    """Return {abi: [absolute paths]} of the static helper libraries to ship
+    as hpy/devel/lib/<abi>/.  HPyDevel.get_static_libs(abi) returns them.
+
+    Hook: today it picks up whatever is in hpy-sys/lib/<abi>/; the step that
+    builds these libraries (e.g. a cargo staticlib build run from here) can
+    produce them there or extend this function.  ABIs without libraries are
+    skipped.
+    """
+    found = {}
+    for abi in HPY_ABIS:
+        libs = []
+        for pattern in ('*.a', '*.lib'):
+            libs += glob.glob(os.path.join(ROOT, 'hpy-sys', 'lib', abi, pattern))
+        if libs:
+            found[abi] = sorted(libs)
+    return found
+
+
+def _git_revision():
+    try:
+        out = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], cwd=ROOT,
+                             capture_output=True, text=True, check=True)
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return out.stdout.strip() or None
+
+
+def _copy_matching(src_dir, dst_dir, patterns):
+    """Mirror the files of src_dir matching patterns into dst_dir (which is
+    emptied first, so files deleted upstream do not linger).  Returns the
+    list of written paths."""
+    if os.path.isdir(dst_dir):
+        shutil.rmtree(dst_dir)
+    written = []
+    for dirpath, dirnames, filenames in os.walk(src_dir):
+        dirnames.sort()
+        rel = os.path.relpath(dirpath, src_dir)
+        for name in sorted(filenames):
+            if not any(fnmatch.fnmatch(name, p) for p in patterns):
+                continue
+            target_dir = os.path.normpath(os.path.join(dst_dir, rel))
+            os.makedirs(target_dir, exist_ok=True)
+            target = os.path.join(target_dir, name)
+            shutil.copyfile(os.path.join(dirpath, name), target)
+            written.append(target)
+    return written
+
+
+class build_py_hpy(build_py):
+    """build_py that also installs the C side of hpy.devel."""
+
+    def run(self):
+        super().run()
+        self._hpy_outputs = self._install_devel_files(
+            os.path.join(self.build_lib, 'hpy', 'devel'), stamp_version=True)
+        if getattr(self, 'editable_mode', False):
+            # editable installs import hpy.devel from the source tree
+            self._install_devel_files(os.path.join(ROOT, PYTHON_SRC, 'hpy', 'devel'))
+
+    def _install_devel_files(self, devel_dir, stamp_version=False):
+        outputs = []
+        for src, dst, patterns in DEVEL_FILES:
+            src_dir = os.path.join(ROOT, src)
+            dst_dir = os.path.join(devel_dir, dst)
+            if not os.path.isdir(src_dir):
+                if os.path.isdir(dst_dir):
+                    shutil.rmtree(dst_dir)
+                continue
+            outputs += _copy_matching(src_dir, dst_dir, patterns)
+        lib_root = os.path.join(devel_dir, 'lib')
+        if os.path.isdir(lib_root):
+            shutil.rmtree(lib_root)
+        for abi, libs in find_static_libs().items():
+            abi_dir = os.path.join(lib_root, abi)
+            os.makedirs(abi_dir, exist_ok=True)
+            for lib in libs:
+                target = os.path.join(abi_dir, os.path.basename(lib))
+                shutil.copyfile(lib, target)
+                outputs.append(target)
+        if stamp_version:
+            rev = _git_revision()
+            version_py = os.path.join(devel_dir, 'version.py')
+            if rev and os.path.isfile(version_py):
+                with open(version_py, encoding='utf-8') as f:
+                    text = f.read()
+                with open(version_py, 'w', encoding='utf-8') as f:
+                    f.write(text.replace('"__UNKNOWN__"', '"%s"' % rev))
+        return outputs
+
+    def get_outputs(self, include_bytecode=1):
+        outputs = super().get_outputs(include_bytecode)
+        return outputs + list(getattr(self, '_hpy_outputs', []))
+
+
+def _python_packages():
+    generated = ('hpy.devel.include', 'hpy.devel.src', 'hpy.devel.lib')
+    pkgs = find_namespace_packages(PYTHON_SRC, include=['hpy.*'])
+    return sorted(p for p in pkgs
+                  if not p.startswith(generated) and '__pycache__' not in p)
+
+
+setup(
+    package_dir={'': PYTHON_SRC},
+    packages=_python_packages(),
+    rust_extensions=[
+        RustExtension(
+            'hpy.universal',
+            path='hpy-universal/Cargo.toml',
+            binding=Binding.NoBinding,
+            # don't link libpython: the module is loaded into a running interpreter
+            features=['extension-module'],
+            debug=False,
+            py_limited_api=False,
+        ),
+    ],
+    cmdclass={'build_py': build_py_hpy},
+    zip_safe=False,
+)

@@ -76,7 +76,9 @@ def test_example_files(built, abi):
 @pytest.mark.parametrize('abi, mode', [
     ('universal', None),
     ('hybrid', None),
-    ('universal', 'debug'),
+    pytest.param('universal', 'debug', marks=pytest.mark.xfail(
+        strict=True, raises=RuntimeError,
+        reason='the debug context is a later issue; loading in debug mode raises NotImplementedError')),
 ])
 def test_example_runs(built, abi, mode):
     report = run_example.run_example(built[abi], mode=mode)

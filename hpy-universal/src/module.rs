@@ -17,38 +17,7 @@ const NON_DEFAULT_MESSAGE: &str = "This is not allowed because custom HPy_mod_cr
      module object from the provided HPyModuleDef, or do not define anything else but the \
      HPy_mod_create slot.";
 
-/// `ml_flags` for an `HPyMeth` signature, as upstream's runtime maps them.
-pub fn method_flags(sig: HPyFunc_Signature) -> Option<c_int> {
-    Some(match sig {
-        HPyFunc_VARARGS => ffi::METH_FASTCALL,
-        HPyFunc_KEYWORDS => ffi::METH_FASTCALL | ffi::METH_KEYWORDS,
-        HPyFunc_NOARGS => ffi::METH_NOARGS,
-        HPyFunc_O => ffi::METH_O,
-        _ => return None,
-    })
-}
-
-/// Converts one `HPyDef_Kind_Meth` definition.
-///
-/// # Safety
-/// `meth` comes from an `HPyDef` of kind Meth; GIL held.
-pub unsafe fn method_def(meth: &HPyMeth) -> Option<ffi::PyMethodDef> {
-    let Some(flags) = method_flags(meth.signature) else {
-        // SAFETY: GIL held.
-        unsafe { raise(ffi::PyExc_ValueError, "Unsupported HPyMeth signature") };
-        return None;
-    };
-    // SAFETY: every cpy_trampoline has the C signature that its ml_flags
-    // announce (the trampoline was generated for exactly this signature), so
-    // storing it as the generic PyCFunction pointer is what CPython expects.
-    let meth_ptr: ffi::PyCFunction = unsafe { std::mem::transmute(meth.cpy_trampoline) };
-    Some(ffi::PyMethodDef {
-        ml_name: meth.name,
-        ml_meth: ffi::PyMethodDefPointer { PyCFunction: meth_ptr },
-        ml_flags: flags,
-        ml_doc: meth.doc,
-    })
-}
+pub use hpy_cpython::defs::{method_def, method_flags};
 
 /// Iterates over a NULL-terminated array of pointers.
 ///

@@ -156,6 +156,38 @@ pub unsafe extern "C" fn ctx_CallRealFunctionFromTrampoline(
                 }
             }
         }
+        HPyFunc_CAPSULE_DESTRUCTOR => {
+            // SAFETY: for this signature `args` is the capsule being
+            // deallocated and `func` an `HPyFunc_Capsule_Destructor`
+            // (trampolines.md); GIL held.
+            unsafe { hpy_cpython::call_capsule_destructor(func, args) }
+        }
+        HPyFunc_TRAVERSEPROC => {
+            // SAFETY: `args` is the trampoline's `_HPyFunc_args_TRAVERSEPROC`
+            // and `func` an `HPyFunc_traverseproc` (trampolines.md); GIL held.
+            unsafe { hpy_cpython::call_traverse(func, args) }
+        }
+        HPyFunc_GETBUFFERPROC => {
+            // SAFETY: `args` is an `_HPyFunc_args_GETBUFFERPROC`, `func` an
+            // `HPyFunc_getbufferproc`; GIL held.
+            unsafe { hpy_cpython::call_getbuffer(ctx, func, args) }
+        }
+        HPyFunc_RELEASEBUFFERPROC => {
+            // SAFETY: `args` is an `_HPyFunc_args_RELEASEBUFFERPROC`, `func`
+            // an `HPyFunc_releasebufferproc`; GIL held.
+            unsafe { hpy_cpython::call_releasebuffer(ctx, func, args) }
+        }
+        HPyFunc_DESTROYFUNC => {
+            // HPy_tp_destroy is never registered with CPython: the runtime
+            // calls `impl(payload)` from its own tp_dealloc, and the
+            // extension's trampoline aborts before reaching us.
+            // SAFETY: NUL-terminated message; Py_FatalError does not return.
+            unsafe {
+                ffi::Py_FatalError(
+                    c"hpy-rs: HPy_tp_destroy must not be called through a trampoline".as_ptr(),
+                )
+            }
+        }
         _ => unsupported(sig),
     }
 }

@@ -1,6 +1,6 @@
 """Globals, context variables, compile/eval, leaving and re-entering Python
 execution, HPyType_GetName / HPyType_IsSubtype (hpy-cpython/src/misc.rs),
-plus a guard on a member that is still pending."""
+plus the builtin shape of types HPy did not create."""
 import abc
 import collections
 import contextvars
@@ -303,24 +303,22 @@ def test_type_is_subtype(make_module):
     assert mod.is_subtype(int, 1) == 0
 
 
-# ---- a member that stays pending ----
+# ---- builtin shape of types that HPy did not create ----
 
-def test_pending_member_raises(make_module):
-    """While ctx_Type_GetBuiltinShape is pending it must raise SystemError
-    naming itself; once implemented, this test no longer applies."""
+def test_builtin_shape_of_non_hpy_types(make_module):
+    """Types not made by HPyType_FromSpec report the Legacy shape (-1); a
+    non-type is an error (-2 with an exception set)."""
     mod = build(make_module, """
-        HPyDef_METH(shape, "shape", HPyFunc_NOARGS)
-        static HPy shape_impl(HPyContext *ctx, HPy self)
+        HPyDef_METH(shape, "shape", HPyFunc_O)
+        static HPy shape_impl(HPyContext *ctx, HPy self, HPy arg)
         {
-            HPyType_BuiltinShape s = _HPyType_GetBuiltinShape(ctx, ctx->h_LongType);
-            if (HPyErr_Occurred(ctx))
+            HPyType_BuiltinShape s = _HPyType_GetBuiltinShape(ctx, arg);
+            if (s == (HPyType_BuiltinShape)-2)
                 return HPy_NULL;
             return HPyLong_FromLong(ctx, (long)s);
         }
     """)
-    try:
-        shape = mod.shape()
-    except SystemError as e:
-        assert "ctx_Type_GetBuiltinShape is not implemented yet" in str(e)
-    else:
-        pytest.skip(f"ctx_Type_GetBuiltinShape is implemented now (returned {shape})")
+    assert mod.shape(int) == -1
+    assert mod.shape(dict) == -1
+    with pytest.raises(TypeError):
+        mod.shape(1)

@@ -40,3 +40,7 @@ cargo test --workspace
 step "python tests (against the installed package)"
 cd tests/python
 "$PY" -m pytest -q -n 2 -p no:cacheprovider .
+
+step "conformance: upstream HPy 0.9.0's test suite against the installed package (table below)"
+cd ../..
+"$PY" scripts/conformance.py

@@ -826,27 +826,105 @@ unsafe fn count_until<T>(p: *const T, is_end: impl Fn(&T) -> bool) -> usize {
     n
 }
 
-/// Metaclasses before Python 3.12 (no `PyType_FromMetaclass`).
+/// Metaclasses before Python 3.12 (no `PyType_FromMetaclass`): the type is
+/// made with `PyType_FromModuleAndSpec`, then copied into an instance of the
+/// metaclass, which `PyType_Ready` re-initialises. The template type is kept
+/// alive forever: the copy shares its name buffer and member array (as
+/// upstream's runtime does on these versions).
 unsafe fn from_metaclass_compat(
     meta: *mut ffi::PyTypeObject,
     module: *mut ffi::PyObject,
     spec: *mut ffi::PyType_Spec,
     bases: *mut ffi::PyObject,
 ) -> *mut ffi::PyObject {
-    // SAFETY: GIL held; `meta` is a type.
+    // SAFETY: GIL held; `meta` is a type whose tp_new is type's (checked), so
+    // its instances are `PyHeapTypeObject`s plus, maybe, extra data after
+    // them; we only copy the `PyHeapTypeObject` part past the object header.
     unsafe {
-        if (*meta).tp_new.map(|f| f as *const ()) != (*addr_of_mut!(ffi::PyType_Type)).tp_new.map(|f| f as *const ()) {
+        let type_type = addr_of_mut!(ffi::PyType_Type);
+        if (*meta).tp_new.map(|f| f as *const ()) != (*type_type).tp_new.map(|f| f as *const ()) {
             raise(ffi::PyExc_TypeError, "Metaclasses with custom tp_new are not supported.");
             return null_mut();
         }
-        if meta == addr_of_mut!(ffi::PyType_Type) {
-            return ffi::PyType_FromModuleAndSpec(module, spec, bases);
+        let temp = ffi::PyType_FromModuleAndSpec(module, spec, bases);
+        if temp.is_null() || meta == type_type {
+            return temp;
         }
-        raise(
-            ffi::PyExc_NotImplementedError,
-            "HPyType_SpecParam_Metaclass needs Python 3.12 or later in hpy-rs",
+        let mut nmembers = 0;
+        let mut sl = (*spec).slots;
+        while (*sl).slot != 0 {
+            if (*sl).slot == ffi::Py_tp_members {
+                nmembers = count_until((*sl).pfunc as *const ffi::PyMemberDef, |m| m.name.is_null());
+            }
+            sl = sl.add(1);
+        }
+        let alloc = (*meta).tp_alloc.unwrap_or(ffi::PyType_GenericAlloc);
+        let res = alloc(meta, nmembers as ffi::Py_ssize_t);
+        if res.is_null() {
+            ffi::Py_DECREF(temp);
+            return null_mut();
+        }
+        let th = temp.cast::<ffi::PyHeapTypeObject>();
+        let ht = res.cast::<ffi::PyHeapTypeObject>();
+        let skip = std::mem::size_of::<ffi::PyVarObject>();
+        std::ptr::copy_nonoverlapping(
+            th.cast::<u8>().add(skip),
+            ht.cast::<u8>().add(skip),
+            std::mem::size_of::<ffi::PyHeapTypeObject>() - skip,
         );
-        null_mut()
+        let tp = &mut (*ht).ht_type;
+        for o in [(*ht).ht_name, (*ht).ht_qualname, (*ht).ht_slots, (*ht).ht_module, tp.tp_base.cast(), tp.tp_bases] {
+            ffi::Py_XINCREF(o);
+        }
+        tp.tp_as_async = &mut (*ht).as_async;
+        tp.tp_as_number = &mut (*ht).as_number;
+        tp.tp_as_sequence = &mut (*ht).as_sequence;
+        tp.tp_as_mapping = &mut (*ht).as_mapping;
+        tp.tp_as_buffer = &mut (*ht).as_buffer;
+        tp.tp_flags &= !ffi::Py_TPFLAGS_READY;
+        tp.tp_dict = null_mut();
+        tp.tp_mro = null_mut();
+        tp.tp_cache = null_mut();
+        tp.tp_subclasses = null_mut();
+        tp.tp_weaklist = null_mut();
+        tp.tp_version_tag = 0;
+        (*ht).ht_cached_keys = null_mut();
+        if !tp.tp_doc.is_null() {
+            // type_dealloc frees tp_doc with PyObject_Free: own a copy.
+            let len = CStr::from_ptr(tp.tp_doc).to_bytes_with_nul().len();
+            let doc = ffi::PyObject_Malloc(len).cast::<c_char>();
+            if doc.is_null() {
+                tp.tp_doc = null();
+                ffi::Py_DECREF(res);
+                ffi::PyErr_NoMemory();
+                return null_mut();
+            }
+            std::ptr::copy_nonoverlapping(tp.tp_doc, doc, len);
+            tp.tp_doc = doc;
+        }
+        if ffi::PyType_Ready(tp) < 0 {
+            ffi::Py_DECREF(res);
+            return null_mut();
+        }
+        let keys = (*th).ht_cached_keys;
+        if !keys.is_null() {
+            // shared dict keys: bump their refcount (first field, dk_refcnt)
+            *keys.cast::<ffi::Py_ssize_t>() += 1;
+            (*ht).ht_cached_keys = keys;
+        }
+        let name = CStr::from_ptr((*spec).name).to_bytes();
+        if let Some(dot) = name.iter().rposition(|&c| c == b'.') {
+            let modname = ffi::PyUnicode_FromStringAndSize(name.as_ptr().cast(), dot as ffi::Py_ssize_t);
+            let err = modname.is_null()
+                || ffi::PyDict_SetItemString(tp.tp_dict, c"__module__".as_ptr(), modname) < 0;
+            ffi::Py_XDECREF(modname);
+            if err {
+                ffi::Py_DECREF(res);
+                return null_mut();
+            }
+        }
+        // `temp` is intentionally kept alive (see above).
+        res
     }
 }
 

@@ -41,3 +41,24 @@ pub unsafe fn method_def(meth: &HPyMeth) -> Option<ffi::PyMethodDef> {
         ml_doc: meth.doc,
     })
 }
+
+/// Iterates over a NULL-terminated array of pointers.
+///
+/// # Safety
+/// `arr` is NULL or points to a NULL-terminated array of valid pointers.
+pub unsafe fn null_terminated<T>(arr: *mut *mut T) -> impl Iterator<Item = *mut T> {
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        if arr.is_null() {
+            return None;
+        }
+        // SAFETY: the array is NULL-terminated (caller), and we stop there.
+        let p = unsafe { *arr.add(i) };
+        if p.is_null() {
+            None
+        } else {
+            i += 1;
+            Some(p)
+        }
+    })
+}

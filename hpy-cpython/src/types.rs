@@ -40,7 +40,7 @@
 
 #![allow(non_upper_case_globals)]
 
-use crate::defs::method_def;
+use crate::defs::{method_def, null_terminated};
 use crate::handle::{as_obj, from_owned, raise};
 use hpy_sys::*;
 use pyo3_ffi as ffi;
@@ -353,26 +353,6 @@ unsafe extern "C" fn field_set(obj: *mut ffi::PyObject, value: *mut ffi::PyObjec
 // ---------------------------------------------------------------------------
 // HPyType_FromSpec
 
-/// Iterates over a NULL-terminated array of pointers.
-///
-/// # Safety
-/// `arr` is NULL or points to a NULL-terminated array of valid pointers.
-unsafe fn null_terminated<T>(arr: *mut *mut T) -> impl Iterator<Item = *mut T> {
-    let mut i = 0;
-    std::iter::from_fn(move || {
-        if arr.is_null() {
-            return None;
-        }
-        // SAFETY: the array is NULL-terminated (caller), and we stop there.
-        let p = unsafe { *arr.add(i) };
-        if p.is_null() {
-            None
-        } else {
-            i += 1;
-            Some(p)
-        }
-    })
-}
 
 fn leak<T>(v: Vec<T>) -> *mut T {
     Box::leak(v.into_boxed_slice()).as_mut_ptr()

@@ -17,28 +17,8 @@ const NON_DEFAULT_MESSAGE: &str = "This is not allowed because custom HPy_mod_cr
      module object from the provided HPyModuleDef, or do not define anything else but the \
      HPy_mod_create slot.";
 
-pub use hpy_cpython::defs::{method_def, method_flags};
+pub use hpy_cpython::defs::{method_def, method_flags, null_terminated};
 
-/// Iterates over a NULL-terminated array of pointers.
-///
-/// # Safety
-/// `arr` is NULL or points to a NULL-terminated array of valid pointers.
-pub unsafe fn null_terminated<T>(arr: *mut *mut T) -> impl Iterator<Item = *mut T> {
-    let mut i = 0;
-    std::iter::from_fn(move || {
-        if arr.is_null() {
-            return None;
-        }
-        // SAFETY: the array is NULL-terminated (caller), and we stop there.
-        let p = unsafe { *arr.add(i) };
-        if p.is_null() {
-            None
-        } else {
-            i += 1;
-            Some(p)
-        }
-    })
-}
 
 /// Builds the module for `hpydef` (steps 9–10 of the loader protocol).
 ///

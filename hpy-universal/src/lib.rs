@@ -7,6 +7,7 @@
 #![allow(non_upper_case_globals, non_snake_case, unused_braces)]
 
 pub mod context;
+mod debug_module;
 pub mod loader;
 pub mod module;
 pub mod trampoline;
@@ -93,6 +94,12 @@ pub unsafe extern "C" fn PyInit_universal() -> *mut ffi::PyObject {
         // Build the context now so that a broken table fails the import,
         // not the first extension load.
         let _ = universal_ctx();
+        let dbg = debug_module::create();
+        if dbg.is_null() || ffi::PyModule_AddObject(m, c"_debug".as_ptr(), dbg) < 0 {
+            ffi::Py_XDECREF(dbg);
+            ffi::Py_DECREF(m);
+            return null_mut();
+        }
         let _: c_int = 0;
         m
     }

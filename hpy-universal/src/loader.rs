@@ -19,13 +19,14 @@ pub const MODE_NAMES: [&str; 3] = ["MODE_UNIVERSAL", "MODE_DEBUG", "MODE_TRACE"]
 /// GIL held.
 unsafe fn context_for(mode: c_int) -> Option<*mut HPyContext> {
     match mode {
-        MODE_DEBUG | MODE_TRACE => {
-            let what = if mode == MODE_DEBUG { "debug" } else { "trace" };
+        // SAFETY: GIL held; the universal context lives forever.
+        MODE_DEBUG => Some(unsafe { hpy_debug::debug_ctx(crate::context::universal_ctx()) }),
+        MODE_TRACE => {
             // SAFETY: GIL held.
             unsafe {
                 raise(
                     ffi::PyExc_NotImplementedError,
-                    &format!("the HPy {what} context is not available in this build of hpy-rs yet"),
+                    "the HPy trace context is not available in this build of hpy-rs yet",
                 )
             };
             None

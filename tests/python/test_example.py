@@ -76,9 +76,7 @@ def test_example_files(built, abi):
 @pytest.mark.parametrize('abi, mode', [
     ('universal', None),
     ('hybrid', None),
-    pytest.param('universal', 'debug', marks=pytest.mark.xfail(
-        strict=True, raises=RuntimeError,
-        reason='the debug context is a later issue; loading in debug mode raises NotImplementedError')),
+    ('universal', 'debug'),
 ])
 def test_example_runs(built, abi, mode):
     report = run_example.run_example(built[abi], mode=mode)

@@ -1,0 +1,226 @@
+//! `ctx_CallRealFunctionFromTrampoline` of the debug context: like the
+//! universal one, but every `PyObject *` argument becomes a fresh debug
+//! handle (closed after the call) and the result handle becomes a new
+//! reference (and is closed). Signatures whose impl receives no handles of
+//! ours (capsule destructors, traverse, destroy) and the buffer protocol are
+//! handed to the inner context unchanged.
+
+use crate::handles;
+use hpy_sys::*;
+use pyo3_ffi as ffi;
+use std::ffi::c_void;
+
+/// The handles opened for one call, closed when it returns.
+struct Conv {
+    opened: Vec<HPy>,
+    arrays: Vec<Vec<HPy>>,
+}
+
+impl Conv {
+    /// A new debug handle for the borrowed object `o`.
+    fn h(&mut self, o: *mut cpy_PyObject) -> HPy {
+        if o.is_null() {
+            return HPy_NULL;
+        }
+        let inner = crate::inner_ctx();
+        // SAFETY: `o` is a live object handed to the trampoline; GIL held;
+        // FromPyObject returns a new inner handle which the debug handle owns.
+        let uh = unsafe { ((*inner).ctx_FromPyObject.unwrap_unchecked())(inner, o) };
+        let dh = handles::wrap(uh);
+        self.opened.push(dh);
+        dh
+    }
+
+    /// Debug handles for `n` borrowed objects at `items`.
+    ///
+    /// # Safety
+    /// `items` points to `n` live objects.
+    unsafe fn arr(&mut self, items: *const *mut cpy_PyObject, n: usize) -> *const HPy {
+        let v: Vec<HPy> = (0..n)
+            // SAFETY: caller guarantees `n` readable items.
+            .map(|i| self.h(unsafe { *items.add(i) }))
+            .collect();
+        let p = v.as_ptr();
+        self.arrays.push(v);
+        p
+    }
+
+    /// Turns the result handle into a new reference and closes it.
+    fn py(&mut self, r: HPy) -> *mut cpy_PyObject {
+        if r.is_null() {
+            return std::ptr::null_mut();
+        }
+        let inner = crate::inner_ctx();
+        // SAFETY: GIL held; `r` is a debug handle returned by the impl (an
+        // invalid one is reported by `unwrap`); AsPyObject gives a new ref.
+        unsafe {
+            let uh = handles::unwrap(r);
+            let o = if uh.is_null() {
+                std::ptr::null_mut()
+            } else {
+                ((*inner).ctx_AsPyObject.unwrap_unchecked())(inner, uh)
+            };
+            handles::close(r);
+            o
+        }
+    }
+}
+
+impl Drop for Conv {
+    fn drop(&mut self) {
+        for h in self.opened.drain(..) {
+            // SAFETY: GIL held (we are inside a trampoline call).
+            unsafe { handles::close(h) };
+        }
+    }
+}
+
+#[inline(always)]
+fn same<T>(x: T) -> T {
+    x
+}
+
+/// The items of a tuple (NULL → empty).
+///
+/// # Safety
+/// `t` is NULL or a tuple; GIL held.
+unsafe fn tuple_items(t: *mut cpy_PyObject) -> (*const *mut cpy_PyObject, usize) {
+    if t.is_null() {
+        return (std::ptr::null(), 0);
+    }
+    let t: *mut ffi::PyObject = t.cast();
+    // SAFETY: `t` is a tuple (tp_new/tp_init convention).
+    unsafe {
+        let items = (*t.cast::<ffi::PyTupleObject>()).ob_item.as_ptr();
+        (items.cast(), ffi::PyTuple_GET_SIZE(t) as usize)
+    }
+}
+
+/// Calls `func` as `$F` with arguments built from the `$S` behind `args`
+/// (`$a` names the struct, `$c` the converter), storing the converted result.
+macro_rules! call {
+    ($dctx:ident, $args:ident as $S:ident, $func:ident as $F:ident,
+     |$a:ident, $c:ident| ($($arg:expr),*) $(=> $res:ident)?) => {{
+        // SAFETY: the trampoline for this signature passed a pointer to its
+        // `$S` (trampolines.md), and `func` has the matching impl type.
+        unsafe {
+            let $a = &mut *($args as *mut $S);
+            let f: $F = std::mem::transmute::<HPyCFunction, $F>($func);
+            let f = f.expect("HPy impl pointer is NULL");
+            let mut $c = Conv { opened: Vec::new(), arrays: Vec::new() };
+            let _r = f($dctx, $($arg),*);
+            $( $a.result = $c.$res(_r); )?
+            drop($c);
+        }
+    }};
+}
+
+/// # Safety
+/// Called only by trampolines of an extension loaded with the debug context,
+/// with `args` the argument struct of `sig` and `func` an impl of it; GIL held.
+pub unsafe extern "C" fn ctx_CallRealFunctionFromTrampoline(
+    dctx: *mut HPyContext,
+    sig: HPyFunc_Signature,
+    func: HPyCFunction,
+    args: *mut c_void,
+) {
+    match sig {
+        HPyFunc_NOARGS => call!(dctx, args as _HPyFunc_args_NOARGS, func as HPyFunc_noargs,
+            |a, c| (c.h(a.self_)) => py),
+        HPyFunc_O => call!(dctx, args as _HPyFunc_args_O, func as HPyFunc_o,
+            |a, c| (c.h(a.self_), c.h(a.arg)) => py),
+        HPyFunc_VARARGS => call!(dctx, args as _HPyFunc_args_VARARGS, func as HPyFunc_varargs,
+            |a, c| (c.h(a.self_), c.arr(a.args, a.nargs as usize), a.nargs as usize) => py),
+        HPyFunc_KEYWORDS => call!(dctx, args as _HPyFunc_args_KEYWORDS, func as HPyFunc_keywords,
+            |a, c| (c.h(a.self_), {
+                let n = a.nargsf & !(ffi::PY_VECTORCALL_ARGUMENTS_OFFSET);
+                let nkw = if a.kwnames.is_null() { 0 }
+                    else { ffi::PyTuple_GET_SIZE(a.kwnames.cast()) as usize };
+                c.arr(a.args, n + nkw)
+            }, a.nargsf & !(ffi::PY_VECTORCALL_ARGUMENTS_OFFSET), c.h(a.kwnames)) => py),
+        HPyFunc_INITPROC => call!(dctx, args as _HPyFunc_args_INITPROC, func as HPyFunc_initproc,
+            |a, c| (c.h(a.self_), { let (p, n) = tuple_items(a.args); c.arr(p, n) },
+                tuple_items(a.args).1 as HPy_ssize_t, c.h(a.kw)) => same_),
+        HPyFunc_NEWFUNC => call!(dctx, args as _HPyFunc_args_NEWFUNC, func as HPyFunc_newfunc,
+            |a, c| (c.h(a.self_), { let (p, n) = tuple_items(a.args); c.arr(p, n) },
+                tuple_items(a.args).1 as HPy_ssize_t, c.h(a.kw)) => py),
+        HPyFunc_UNARYFUNC | HPyFunc_REPRFUNC | HPyFunc_GETITERFUNC | HPyFunc_ITERNEXTFUNC =>
+            call!(dctx, args as _HPyFunc_args_UNARYFUNC, func as HPyFunc_unaryfunc,
+                |a, c| (c.h(a.arg0)) => py),
+        HPyFunc_BINARYFUNC | HPyFunc_GETATTROFUNC => call!(dctx, args as _HPyFunc_args_BINARYFUNC,
+            func as HPyFunc_binaryfunc, |a, c| (c.h(a.arg0), c.h(a.arg1)) => py),
+        HPyFunc_TERNARYFUNC | HPyFunc_DESCRGETFUNC => call!(dctx,
+            args as _HPyFunc_args_TERNARYFUNC, func as HPyFunc_ternaryfunc,
+            |a, c| (c.h(a.arg0), c.h(a.arg1), c.h(a.arg2)) => py),
+        HPyFunc_INQUIRY => call!(dctx, args as _HPyFunc_args_INQUIRY, func as HPyFunc_inquiry,
+            |a, c| (c.h(a.arg0)) => same_),
+        HPyFunc_LENFUNC => call!(dctx, args as _HPyFunc_args_LENFUNC, func as HPyFunc_lenfunc,
+            |a, c| (c.h(a.arg0)) => same_),
+        HPyFunc_HASHFUNC => call!(dctx, args as _HPyFunc_args_HASHFUNC, func as HPyFunc_hashfunc,
+            |a, c| (c.h(a.arg0)) => same_),
+        HPyFunc_SSIZEARGFUNC => call!(dctx, args as _HPyFunc_args_SSIZEARGFUNC,
+            func as HPyFunc_ssizeargfunc, |a, c| (c.h(a.arg0), a.arg1) => py),
+        HPyFunc_SSIZESSIZEARGFUNC => call!(dctx, args as _HPyFunc_args_SSIZESSIZEARGFUNC,
+            func as HPyFunc_ssizessizeargfunc, |a, c| (c.h(a.arg0), a.arg1, a.arg2) => py),
+        HPyFunc_SSIZEOBJARGPROC => call!(dctx, args as _HPyFunc_args_SSIZEOBJARGPROC,
+            func as HPyFunc_ssizeobjargproc, |a, c| (c.h(a.arg0), a.arg1, c.h(a.arg2)) => same_),
+        HPyFunc_SSIZESSIZEOBJARGPROC => call!(dctx, args as _HPyFunc_args_SSIZESSIZEOBJARGPROC,
+            func as HPyFunc_ssizessizeobjargproc,
+            |a, c| (c.h(a.arg0), a.arg1, a.arg2, c.h(a.arg3)) => same_),
+        HPyFunc_OBJOBJARGPROC | HPyFunc_SETATTROFUNC | HPyFunc_DESCRSETFUNC => call!(dctx,
+            args as _HPyFunc_args_OBJOBJARGPROC, func as HPyFunc_objobjargproc,
+            |a, c| (c.h(a.arg0), c.h(a.arg1), c.h(a.arg2)) => same_),
+        HPyFunc_OBJOBJPROC => call!(dctx, args as _HPyFunc_args_OBJOBJPROC,
+            func as HPyFunc_objobjproc, |a, c| (c.h(a.arg0), c.h(a.arg1)) => same_),
+        HPyFunc_GETATTRFUNC => call!(dctx, args as _HPyFunc_args_GETATTRFUNC,
+            func as HPyFunc_getattrfunc, |a, c| (c.h(a.arg0), a.arg1) => py),
+        HPyFunc_SETATTRFUNC => call!(dctx, args as _HPyFunc_args_SETATTRFUNC,
+            func as HPyFunc_setattrfunc, |a, c| (c.h(a.arg0), a.arg1, c.h(a.arg2)) => same_),
+        HPyFunc_RICHCMPFUNC => call!(dctx, args as _HPyFunc_args_RICHCMPFUNC,
+            func as HPyFunc_richcmpfunc, |a, c| (c.h(a.arg0), c.h(a.arg1), a.arg2) => py),
+        HPyFunc_GETTER => call!(dctx, args as _HPyFunc_args_GETTER, func as HPyFunc_getter,
+            |a, c| (c.h(a.arg0), a.arg1) => py),
+        HPyFunc_SETTER => call!(dctx, args as _HPyFunc_args_SETTER, func as HPyFunc_setter,
+            |a, c| (c.h(a.arg0), c.h(a.arg1), a.arg2) => same_),
+        HPyFunc_DESTRUCTOR => call!(dctx, args as _HPyFunc_args_DESTRUCTOR,
+            func as HPyFunc_destructor, |a, c| (c.h(a.arg0))),
+        HPyFunc_MOD_CREATE => {
+            call!(dctx, args as _HPyFunc_args_UNARYFUNC, func as HPyFunc_mod_create,
+                |a, c| (c.h(a.arg0)) => py);
+            // SAFETY: the struct was just written above; GIL held.
+            unsafe {
+                let a = &mut *(args as *mut _HPyFunc_args_UNARYFUNC);
+                let r: *mut ffi::PyObject = a.result.cast();
+                if !r.is_null() && ffi::PyModule_Check(r) != 0 {
+                    ffi::Py_DECREF(r);
+                    a.result = std::ptr::null_mut();
+                    ffi::PyErr_SetString(
+                        ffi::PyExc_SystemError,
+                        c"HPy_mod_create slot returned a builtin module object. This is currently not supported.".as_ptr(),
+                    );
+                }
+            }
+        }
+        _ => {
+            // No debug handles involved (or not checked yet): the inner
+            // context's dispatcher does the work, with the inner context.
+            let inner = crate::inner_ctx();
+            // SAFETY: same contract as ours, forwarded; GIL held.
+            unsafe {
+                ((*inner).ctx_CallRealFunctionFromTrampoline.unwrap_unchecked())(
+                    inner, sig, func, args,
+                )
+            }
+        }
+    }
+}
+
+trait Same {
+    fn same_<T>(&mut self, x: T) -> T;
+}
+
+impl Same for Conv {
+    fn same_<T>(&mut self, x: T) -> T {
+        same(x)
+    }
+}

@@ -1,0 +1,79 @@
+//! The generated wrappers: one per context function, expanded from the
+//! context declaration. Parameters go through [`DebugArg`] (debug handles are
+//! unwrapped, everything else passes through) and results through
+//! [`DebugRet`] (inner handles are wrapped in new debug handles).
+//!
+//! Members that need more (arrays and out-parameters of handles, `Close`,
+//! trackers, type specs, the trampoline dispatch) are shadowed by `special.rs`
+//! and `trampoline.rs`; their generated versions here are unused.
+
+#![allow(dead_code, clippy::missing_safety_doc)]
+
+use crate::handles;
+use hpy_sys::*;
+
+/// How a parameter of a context function crosses from the debug context to
+/// the inner one.
+pub(crate) trait DebugArg: Copy {
+    /// # Safety
+    /// GIL held.
+    unsafe fn to_inner(self) -> Self {
+        self
+    }
+}
+
+/// How a result crosses back from the inner context.
+pub(crate) trait DebugRet: Sized {
+    fn to_debug(self) -> Self {
+        self
+    }
+}
+
+impl DebugArg for HPy {
+    unsafe fn to_inner(self) -> Self {
+        // SAFETY: forwarded contract.
+        unsafe { handles::unwrap(self) }
+    }
+}
+
+impl DebugRet for HPy {
+    fn to_debug(self) -> Self {
+        handles::wrap(self)
+    }
+}
+
+macro_rules! pass_through {
+    ($($t:ty),* $(,)?) => { $( impl DebugArg for $t {} impl DebugRet for $t {} )* };
+}
+
+// Aliases (`HPy_ssize_t`, `HPyFunc_Signature`, `_HPyCapsule_key`, ...) are
+// covered by their underlying integer types.
+pass_through!(
+    (), bool, i32, u32, i64, u64, isize, usize, f64, HPyField, HPyGlobal, HPyListBuilder,
+    HPyTupleBuilder, HPyTracker, HPyThreadState, HPyCFunction,
+);
+
+impl<T> DebugArg for *mut T {}
+impl<T> DebugRet for *mut T {}
+impl<T> DebugArg for *const T {}
+impl<T> DebugRet for *const T {}
+
+macro_rules! wrappers {
+    ($(($idx:literal, $name:ident, ($($p:ident : $t:ty),*) -> $ret:ty)),* $(,)?) => { $(
+        /// Debug wrapper: unwraps handle arguments, calls the inner
+        /// context, wraps a handle result.
+        pub unsafe extern "C" fn $name(_dctx: *mut HPyContext, $($p: $t),*) -> $ret {
+            let inner = crate::inner_ctx();
+            // SAFETY: called by an extension through the debug context with
+            // the GIL held; the inner context is fully initialised, and its
+            // member gets the same arguments with handles translated.
+            unsafe {
+                $( let $p = DebugArg::to_inner($p); )*
+                let f = (*inner).$name.unwrap_unchecked();
+                DebugRet::to_debug(f(inner, $($p),*))
+            }
+        }
+    )* };
+}
+
+hpy_sys::for_each_ctx_function!(wrappers);

@@ -1,0 +1,405 @@
+//! `hpy.universal._debug` (a module named `hpy.debug._debug`): the Python
+//! view of the debug context's handle table (`hpy-debug`).
+
+use pyo3_ffi as ffi;
+use std::ffi::{c_int, c_void, CString};
+use std::ptr::null_mut;
+
+/// A `DebugHandle` Python object: a snapshot of one debug handle.
+#[repr(C)]
+struct DebugHandleObject {
+    ob_base: ffi::PyObject,
+    id: u64,
+    /// The object (new reference) if the handle was open at snapshot time.
+    obj: *mut ffi::PyObject,
+}
+
+static mut DEBUG_HANDLE_TYPE: *mut ffi::PyObject = null_mut();
+
+/// # Safety
+/// GIL held; the type is initialised.
+unsafe fn new_handle_object(info: hpy_debug::HandleInfo) -> *mut ffi::PyObject {
+    // SAFETY: GIL held; the type object was created in `create`, its basic
+    // size is that of `DebugHandleObject`.
+    unsafe {
+        let tp = DEBUG_HANDLE_TYPE as *mut ffi::PyTypeObject;
+        let o = ffi::PyType_GenericAlloc(tp, 0) as *mut DebugHandleObject;
+        if o.is_null() {
+            return null_mut();
+        }
+        (*o).id = info.id;
+        (*o).obj = if info.is_closed {
+            null_mut()
+        } else {
+            let p = info.uh._i as *mut ffi::PyObject;
+            ffi::Py_XINCREF(p);
+            p
+        };
+        o.cast()
+    }
+}
+
+unsafe extern "C" fn dh_dealloc(o: *mut ffi::PyObject) {
+    // SAFETY: `o` is a DebugHandleObject being deallocated; GIL held.
+    unsafe {
+        let d = o as *mut DebugHandleObject;
+        ffi::Py_XDECREF((*d).obj);
+        let tp = ffi::Py_TYPE(o);
+        let free = (*tp).tp_free.unwrap();
+        free(o.cast());
+        ffi::Py_DECREF(tp.cast());
+    }
+}
+
+fn this(o: *mut ffi::PyObject) -> &'static DebugHandleObject {
+    // SAFETY: getters/methods of DebugHandle get a DebugHandleObject.
+    unsafe { &*(o as *const DebugHandleObject) }
+}
+
+unsafe extern "C" fn dh_get_obj(o: *mut ffi::PyObject, _c: *mut c_void) -> *mut ffi::PyObject {
+    let p = this(o).obj;
+    // SAFETY: GIL held; returns a new reference.
+    unsafe {
+        let p = if p.is_null() { ffi::Py_None() } else { p };
+        ffi::Py_INCREF(p);
+        p
+    }
+}
+
+unsafe extern "C" fn dh_get_id(o: *mut ffi::PyObject, _c: *mut c_void) -> *mut ffi::PyObject {
+    // SAFETY: GIL held.
+    unsafe { ffi::PyLong_FromUnsignedLongLong(this(o).id) }
+}
+
+fn is_closed(id: u64) -> bool {
+    hpy_debug::handle_info(id).map(|i| i.is_closed).unwrap_or(true)
+}
+
+unsafe extern "C" fn dh_get_is_closed(o: *mut ffi::PyObject, _c: *mut c_void) -> *mut ffi::PyObject {
+    // SAFETY: GIL held.
+    unsafe { ffi::PyBool_FromLong(is_closed(this(o).id) as _) }
+}
+
+unsafe extern "C" fn dh_get_raw_data_size(_o: *mut ffi::PyObject, _c: *mut c_void) -> *mut ffi::PyObject {
+    // Raw-data protection is not implemented yet: no handle has raw data.
+    // SAFETY: GIL held.
+    unsafe { ffi::PyLong_FromLong(-1) }
+}
+
+unsafe extern "C" fn dh_force_close(o: *mut ffi::PyObject, _a: *mut ffi::PyObject) -> *mut ffi::PyObject {
+    // SAFETY: GIL held; the debug context exists if any handle does.
+    unsafe {
+        hpy_debug::force_close(this(o).id);
+        let n = ffi::Py_None();
+        ffi::Py_INCREF(n);
+        n
+    }
+}
+
+unsafe extern "C" fn dh_repr(o: *mut ffi::PyObject) -> *mut ffi::PyObject {
+    let d = this(o);
+    // SAFETY: GIL held; strings are NUL-free.
+    unsafe {
+        let s = if is_closed(d.id) || d.obj.is_null() {
+            format!("<DebugHandle 0x{:x} CLOSED>", d.id)
+        } else {
+            let r = ffi::PyObject_Repr(d.obj);
+            if r.is_null() {
+                return null_mut();
+            }
+            let u = ffi::PyUnicode_AsUTF8(r);
+            let text = if u.is_null() {
+                ffi::PyErr_Clear();
+                String::from("?")
+            } else {
+                std::ffi::CStr::from_ptr(u).to_string_lossy().into_owned()
+            };
+            ffi::Py_DECREF(r);
+            format!("<DebugHandle 0x{:x} for {}>", d.id, text)
+        };
+        ffi::PyUnicode_FromStringAndSize(s.as_ptr().cast(), s.len() as ffi::Py_ssize_t)
+    }
+}
+
+unsafe extern "C" fn dh_richcompare(a: *mut ffi::PyObject, b: *mut ffi::PyObject, op: c_int) -> *mut ffi::PyObject {
+    // SAFETY: GIL held; `b` is checked to be a DebugHandle before the cast.
+    unsafe {
+        let tp = DEBUG_HANDLE_TYPE as *mut ffi::PyTypeObject;
+        if ffi::PyObject_TypeCheck(b, tp) == 0 || (op != ffi::Py_EQ && op != ffi::Py_NE) {
+            let r = ffi::Py_NotImplemented();
+            ffi::Py_INCREF(r);
+            return r;
+        }
+        let eq = this(a).id == this(b).id;
+        ffi::PyBool_FromLong(((op == ffi::Py_EQ) == eq) as _)
+    }
+}
+
+unsafe extern "C" fn dh_hash(o: *mut ffi::PyObject) -> ffi::Py_hash_t {
+    this(o).id as ffi::Py_hash_t & ffi::Py_hash_t::MAX
+}
+
+/// Collects handle snapshots into a new list.
+///
+/// # Safety
+/// GIL held.
+unsafe fn list_of(infos: Vec<hpy_debug::HandleInfo>) -> *mut ffi::PyObject {
+    // SAFETY: GIL held; PyList_SetItem steals the item reference.
+    unsafe {
+        let l = ffi::PyList_New(infos.len() as ffi::Py_ssize_t);
+        if l.is_null() {
+            return null_mut();
+        }
+        for (i, info) in infos.into_iter().enumerate() {
+            let o = new_handle_object(info);
+            if o.is_null() {
+                ffi::Py_DECREF(l);
+                return null_mut();
+            }
+            ffi::PyList_SetItem(l, i as ffi::Py_ssize_t, o);
+        }
+        l
+    }
+}
+
+/// # Safety
+/// GIL held.
+unsafe fn none() -> *mut ffi::PyObject {
+    // SAFETY: GIL held.
+    unsafe {
+        let n = ffi::Py_None();
+        ffi::Py_INCREF(n);
+        n
+    }
+}
+
+/// An int argument as u64/i64 (`None` allowed when `none_ok`, giving None).
+///
+/// # Safety
+/// GIL held; `o` a valid object.
+unsafe fn int_arg(o: *mut ffi::PyObject) -> Option<i64> {
+    // SAFETY: GIL held.
+    unsafe {
+        let v = ffi::PyLong_AsLongLong(o);
+        if v == -1 && !ffi::PyErr_Occurred().is_null() {
+            None
+        } else {
+            Some(v)
+        }
+    }
+}
+
+unsafe extern "C" fn new_generation(_m: *mut ffi::PyObject, _a: *mut ffi::PyObject) -> *mut ffi::PyObject {
+    // SAFETY: GIL held.
+    unsafe { ffi::PyLong_FromUnsignedLongLong(hpy_debug::new_generation()) }
+}
+
+unsafe extern "C" fn get_open_handles(_m: *mut ffi::PyObject, gen: *mut ffi::PyObject) -> *mut ffi::PyObject {
+    // SAFETY: GIL held; `gen` is the single argument.
+    unsafe {
+        let Some(g) = int_arg(gen) else { return null_mut() };
+        list_of(hpy_debug::open_handles(g.max(0) as u64))
+    }
+}
+
+unsafe extern "C" fn get_closed_handles(_m: *mut ffi::PyObject, args: *mut ffi::PyObject) -> *mut ffi::PyObject {
+    // SAFETY: GIL held; `args` is the positional tuple (METH_VARARGS).
+    unsafe {
+        let n = ffi::PyTuple_Size(args);
+        let mut gen = 0i64;
+        if n > 1 {
+            ffi::PyErr_SetString(ffi::PyExc_TypeError, c"get_closed_handles() takes at most 1 argument".as_ptr());
+            return null_mut();
+        }
+        if n == 1 {
+            let a = ffi::PyTuple_GetItem(args, 0);
+            if a != ffi::Py_None() {
+                let Some(g) = int_arg(a) else { return null_mut() };
+                gen = g;
+            }
+        }
+        list_of(hpy_debug::closed_handles(gen.max(0) as u64))
+    }
+}
+
+unsafe extern "C" fn get_closed_max(_m: *mut ffi::PyObject, _a: *mut ffi::PyObject) -> *mut ffi::PyObject {
+    // SAFETY: GIL held.
+    unsafe { ffi::PyLong_FromSize_t(hpy_debug::closed_handles_queue_max_size()) }
+}
+
+unsafe extern "C" fn set_closed_max(_m: *mut ffi::PyObject, n: *mut ffi::PyObject) -> *mut ffi::PyObject {
+    // SAFETY: GIL held.
+    unsafe {
+        let Some(v) = int_arg(n) else { return null_mut() };
+        hpy_debug::set_closed_handles_queue_max_size(v.max(0) as usize);
+        none()
+    }
+}
+
+unsafe extern "C" fn get_raw_max(_m: *mut ffi::PyObject, _a: *mut ffi::PyObject) -> *mut ffi::PyObject {
+    // SAFETY: GIL held.
+    unsafe { ffi::PyLong_FromLongLong(hpy_debug::protected_raw_data_max_size()) }
+}
+
+unsafe extern "C" fn set_raw_max(_m: *mut ffi::PyObject, n: *mut ffi::PyObject) -> *mut ffi::PyObject {
+    // SAFETY: GIL held.
+    unsafe {
+        let Some(v) = int_arg(n) else { return null_mut() };
+        hpy_debug::set_protected_raw_data_max_size(v);
+        none()
+    }
+}
+
+/// # Safety
+/// GIL held; `cb` a valid object.
+unsafe fn callback_arg(cb: *mut ffi::PyObject) -> Result<*mut ffi::PyObject, ()> {
+    // SAFETY: GIL held.
+    unsafe {
+        if cb == ffi::Py_None() {
+            Ok(null_mut())
+        } else if ffi::PyCallable_Check(cb) == 0 {
+            ffi::PyErr_SetString(ffi::PyExc_TypeError, c"Expected a callable object or None".as_ptr());
+            Err(())
+        } else {
+            Ok(cb)
+        }
+    }
+}
+
+unsafe extern "C" fn set_on_invalid_handle(_m: *mut ffi::PyObject, cb: *mut ffi::PyObject) -> *mut ffi::PyObject {
+    // SAFETY: GIL held.
+    unsafe {
+        let Ok(cb) = callback_arg(cb) else { return null_mut() };
+        hpy_debug::set_on_invalid_handle(cb);
+        none()
+    }
+}
+
+unsafe extern "C" fn set_on_invalid_builder_handle(_m: *mut ffi::PyObject, cb: *mut ffi::PyObject) -> *mut ffi::PyObject {
+    // SAFETY: GIL held.
+    unsafe {
+        let Ok(cb) = callback_arg(cb) else { return null_mut() };
+        hpy_debug::set_on_invalid_builder_handle(cb);
+        none()
+    }
+}
+
+unsafe extern "C" fn set_stack_trace_limit(_m: *mut ffi::PyObject, n: *mut ffi::PyObject) -> *mut ffi::PyObject {
+    // SAFETY: GIL held.
+    unsafe {
+        if n == ffi::Py_None() {
+            hpy_debug::set_handle_stack_trace_limit(None);
+        } else {
+            let Some(v) = int_arg(n) else { return null_mut() };
+            hpy_debug::set_handle_stack_trace_limit(Some(v));
+        }
+        none()
+    }
+}
+
+macro_rules! meth {
+    ($name:literal, $f:ident, $flags:expr) => {
+        ffi::PyMethodDef {
+            ml_name: $name.as_ptr(),
+            ml_meth: ffi::PyMethodDefPointer { PyCFunction: $f },
+            ml_flags: $flags,
+            ml_doc: null_mut(),
+        }
+    };
+}
+
+static mut METHODS: [ffi::PyMethodDef; 11] = [
+    meth!(c"new_generation", new_generation, ffi::METH_NOARGS),
+    meth!(c"get_open_handles", get_open_handles, ffi::METH_O),
+    meth!(c"get_closed_handles", get_closed_handles, ffi::METH_VARARGS),
+    meth!(c"get_closed_handles_queue_max_size", get_closed_max, ffi::METH_NOARGS),
+    meth!(c"set_closed_handles_queue_max_size", set_closed_max, ffi::METH_O),
+    meth!(c"get_protected_raw_data_max_size", get_raw_max, ffi::METH_NOARGS),
+    meth!(c"set_protected_raw_data_max_size", set_raw_max, ffi::METH_O),
+    meth!(c"set_on_invalid_handle", set_on_invalid_handle, ffi::METH_O),
+    meth!(c"set_on_invalid_builder_handle", set_on_invalid_builder_handle, ffi::METH_O),
+    meth!(c"set_handle_stack_trace_limit", set_stack_trace_limit, ffi::METH_O),
+    ffi::PyMethodDef::zeroed(),
+];
+
+static mut DH_METHODS: [ffi::PyMethodDef; 2] = [
+    meth!(c"_force_close", dh_force_close, ffi::METH_NOARGS),
+    ffi::PyMethodDef::zeroed(),
+];
+
+macro_rules! getter {
+    ($name:literal, $f:ident) => {
+        ffi::PyGetSetDef {
+            name: $name.as_ptr(),
+            get: Some($f),
+            set: None,
+            doc: null_mut(),
+            closure: null_mut(),
+        }
+    };
+}
+
+static mut DH_GETSET: [ffi::PyGetSetDef; 5] = [
+    getter!(c"obj", dh_get_obj),
+    getter!(c"id", dh_get_id),
+    getter!(c"is_closed", dh_get_is_closed),
+    getter!(c"raw_data_size", dh_get_raw_data_size),
+    ffi::PyGetSetDef { name: null_mut(), get: None, set: None, doc: null_mut(), closure: null_mut() },
+];
+
+static mut MODULE_DEF: ffi::PyModuleDef = ffi::PyModuleDef {
+    m_base: ffi::PyModuleDef_HEAD_INIT,
+    m_name: c"hpy.debug._debug".as_ptr(),
+    m_doc: null_mut(),
+    m_size: 0,
+    m_methods: null_mut(),
+    m_slots: null_mut(),
+    m_traverse: None,
+    m_clear: None,
+    m_free: None,
+};
+
+/// Creates the `_debug` module (new reference, NULL with an exception set).
+///
+/// # Safety
+/// GIL held; called once, from `PyInit_universal`.
+pub unsafe fn create() -> *mut ffi::PyObject {
+    // SAFETY: GIL held; the statics are initialised here before CPython reads
+    // them and never written afterwards.
+    unsafe {
+        let mut slots = [
+            ffi::PyType_Slot { slot: ffi::Py_tp_dealloc, pfunc: dh_dealloc as *mut c_void },
+            ffi::PyType_Slot { slot: ffi::Py_tp_repr, pfunc: dh_repr as *mut c_void },
+            ffi::PyType_Slot { slot: ffi::Py_tp_richcompare, pfunc: dh_richcompare as *mut c_void },
+            ffi::PyType_Slot { slot: ffi::Py_tp_hash, pfunc: dh_hash as *mut c_void },
+            ffi::PyType_Slot { slot: ffi::Py_tp_methods, pfunc: (&raw mut DH_METHODS).cast() },
+            ffi::PyType_Slot { slot: ffi::Py_tp_getset, pfunc: (&raw mut DH_GETSET).cast() },
+            ffi::PyType_Slot { slot: 0, pfunc: null_mut() },
+        ];
+        let name = CString::new("hpy.debug._debug.DebugHandle").unwrap();
+        let mut spec = ffi::PyType_Spec {
+            name: name.as_ptr(),
+            basicsize: std::mem::size_of::<DebugHandleObject>() as c_int,
+            itemsize: 0,
+            flags: ffi::Py_TPFLAGS_DEFAULT as _,
+            slots: slots.as_mut_ptr(),
+        };
+        let tp = ffi::PyType_FromSpec(&mut spec);
+        if tp.is_null() {
+            return null_mut();
+        }
+        DEBUG_HANDLE_TYPE = tp;
+        MODULE_DEF.m_methods = (&raw mut METHODS).cast();
+        let m = ffi::PyModule_Create(&raw mut MODULE_DEF);
+        if m.is_null() {
+            return null_mut();
+        }
+        ffi::Py_INCREF(tp);
+        if ffi::PyModule_AddObject(m, c"DebugHandle".as_ptr(), tp) < 0 {
+            ffi::Py_DECREF(tp);
+            ffi::Py_DECREF(m);
+            return null_mut();
+        }
+        m
+    }
+}

@@ -1,0 +1,150 @@
+"""The debug context: loading in debug mode, handle wrapping, leak and
+use-after-close detection, and the `hpy.universal._debug` API."""
+import pytest
+
+import hpy.universal
+from hpy.universal import _debug
+from hpy.debug import HPyLeakError, LeakDetector
+
+from conftest import compile_hpy_module, load_hpy_module
+
+SOURCE = r"""
+#include "hpy.h"
+
+HPyDef_METH(ctx_name, "ctx_name", HPyFunc_NOARGS)
+static HPy ctx_name_impl(HPyContext *ctx, HPy self)
+{
+    return HPyUnicode_FromString(ctx, ctx->name);
+}
+
+HPyDef_METH(add, "add", HPyFunc_VARARGS)
+static HPy add_impl(HPyContext *ctx, HPy self, const HPy *args, size_t nargs)
+{
+    return HPy_Add(ctx, args[0], args[1]);
+}
+
+HPyDef_METH(call, "call", HPyFunc_KEYWORDS)
+static HPy call_impl(HPyContext *ctx, HPy self, const HPy *args, size_t nargs, HPy kwnames)
+{
+    return HPy_Call(ctx, args[0], args + 1, nargs - 1, kwnames);
+}
+
+HPyDef_METH(make_tuple, "make_tuple", HPyFunc_O)
+static HPy make_tuple_impl(HPyContext *ctx, HPy self, HPy arg)
+{
+    HPy items[2] = { arg, ctx->h_None };
+    return HPyTuple_FromArray(ctx, items, 2);
+}
+
+HPyDef_METH(leak, "leak", HPyFunc_O)
+static HPy leak_impl(HPyContext *ctx, HPy self, HPy arg)
+{
+    HPy_Dup(ctx, arg);
+    return HPy_Dup(ctx, ctx->h_None);
+}
+
+HPyDef_METH(use_after_close, "use_after_close", HPyFunc_O)
+static HPy use_after_close_impl(HPyContext *ctx, HPy self, HPy arg)
+{
+    HPy h = HPy_Dup(ctx, arg);
+    HPy_Close(ctx, h);
+    return HPy_Repr(ctx, h);
+}
+
+HPyDef_METH(tracked, "tracked", HPyFunc_O)
+static HPy tracked_impl(HPyContext *ctx, HPy self, HPy arg)
+{
+    HPyTracker ht = HPyTracker_New(ctx, 2);
+    HPyTracker_Add(ctx, ht, HPy_Dup(ctx, arg));
+    HPyTracker_Add(ctx, ht, HPy_Dup(ctx, arg));
+    HPyTracker_Close(ctx, ht);
+    return HPy_Dup(ctx, arg);
+}
+
+static HPyDef *defines[] = {
+    &ctx_name, &add, &call, &make_tuple, &leak, &use_after_close, &tracked, NULL
+};
+static HPyModuleDef moduledef = { .doc = "debug test", .size = 0, .defines = defines };
+HPy_MODINIT(dbgmod, moduledef)
+"""
+
+
+@pytest.fixture(scope="module")
+def mod(tmp_path_factory):
+    so = compile_hpy_module(SOURCE, "dbgmod", tmp_path_factory.mktemp("dbg"))
+    return load_hpy_module("dbgmod", so, mode=hpy.universal.MODE_DEBUG)
+
+
+def test_ctx_name(mod):
+    assert mod.ctx_name().startswith("HPy Debug Mode ABI")
+
+
+def test_calls(mod):
+    assert mod.add(40, 2) == 42
+    assert mod.call(lambda *a, **k: (a, k), 1, 2, x=3) == ((1, 2), {"x": 3})
+    assert mod.make_tuple("x") == ("x", None)
+    assert mod.tracked("y") == "y"
+
+
+def test_no_leak(mod):
+    with LeakDetector():
+        mod.add(1, 2)
+        mod.tracked(3)
+        mod.make_tuple(4)
+
+
+def test_leak_detected(mod):
+    obj = "a leaked string"
+    ld = LeakDetector()
+    ld.start()
+    mod.leak(obj)
+    with pytest.raises(HPyLeakError) as exc:
+        ld.stop()
+    leaks = exc.value.leaks
+    assert [h.obj for h in leaks] == [obj]
+    assert "1 unclosed handle:" in str(exc.value)
+    assert repr(leaks[0]).startswith("<DebugHandle 0x")
+    for h in leaks:
+        h._force_close()
+        assert h.is_closed
+    assert _debug.get_open_handles(ld.generation) == []
+
+
+def test_use_after_close(mod):
+    reports = []
+    _debug.set_on_invalid_handle(lambda: reports.append(1))
+    try:
+        assert mod.use_after_close("s") == "'s'"
+    finally:
+        _debug.set_on_invalid_handle(None)
+    assert reports == [1]
+
+
+def test_open_and_closed_handles(mod):
+    gen = _debug.new_generation()
+    assert _debug.get_open_handles(gen) == []
+    mod.add(3, 4)
+    assert _debug.get_open_handles(gen) == []
+    closed = _debug.get_closed_handles(gen)
+    assert closed and all(h.is_closed for h in closed)
+    assert len(_debug.get_closed_handles()) >= len(closed)
+    old = _debug.get_closed_handles_queue_max_size()
+    try:
+        _debug.set_closed_handles_queue_max_size(2)
+        assert len(_debug.get_closed_handles()) <= 2
+    finally:
+        _debug.set_closed_handles_queue_max_size(old)
+    assert _debug.get_closed_handles_queue_max_size() == old
+    a, b = closed[0], _debug.get_closed_handles(gen)[0]
+    assert isinstance(a, _debug.DebugHandle)
+
+
+def test_settings():
+    n = _debug.get_protected_raw_data_max_size()
+    _debug.set_protected_raw_data_max_size(n + 1)
+    assert _debug.get_protected_raw_data_max_size() == n + 1
+    _debug.set_protected_raw_data_max_size(n)
+    _debug.set_handle_stack_trace_limit(16)
+    _debug.set_handle_stack_trace_limit(None)
+    with pytest.raises(TypeError):
+        _debug.set_on_invalid_handle(42)

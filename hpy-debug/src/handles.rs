@@ -329,7 +329,7 @@ pub fn set_closed_handles_queue_max_size(n: usize) {
     evict(&mut g.0);
 }
 
-/// Stored only: raw-data protection is not implemented yet.
+/// Stored only: raw-data protection arrives with the full debug-mode issue.
 pub fn protected_raw_data_max_size() -> i64 {
     state().0.raw_data_max
 }

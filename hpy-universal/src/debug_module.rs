@@ -81,7 +81,7 @@ unsafe extern "C" fn dh_get_is_closed(o: *mut ffi::PyObject, _c: *mut c_void) ->
 }
 
 unsafe extern "C" fn dh_get_raw_data_size(_o: *mut ffi::PyObject, _c: *mut c_void) -> *mut ffi::PyObject {
-    // Raw-data protection is not implemented yet: no handle has raw data.
+    // No raw-data protection in this first debug context: no handle has raw data.
     // SAFETY: GIL held.
     unsafe { ffi::PyLong_FromLong(-1) }
 }

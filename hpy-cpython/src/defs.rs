@@ -62,3 +62,24 @@ pub unsafe fn null_terminated<T>(arr: *mut *mut T) -> impl Iterator<Item = *mut 
         }
     })
 }
+
+/// After an `HPy_mod_create` impl ran: CPython would treat a real module
+/// object as already initialised, which HPy does not support; turn it into
+/// SystemError (the result becomes NULL).
+///
+/// # Safety
+/// `result` is the trampoline's result field (NULL or a new reference); GIL held.
+pub unsafe fn reject_module_from_mod_create(result: &mut *mut hpy_sys::cpy_PyObject) {
+    let r: *mut ffi::PyObject = (*result).cast();
+    // SAFETY: `r` is NULL or a new reference we own; GIL held (caller).
+    unsafe {
+        if !r.is_null() && ffi::PyModule_Check(r) != 0 {
+            ffi::Py_DECREF(r);
+            *result = std::ptr::null_mut();
+            ffi::PyErr_SetString(
+                ffi::PyExc_SystemError,
+                c"HPy_mod_create slot returned a builtin module object. This is currently not supported.".as_ptr(),
+            );
+        }
+    }
+}

@@ -145,15 +145,7 @@ pub unsafe extern "C" fn ctx_CallRealFunctionFromTrampoline(
             // SAFETY: the struct was just written by `dispatch!`; GIL held.
             unsafe {
                 let a = &mut *(args as *mut _HPyFunc_args_UNARYFUNC);
-                let r: *mut ffi::PyObject = a.result.cast();
-                if !r.is_null() && ffi::PyModule_Check(r) != 0 {
-                    ffi::Py_DECREF(r);
-                    a.result = std::ptr::null_mut();
-                    ffi::PyErr_SetString(
-                        ffi::PyExc_SystemError,
-                        c"HPy_mod_create slot returned a builtin module object. This is currently not supported.".as_ptr(),
-                    );
-                }
+                hpy_cpython::defs::reject_module_from_mod_create(&mut a.result);
             }
         }
         HPyFunc_CAPSULE_DESTRUCTOR => {

@@ -6,10 +6,10 @@ cannot express:
 * the Rust extension ``hpy.universal`` (cdylib of ``hpy-universal/``, built
   by setuptools-rust in release mode; it exports ``PyInit_universal`` itself);
 * a ``build_py`` step that copies the C side of ``hpy.devel`` into the build
-  tree: headers from ``hpy-sys/include``, helper sources from
-  ``hpy-sys/runtime`` and prebuilt static libraries (see DEVEL_FILES and
-  find_static_libs below).  Missing inputs are skipped, so the package builds
-  at every stage of the port.
+  tree: headers from ``hpy-sys/include``, the C entry points of the API
+  helpers from ``hpy-sys/runtime``, and the helper library (crate
+  ``hpy-helpers``, built here with cargo as a static library) as
+  ``lib/<abi>/libhpy-extra-<abi>.a`` (see DEVEL_FILES and find_static_libs).
 """
 
 import fnmatch
@@ -17,6 +17,7 @@ import glob
 import os
 import shutil
 import subprocess
+import sys
 
 from setuptools import find_namespace_packages, setup
 from setuptools.command.build_py import build_py
@@ -38,23 +39,55 @@ DEVEL_FILES = [
 HPY_ABIS = ('universal', 'hybrid', 'cpython')
 
 
-def find_static_libs():
-    """Return {abi: [absolute paths]} of the static helper libraries to ship
-    as hpy/devel/lib/<abi>/.  HPyDevel.get_static_libs(abi) returns them.
+# The helper library (crate hpy-helpers: Rust logic + the C entry points of
+# hpy-sys/runtime) is built as a Rust staticlib and shipped once per ABI
+# under the names upstream's hpy.devel uses.
+HELPER_LIB_NAMES = {
+    'universal': 'libhpy-extra-universal.a',
+    'hybrid': 'libhpy-extra-hybrid.a',
+}
 
-    Hook: today it picks up whatever is in hpy-sys/lib/<abi>/; the step that
-    builds these libraries (e.g. a cargo staticlib build run from here) can
-    produce them there or extend this function.  ABIs without libraries are
-    skipped.
-    """
-    found = {}
-    for abi in HPY_ABIS:
-        libs = []
-        for pattern in ('*.a', '*.lib'):
-            libs += glob.glob(os.path.join(ROOT, 'hpy-sys', 'lib', abi, pattern))
-        if libs:
-            found[abi] = sorted(libs)
-    return found
+
+def build_helper_lib():
+    """Build crate hpy-helpers as a static library (release) and return its
+    path, or None when cargo is not available."""
+    cargo = os.environ.get('CARGO', 'cargo')
+    cmd = [cargo, 'build', '--release', '-p', 'hpy-helpers',
+           '--manifest-path', os.path.join(ROOT, 'Cargo.toml'),
+           '--message-format=json-render-diagnostics']
+    try:
+        out = subprocess.run(cmd, cwd=ROOT, check=True, stdout=subprocess.PIPE,
+                             text=True)
+    except OSError as e:
+        raise SystemExit('building the HPy helper library needs cargo: %s' % e)
+    import json
+    for line in out.stdout.splitlines():
+        try:
+            msg = json.loads(line)
+        except ValueError:
+            continue
+        if msg.get('reason') == 'compiler-artifact' and \
+                msg.get('target', {}).get('name') in ('hpy-helpers', 'hpy_helpers'):
+            for f in msg.get('filenames', []):
+                if f.endswith('.a'):
+                    return f
+    raise SystemExit('cargo did not produce the hpy-helpers static library')
+
+
+def find_static_libs():
+    """Return {abi: [(source path, installed name)]} of the static helper
+    libraries to ship as hpy/devel/lib/<abi>/ (HPyDevel.get_static_libs)."""
+    lib = build_helper_lib()
+    return {abi: [(lib, name)] for abi, name in HELPER_LIB_NAMES.items()}
+
+
+def _copy_static_lib(src, target):
+    """Copy a static library without its debug information (it is only
+    linked into extensions; the debug info is most of its size)."""
+    shutil.copyfile(src, target)
+    strip = shutil.which('strip')
+    if strip and not sys.platform.startswith('darwin'):
+        subprocess.run([strip, '--strip-debug', target], check=False)
 
 
 def _git_revision():
@@ -114,9 +147,9 @@ class build_py_hpy(build_py):
         for abi, libs in find_static_libs().items():
             abi_dir = os.path.join(lib_root, abi)
             os.makedirs(abi_dir, exist_ok=True)
-            for lib in libs:
-                target = os.path.join(abi_dir, os.path.basename(lib))
-                shutil.copyfile(lib, target)
+            for lib, name in libs:
+                target = os.path.join(abi_dir, name)
+                _copy_static_lib(lib, target)
                 outputs.append(target)
         if stamp_version:
             rev = _git_revision()

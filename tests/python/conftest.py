@@ -19,8 +19,18 @@ REPO = Path(__file__).resolve().parents[2]
 INCLUDE = REPO / "hpy-sys" / "include"
 
 
+def helper_link_args(abi):
+    """Linker arguments for the API helpers (HPyArg_Parse, HPy_BuildValue, ...):
+    the installed package's static helper library and what it needs."""
+    from hpy.devel import HPyDevel
+    libs = HPyDevel().get_static_libs(abi)
+    assert libs, f"the installed hpy package has no helper library for {abi}"
+    names = ",".join(os.path.basename(lib) for lib in libs)
+    return list(libs) + [f"-Wl,--exclude-libs,{names}", "-lgcc_s", "-lpthread", "-lm", "-ldl"]
+
+
 def compile_hpy_module(source, name, tmpdir, abi="universal", extra_cflags=(), include=INCLUDE,
-                       filename=None):
+                       filename=None, helpers=True):
     """Compile `source` into `<tmpdir>/<name>.hpy0.so` (or `filename`) and return its path."""
     tmpdir = Path(tmpdir)
     src = tmpdir / f"{name}.c"
@@ -34,6 +44,8 @@ def compile_hpy_module(source, name, tmpdir, abi="universal", extra_cflags=(), i
     else:
         raise ValueError(abi)
     cmd += list(extra_cflags) + [str(src), "-o", str(so)]
+    if helpers:
+        cmd += helper_link_args(abi)
     subprocess.run(cmd, check=True)
     return so
 

@@ -75,6 +75,37 @@ _HELPER_SOURCE_NAMES = (
 )
 
 
+# ABIs whose helpers (HPyArg_Parse, HPy_BuildValue, ...) are implemented in
+# the Rust static library lib/<abi>/libhpy-extra-<abi>.a.
+_ABIS_WITH_HELPER_LIB = ('universal', 'hybrid')
+
+# What the helper library (a Rust staticlib) needs from the system when
+# linked into a shared object, as ``rustc --print native-static-libs``
+# reports it (less libc itself and the libraries nothing we use pulls in).
+if sys.platform.startswith('linux'):
+    _HELPER_LIB_SYSTEM_LIBS = ('gcc_s', 'pthread', 'm', 'dl')
+else:
+    _HELPER_LIB_SYSTEM_LIBS = ()
+
+
+def _add_helper_lib_link_options(ext, libs):
+    """Link options for the helper library: its system dependencies, and
+    (with GNU ld) no re-export of its symbols -- the Rust runtime inside it
+    is private to the extension."""
+    libraries = list(ext.libraries or [])
+    for lib in _HELPER_LIB_SYSTEM_LIBS:
+        if lib not in libraries:
+            libraries.append(lib)
+    ext.libraries = libraries
+    if sys.platform.startswith('linux'):
+        names = ','.join(os.path.basename(lib) for lib in libs)
+        flag = '-Wl,--exclude-libs,' + names
+        extra = list(ext.extra_link_args or [])
+        if flag not in extra:
+            extra.append(flag)
+        ext.extra_link_args = extra
+
+
 def _dist_hpy_abi(dist):
     abi = getattr(dist, 'hpy_abi', None) or DEFAULT_HPY_ABI
     if abi not in _VALID_HPY_ABIS:
@@ -446,16 +477,27 @@ class build_ext_hpy_mixin:
 
         sources = list(ext.sources)
         extra_objects = list(ext.extra_objects or [])
-        libs = None
-        if self.distribution.hpy_use_static_libs:
-            libs = hpydevel.get_static_libs(abi)
+        libs = hpydevel.get_static_libs(abi)
+        if abi in _ABIS_WITH_HELPER_LIB:
+            # The helpers' logic lives in the static library whatever the
+            # build mode; --hpy-use-static-libs only decides whether their C
+            # entry points are compiled from source or taken from it too.
             if not libs:
+                raise DistutilsError(
+                    'hpy.devel: the HPy helper library for the %s ABI is '
+                    'missing from this installation (%s)'
+                    % (abi, hpydevel.base_dir / 'lib' / abi))
+            if not self.distribution.hpy_use_static_libs:
+                sources += hpydevel.get_extra_sources()
+            extra_objects += libs
+            _add_helper_lib_link_options(ext, libs)
+        elif self.distribution.hpy_use_static_libs and libs:
+            extra_objects += libs
+        else:
+            if self.distribution.hpy_use_static_libs:
                 log.warn('hpy.devel: no static HPy libraries for the %s ABI '
                          'are installed; compiling the helper sources '
                          'instead', abi)
-        if libs:
-            extra_objects += libs
-        else:
             sources += hpydevel.get_extra_sources()
             if abi == 'cpython':
                 sources += hpydevel.get_ctx_sources()

@@ -1,0 +1,19 @@
+/* HPyStructSequence_NewType, HPyStructSequence_New: C entry points; the
+   logic is hpy-helpers/src/structseq.rs. */
+#include "hpy_rs_helpers.h"
+
+/* The marker value is compared by address and by content (the same
+   spelling CPython uses for its unnamed fields). */
+const char *const HPyStructSequence_UnnamedField = "unnamed field";
+
+HPyAPI_HELPER HPy
+HPyStructSequence_NewType(HPyContext *ctx, HPyStructSequence_Desc *desc)
+{
+    return hpy_rs_structseq_new_type(ctx, desc);
+}
+
+HPyAPI_HELPER HPy
+HPyStructSequence_New(HPyContext *ctx, HPy type, HPy_ssize_t nargs, HPy *args)
+{
+    return hpy_rs_structseq_new(ctx, type, nargs, args);
+}

@@ -1,7 +1,7 @@
 //! Strings and bytes.
 
-use crate::handle::{as_obj, from_owned};
-use hpy_sys::{HPy, HPyContext, HPy_ssize_t};
+use crate::handle::{as_obj, from_owned, raise};
+use hpy_sys::{HPy, HPyContext, HPy_ssize_t, HPy_NULL};
 use pyo3_ffi as ffi;
 use std::ffi::c_char;
 
@@ -40,6 +40,14 @@ pub unsafe extern "C" fn ctx_Bytes_FromString(_ctx: *mut HPyContext, bytes: *con
 }
 
 pub unsafe extern "C" fn ctx_Bytes_FromStringAndSize(_ctx: *mut HPyContext, bytes: *const c_char, len: HPy_ssize_t) -> HPy {
+    if bytes.is_null() {
+        // CPython would hand out uninitialised bytes to fill in later; an HPy
+        // bytes object is immutable from the start, so NULL is an error
+        // (checked before the size, as HPy specifies).
+        // SAFETY: GIL held (context call); ValueError is an exception type.
+        unsafe { raise(ffi::PyExc_ValueError, "NULL char * passed to HPyBytes_FromStringAndSize") };
+        return HPy_NULL;
+    }
     // SAFETY: see module comment.
     from_owned(unsafe { ffi::PyBytes_FromStringAndSize(bytes, len) })
 }

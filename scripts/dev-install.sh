@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Developer shortcut: rebuild hpy.universal (crate hpy-universal, with its
+# debug/trace contexts) and the helper library, and put them and the Python
+# sources of the hpy package into the *installed* hpy package, without a full
+# `pip install .`. Several people (or agents) may run it at once: the copy is
+# serialized and each file is replaced by an atomic rename (processes that
+# have the old module loaded keep running).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+cargo build --release -q -p hpy-universal --features extension-module
+pkg=$("$PY" -c 'import hpy.devel, os; print(os.path.dirname(os.path.dirname(hpy.devel.__file__)))')
+suffix=$("$PY" -c 'import importlib.machinery as m; print(m.EXTENSION_SUFFIXES[0])')
+(
+  flock 9
+  cp target/release/libhpy_universal.so "$pkg/.universal.tmp"
+  mv "$pkg/.universal.tmp" "$pkg/universal$suffix"
+  # Python sources (hpy.devel, hpy.debug, hpy.trace, ...)
+  (cd python/hpy && find . -name '*.py' -print0) | while IFS= read -r -d '' f; do
+    mkdir -p "$pkg/$(dirname "$f")"
+    cp "python/hpy/$f" "$pkg/$f.tmp" && mv "$pkg/$f.tmp" "$pkg/$f"
+  done
+) 9>/tmp/hpy-rs-dev-install.lock
+bash scripts/dev-helpers.sh >/dev/null
+echo "hpy.universal and the hpy sources installed into $pkg"

@@ -14,6 +14,7 @@
 
 mod handles;
 mod special;
+pub mod trace;
 mod trampoline;
 mod wrappers;
 

@@ -2,9 +2,9 @@
    logic is hpy-helpers/src/structseq.rs. */
 #include "hpy_rs_helpers.h"
 
-/* The marker value is compared by address and by content (the same
-   spelling CPython uses for its unnamed fields). */
-const char *const HPyStructSequence_UnnamedField = "unnamed field";
+/* Upstream's value: "_" is not a valid namedtuple field name, so the field
+   is renamed to "_<index>" and stays reachable by index only. */
+const char *const HPyStructSequence_UnnamedField = "_";
 
 HPyAPI_HELPER HPy
 HPyStructSequence_NewType(HPyContext *ctx, HPyStructSequence_Desc *desc)

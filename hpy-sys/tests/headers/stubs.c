@@ -40,7 +40,7 @@ int HPyHelpers_PackArgsAndKeywords(HPyContext *ctx, const HPy *args, size_t narg
                                    HPy kwnames, HPy *out_args_tuple, HPy *out_kwd)
 { (void)ctx; (void)args; (void)nargs; (void)kwnames; (void)out_args_tuple; (void)out_kwd; return 0; }
 
-const char *const HPyStructSequence_UnnamedField = "unnamed field";
+const char *const HPyStructSequence_UnnamedField = "_";
 
 HPy HPyStructSequence_NewType(HPyContext *ctx, HPyStructSequence_Desc *desc)
 { (void)ctx; (void)desc; return HPy_NULL; }

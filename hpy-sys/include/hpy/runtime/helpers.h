@@ -5,8 +5,9 @@
  *   HPyHelpers_AddType               create a type from a spec and store it
  *                                    as attribute `name` of `obj`
  *   HPyHelpers_PackArgsAndKeywords   turn vectorcall arguments into an
- *                                    args tuple and a kwargs dict (the dict
- *                                    is HPy_NULL when there are no keywords)
+ *                                    args tuple and a kwargs dict (each is
+ *                                    HPy_NULL when there are none; nothing
+ *                                    is written on failure)
  */
 #include "hpy.h"
 

@@ -14,7 +14,8 @@ typedef struct {
 } HPyStructSequence_Field;
 
 typedef struct {
-    const char *name;                  /* "module.TypeName", required */
+    const char *name;                  /* "module.TypeName" (no dot: module
+                                          "builtins"), required */
     const char *doc;                   /* may be NULL */
     HPyStructSequence_Field *fields;   /* NULL-name terminated, required */
 } HPyStructSequence_Desc;

@@ -160,7 +160,9 @@ impl Ctx {
 
     /// The name of `h`'s type, for messages.
     pub fn type_name(self, h: HPy) -> String {
-        // SAFETY: live context; `h` is open; the type handle is closed.
+        // SAFETY: live context; `h` is open; the name is read while the type
+        // handle that owns it is open (the debug context makes it unreadable
+        // after the close), then the handle is closed.
         unsafe {
             let t = call!(self.0, ctx_Type, h);
             if t.is_null() {
@@ -168,12 +170,14 @@ impl Ctx {
                 return "?".to_owned();
             }
             let name = call!(self.0, ctx_Type_GetName, t);
-            self.close(t);
-            if name.is_null() {
+            let name = if name.is_null() {
                 call!(self.0, ctx_Err_Clear);
-                return "?".to_owned();
-            }
-            cstr_lossy(name)
+                "?".to_owned()
+            } else {
+                cstr_lossy(name)
+            };
+            self.close(t);
+            name
         }
     }
 }

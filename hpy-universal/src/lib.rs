@@ -10,6 +10,7 @@ pub mod context;
 mod debug_module;
 pub mod loader;
 pub mod module;
+mod trace_module;
 pub mod trampoline;
 mod util;
 
@@ -97,6 +98,12 @@ pub unsafe extern "C" fn PyInit_universal() -> *mut ffi::PyObject {
         let dbg = debug_module::create();
         if dbg.is_null() || ffi::PyModule_AddObject(m, c"_debug".as_ptr(), dbg) < 0 {
             ffi::Py_XDECREF(dbg);
+            ffi::Py_DECREF(m);
+            return null_mut();
+        }
+        let trc = trace_module::create();
+        if trc.is_null() || ffi::PyModule_AddObject(m, c"_trace".as_ptr(), trc) < 0 {
+            ffi::Py_XDECREF(trc);
             ffi::Py_DECREF(m);
             return null_mut();
         }

@@ -17,22 +17,15 @@ pub const MODE_NAMES: [&str; 3] = ["MODE_UNIVERSAL", "MODE_DEBUG", "MODE_TRACE"]
 ///
 /// # Safety
 /// GIL held.
-unsafe fn context_for(mode: c_int) -> Option<*mut HPyContext> {
+unsafe fn context_for(mode: c_int) -> *mut HPyContext {
+    let universal = crate::context::universal_ctx();
     match mode {
         // SAFETY: GIL held; the universal context lives forever.
-        MODE_DEBUG => Some(unsafe { hpy_debug::debug_ctx(crate::context::universal_ctx()) }),
-        MODE_TRACE => {
-            // SAFETY: GIL held.
-            unsafe {
-                raise(
-                    ffi::PyExc_NotImplementedError,
-                    "the HPy trace context is not available in this build of hpy-rs yet",
-                )
-            };
-            None
-        }
+        MODE_DEBUG => unsafe { hpy_debug::debug_ctx(universal) },
+        // SAFETY: GIL held; the universal context lives forever.
+        MODE_TRACE => unsafe { hpy_debug::trace::trace_ctx(universal) },
         // Like upstream, any other value means the universal context.
-        _ => Some(crate::context::universal_ctx()),
+        _ => universal,
     }
 }
 
@@ -144,7 +137,7 @@ pub unsafe fn do_load(
             return null_mut();
         }
 
-        let Some(ctx) = context_for(mode) else { return null_mut() };
+        let ctx = context_for(mode);
 
         // Upstream formats "%.20s_%.200s" with a 21-character prefix, which
         // drops the prefix's own trailing underscore: one underscore remains.

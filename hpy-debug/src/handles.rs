@@ -1,42 +1,64 @@
-//! Debug handles: the handle table, generations, the closed-handles queue and
-//! the invalid-handle reporting.
+//! Debug handles: the handle table, generations, the closed-handles queue,
+//! allocation stack traces, raw data tied to a handle's lifetime, and the
+//! invalid-handle reporting.
+//!
+//! A debug handle is the address of a [`Slot`]. Closed slots wait in a FIFO
+//! queue (so a use after close is recognised); when the queue is full the
+//! oldest one is reused for the next handle, or freed when the queue
+//! overflows. Python `DebugHandle` objects ([`HandleRef`]) pin a slot: a
+//! pinned slot leaving the table stays allocated until its last pin goes.
 
+use crate::rawdata::RawData;
+use crate::stacktrace::{self, StackTrace};
 use hpy_sys::{HPy, HPy_NULL};
 use pyo3_ffi as ffi;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::ptr::NonNull;
 use std::sync::{Mutex, MutexGuard};
 
 /// What a debug handle (`HPy._i` is its address) points to.
-struct DHandle {
-    /// The inner (universal) handle; owned unless `permanent`.
+pub(crate) struct Slot {
+    /// The inner handle; owned while open, unless `permanent`.
     uh: HPy,
-    id: u64,
     generation: u64,
+    /// Key in `State::open` while open (opening order).
+    seq: u64,
     closed: bool,
-    /// Handle constants of the context: never really closed.
+    /// A handle constant of the context (`ctx->h_None`, ...): never closed.
     permanent: bool,
+    /// Left the table while pinned: freed by the last unpin.
+    detached: bool,
+    pins: usize,
+    trace: Option<StackTrace>,
+    raw: Vec<RawData>,
+    /// Bytes of `raw` counted in `State::raw_size` (kept after close).
+    raw_counted: usize,
 }
 
 struct State {
-    /// Open handles by id (ids grow, so this is also opening order).
-    open: BTreeMap<u64, *mut DHandle>,
-    /// Addresses of every allocated `DHandle` (open or in the closed queue):
-    /// anything else given to us as a handle is garbage or long closed.
+    /// Open handles by `seq`.
+    open: BTreeMap<u64, *mut Slot>,
+    /// Addresses of the slots in the table (open, permanent or queued as
+    /// closed): anything else given to us as a handle is garbage or long
+    /// closed.
     known: BTreeSet<usize>,
-    /// Recently closed handles, oldest first, at most `closed_max`.
-    closed: VecDeque<*mut DHandle>,
+    /// Recently closed handles, oldest first.
+    closed: VecDeque<*mut Slot>,
     closed_max: usize,
-    raw_data_max: i64,
-    next_id: u64,
+    /// Budget of raw data kept (protected) for closed handles, and its use.
+    raw_max: usize,
+    raw_size: usize,
+    next_seq: u64,
     generation: u64,
     on_invalid_handle: usize,
     on_invalid_builder_handle: usize,
-    stack_trace_limit: Option<i64>,
+    /// Frames recorded per opened handle; 0 = off.
+    trace_limit: usize,
 }
 
 struct Global(State);
-// SAFETY: the raw pointers are only dereferenced with the GIL held (and the
-// mutex locked); the state is never used outside the interpreter.
+// SAFETY: the raw pointers are only dereferenced with the mutex locked (and
+// the GIL held); the state never leaves the interpreter's threads.
 unsafe impl Send for Global {}
 
 static STATE: Mutex<Global> = Mutex::new(Global(State {
@@ -44,61 +66,107 @@ static STATE: Mutex<Global> = Mutex::new(Global(State {
     known: BTreeSet::new(),
     closed: VecDeque::new(),
     closed_max: 1024,
-    raw_data_max: 1024 * 1024 * 10,
-    next_id: 1,
+    raw_max: 10 * 1024 * 1024,
+    raw_size: 0,
+    next_seq: 1,
     generation: 0,
     on_invalid_handle: 0,
     on_invalid_builder_handle: 0,
-    stack_trace_limit: None,
+    trace_limit: 0,
 }));
 
 fn state() -> MutexGuard<'static, Global> {
     STATE.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// A snapshot of one debug handle, for `hpy.debug._debug`.
-#[derive(Clone, Copy)]
-pub struct HandleInfo {
-    pub id: u64,
-    pub generation: u64,
-    pub is_closed: bool,
-    /// The inner handle (only meaningful while the handle is open).
-    pub uh: HPy,
+/// The slot behind a debug handle, if it is in the table.
+fn slot_of(st: &State, dh: HPy) -> Option<*mut Slot> {
+    let p = dh._i as usize;
+    st.known.contains(&p).then_some(p as *mut Slot)
 }
 
-fn info(d: *mut DHandle) -> HandleInfo {
-    // SAFETY: `d` is a live DHandle from the table (mutex held by caller).
-    let d = unsafe { &*d };
-    HandleInfo { id: d.id, generation: d.generation, is_closed: d.closed, uh: d.uh }
+/// Releases what a slot holds besides its identity (raw data, trace).
+fn clear_slot(st: &mut State, s: &mut Slot) {
+    st.raw_size -= s.raw_counted;
+    s.raw_counted = 0;
+    s.raw.clear();
+    s.trace = None;
 }
 
-fn open_in(st: &mut State, uh: HPy, permanent: bool) -> HPy {
-    let id = st.next_id;
-    st.next_id += 1;
-    let d = Box::into_raw(Box::new(DHandle {
-        uh,
-        id,
-        generation: st.generation,
-        closed: false,
-        permanent,
-    }));
-    st.open.insert(id, d);
-    st.known.insert(d as usize);
-    HPy { _i: d as isize }
-}
-
-/// Drops the oldest closed handles beyond the queue's maximum size.
-fn evict(st: &mut State) {
-    while st.closed.len() > st.closed_max {
-        let d = st.closed.pop_front().unwrap();
-        st.known.remove(&(d as usize));
-        // SAFETY: `d` came from Box::into_raw and is no longer referenced by
-        // the table.
-        drop(unsafe { Box::from_raw(d) });
+/// Takes a slot out of the table for good: freed now, or by its last pin.
+fn release(st: &mut State, p: *mut Slot) {
+    st.known.remove(&(p as usize));
+    // SAFETY: `p` was in the table, so it is a live Box<Slot> allocation.
+    let s = unsafe { &mut *p };
+    clear_slot(st, s);
+    if s.pins > 0 {
+        s.detached = true;
+    } else {
+        // SAFETY: no pin and no table entry refers to it any more.
+        drop(unsafe { Box::from_raw(p) });
     }
 }
 
-/// Opens a debug handle that owns the inner handle `uh`.
+/// Frees the oldest closed handle if the queue is over its maximum size.
+/// One per close: after the maximum is lowered, the queue shrinks
+/// gradually (opening a handle also takes one from a full queue).
+fn evict(st: &mut State) {
+    if st.closed.len() > st.closed_max {
+        if let Some(p) = st.closed.pop_front() {
+            release(st, p);
+        }
+    }
+}
+
+fn open_in(st: &mut State, uh: HPy, permanent: bool) -> HPy {
+    let trace = if st.trace_limit > 0 && !permanent {
+        StackTrace::capture(st.trace_limit)
+    } else {
+        None
+    };
+    let seq = st.next_seq;
+    st.next_seq += 1;
+    let generation = if permanent { 0 } else { st.generation };
+    let fresh = Slot {
+        uh,
+        generation,
+        seq,
+        closed: false,
+        permanent,
+        detached: false,
+        pins: 0,
+        trace,
+        raw: Vec::new(),
+        raw_counted: 0,
+    };
+    // A full closed queue gives its oldest slot to the new handle.
+    let reused = if !permanent && !st.closed.is_empty() && st.closed.len() >= st.closed_max {
+        st.closed.pop_front()
+    } else {
+        None
+    };
+    let p = match reused {
+        Some(p) => {
+            // SAFETY: `p` came from the closed queue: a live slot.
+            let s = unsafe { &mut *p };
+            clear_slot(st, s);
+            let pins = s.pins;
+            *s = Slot { pins, ..fresh };
+            p
+        }
+        None => {
+            let p = Box::into_raw(Box::new(fresh));
+            st.known.insert(p as usize);
+            p
+        }
+    };
+    if !permanent {
+        st.open.insert(seq, p);
+    }
+    HPy { _i: p as isize }
+}
+
+/// Opens a debug handle that owns the inner handle `uh` (NULL stays NULL).
 pub(crate) fn wrap(uh: HPy) -> HPy {
     if uh.is_null() {
         return HPy_NULL;
@@ -114,29 +182,21 @@ pub(crate) fn open_permanent(uh: HPy) -> HPy {
     open_in(&mut state().0, uh, true)
 }
 
-enum Lookup {
-    Open(HPy),
-    Closed(HPy),
+/// Ways to misuse a handle.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Misuse {
+    /// Used or closed after it was closed.
+    Closed,
+    /// Not a handle we know: closed long ago, or never a handle.
     Unknown,
+    /// A context constant (`ctx->h_None`, ...) closed, e.g. returned without
+    /// `HPy_Dup`.
+    ClosedConstant,
 }
 
-fn lookup(dh: HPy) -> Lookup {
-    let st = state();
-    if !st.0.known.contains(&(dh._i as usize)) {
-        return Lookup::Unknown;
-    }
-    // SAFETY: `known` holds only live DHandle allocations.
-    let d = unsafe { &*(dh._i as *const DHandle) };
-    if d.closed {
-        Lookup::Closed(d.uh)
-    } else {
-        Lookup::Open(d.uh)
-    }
-}
-
-/// The inner handle of `dh`; a closed or unknown handle is reported (see
-/// [`report_invalid_handle`]) and then gives the stale inner handle (closed)
-/// or `HPy_NULL` (unknown).
+/// The inner handle of `dh`. A closed or unknown handle is reported (see
+/// [`report_invalid_handle`]) and then gives its stale inner handle
+/// (closed) or `HPy_NULL` (unknown).
 ///
 /// # Safety
 /// GIL held.
@@ -144,93 +204,211 @@ pub(crate) unsafe fn unwrap(dh: HPy) -> HPy {
     if dh.is_null() {
         return HPy_NULL;
     }
-    match lookup(dh) {
-        Lookup::Open(uh) => uh,
-        Lookup::Closed(uh) => {
+    let found = {
+        let g = state();
+        slot_of(&g.0, dh).map(|p| {
+            // SAFETY: slots in the table are live.
+            let s = unsafe { &*p };
+            (s.uh, s.closed)
+        })
+    };
+    match found {
+        Some((uh, false)) => uh,
+        Some((uh, true)) => {
             // SAFETY: GIL held.
-            unsafe { report_invalid_handle() };
+            unsafe { report_invalid_handle(dh, Misuse::Closed) };
             uh
         }
-        Lookup::Unknown => {
+        None => {
             // SAFETY: GIL held.
-            unsafe { report_invalid_handle() };
+            unsafe { report_invalid_handle(dh, Misuse::Unknown) };
             HPy_NULL
         }
     }
 }
 
-/// Closes `dh`: marks it closed, queues it and closes its inner handle.
+/// Closes `dh`: marks it closed, queues it, protects or frees its raw data
+/// and closes its inner handle. Closing a closed, unknown or constant handle
+/// is reported (and changes nothing).
 ///
 /// # Safety
 /// GIL held; the debug context is initialised.
 pub(crate) unsafe fn close(dh: HPy) {
+    // SAFETY: forwarded contract.
+    unsafe { close_with(dh, false) }
+}
+
+/// Closes the result handle of a call into the extension, after its value
+/// was taken: a result that is already closed (an argument returned without
+/// `HPy_Dup`) was reported when it was unwrapped, so only closing a context
+/// constant is reported here.
+///
+/// # Safety
+/// GIL held; the debug context is initialised.
+pub(crate) unsafe fn close_result(dh: HPy) {
+    // SAFETY: forwarded contract.
+    unsafe { close_with(dh, true) }
+}
+
+/// # Safety
+/// GIL held; the debug context is initialised.
+unsafe fn close_with(dh: HPy, quiet: bool) {
     if dh.is_null() {
         return;
     }
-    let uh = {
+    let outcome = {
         let mut g = state();
         let st = &mut g.0;
-        let p = dh._i as *mut DHandle;
-        if !st.known.contains(&(p as usize)) {
-            None
-        } else {
-            // SAFETY: `known` holds only live DHandle allocations.
-            let d = unsafe { &mut *p };
-            if d.closed {
-                None
-            } else {
-                d.closed = true;
-                st.open.remove(&d.id);
-                let uh = if d.permanent { HPy_NULL } else { d.uh };
-                st.closed.push_back(p);
-                evict(st);
-                Some(uh)
+        match slot_of(st, dh) {
+            None => Err(Misuse::Unknown),
+            Some(p) => {
+                // SAFETY: slots in the table are live.
+                let s = unsafe { &mut *p };
+                if s.permanent {
+                    Err(Misuse::ClosedConstant)
+                } else if s.closed {
+                    Err(Misuse::Closed)
+                } else {
+                    s.closed = true;
+                    st.open.remove(&s.seq);
+                    // Keep (unreadable) what fits in the budget, so that a
+                    // use after close faults; free the rest now.
+                    let mut kept = Vec::new();
+                    for r in s.raw.drain(..) {
+                        if st.raw_size + r.len() <= st.raw_max {
+                            r.protect();
+                            st.raw_size += r.len();
+                            s.raw_counted += r.len();
+                            kept.push(r);
+                        }
+                    }
+                    s.raw = kept;
+                    let uh = s.uh;
+                    st.closed.push_back(p);
+                    evict(st);
+                    Ok(uh)
+                }
             }
         }
     };
-    match uh {
-        // SAFETY: GIL held.
-        None => unsafe { report_invalid_handle() },
-        Some(uh) if !uh.is_null() => {
+    match outcome {
+        Err(Misuse::Closed | Misuse::Unknown) if quiet => {}
+        Err(m) => {
+            // SAFETY: GIL held.
+            unsafe { report_invalid_handle(dh, m) }
+        }
+        Ok(uh) => {
             let inner = crate::inner_ctx();
             // SAFETY: `uh` is an open handle of the inner context, owned by
-            // the debug handle just closed; GIL held.
-            unsafe { ((*inner).ctx_Close.unwrap())(inner, uh) }
+            // the debug handle just closed; GIL held. (This may run __del__.)
+            unsafe { ((*inner).ctx_Close.unwrap_unchecked())(inner, uh) }
         }
-        Some(_) => {}
     }
 }
 
-/// Calls the `on_invalid_handle` callback, or aborts when none is set.
+/// Ties a read-only copy of `data` to the open handle `dh` and returns it;
+/// None if `dh` is not open or no memory could be had (callers then hand out
+/// the original pointer).
+pub(crate) fn attach_raw_data(dh: HPy, data: &[u8]) -> Option<*const u8> {
+    let g = state();
+    let p = slot_of(&g.0, dh)?;
+    // SAFETY: slots in the table are live; the lock is held.
+    let s = unsafe { &mut *p };
+    if s.closed {
+        return None;
+    }
+    // The same data asked for again (a loop over AsUTF8AndSize, say) gets the
+    // same copy: one page per call would add up.
+    if let Some(r) = s.raw.iter().find(|r| r.holds(data)) {
+        return Some(r.as_ptr());
+    }
+    let r = RawData::copy(data)?;
+    let ptr = r.as_ptr();
+    s.raw.push(r);
+    Some(ptr)
+}
+
+/// Calls the `on_invalid_handle` callback, or prints what happened and
+/// aborts the process (`HPy_FatalError`) when none is set.
 ///
 /// # Safety
 /// GIL held.
-pub(crate) unsafe fn report_invalid_handle() {
-    let cb = state().0.on_invalid_handle;
-    // SAFETY: GIL held; messages are NUL-terminated.
-    unsafe { call_report(cb, c"Invalid usage of already closed handle") }
+pub(crate) unsafe fn report_invalid_handle(dh: HPy, what: Misuse) {
+    let (cb, trace_on, alloc_trace) = {
+        let g = state();
+        let st = &g.0;
+        let alloc = slot_of(st, dh).and_then(|p| {
+            // SAFETY: slots in the table are live.
+            unsafe { &*p }.trace.as_ref().map(StackTrace::format)
+        });
+        (st.on_invalid_handle, st.trace_limit > 0, alloc)
+    };
+    if cb != 0 {
+        // SAFETY: GIL held; `cb` is kept alive by the state.
+        unsafe { call_callback(cb) };
+        return;
+    }
+    let detail = match what {
+        Misuse::Closed => format!("handle {:#x} was used after it was closed", dh._i),
+        Misuse::Unknown => format!(
+            "{:#x} is not a handle of the debug context (closed long ago, or never a handle)",
+            dh._i
+        ),
+        Misuse::ClosedConstant => String::from(
+            "a context constant (ctx->h_None, ctx->h_True, ...) was closed; a function that \
+             returns one must return HPy_Dup(ctx, ctx->h_...) instead",
+        ),
+    };
+    let mut report = format!("HPy debug mode: {detail}\n");
+    if let Some(t) = alloc_trace {
+        report.push_str(&format!("The handle was opened at:\n{t}\n"));
+    }
+    if trace_on {
+        if let Some(t) = stacktrace::current(stacktrace::DEFAULT_LIMIT) {
+            report.push_str(&format!("Invalid use at:\n{t}\n"));
+        }
+    }
+    eprint!("{report}");
+    // SAFETY: NUL-terminated message; does not return.
+    unsafe { ffi::Py_FatalError(c"Invalid usage of already closed handle".as_ptr()) }
 }
 
 /// Calls the `on_invalid_builder_handle` callback, or aborts when none is set.
 ///
 /// # Safety
 /// GIL held.
-#[allow(dead_code)]
-pub(crate) unsafe fn report_invalid_builder_handle() {
+pub(crate) unsafe fn report_invalid_builder_handle(what: &str) {
     let cb = state().0.on_invalid_builder_handle;
-    // SAFETY: GIL held; messages are NUL-terminated.
-    unsafe { call_report(cb, c"Invalid usage of already closed builder") }
+    if cb != 0 {
+        // SAFETY: GIL held; `cb` is kept alive by the state.
+        unsafe { call_callback(cb) };
+        return;
+    }
+    eprintln!("HPy debug mode: {what}");
+    if let Some(t) = stacktrace::current(stacktrace::DEFAULT_LIMIT) {
+        eprintln!("Invalid use at:\n{t}");
+    }
+    // SAFETY: NUL-terminated message; does not return.
+    unsafe { ffi::Py_FatalError(c"Invalid usage of already closed builder".as_ptr()) }
 }
 
-/// # Safety
-/// GIL held; `cb` is 0 or a callable object kept alive by the state.
-unsafe fn call_report(cb: usize, fatal: &std::ffi::CStr) {
-    if cb == 0 {
-        // SAFETY: NUL-terminated message; does not return.
-        unsafe { ffi::Py_FatalError(fatal.as_ptr()) }
+/// Aborts with `msg` after the C stack, for misuses that have no callback.
+pub(crate) fn fatal(msg: &str) -> ! {
+    if let Some(t) = stacktrace::current(stacktrace::DEFAULT_LIMIT) {
+        eprintln!("HPy debug mode: C stack at the error:\n{t}");
     }
-    // SAFETY: GIL held; `cb` is a live callable (strong reference taken for
-    // the call); any pending exception is saved around the call and restored.
+    let c = std::ffi::CString::new(msg.replace('\0', " ")).unwrap_or_default();
+    // SAFETY: NUL-terminated message; does not return.
+    unsafe { ffi::Py_FatalError(c.as_ptr()) }
+}
+
+/// Runs a report callback; it gets no arguments, its errors are printed,
+/// and an exception pending in the caller survives it.
+///
+/// # Safety
+/// GIL held; `cb` is a live callable.
+unsafe fn call_callback(cb: usize) {
+    // SAFETY: GIL held; a strong reference is held for the call.
     unsafe {
         let cb = cb as *mut ffi::PyObject;
         ffi::Py_INCREF(cb);
@@ -276,69 +454,190 @@ pub unsafe fn set_on_invalid_builder_handle(cb: *mut ffi::PyObject) {
     unsafe { set_callback(|s| &mut s.on_invalid_builder_handle, cb) }
 }
 
+/// Starts a new generation and returns its number (always >= 1; the context
+/// constants belong to generation 0, so they never count as leaks).
 pub fn new_generation() -> u64 {
     let mut g = state();
     g.0.generation += 1;
     g.0.generation
 }
 
-/// Open handles created in generation `gen` or later, oldest first.
-pub fn open_handles(gen: u64) -> Vec<HandleInfo> {
-    let g = state();
-    g.0.open.values().copied().map(info).filter(|i| i.generation >= gen).collect()
-}
+/// A Python-side reference to a debug handle's slot (`hpy.debug._debug.DebugHandle`):
+/// it sees the slot's current state, including its reuse for a newer handle.
+pub struct HandleRef(NonNull<Slot>);
 
-/// Closed handles still in the queue, created in generation `gen` or later.
-pub fn closed_handles(gen: u64) -> Vec<HandleInfo> {
-    let g = state();
-    g.0.closed.iter().copied().map(info).filter(|i| i.generation >= gen).collect()
-}
-
-/// The current state of the handle with this id, if it is open or queued.
-pub fn handle_info(id: u64) -> Option<HandleInfo> {
-    let g = state();
-    if let Some(&d) = g.0.open.get(&id) {
-        return Some(info(d));
+impl HandleRef {
+    fn pin(st: &State, p: *mut Slot) -> HandleRef {
+        let _ = st; // the lock proves exclusive access
+        // SAFETY: `p` is a live slot of the table; lock held.
+        unsafe { (*p).pins += 1 };
+        // SAFETY: slots come from Box::into_raw: never NULL.
+        HandleRef(unsafe { NonNull::new_unchecked(p) })
     }
-    g.0.closed.iter().copied().map(info).find(|i| i.id == id)
-}
 
-/// Closes the open handle with this id; false if it is not open.
-///
-/// # Safety
-/// GIL held; the debug context is initialised.
-pub unsafe fn force_close(id: u64) -> bool {
-    let d = state().0.open.get(&id).copied();
-    match d {
-        Some(d) => {
-            // SAFETY: forwarded contract; `d` is an open handle.
-            unsafe { close(HPy { _i: d as isize }) };
-            true
+    fn with<R>(&self, f: impl FnOnce(&Slot) -> R) -> R {
+        let _g = state();
+        // SAFETY: a pinned slot stays allocated; the lock is held.
+        f(unsafe { self.0.as_ref() })
+    }
+
+    /// The handle's identity: the slot address (the `HPy` value it had).
+    pub fn id(&self) -> usize {
+        self.0.as_ptr() as usize
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.with(|s| s.closed || s.detached)
+    }
+
+    /// The inner handle, while the handle is open.
+    pub fn inner_handle(&self) -> Option<HPy> {
+        self.with(|s| (!s.closed && !s.detached).then_some(s.uh))
+    }
+
+    /// Bytes of raw data tied to the handle, or -1 if none.
+    pub fn raw_data_size(&self) -> i64 {
+        self.with(|s| {
+            if s.raw.is_empty() {
+                -1
+            } else {
+                s.raw.iter().map(|r| r.len() as i64).sum()
+            }
+        })
+    }
+
+    /// Where the handle was opened, if stack traces were on.
+    pub fn allocation_stack_trace(&self) -> Option<String> {
+        self.with(|s| s.trace.as_ref().map(StackTrace::format))
+    }
+
+    /// Closes the handle if it is open (for tests and leak clean-up).
+    ///
+    /// # Safety
+    /// GIL held.
+    pub unsafe fn force_close(&self) {
+        let open = self.with(|s| !s.closed && !s.detached && !s.permanent);
+        if open {
+            // SAFETY: forwarded contract; the handle is open.
+            unsafe { close(HPy { _i: self.id() as isize }) }
         }
-        None => false,
     }
+}
+
+impl Drop for HandleRef {
+    fn drop(&mut self) {
+        let _g = state();
+        let p = self.0.as_ptr();
+        // SAFETY: pinned, so live; lock held.
+        let s = unsafe { &mut *p };
+        s.pins -= 1;
+        if s.pins == 0 && s.detached {
+            // SAFETY: out of the table and no pin left: ours to free.
+            drop(unsafe { Box::from_raw(p) });
+        }
+    }
+}
+
+/// Open handles created in generation `gen` or later, oldest first.
+pub fn open_handles(gen: u64) -> Vec<HandleRef> {
+    let g = state();
+    let st = &g.0;
+    st.open
+        .values()
+        .copied()
+        // SAFETY: slots in the table are live.
+        .filter(|&p| unsafe { (*p).generation } >= gen)
+        .map(|p| HandleRef::pin(st, p))
+        .collect()
+}
+
+/// Closed handles still in the queue, created in generation `gen` or later,
+/// oldest first.
+pub fn closed_handles(gen: u64) -> Vec<HandleRef> {
+    let g = state();
+    let st = &g.0;
+    st.closed
+        .iter()
+        .copied()
+        // SAFETY: slots in the table are live.
+        .filter(|&p| unsafe { (*p).generation } >= gen)
+        .map(|p| HandleRef::pin(st, p))
+        .collect()
 }
 
 pub fn closed_handles_queue_max_size() -> usize {
     state().0.closed_max
 }
 
+/// Takes effect as handles open and close (the queue is not trimmed now).
 pub fn set_closed_handles_queue_max_size(n: usize) {
-    let mut g = state();
-    g.0.closed_max = n;
-    evict(&mut g.0);
+    state().0.closed_max = n;
 }
 
-/// Stored only: raw-data protection arrives with the full debug-mode issue.
-pub fn protected_raw_data_max_size() -> i64 {
-    state().0.raw_data_max
+pub fn protected_raw_data_max_size() -> usize {
+    state().0.raw_max
 }
 
-pub fn set_protected_raw_data_max_size(n: i64) {
-    state().0.raw_data_max = n;
+pub fn set_protected_raw_data_max_size(n: usize) {
+    state().0.raw_max = n;
 }
 
-/// Stored only: handle stack traces are not collected yet.
-pub fn set_handle_stack_trace_limit(limit: Option<i64>) {
-    state().0.stack_trace_limit = limit;
+/// Record the C stack (at most `limit` frames) of every handle opened from
+/// now on; None or 0 turns it off.
+pub fn set_handle_stack_trace_limit(limit: Option<usize>) {
+    state().0.trace_limit = limit.unwrap_or(0);
+}
+
+/// Shown in a handle's description when it has no allocation stack trace.
+pub fn stack_trace_hint() -> &'static str {
+    if crate::stacktrace::current(1).is_some() {
+        "To see where it was opened, record stack traces with \
+         hpy.debug.set_handle_stack_trace_limit(n)"
+    } else {
+        crate::stacktrace::UNSUPPORTED
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // One test: the state is process-wide.
+    #[test]
+    fn table_reuse_pins_and_generations() {
+        let gen = new_generation();
+        assert!(gen >= 1);
+        let k = open_permanent(HPy { _i: 0x10 });
+        assert!(open_handles(0).iter().all(|h| h.id() != k._i as usize));
+        let a = wrap(HPy { _i: 0x20 });
+        let refs = open_handles(gen);
+        assert_eq!(refs.len(), 1);
+        assert_eq!(refs[0].id(), a._i as usize);
+        assert_eq!(refs[0].inner_handle().map(|h| h._i), Some(0x20));
+        assert_eq!(refs[0].raw_data_size(), -1);
+        let p = attach_raw_data(a, b"abc\0").unwrap();
+        assert_eq!(attach_raw_data(a, b"abc\0"), Some(p));
+        assert_eq!(refs[0].raw_data_size(), 4);
+        // Closing without an inner context: mark closed by hand.
+        {
+            let mut g = state();
+            let st = &mut g.0;
+            // SAFETY: `a` is a live slot; lock held.
+            let s = unsafe { &mut *(a._i as *mut Slot) };
+            s.closed = true;
+            st.open.remove(&s.seq);
+            s.raw.clear();
+            st.closed.push_back(a._i as *mut Slot);
+        }
+        assert!(refs[0].is_closed());
+        assert!(refs[0].inner_handle().is_none());
+        // A full queue hands its oldest slot to the next handle, which the
+        // pinned reference sees.
+        set_closed_handles_queue_max_size(0);
+        let b = wrap(HPy { _i: 0x30 });
+        assert_eq!(b._i, a._i);
+        assert!(!refs[0].is_closed());
+        assert_eq!(refs[0].inner_handle().map(|h| h._i), Some(0x30));
+        set_closed_handles_queue_max_size(1024);
+    }
 }

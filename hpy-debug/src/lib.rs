@@ -1,28 +1,35 @@
 //! The HPy debug context: a context that wraps an inner (universal) context.
 //!
-//! Every handle the debug context gives out is a [`DebugHandle`] (a heap
-//! struct holding the inner handle); every context function is a wrapper,
-//! generated from the one context declaration (`for_each_ctx_function!`), that
-//! unwraps its `HPy` arguments (reporting closed or unknown handles), calls the
-//! inner function and wraps the `HPy` it returns. Only the members whose
-//! arguments need more than that are written by hand (`special.rs`), and the
-//! trampoline dispatch lives in `trampoline.rs`.
+//! Every handle the debug context gives out is the address of a slot of the
+//! handle table (`handles.rs`) holding the inner handle; every context
+//! function is a wrapper, generated from the one context declaration
+//! (`for_each_ctx_function!`), that checks its context may be used now
+//! (`ctx.rs`), unwraps its `HPy` arguments (reporting closed or unknown
+//! handles), calls the inner function and wraps the `HPy` it returns. Only
+//! the members that need more are written by hand (`special.rs`,
+//! `builders.rs`), and the trampoline dispatch lives in `trampoline.rs`.
+//! `rawdata.rs` protects the `char *` tied to a handle, `stacktrace.rs`
+//! records where handles were opened.
 //!
 //! All state is process-wide and only touched with the GIL held.
 
 #![allow(non_snake_case, non_upper_case_globals)]
 
+mod builders;
+mod ctx;
 mod handles;
+mod rawdata;
 mod special;
+mod stacktrace;
 pub mod trace;
 mod trampoline;
 mod wrappers;
 
 pub use handles::{
-    closed_handles, closed_handles_queue_max_size, force_close, handle_info, new_generation,
-    open_handles, protected_raw_data_max_size, set_closed_handles_queue_max_size,
-    set_handle_stack_trace_limit, set_on_invalid_builder_handle, set_on_invalid_handle,
-    set_protected_raw_data_max_size, HandleInfo,
+    closed_handles, closed_handles_queue_max_size, new_generation, open_handles,
+    protected_raw_data_max_size, set_closed_handles_queue_max_size, set_handle_stack_trace_limit,
+    set_on_invalid_builder_handle, set_on_invalid_handle, set_protected_raw_data_max_size,
+    stack_trace_hint, HandleRef,
 };
 pub use hpy_sys as sys;
 
@@ -58,10 +65,18 @@ macro_rules! fill_handles {
 /// Where each member comes from: the generated wrappers, except the ones
 /// written by hand (explicit imports shadow the glob).
 mod impls {
+    pub use crate::builders::{
+        ctx_ListBuilder_Build, ctx_ListBuilder_Cancel, ctx_TupleBuilder_Build,
+        ctx_TupleBuilder_Cancel,
+    };
     pub use crate::special::{
-        ctx_Call, ctx_CallMethod, ctx_Close, ctx_ContextVar_Get, ctx_Tracker_Add,
-        ctx_Tracker_Close, ctx_Tracker_ForgetAll, ctx_Tracker_New, ctx_Tuple_FromArray,
-        ctx_Type_FromSpec, ctx_Type_GenericNew,
+        ctx_AsStruct_Dict, ctx_AsStruct_Float, ctx_AsStruct_Legacy, ctx_AsStruct_List,
+        ctx_AsStruct_Long, ctx_AsStruct_Object, ctx_AsStruct_Tuple, ctx_AsStruct_Type,
+        ctx_AsStruct_Unicode, ctx_Bytes_AS_STRING, ctx_Bytes_AsString, ctx_Call, ctx_CallMethod,
+        ctx_Close, ctx_ContextVar_Get, ctx_Tracker_Add, ctx_Tracker_Close,
+        ctx_Tracker_ForgetAll, ctx_Tracker_New, ctx_Tuple_FromArray, ctx_TypeCheck,
+        ctx_Type_FromSpec, ctx_Type_GenericNew, ctx_Type_GetName, ctx_Type_IsSubtype,
+        ctx_Unicode_AsUTF8AndSize, ctx_Unicode_Substring,
     };
     pub use crate::trampoline::ctx_CallRealFunctionFromTrampoline;
     pub use crate::wrappers::*;
@@ -82,20 +97,21 @@ pub unsafe fn debug_ctx(inner: *mut HPyContext) -> *mut HPyContext {
     // is valid for it and every member is assigned below.
     let mut ctx: Box<HPyContext> = Box::new(unsafe { std::mem::zeroed() });
     ctx.name = NAME.as_ptr();
-    ctx._private = std::ptr::null_mut();
     ctx.abi_version = hpy_sys::HPY_ABI_VERSION as i32;
     // SAFETY: the caller guarantees `inner` is valid.
     let inner_ref = unsafe { &*inner };
     (hpy_sys::for_each_ctx_handle!(fill_handles))(&mut ctx, inner_ref);
     (hpy_sys::for_each_ctx_function!(fill_functions))(&mut ctx);
+    ctx::init(&mut ctx);
     let p = Box::into_raw(ctx);
     DEBUG_CTX.store(p, Ordering::Release);
     p
 }
 
-/// True if `ctx` is the debug context.
+/// True if `ctx` is the debug context or one of the copies it hands to
+/// calls into extensions.
 pub fn is_debug_ctx(ctx: *mut HPyContext) -> bool {
-    !ctx.is_null() && DEBUG_CTX.load(Ordering::Acquire) == ctx
+    ctx::is_debug_ctx(ctx)
 }
 
 /// Opens a debug handle owning the inner handle `uh` (`HPy_NULL` stays NULL).

@@ -1,8 +1,16 @@
-//! Context members whose arguments need more than "unwrap each handle":
-//! handle arrays, out-parameters, `Close`, trackers and type-spec parameters.
+//! Context members that need more than "check the context, unwrap each
+//! handle": handle arrays and out-parameters, `Close`, trackers, type-spec
+//! parameters, the `char *` results tied to a handle's lifetime, and the
+//! argument checks whose failure is a fatal error (as in upstream's debug
+//! mode: these functions cannot report errors, and a wrong argument there is
+//! a bug in the extension, not a condition to handle).
 
-use crate::handles;
+use crate::ctx::enter;
+use crate::handles::{self, fatal};
 use hpy_sys::*;
+use std::collections::BTreeSet;
+use std::ffi::{c_char, c_int, c_void, CStr};
+use std::sync::{Mutex, MutexGuard};
 
 /// The inner context and one of its members.
 macro_rules! inner {
@@ -29,23 +37,50 @@ unsafe fn unwrap_array(items: *const HPy, n: usize) -> Vec<HPy> {
     s.iter().map(|&h| unsafe { handles::unwrap(h) }).collect()
 }
 
-/// Number of keyword names in a (universal) kwnames tuple handle.
+/// True if the inner handle `uh` is an instance of the inner context's
+/// constant type `ty` (e.g. `h_TypeType`); false for NULL.
+///
+/// # Safety
+/// GIL held; `uh` NULL or an open inner handle.
+unsafe fn is_instance(uh: HPy, ty: fn(&HPyContext) -> HPy) -> bool {
+    if uh.is_null() {
+        return false;
+    }
+    let (inner, check) = inner!(ctx_TypeCheck);
+    // SAFETY: open inner handles; the constant belongs to the inner context.
+    unsafe { check(inner, uh, ty(&*inner)) != 0 }
+}
+
+/// # Safety
+/// GIL held; `uh` NULL or an open inner handle.
+unsafe fn is_type(uh: HPy) -> bool {
+    // SAFETY: forwarded contract.
+    unsafe { is_instance(uh, |c| c.h_TypeType) }
+}
+
+/// Number of keyword names in the inner kwnames handle; a kwnames that is
+/// not a tuple is fatal.
 ///
 /// # Safety
 /// GIL held; `kw` is NULL or an open inner handle.
-unsafe fn kw_len(kw: HPy) -> usize {
+unsafe fn kw_len(kw: HPy, api: &str) -> Option<usize> {
     if kw.is_null() {
-        return 0;
+        return Some(0);
+    }
+    // SAFETY: forwarded contract.
+    if !unsafe { is_instance(kw, |c| c.h_TupleType) } {
+        fatal(&format!("{api} arg 'kwnames' must be a tuple object or HPy_NULL"));
     }
     let (inner, len) = inner!(ctx_Length);
     // SAFETY: `kw` is an open inner handle; GIL held.
     let n = unsafe { len(inner, kw) };
-    n.max(0) as usize
+    usize::try_from(n).ok()
 }
 
 /// # Safety
 /// Context function: GIL held, arguments as documented for `HPy_Close`.
-pub unsafe extern "C" fn ctx_Close(_dctx: *mut HPyContext, h: HPy) {
+pub unsafe extern "C" fn ctx_Close(dctx: *mut HPyContext, h: HPy) {
+    let _busy = enter(dctx);
     // SAFETY: forwarded contract.
     unsafe { handles::close(h) }
 }
@@ -53,18 +88,20 @@ pub unsafe extern "C" fn ctx_Close(_dctx: *mut HPyContext, h: HPy) {
 /// # Safety
 /// Context function (`HPy_Call`).
 pub unsafe extern "C" fn ctx_Call(
-    _dctx: *mut HPyContext,
+    dctx: *mut HPyContext,
     callable: HPy,
     args: *const HPy,
     nargs: usize,
     kwnames: HPy,
 ) -> HPy {
+    let _busy = enter(dctx);
     // SAFETY: GIL held; `args` holds nargs + len(kwnames) handles (HPy_Call's
     // contract), translated one by one before the inner call.
     unsafe {
         let callable = handles::unwrap(callable);
         let kwnames = handles::unwrap(kwnames);
-        let items = unwrap_array(args, nargs + kw_len(kwnames));
+        let Some(nkw) = kw_len(kwnames, "HPy_Call") else { return HPy_NULL };
+        let items = unwrap_array(args, nargs + nkw);
         let (inner, f) = inner!(ctx_Call);
         handles::wrap(f(inner, callable, items.as_ptr(), nargs, kwnames))
     }
@@ -73,17 +110,19 @@ pub unsafe extern "C" fn ctx_Call(
 /// # Safety
 /// Context function (`HPy_CallMethod`).
 pub unsafe extern "C" fn ctx_CallMethod(
-    _dctx: *mut HPyContext,
+    dctx: *mut HPyContext,
     name: HPy,
     args: *const HPy,
     nargs: usize,
     kwnames: HPy,
 ) -> HPy {
+    let _busy = enter(dctx);
     // SAFETY: as in `ctx_Call` (args[0] is the receiver, counted in nargs).
     unsafe {
         let name = handles::unwrap(name);
         let kwnames = handles::unwrap(kwnames);
-        let items = unwrap_array(args, nargs + kw_len(kwnames));
+        let Some(nkw) = kw_len(kwnames, "HPy_CallMethod") else { return HPy_NULL };
+        let items = unwrap_array(args, nargs + nkw);
         let (inner, f) = inner!(ctx_CallMethod);
         handles::wrap(f(inner, name, items.as_ptr(), nargs, kwnames))
     }
@@ -92,10 +131,11 @@ pub unsafe extern "C" fn ctx_CallMethod(
 /// # Safety
 /// Context function (`HPyTuple_FromArray`).
 pub unsafe extern "C" fn ctx_Tuple_FromArray(
-    _dctx: *mut HPyContext,
+    dctx: *mut HPyContext,
     items: *const HPy,
     n: HPy_ssize_t,
 ) -> HPy {
+    let _busy = enter(dctx);
     // SAFETY: `items` holds `n` handles; GIL held.
     unsafe {
         let items = unwrap_array(items, n.max(0) as usize);
@@ -107,12 +147,13 @@ pub unsafe extern "C" fn ctx_Tuple_FromArray(
 /// # Safety
 /// Context function (`HPyType_GenericNew`).
 pub unsafe extern "C" fn ctx_Type_GenericNew(
-    _dctx: *mut HPyContext,
+    dctx: *mut HPyContext,
     type_: HPy,
     args: *const HPy,
     nargs: HPy_ssize_t,
     kw: HPy,
 ) -> HPy {
+    let _busy = enter(dctx);
     // SAFETY: `args` holds `nargs` handles; GIL held.
     unsafe {
         let type_ = handles::unwrap(type_);
@@ -126,11 +167,12 @@ pub unsafe extern "C" fn ctx_Type_GenericNew(
 /// # Safety
 /// Context function (`HPyContextVar_Get`).
 pub unsafe extern "C" fn ctx_ContextVar_Get(
-    _dctx: *mut HPyContext,
+    dctx: *mut HPyContext,
     context_var: HPy,
     default_value: HPy,
     result: *mut HPy,
 ) -> i32 {
+    let _busy = enter(dctx);
     // SAFETY: GIL held; `result` is a valid out-pointer (API contract).
     unsafe {
         let cv = handles::unwrap(context_var);
@@ -138,8 +180,8 @@ pub unsafe extern "C" fn ctx_ContextVar_Get(
         let mut out = HPy_NULL;
         let (inner, f) = inner!(ctx_ContextVar_Get);
         let r = f(inner, cv, dv, &mut out);
-        if r >= 0 && !result.is_null() {
-            *result = handles::wrap(out);
+        if !result.is_null() {
+            *result = if r < 0 { HPy_NULL } else { handles::wrap(out) };
         }
         r
     }
@@ -149,10 +191,11 @@ pub unsafe extern "C" fn ctx_ContextVar_Get(
 /// Context function (`HPyType_FromSpec`): the `object` of each parameter is
 /// a debug handle.
 pub unsafe extern "C" fn ctx_Type_FromSpec(
-    _dctx: *mut HPyContext,
+    dctx: *mut HPyContext,
     spec: *mut HPyType_Spec,
     params: *mut HPyType_SpecParam,
 ) -> HPy {
+    let _busy = enter(dctx);
     // SAFETY: `params` is NULL or an array terminated by a zero `kind`
     // (API contract); GIL held.
     unsafe {
@@ -178,43 +221,294 @@ pub unsafe extern "C" fn ctx_Type_FromSpec(
     }
 }
 
+// ---- raw data tied to a handle ----
+
+/// Hands out a protected copy of the `len` bytes at `p`, tied to the debug
+/// handle `h` (or `p` itself if that is not possible).
+///
+/// # Safety
+/// `p` is NULL or points to `len` readable bytes.
+unsafe fn tie_to_handle(h: HPy, p: *const c_char, len: usize) -> *const c_char {
+    if p.is_null() {
+        return p;
+    }
+    // SAFETY: caller guarantees `len` readable bytes.
+    let data = unsafe { std::slice::from_raw_parts(p.cast::<u8>(), len) };
+    handles::attach_raw_data(h, data).map_or(p, |q| q.cast())
+}
+
+/// # Safety
+/// `p` is a NUL-terminated string.
+unsafe fn len_with_nul(p: *const c_char) -> usize {
+    // SAFETY: forwarded contract.
+    unsafe { CStr::from_ptr(p) }.to_bytes_with_nul().len()
+}
+
+/// # Safety
+/// Context function (`HPyUnicode_AsUTF8AndSize`).
+pub unsafe extern "C" fn ctx_Unicode_AsUTF8AndSize(
+    dctx: *mut HPyContext,
+    h: HPy,
+    size: *mut HPy_ssize_t,
+) -> *const c_char {
+    let _busy = enter(dctx);
+    // SAFETY: GIL held; the inner result is NULL or a NUL-terminated buffer
+    // of `*size` bytes plus the NUL.
+    unsafe {
+        let uh = handles::unwrap(h);
+        let (inner, f) = inner!(ctx_Unicode_AsUTF8AndSize);
+        let p = f(inner, uh, size);
+        if p.is_null() {
+            return p;
+        }
+        let len = if size.is_null() { len_with_nul(p) } else { (*size).max(0) as usize + 1 };
+        tie_to_handle(h, p, len)
+    }
+}
+
+/// # Safety
+/// Context function (`HPyBytes_AsString`).
+pub unsafe extern "C" fn ctx_Bytes_AsString(dctx: *mut HPyContext, h: HPy) -> *const c_char {
+    let _busy = enter(dctx);
+    // SAFETY: GIL held; a bytes object's buffer holds its size plus a NUL.
+    unsafe {
+        let uh = handles::unwrap(h);
+        let (inner, f) = inner!(ctx_Bytes_AsString);
+        let p = f(inner, uh);
+        if p.is_null() {
+            return p;
+        }
+        let (inner, size) = inner!(ctx_Bytes_Size);
+        tie_to_handle(h, p, size(inner, uh).max(0) as usize + 1)
+    }
+}
+
+/// # Safety
+/// Context function (`HPyBytes_AS_STRING`).
+pub unsafe extern "C" fn ctx_Bytes_AS_STRING(dctx: *mut HPyContext, h: HPy) -> *const c_char {
+    let _busy = enter(dctx);
+    // SAFETY: as in `ctx_Bytes_AsString`.
+    unsafe {
+        let uh = handles::unwrap(h);
+        let (inner, f) = inner!(ctx_Bytes_AS_STRING);
+        let p = f(inner, uh);
+        if p.is_null() {
+            return p;
+        }
+        let (inner, size) = inner!(ctx_Bytes_GET_SIZE);
+        tie_to_handle(h, p, size(inner, uh).max(0) as usize + 1)
+    }
+}
+
+/// # Safety
+/// Context function (`HPyType_GetName`).
+pub unsafe extern "C" fn ctx_Type_GetName(dctx: *mut HPyContext, type_: HPy) -> *const c_char {
+    let _busy = enter(dctx);
+    // SAFETY: GIL held; the inner result is NULL or a NUL-terminated name.
+    unsafe {
+        let uh = handles::unwrap(type_);
+        if !is_type(uh) {
+            fatal("HPyType_GetName arg must be a type");
+        }
+        let (inner, f) = inner!(ctx_Type_GetName);
+        let p = f(inner, uh);
+        if p.is_null() {
+            return p;
+        }
+        tie_to_handle(type_, p, len_with_nul(p))
+    }
+}
+
+// ---- argument checks ----
+
+/// # Safety
+/// Context function (`HPy_TypeCheck`).
+pub unsafe extern "C" fn ctx_TypeCheck(dctx: *mut HPyContext, obj: HPy, type_: HPy) -> c_int {
+    let _busy = enter(dctx);
+    // SAFETY: GIL held; handles unwrapped and checked before the inner call.
+    unsafe {
+        let uobj = handles::unwrap(obj);
+        let utype = handles::unwrap(type_);
+        if uobj.is_null() {
+            fatal("HPy_TypeCheck arg 1 must not be HPy_NULL");
+        }
+        if !is_type(utype) {
+            fatal("HPy_TypeCheck arg 2 must be a type");
+        }
+        let (inner, f) = inner!(ctx_TypeCheck);
+        f(inner, uobj, utype)
+    }
+}
+
+/// # Safety
+/// Context function (`HPyType_IsSubtype`).
+pub unsafe extern "C" fn ctx_Type_IsSubtype(dctx: *mut HPyContext, sub: HPy, type_: HPy) -> c_int {
+    let _busy = enter(dctx);
+    // SAFETY: GIL held; handles unwrapped and checked before the inner call.
+    unsafe {
+        let usub = handles::unwrap(sub);
+        if !is_type(usub) {
+            fatal("HPyType_IsSubtype arg 1 must be a type");
+        }
+        let utype = handles::unwrap(type_);
+        if !is_type(utype) {
+            fatal("HPyType_IsSubtype arg 2 must be a type");
+        }
+        let (inner, f) = inner!(ctx_Type_IsSubtype);
+        f(inner, usub, utype)
+    }
+}
+
+/// # Safety
+/// Context function (`HPyUnicode_Substring`).
+pub unsafe extern "C" fn ctx_Unicode_Substring(
+    dctx: *mut HPyContext,
+    str_: HPy,
+    start: HPy_ssize_t,
+    end: HPy_ssize_t,
+) -> HPy {
+    let _busy = enter(dctx);
+    // SAFETY: GIL held; the handle is unwrapped and checked first.
+    unsafe {
+        let ustr = handles::unwrap(str_);
+        if !is_instance(ustr, |c| c.h_UnicodeType) {
+            fatal("HPyUnicode_Substring arg 1 must be a Unicode object");
+        }
+        let (inner, f) = inner!(ctx_Unicode_Substring);
+        handles::wrap(f(inner, ustr, start, end))
+    }
+}
+
+fn shape_name(shape: HPyType_BuiltinShape) -> &'static str {
+    match shape {
+        HPyType_BuiltinShape_Legacy => "HPyType_BuiltinShape_Legacy",
+        HPyType_BuiltinShape_Object => "HPyType_BuiltinShape_Object",
+        HPyType_BuiltinShape_Type => "HPyType_BuiltinShape_Type",
+        HPyType_BuiltinShape_Long => "HPyType_BuiltinShape_Long",
+        HPyType_BuiltinShape_Float => "HPyType_BuiltinShape_Float",
+        HPyType_BuiltinShape_Unicode => "HPyType_BuiltinShape_Unicode",
+        HPyType_BuiltinShape_Tuple => "HPyType_BuiltinShape_Tuple",
+        HPyType_BuiltinShape_List => "HPyType_BuiltinShape_List",
+        HPyType_BuiltinShape_Dict => "HPyType_BuiltinShape_Dict",
+        _ => "<unknown shape>",
+    }
+}
+
+/// `_HPy_AsStruct_<Shape>` reads the object's memory as that shape's
+/// layout: on an object of another shape that would read (and let the
+/// extension write) the wrong bytes, so it is fatal.
+macro_rules! as_struct {
+    ($($name:ident => $shape:ident, $api:literal;)*) => { $(
+        /// # Safety
+        /// Context function (`_HPy_AsStruct_*`).
+        pub unsafe extern "C" fn $name(dctx: *mut HPyContext, h: HPy) -> *mut c_void {
+            let _busy = enter(dctx);
+            // SAFETY: GIL held; the handle is unwrapped, and its type's shape
+            // checked, before the inner call.
+            unsafe {
+                let uh = handles::unwrap(h);
+                if uh.is_null() {
+                    fatal(concat!("Invalid usage of ", $api, ": the handle is HPy_NULL"));
+                }
+                let (inner, type_of) = inner!(ctx_Type);
+                let (_, get_shape) = inner!(ctx_Type_GetBuiltinShape);
+                let (_, close) = inner!(ctx_Close);
+                let t = type_of(inner, uh);
+                let actual = get_shape(inner, t);
+                close(inner, t);
+                if actual != $shape {
+                    fatal(&format!(
+                        concat!("Invalid usage of ", $api,
+                            ": expected an object of shape {}, but its type has shape {}"),
+                        shape_name($shape),
+                        shape_name(actual),
+                    ));
+                }
+                let (inner, f) = inner!($name);
+                f(inner, uh)
+            }
+        }
+    )* };
+}
+
+as_struct! {
+    ctx_AsStruct_Object => HPyType_BuiltinShape_Object, "_HPy_AsStruct_Object";
+    ctx_AsStruct_Legacy => HPyType_BuiltinShape_Legacy, "_HPy_AsStruct_Legacy";
+    ctx_AsStruct_Type => HPyType_BuiltinShape_Type, "_HPy_AsStruct_Type";
+    ctx_AsStruct_Long => HPyType_BuiltinShape_Long, "_HPy_AsStruct_Long";
+    ctx_AsStruct_Float => HPyType_BuiltinShape_Float, "_HPy_AsStruct_Float";
+    ctx_AsStruct_Unicode => HPyType_BuiltinShape_Unicode, "_HPy_AsStruct_Unicode";
+    ctx_AsStruct_Tuple => HPyType_BuiltinShape_Tuple, "_HPy_AsStruct_Tuple";
+    ctx_AsStruct_List => HPyType_BuiltinShape_List, "_HPy_AsStruct_List";
+    ctx_AsStruct_Dict => HPyType_BuiltinShape_Dict, "_HPy_AsStruct_Dict";
+}
+
+// ---- trackers ----
+
 /// A tracker of the debug context: the debug handles to close together.
 struct DTracker(Vec<HPy>);
 
-fn tracker<'a>(ht: HPyTracker) -> &'a mut DTracker {
-    // SAFETY: `ht` was returned by `ctx_Tracker_New` and not closed yet (API
-    // contract); GIL held.
+/// Addresses of the trackers not closed yet: a closed (freed) tracker used
+/// again is a fatal error instead of a use after free.
+static TRACKERS: Mutex<BTreeSet<usize>> = Mutex::new(BTreeSet::new());
+
+fn trackers() -> MutexGuard<'static, BTreeSet<usize>> {
+    TRACKERS.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Checks that `ht` is a live tracker and gives its list (`remove` also
+/// takes it out of the live set, for `Close`).
+fn tracker<'a>(ht: HPyTracker, api: &str, remove: bool) -> &'a mut DTracker {
+    let live = {
+        let mut t = trackers();
+        if remove {
+            t.remove(&(ht._i as usize))
+        } else {
+            t.contains(&(ht._i as usize))
+        }
+    };
+    if !live {
+        fatal(&format!("{api}: invalid HPyTracker (already closed, or never made by HPyTracker_New)"));
+    }
+    // SAFETY: live trackers are Box<DTracker> allocations from
+    // `ctx_Tracker_New`, freed only by `ctx_Tracker_Close`; GIL held.
     unsafe { &mut *(ht._i as *mut DTracker) }
 }
 
 /// # Safety
 /// Context function (`HPyTracker_New`).
-pub unsafe extern "C" fn ctx_Tracker_New(_dctx: *mut HPyContext, size: HPy_ssize_t) -> HPyTracker {
-    let t = Box::new(DTracker(Vec::with_capacity(size.max(0) as usize)));
-    HPyTracker { _i: Box::into_raw(t) as isize }
+pub unsafe extern "C" fn ctx_Tracker_New(dctx: *mut HPyContext, size: HPy_ssize_t) -> HPyTracker {
+    let _busy = enter(dctx);
+    let t = Box::into_raw(Box::new(DTracker(Vec::with_capacity(size.max(0) as usize))));
+    trackers().insert(t as usize);
+    HPyTracker { _i: t as isize }
 }
 
 /// # Safety
 /// Context function (`HPyTracker_Add`).
-pub unsafe extern "C" fn ctx_Tracker_Add(_dctx: *mut HPyContext, ht: HPyTracker, h: HPy) -> i32 {
+pub unsafe extern "C" fn ctx_Tracker_Add(dctx: *mut HPyContext, ht: HPyTracker, h: HPy) -> i32 {
+    let _busy = enter(dctx);
     // SAFETY: GIL held; validates (reports) the handle.
     let _ = unsafe { handles::unwrap(h) };
-    tracker(ht).0.push(h);
+    tracker(ht, "HPyTracker_Add", false).0.push(h);
     0
 }
 
 /// # Safety
 /// Context function (`HPyTracker_ForgetAll`).
-pub unsafe extern "C" fn ctx_Tracker_ForgetAll(_dctx: *mut HPyContext, ht: HPyTracker) {
-    tracker(ht).0.clear();
+pub unsafe extern "C" fn ctx_Tracker_ForgetAll(dctx: *mut HPyContext, ht: HPyTracker) {
+    let _busy = enter(dctx);
+    tracker(ht, "HPyTracker_ForgetAll", false).0.clear();
 }
 
 /// # Safety
 /// Context function (`HPyTracker_Close`).
-pub unsafe extern "C" fn ctx_Tracker_Close(_dctx: *mut HPyContext, ht: HPyTracker) {
-    // SAFETY: `ht` came from Box::into_raw in `ctx_Tracker_New` and is not
-    // used again after this call (API contract).
-    let t = unsafe { Box::from_raw(ht._i as *mut DTracker) };
+pub unsafe extern "C" fn ctx_Tracker_Close(dctx: *mut HPyContext, ht: HPyTracker) {
+    let _busy = enter(dctx);
+    let t: *mut DTracker = tracker(ht, "HPyTracker_Close", true);
+    // SAFETY: the tracker was live and is now out of the live set: nothing
+    // else will free it.
+    let t = unsafe { Box::from_raw(t) };
     for h in t.0 {
         // SAFETY: GIL held.
         unsafe { handles::close(h) };

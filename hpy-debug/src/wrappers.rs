@@ -1,15 +1,17 @@
 //! The generated wrappers: one per context function, expanded from the
-//! context declaration. Parameters go through [`DebugArg`] (debug handles are
-//! unwrapped, everything else passes through) and results through
-//! [`DebugRet`] (inner handles are wrapped in new debug handles).
+//! context declaration. Each checks that its context may be used now (see
+//! `ctx.rs`); parameters go through [`DebugArg`] (debug handles and builders
+//! are unwrapped, everything else passes through) and results through
+//! [`DebugRet`] (inner handles and builders are wrapped in new debug ones).
 //!
 //! Members that need more (arrays and out-parameters of handles, `Close`,
-//! trackers, type specs, the trampoline dispatch) are shadowed by `special.rs`
-//! and `trampoline.rs`; their generated versions here are unused.
+//! trackers, type specs, raw data, argument checks, builder consumption, the
+//! trampoline dispatch) are shadowed by `special.rs`, `builders.rs` and
+//! `trampoline.rs`; their generated versions here are unused.
 
 #![allow(dead_code, clippy::missing_safety_doc)]
 
-use crate::handles;
+use crate::{builders, handles};
 use hpy_sys::*;
 
 /// How a parameter of a context function crosses from the debug context to
@@ -42,6 +44,32 @@ impl DebugRet for HPy {
     }
 }
 
+impl DebugArg for HPyTupleBuilder {
+    unsafe fn to_inner(self) -> Self {
+        // SAFETY: forwarded contract.
+        HPyTupleBuilder { _tup: unsafe { builders::unwrap(self._tup) } }
+    }
+}
+
+impl DebugRet for HPyTupleBuilder {
+    fn to_debug(self) -> Self {
+        HPyTupleBuilder { _tup: builders::open(self._tup) }
+    }
+}
+
+impl DebugArg for HPyListBuilder {
+    unsafe fn to_inner(self) -> Self {
+        // SAFETY: forwarded contract.
+        HPyListBuilder { _lst: unsafe { builders::unwrap(self._lst) } }
+    }
+}
+
+impl DebugRet for HPyListBuilder {
+    fn to_debug(self) -> Self {
+        HPyListBuilder { _lst: builders::open(self._lst) }
+    }
+}
+
 macro_rules! pass_through {
     ($($t:ty),* $(,)?) => { $( impl DebugArg for $t {} impl DebugRet for $t {} )* };
 }
@@ -49,8 +77,8 @@ macro_rules! pass_through {
 // Aliases (`HPy_ssize_t`, `HPyFunc_Signature`, `_HPyCapsule_key`, ...) are
 // covered by their underlying integer types.
 pass_through!(
-    (), bool, i32, u32, i64, u64, isize, usize, f64, HPyField, HPyGlobal, HPyListBuilder,
-    HPyTupleBuilder, HPyTracker, HPyThreadState, HPyCFunction,
+    (), bool, i32, u32, i64, u64, isize, usize, f64, HPyField, HPyGlobal, HPyTracker,
+    HPyThreadState, HPyCFunction,
 );
 
 impl<T> DebugArg for *mut T {}
@@ -60,9 +88,10 @@ impl<T> DebugRet for *const T {}
 
 macro_rules! wrappers {
     ($(($idx:literal, $name:ident, ($($p:ident : $t:ty),*) -> $ret:ty)),* $(,)?) => { $(
-        /// Debug wrapper: unwraps handle arguments, calls the inner
-        /// context, wraps a handle result.
-        pub unsafe extern "C" fn $name(_dctx: *mut HPyContext, $($p: $t),*) -> $ret {
+        /// Debug wrapper: checks the context, unwraps handle arguments,
+        /// calls the inner context, wraps a handle result.
+        pub unsafe extern "C" fn $name(dctx: *mut HPyContext, $($p: $t),*) -> $ret {
+            let _busy = crate::ctx::enter(dctx);
             let inner = crate::inner_ctx();
             // SAFETY: called by an extension through the debug context with
             // the GIL held; the inner context is fully initialised, and its

@@ -5,36 +5,30 @@ use pyo3_ffi as ffi;
 use std::ffi::{c_int, c_void, CString};
 use std::ptr::null_mut;
 
-/// A `DebugHandle` Python object: a snapshot of one debug handle.
+/// A `DebugHandle` Python object: a view of one debug handle's slot (it
+/// sees the slot's current state, including its reuse for a newer handle).
 #[repr(C)]
 struct DebugHandleObject {
     ob_base: ffi::PyObject,
-    id: u64,
-    /// The object (new reference) if the handle was open at snapshot time.
-    obj: *mut ffi::PyObject,
+    /// Always `Some` once created; taken (unpinning the slot) on dealloc.
+    handle: Option<hpy_debug::HandleRef>,
 }
 
 static mut DEBUG_HANDLE_TYPE: *mut ffi::PyObject = null_mut();
 
 /// # Safety
 /// GIL held; the type is initialised.
-unsafe fn new_handle_object(info: hpy_debug::HandleInfo) -> *mut ffi::PyObject {
+unsafe fn new_handle_object(handle: hpy_debug::HandleRef) -> *mut ffi::PyObject {
     // SAFETY: GIL held; the type object was created in `create`, its basic
-    // size is that of `DebugHandleObject`.
+    // size is that of `DebugHandleObject`; the allocation is zeroed, which is
+    // a valid `None` for the handle field, written once here.
     unsafe {
         let tp = DEBUG_HANDLE_TYPE as *mut ffi::PyTypeObject;
         let o = ffi::PyType_GenericAlloc(tp, 0) as *mut DebugHandleObject;
         if o.is_null() {
             return null_mut();
         }
-        (*o).id = info.id;
-        (*o).obj = if info.is_closed {
-            null_mut()
-        } else {
-            let p = info.uh._i as *mut ffi::PyObject;
-            ffi::Py_XINCREF(p);
-            p
-        };
+        std::ptr::addr_of_mut!((*o).handle).write(Some(handle));
         o.cast()
     }
 }
@@ -43,7 +37,7 @@ unsafe extern "C" fn dh_dealloc(o: *mut ffi::PyObject) {
     // SAFETY: `o` is a DebugHandleObject being deallocated; GIL held.
     unsafe {
         let d = o as *mut DebugHandleObject;
-        ffi::Py_XDECREF((*d).obj);
+        drop((*d).handle.take());
         let tp = ffi::Py_TYPE(o);
         let free = (*tp).tp_free.unwrap();
         free(o.cast());
@@ -51,71 +45,96 @@ unsafe extern "C" fn dh_dealloc(o: *mut ffi::PyObject) {
     }
 }
 
-fn this(o: *mut ffi::PyObject) -> &'static DebugHandleObject {
-    // SAFETY: getters/methods of DebugHandle get a DebugHandleObject.
-    unsafe { &*(o as *const DebugHandleObject) }
+fn this(o: *mut ffi::PyObject) -> &'static hpy_debug::HandleRef {
+    // SAFETY: getters/methods of DebugHandle get a DebugHandleObject, whose
+    // handle is set at creation and only taken by dealloc.
+    unsafe { (*(o as *const DebugHandleObject)).handle.as_ref().expect("DebugHandle without a handle") }
+}
+
+/// The object a handle holds (new reference), or NULL if it is closed.
+///
+/// # Safety
+/// GIL held.
+unsafe fn handle_object(h: &hpy_debug::HandleRef) -> *mut ffi::PyObject {
+    // Universal handles are the objects themselves (ARCHITECTURE.md).
+    let p = h.inner_handle().map_or(null_mut(), |uh| uh._i as *mut ffi::PyObject);
+    // SAFETY: GIL held; an open handle keeps its object alive.
+    unsafe { ffi::Py_XINCREF(p) };
+    p
 }
 
 unsafe extern "C" fn dh_get_obj(o: *mut ffi::PyObject, _c: *mut c_void) -> *mut ffi::PyObject {
-    let p = this(o).obj;
     // SAFETY: GIL held; returns a new reference.
     unsafe {
-        let p = if p.is_null() { ffi::Py_None() } else { p };
-        ffi::Py_INCREF(p);
-        p
+        let p = handle_object(this(o));
+        if p.is_null() {
+            none()
+        } else {
+            p
+        }
     }
 }
 
 unsafe extern "C" fn dh_get_id(o: *mut ffi::PyObject, _c: *mut c_void) -> *mut ffi::PyObject {
     // SAFETY: GIL held.
-    unsafe { ffi::PyLong_FromUnsignedLongLong(this(o).id) }
-}
-
-fn is_closed(id: u64) -> bool {
-    hpy_debug::handle_info(id).map(|i| i.is_closed).unwrap_or(true)
+    unsafe { ffi::PyLong_FromSize_t(this(o).id()) }
 }
 
 unsafe extern "C" fn dh_get_is_closed(o: *mut ffi::PyObject, _c: *mut c_void) -> *mut ffi::PyObject {
     // SAFETY: GIL held.
-    unsafe { ffi::PyBool_FromLong(is_closed(this(o).id) as _) }
+    unsafe { ffi::PyBool_FromLong(this(o).is_closed() as _) }
 }
 
-unsafe extern "C" fn dh_get_raw_data_size(_o: *mut ffi::PyObject, _c: *mut c_void) -> *mut ffi::PyObject {
-    // No raw-data protection in this first debug context: no handle has raw data.
+unsafe extern "C" fn dh_get_raw_data_size(o: *mut ffi::PyObject, _c: *mut c_void) -> *mut ffi::PyObject {
     // SAFETY: GIL held.
-    unsafe { ffi::PyLong_FromLong(-1) }
+    unsafe { ffi::PyLong_FromLongLong(this(o).raw_data_size()) }
+}
+
+unsafe extern "C" fn dh_get_stack_trace(o: *mut ffi::PyObject, _c: *mut c_void) -> *mut ffi::PyObject {
+    // SAFETY: GIL held.
+    unsafe {
+        match this(o).allocation_stack_trace() {
+            Some(t) => ffi::PyUnicode_FromStringAndSize(t.as_ptr().cast(), t.len() as ffi::Py_ssize_t),
+            None => none(),
+        }
+    }
 }
 
 unsafe extern "C" fn dh_force_close(o: *mut ffi::PyObject, _a: *mut ffi::PyObject) -> *mut ffi::PyObject {
     // SAFETY: GIL held; the debug context exists if any handle does.
     unsafe {
-        hpy_debug::force_close(this(o).id);
-        let n = ffi::Py_None();
-        ffi::Py_INCREF(n);
-        n
+        this(o).force_close();
+        none()
     }
 }
 
 unsafe extern "C" fn dh_repr(o: *mut ffi::PyObject) -> *mut ffi::PyObject {
-    let d = this(o);
-    // SAFETY: GIL held; strings are NUL-free.
+    let h = this(o);
+    // SAFETY: GIL held; the object reference is released after use.
     unsafe {
-        let s = if is_closed(d.id) || d.obj.is_null() {
-            format!("<DebugHandle 0x{:x} CLOSED>", d.id)
+        let obj = handle_object(h);
+        let head = if obj.is_null() {
+            format!("<DebugHandle {:#x} CLOSED>", h.id())
         } else {
-            let r = ffi::PyObject_Repr(d.obj);
+            let r = ffi::PyObject_Repr(obj);
+            ffi::Py_DECREF(obj);
             if r.is_null() {
                 return null_mut();
             }
-            let u = ffi::PyUnicode_AsUTF8(r);
+            let mut n: ffi::Py_ssize_t = 0;
+            let u = ffi::PyUnicode_AsUTF8AndSize(r, &mut n);
             let text = if u.is_null() {
                 ffi::PyErr_Clear();
                 String::from("?")
             } else {
-                std::ffi::CStr::from_ptr(u).to_string_lossy().into_owned()
+                String::from_utf8_lossy(std::slice::from_raw_parts(u.cast::<u8>(), n as usize)).into_owned()
             };
             ffi::Py_DECREF(r);
-            format!("<DebugHandle 0x{:x} for {}>", d.id, text)
+            format!("<DebugHandle {:#x} for {}>", h.id(), text)
+        };
+        let s = match h.allocation_stack_trace() {
+            Some(t) => format!("{head}\nAllocation stacktrace:\n{t}"),
+            None => format!("{head}\n{}", hpy_debug::stack_trace_hint()),
         };
         ffi::PyUnicode_FromStringAndSize(s.as_ptr().cast(), s.len() as ffi::Py_ssize_t)
     }
@@ -130,28 +149,29 @@ unsafe extern "C" fn dh_richcompare(a: *mut ffi::PyObject, b: *mut ffi::PyObject
             ffi::Py_INCREF(r);
             return r;
         }
-        let eq = this(a).id == this(b).id;
+        let eq = this(a).id() == this(b).id();
         ffi::PyBool_FromLong(((op == ffi::Py_EQ) == eq) as _)
     }
 }
 
 unsafe extern "C" fn dh_hash(o: *mut ffi::PyObject) -> ffi::Py_hash_t {
-    this(o).id as ffi::Py_hash_t & ffi::Py_hash_t::MAX
+    // Slot addresses are aligned: drop the always-zero low bits.
+    ((this(o).id() >> 3) as ffi::Py_hash_t) & ffi::Py_hash_t::MAX
 }
 
-/// Collects handle snapshots into a new list.
+/// Wraps handle references into a new list of `DebugHandle`s.
 ///
 /// # Safety
 /// GIL held.
-unsafe fn list_of(infos: Vec<hpy_debug::HandleInfo>) -> *mut ffi::PyObject {
+unsafe fn list_of(handles: Vec<hpy_debug::HandleRef>) -> *mut ffi::PyObject {
     // SAFETY: GIL held; PyList_SetItem steals the item reference.
     unsafe {
-        let l = ffi::PyList_New(infos.len() as ffi::Py_ssize_t);
+        let l = ffi::PyList_New(handles.len() as ffi::Py_ssize_t);
         if l.is_null() {
             return null_mut();
         }
-        for (i, info) in infos.into_iter().enumerate() {
-            let o = new_handle_object(info);
+        for (i, h) in handles.into_iter().enumerate() {
+            let o = new_handle_object(h);
             if o.is_null() {
                 ffi::Py_DECREF(l);
                 return null_mut();
@@ -182,6 +202,22 @@ unsafe fn int_arg(o: *mut ffi::PyObject) -> Option<i64> {
     unsafe {
         let v = ffi::PyLong_AsLongLong(o);
         if v == -1 && !ffi::PyErr_Occurred().is_null() {
+            None
+        } else {
+            Some(v)
+        }
+    }
+}
+
+/// A non-negative int argument (OverflowError for a negative one).
+///
+/// # Safety
+/// GIL held; `o` a valid object.
+unsafe fn size_arg(o: *mut ffi::PyObject) -> Option<usize> {
+    // SAFETY: GIL held.
+    unsafe {
+        let v = ffi::PyLong_AsSize_t(o);
+        if v == usize::MAX && !ffi::PyErr_Occurred().is_null() {
             None
         } else {
             Some(v)
@@ -230,21 +266,21 @@ unsafe extern "C" fn get_closed_max(_m: *mut ffi::PyObject, _a: *mut ffi::PyObje
 unsafe extern "C" fn set_closed_max(_m: *mut ffi::PyObject, n: *mut ffi::PyObject) -> *mut ffi::PyObject {
     // SAFETY: GIL held.
     unsafe {
-        let Some(v) = int_arg(n) else { return null_mut() };
-        hpy_debug::set_closed_handles_queue_max_size(v.max(0) as usize);
+        let Some(v) = size_arg(n) else { return null_mut() };
+        hpy_debug::set_closed_handles_queue_max_size(v);
         none()
     }
 }
 
 unsafe extern "C" fn get_raw_max(_m: *mut ffi::PyObject, _a: *mut ffi::PyObject) -> *mut ffi::PyObject {
     // SAFETY: GIL held.
-    unsafe { ffi::PyLong_FromLongLong(hpy_debug::protected_raw_data_max_size()) }
+    unsafe { ffi::PyLong_FromSize_t(hpy_debug::protected_raw_data_max_size()) }
 }
 
 unsafe extern "C" fn set_raw_max(_m: *mut ffi::PyObject, n: *mut ffi::PyObject) -> *mut ffi::PyObject {
     // SAFETY: GIL held.
     unsafe {
-        let Some(v) = int_arg(n) else { return null_mut() };
+        let Some(v) = size_arg(n) else { return null_mut() };
         hpy_debug::set_protected_raw_data_max_size(v);
         none()
     }
@@ -291,7 +327,7 @@ unsafe extern "C" fn set_stack_trace_limit(_m: *mut ffi::PyObject, n: *mut ffi::
             hpy_debug::set_handle_stack_trace_limit(None);
         } else {
             let Some(v) = int_arg(n) else { return null_mut() };
-            hpy_debug::set_handle_stack_trace_limit(Some(v));
+            hpy_debug::set_handle_stack_trace_limit(Some(v.max(0) as usize));
         }
         none()
     }
@@ -339,11 +375,12 @@ macro_rules! getter {
     };
 }
 
-static mut DH_GETSET: [ffi::PyGetSetDef; 5] = [
+static mut DH_GETSET: [ffi::PyGetSetDef; 6] = [
     getter!(c"obj", dh_get_obj),
     getter!(c"id", dh_get_id),
     getter!(c"is_closed", dh_get_is_closed),
     getter!(c"raw_data_size", dh_get_raw_data_size),
+    getter!(c"allocation_stack_trace", dh_get_stack_trace),
     ffi::PyGetSetDef { name: null_mut(), get: None, set: None, doc: null_mut(), closure: null_mut() },
 ];
 

@@ -127,16 +127,51 @@ def test_open_and_closed_handles(mod):
     assert _debug.get_open_handles(gen) == []
     closed = _debug.get_closed_handles(gen)
     assert closed and all(h.is_closed for h in closed)
+    assert all(h.obj is None for h in closed)
     assert len(_debug.get_closed_handles()) >= len(closed)
+    assert isinstance(closed[0], _debug.DebugHandle)
+    assert closed[0] == _debug.get_closed_handles(gen)[0]
+    assert hash(closed[0]) == hash(_debug.get_closed_handles(gen)[0])
+
+
+def test_closed_queue_shrinks_gradually(mod):
+    # Like upstream: lowering the maximum trims nothing at once; each close
+    # drops at most one old entry, and opening takes one from a full queue.
+    mod.add(1, 2)
     old = _debug.get_closed_handles_queue_max_size()
     try:
-        _debug.set_closed_handles_queue_max_size(2)
-        assert len(_debug.get_closed_handles()) <= 2
+        n = len(_debug.get_closed_handles())
+        assert n >= 4
+        _debug.set_closed_handles_queue_max_size(1)
+        assert len(_debug.get_closed_handles()) == n
+        mod.add(1, 2)  # opens 4 (each reusing a queued slot), closes 4
+        assert len(_debug.get_closed_handles()) == n - 4
+        for _ in range(n):
+            mod.add(1, 2)
+        assert len(_debug.get_closed_handles()) == 1
     finally:
         _debug.set_closed_handles_queue_max_size(old)
     assert _debug.get_closed_handles_queue_max_size() == old
-    a, b = closed[0], _debug.get_closed_handles(gen)[0]
-    assert isinstance(a, _debug.DebugHandle)
+
+
+def test_debug_handle_outlives_its_slot(mod):
+    # A DebugHandle keeps its slot alive after the queue dropped it.
+    old = _debug.get_closed_handles_queue_max_size()
+    gen = _debug.new_generation()
+    mod.add(5, 6)
+    kept = _debug.get_closed_handles(gen)
+    try:
+        _debug.set_closed_handles_queue_max_size(0)
+        for _ in range(len(_debug.get_closed_handles()) + 10):
+            mod.add(1, 2)
+        assert len(_debug.get_closed_handles()) == 0
+    finally:
+        _debug.set_closed_handles_queue_max_size(old)
+    for h in kept:
+        assert h.is_closed and h.obj is None and h.raw_data_size == -1
+        assert "CLOSED" in repr(h)
+        h._force_close()  # no-op
+    del kept
 
 
 def test_settings():
@@ -144,7 +179,13 @@ def test_settings():
     _debug.set_protected_raw_data_max_size(n + 1)
     assert _debug.get_protected_raw_data_max_size() == n + 1
     _debug.set_protected_raw_data_max_size(n)
+    with pytest.raises(OverflowError):
+        _debug.set_protected_raw_data_max_size(-1)
+    with pytest.raises(OverflowError):
+        _debug.set_closed_handles_queue_max_size(-1)
     _debug.set_handle_stack_trace_limit(16)
     _debug.set_handle_stack_trace_limit(None)
     with pytest.raises(TypeError):
         _debug.set_on_invalid_handle(42)
+    with pytest.raises(TypeError):
+        _debug.set_on_invalid_builder_handle(42)

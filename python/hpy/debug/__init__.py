@@ -3,7 +3,9 @@ from .leakdetector import HPyDebugError, HPyLeakError, LeakDetector
 
 
 def set_handle_stack_trace_limit(limit):
-    """Record at most `limit` frames when a debug handle is opened (None: default)."""
+    """Record the C stack (at most `limit` frames) of every debug handle
+    opened from now on; it is shown in leak reports (HPyLeakError), in the
+    handle's repr and in invalid-handle reports. None or 0: stop recording."""
     from hpy.universal import _debug
     _debug.set_handle_stack_trace_limit(limit)
 

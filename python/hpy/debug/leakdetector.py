@@ -17,7 +17,9 @@ class HPyLeakError(HPyDebugError):
         count = len(self.leaks)
         plural = '' if count == 1 else 's'
         out = ['%d unclosed handle%s:' % (count, plural)]
-        out.extend('    %r' % (h,) for h in self.leaks)
+        # A handle's repr spans several lines when it carries its allocation
+        # stack trace: indent them all under the list.
+        out.extend('    ' + repr(h).replace('\n', '\n    ') for h in self.leaks)
         return '\n'.join(out)
 
 

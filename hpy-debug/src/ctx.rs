@@ -1,0 +1,155 @@
+//! Context identity checks: an extension must use the context it was handed,
+//! only for the duration of that call.
+//!
+//! The main debug context (the one the loader gives the extension) is used
+//! by its trampolines only. Each call into the extension runs with a copy of
+//! it taken from a pool: valid while that call runs, returned to the back of
+//! the pool afterwards (so it is handed out again only after the others).
+//! Each context function also marks its context busy while it runs, so a
+//! context saved in a global and used later, or used from code its own call
+//! re-entered, is caught: "Wrong HPy Context!" and abort. Every active call
+//! has its own copy (the pool grows with nesting), so nesting and threads
+//! never make a correct use look wrong.
+
+use hpy_sys::HPyContext;
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+
+/// Copies made up front: a saved context stays detectable for at least this
+/// many later calls.
+pub(crate) const POOL_SIZE: usize = 16;
+
+const MAGIC: u64 = 0x4850_7944_6562_7567; // "HPyDebug"
+
+/// What `ctx->_private` of every debug context points to.
+pub(crate) struct CtxInfo {
+    magic: u64,
+    valid: AtomicBool,
+}
+
+struct Pool {
+    /// A copy of the main context to make more copies from.
+    template: Option<Box<HPyContext>>,
+    /// Copies not in use by any call, least recently used first.
+    free: VecDeque<*mut HPyContext>,
+}
+
+struct Global(Pool);
+// SAFETY: the contexts are leaked, immutable after creation (but for the
+// atomic flag behind `_private`), and only handed out under the mutex.
+unsafe impl Send for Global {}
+
+static POOL: Mutex<Global> = Mutex::new(Global(Pool { template: None, free: VecDeque::new() }));
+
+fn new_info(valid: bool) -> *mut std::ffi::c_void {
+    Box::into_raw(Box::new(CtxInfo { magic: MAGIC, valid: AtomicBool::new(valid) })).cast()
+}
+
+fn new_copy(template: &HPyContext) -> *mut HPyContext {
+    let mut copy = Box::new(*template);
+    copy._private = new_info(false);
+    Box::into_raw(copy)
+}
+
+/// Gives the freshly filled main context its identity and makes the first
+/// copies (which start invalid).
+pub(crate) fn init(main: &mut HPyContext) {
+    main._private = new_info(true);
+    let mut g = POOL.lock().unwrap_or_else(|e| e.into_inner());
+    let pool = &mut g.0;
+    for _ in 0..POOL_SIZE {
+        pool.free.push_back(new_copy(main));
+    }
+    pool.template = Some(Box::new(*main));
+}
+
+/// True for the main debug context and its copies.
+pub(crate) fn is_debug_ctx(ctx: *mut HPyContext) -> bool {
+    info(ctx).is_some()
+}
+
+fn info(ctx: *mut HPyContext) -> Option<&'static CtxInfo> {
+    if ctx.is_null() {
+        return None;
+    }
+    // SAFETY: `ctx` is a context pointer handed to us by an extension (any
+    // HPyContext starts with `name`, `_private`); debug contexts' `_private`
+    // is a leaked `CtxInfo`, checked by its magic number.
+    unsafe {
+        let p = (*ctx)._private as *const CtxInfo;
+        if p.is_null() || (*p).magic != MAGIC {
+            None
+        } else {
+            Some(&*p)
+        }
+    }
+}
+
+#[cold]
+fn wrong_context() -> ! {
+    use std::io::Write;
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(
+        err,
+        "Error: Wrong HPy Context!\nAn HPyContext is valid only inside the call that \
+         received it (it must not be saved in a global variable and used later, nor \
+         used by code that the call re-entered): use the ctx argument of the current call."
+    );
+    if let Some(trace) = crate::stacktrace::current(crate::stacktrace::DEFAULT_LIMIT) {
+        let _ = writeln!(err, "Current stack:\n{trace}");
+    }
+    let _ = err.flush();
+    std::process::abort()
+}
+
+/// While alive, the context a context function was called with is busy: it
+/// cannot be used by anything that function's work re-enters.
+pub(crate) struct Busy(&'static CtxInfo);
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        self.0.valid.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Checks that `dctx` may be used now (aborting if not) and marks it busy.
+pub(crate) fn enter(dctx: *mut HPyContext) -> Busy {
+    match info(dctx) {
+        Some(i) if i.valid.swap(false, Ordering::Relaxed) => Busy(i),
+        _ => wrong_context(),
+    }
+}
+
+/// The context one call into the extension runs with (valid meanwhile).
+/// Dropping it invalidates the copy and returns it to the pool.
+pub(crate) struct CallCtx {
+    pub(crate) ctx: *mut HPyContext,
+    info: &'static CtxInfo,
+}
+
+/// A copy of the debug context for one call into the extension.
+pub(crate) fn switch() -> CallCtx {
+    let ctx = {
+        let mut g = POOL.lock().unwrap_or_else(|e| e.into_inner());
+        let pool = &mut g.0;
+        match pool.free.pop_front() {
+            Some(c) => c,
+            None => match &pool.template {
+                Some(t) => new_copy(t),
+                None => wrong_context(), // no debug context yet: cannot happen
+            },
+        }
+    };
+    let Some(info) = info(ctx) else { wrong_context() };
+    info.valid.store(true, Ordering::Relaxed);
+    CallCtx { ctx, info }
+}
+
+impl Drop for CallCtx {
+    fn drop(&mut self) {
+        self.info.valid.store(false, Ordering::Relaxed);
+        let mut g = POOL.lock().unwrap_or_else(|e| e.into_inner());
+        g.0.free.push_back(self.ctx);
+    }
+}

@@ -1,0 +1,138 @@
+//! Raw-data protection: the `char *` a context function returns for a handle
+//! (`HPyUnicode_AsUTF8AndSize`, `HPyBytes_AsString`, `HPyType_GetName`, ...)
+//! is a read-only copy that lives as long as the handle. When the handle
+//! closes the copy becomes unreadable, so a use after close faults instead
+//! of silently reading the object's live buffer; a write to it faults always.
+//!
+//! On Unix each copy gets its own pages (`mmap`/`mprotect`); elsewhere it is
+//! a heap copy overwritten with garbage on close.
+
+/// One protected copy; freed when dropped.
+pub(crate) struct RawData {
+    ptr: std::ptr::NonNull<u8>,
+    /// Bytes copied (what the budget of retained data counts).
+    len: usize,
+}
+
+// SAFETY: a RawData exclusively owns its mapping; it is only touched with the
+// debug state's lock held.
+unsafe impl Send for RawData {}
+
+impl RawData {
+    /// A read-only copy of `data` (None if the memory could not be had).
+    pub(crate) fn copy(data: &[u8]) -> Option<RawData> {
+        if data.is_empty() {
+            return None;
+        }
+        let ptr = imp::alloc_copy(data)?;
+        Some(RawData { ptr, len: data.len() })
+    }
+
+    pub(crate) fn as_ptr(&self) -> *const u8 {
+        self.ptr.as_ptr()
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// True if the copy holds exactly `data` (so it can be handed out again).
+    pub(crate) fn holds(&self, data: &[u8]) -> bool {
+        // SAFETY: the copy is readable (not protected yet) and `len` long.
+        data.len() == self.len && unsafe { std::slice::from_raw_parts(self.as_ptr(), self.len) } == data
+    }
+
+    /// Makes the copy unreadable (its handle was closed).
+    pub(crate) fn protect(&self) {
+        imp::protect(self.ptr, self.len)
+    }
+}
+
+impl Drop for RawData {
+    fn drop(&mut self) {
+        imp::free(self.ptr, self.len)
+    }
+}
+
+#[cfg(unix)]
+mod imp {
+    use std::ptr::NonNull;
+
+    pub(super) fn alloc_copy(data: &[u8]) -> Option<NonNull<u8>> {
+        // SAFETY: a fresh private anonymous mapping of `data.len()` bytes
+        // (rounded up to pages by the kernel); we copy into it while it is
+        // writable, then make it read-only.
+        unsafe {
+            let p = libc::mmap(
+                std::ptr::null_mut(),
+                data.len(),
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            );
+            if p == libc::MAP_FAILED {
+                return None;
+            }
+            std::ptr::copy_nonoverlapping(data.as_ptr(), p.cast::<u8>(), data.len());
+            libc::mprotect(p, data.len(), libc::PROT_READ);
+            NonNull::new(p.cast())
+        }
+    }
+
+    pub(super) fn protect(p: NonNull<u8>, len: usize) {
+        // SAFETY: `p`/`len` describe a mapping made by `alloc_copy`.
+        unsafe { libc::mprotect(p.as_ptr().cast(), len, libc::PROT_NONE) };
+    }
+
+    pub(super) fn free(p: NonNull<u8>, len: usize) {
+        // SAFETY: `p`/`len` describe a mapping made by `alloc_copy`, unmapped
+        // once (by the owning RawData's drop).
+        let r = unsafe { libc::munmap(p.as_ptr().cast(), len) };
+        if r != 0 {
+            // Leaking the pages is harmless; carrying on silently is not
+            // worth hiding a bookkeeping bug in the debug mode itself.
+            debug_assert!(false, "munmap of protected raw data failed");
+        }
+    }
+}
+
+#[cfg(not(unix))]
+mod imp {
+    use std::ptr::NonNull;
+
+    pub(super) fn alloc_copy(data: &[u8]) -> Option<NonNull<u8>> {
+        let b: Box<[u8]> = data.into();
+        NonNull::new(Box::into_raw(b).cast::<u8>())
+    }
+
+    pub(super) fn protect(p: NonNull<u8>, len: usize) {
+        const POISON: [u8; 4] = [0xBA, 0xD0, 0xDA, 0x7A];
+        // SAFETY: `p` is our own `len`-byte heap copy.
+        let s = unsafe { std::slice::from_raw_parts_mut(p.as_ptr(), len) };
+        for (b, v) in s.iter_mut().zip(POISON.iter().cycle()) {
+            *b = *v;
+        }
+    }
+
+    pub(super) fn free(p: NonNull<u8>, len: usize) {
+        // SAFETY: `p` came from Box::into_raw of a `len`-byte boxed slice.
+        drop(unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(p.as_ptr(), len)) });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn copy_holds_and_frees() {
+        let r = RawData::copy(b"hello\0").unwrap();
+        assert_eq!(r.len(), 6);
+        assert!(r.holds(b"hello\0"));
+        assert!(!r.holds(b"hellO\0"));
+        r.protect();
+        drop(r);
+        assert!(RawData::copy(b"").is_none());
+    }
+}

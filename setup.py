@@ -7,9 +7,14 @@ cannot express:
   by setuptools-rust in release mode; it exports ``PyInit_universal`` itself);
 * a ``build_py`` step that copies the C side of ``hpy.devel`` into the build
   tree: headers from ``hpy-sys/include``, the C entry points of the API
-  helpers from ``hpy-sys/runtime``, and the helper library (crate
-  ``hpy-helpers``, built here with cargo as a static library) as
-  ``lib/<abi>/libhpy-extra-<abi>.a`` (see DEVEL_FILES and find_static_libs).
+  helpers from ``hpy-sys/runtime``, and the static libraries built here with
+  cargo (see DEVEL_FILES and find_static_libs):
+  - the helper library (crate ``hpy-helpers``) as
+    ``lib/<abi>/libhpy-extra-<abi>.a`` for the universal and hybrid ABIs;
+  - the static runtime of CPython-ABI extensions (crate ``hpy-ctx-cpython``,
+    which contains the helpers too) as ``lib/cpython/libhpy-ctx-cpython.a``.
+    It is specific to the Python version of the interpreter running the
+    build, like ``hpy.universal``.
 """
 
 import fnmatch
@@ -41,44 +46,71 @@ HPY_ABIS = ('universal', 'hybrid', 'cpython')
 
 # The helper library (crate hpy-helpers: Rust logic + the C entry points of
 # hpy-sys/runtime) is built as a Rust staticlib and shipped once per ABI
-# under the names upstream's hpy.devel uses.
+# under the names upstream's hpy.devel uses. The CPython ABI gets the helpers
+# inside its static runtime instead (one Rust staticlib per extension: two
+# would each carry Rust's standard library and clash at link time).
 HELPER_LIB_NAMES = {
     'universal': 'libhpy-extra-universal.a',
     'hybrid': 'libhpy-extra-hybrid.a',
 }
 
 
-def build_helper_lib():
-    """Build crate hpy-helpers as a static library (release) and return its
-    path, or None when cargo is not available."""
+# The static runtime of CPython-ABI extensions (crate hpy-ctx-cpython: every
+# context function, the context, module creation and the helpers), under
+# upstream's file name.
+CPYTHON_LIB_NAME = 'libhpy-ctx-cpython.a'
+
+
+def _cargo_static_lib(package, features=(), env=None):
+    """Build crate `package` as a static library (release) and return the
+    path of the .a cargo produced."""
     cargo = os.environ.get('CARGO', 'cargo')
-    cmd = [cargo, 'build', '--release', '-p', 'hpy-helpers',
+    cmd = [cargo, 'build', '--release', '-p', package,
            '--manifest-path', os.path.join(ROOT, 'Cargo.toml'),
            '--message-format=json-render-diagnostics']
+    if features:
+        cmd += ['--features', ','.join(features)]
     try:
         out = subprocess.run(cmd, cwd=ROOT, check=True, stdout=subprocess.PIPE,
-                             text=True)
+                             text=True, env=env)
     except OSError as e:
-        raise SystemExit('building the HPy helper library needs cargo: %s' % e)
+        raise SystemExit('building %s needs cargo: %s' % (package, e))
     import json
+    names = (package, package.replace('-', '_'))
     for line in out.stdout.splitlines():
         try:
             msg = json.loads(line)
         except ValueError:
             continue
         if msg.get('reason') == 'compiler-artifact' and \
-                msg.get('target', {}).get('name') in ('hpy-helpers', 'hpy_helpers'):
+                msg.get('target', {}).get('name') in names:
             for f in msg.get('filenames', []):
                 if f.endswith('.a'):
                     return f
-    raise SystemExit('cargo did not produce the hpy-helpers static library')
+    raise SystemExit('cargo did not produce the %s static library' % package)
+
+
+def build_helper_lib():
+    """Build crate hpy-helpers as a static library and return its path."""
+    return _cargo_static_lib('hpy-helpers')
+
+
+def build_cpython_lib():
+    """Build crate hpy-ctx-cpython as a static library for the running
+    interpreter (pyo3-ffi reads its version from PYO3_PYTHON) without a
+    dependency on libpython, and return its path."""
+    env = dict(os.environ, PYO3_PYTHON=sys.executable)
+    return _cargo_static_lib('hpy-ctx-cpython', features=['extension-module'],
+                             env=env)
 
 
 def find_static_libs():
-    """Return {abi: [(source path, installed name)]} of the static helper
+    """Return {abi: [(source path, installed name)]} of the static
     libraries to ship as hpy/devel/lib/<abi>/ (HPyDevel.get_static_libs)."""
     lib = build_helper_lib()
-    return {abi: [(lib, name)] for abi, name in HELPER_LIB_NAMES.items()}
+    libs = {abi: [(lib, name)] for abi, name in HELPER_LIB_NAMES.items()}
+    libs['cpython'] = [(build_cpython_lib(), CPYTHON_LIB_NAME)]
+    return libs
 
 
 def _copy_static_lib(src, target):

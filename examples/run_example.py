@@ -7,11 +7,13 @@ directory, runs
     python setup.py --hpy-abi=<abi> build_ext --inplace
 
 there (exactly what an HPy project's developer would do), then imports the
-module in a fresh Python process through the generated loader stub and calls
-every function, printing what happened.
+module in a fresh Python process and calls every function, printing what
+happened. A universal or hybrid binary is imported through the generated
+loader stub (and hpy.universal); a cpython one is an ordinary extension
+module, linked with hpy's static runtime.
 
 Usage:
-    python examples/run_example.py                  # universal and hybrid
+    python examples/run_example.py                  # all three ABIs
     python examples/run_example.py --abi universal --mode debug
     python examples/run_example.py --json           # machine-readable output
 
@@ -148,7 +150,11 @@ def run_example(build_dir, python=sys.executable, mode=None):
 
 def print_report(abi, mode, build_dir, report):
     print('=' * 72)
-    print('ABI: %s   runtime mode: %s' % (abi, mode or 'universal (default)'))
+    if abi == 'cpython':
+        mode_text = 'none (an ordinary CPython extension)'
+    else:
+        mode_text = mode or 'universal (default)'
+    print('ABI: %s   runtime mode: %s' % (abi, mode_text))
     print('built in:      %s' % build_dir)
     print('binary files:  %s' % ', '.join(sorted(
         f for f in os.listdir(build_dir) if f.startswith('simple.')
@@ -171,15 +177,16 @@ def main(argv=None):
     parser.add_argument('--abi', action='append',
                         choices=['universal', 'hybrid', 'cpython'],
                         help='ABI to build for (repeatable; default: '
-                             'universal and hybrid)')
+                             'universal, hybrid and cpython)')
     parser.add_argument('--mode', choices=['universal', 'debug', 'trace'],
-                        help='runtime mode for hpy.universal (HPY env var)')
+                        help='runtime mode for hpy.universal (HPY env var; '
+                             'no effect on the cpython ABI)')
     parser.add_argument('--json', action='store_true',
                         help='print the raw reports as JSON')
     parser.add_argument('--keep', action='store_true',
                         help='keep the temporary build directories')
     args = parser.parse_args(argv)
-    abis = args.abi or ['universal', 'hybrid']
+    abis = args.abi or ['universal', 'hybrid', 'cpython']
 
     workdir = tempfile.mkdtemp(prefix='hpy-example-')
     reports = {}

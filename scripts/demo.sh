@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set up a fresh machine and run the main job: install hpy-rs's `hpy` package
 # (building the Rust runtime), then build the example C extension for each
-# available ABI mode and load it, printing what it did.
+# ABI (universal, hybrid and cpython) and load it, printing what it did.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
@@ -13,5 +13,5 @@ echo "== installing the hpy package (hpy.universal, hpy.devel) from this checkou
 "$PY" -m pip install -q --upgrade pip >/dev/null
 "$PY" -m pip install -q .
 
-echo "== building and loading examples/simple"
-"$PY" examples/run_example.py
+echo "== building and loading examples/simple for the universal, hybrid and cpython ABIs"
+"$PY" examples/run_example.py --abi universal --abi hybrid --abi cpython

@@ -1,24 +1,41 @@
 #!/usr/bin/env bash
-# Developer shortcut: rebuild the helper library (crate hpy-helpers) and put
-# it into the *installed* hpy package, without a full `pip install .`.
+# Developer shortcut: rebuild the helper library (crate hpy-helpers) and the
+# static runtime of CPython-ABI extensions (crate hpy-ctx-cpython, which
+# contains the helpers too) and put them, with the headers, into the
+# *installed* hpy package, without a full `pip install .`.
 # Several people (or agents) may run it at once: the copy is serialized.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
 cargo build --release -q -p hpy-helpers
 lib=target/release/libhpy_helpers.a
+# for the interpreter that runs the tests ($PYTHON, else python3 on PATH: what
+# pyo3-ffi picks itself), without linking libpython
+env ${PYTHON:+PYO3_PYTHON="$PYTHON"} cargo build --release -q -p hpy-ctx-cpython --features extension-module
+cpylib=target/release/libhpy_ctx_cpython.a
 devel=$("$PY" -c 'import hpy.devel, os; print(os.path.dirname(hpy.devel.__file__))')
+# Strip a copy outside the package (strip writes temporary files next to its
+# input), then move it in under a hidden name and rename it into place.
+stage() {
+  local tmp
+  tmp=$(mktemp /tmp/hpy-rs-lib.XXXXXX)
+  cp "$1" "$tmp"
+  strip --strip-debug "$tmp" 2>/dev/null || true
+  cp "$tmp" "$(dirname "$2")/.$(basename "$2").tmp"
+  mv "$(dirname "$2")/.$(basename "$2").tmp" "$2"
+  rm -f "$tmp"
+}
 # headers and C entry points, too (they are part of the helper library)
 (
   flock 9
   for abi in universal hybrid; do
     mkdir -p "$devel/lib/$abi"
-    cp "$lib" "$devel/lib/$abi/.libhpy-extra-$abi.a.tmp"
-    strip --strip-debug "$devel/lib/$abi/.libhpy-extra-$abi.a.tmp" 2>/dev/null || true
-    mv "$devel/lib/$abi/.libhpy-extra-$abi.a.tmp" "$devel/lib/$abi/libhpy-extra-$abi.a"
+    stage "$lib" "$devel/lib/$abi/libhpy-extra-$abi.a"
   done
+  mkdir -p "$devel/lib/cpython"
+  stage "$cpylib" "$devel/lib/cpython/libhpy-ctx-cpython.a"
   mkdir -p "$devel/src/runtime"
   cp hpy-sys/runtime/*.c hpy-sys/runtime/*.h "$devel/src/runtime/"
   cp -r hpy-sys/include/. "$devel/include/"
 ) 9>/tmp/hpy-rs-dev-helpers.lock
-echo "helper library installed into $devel/lib"
+echo "helper library and CPython-ABI runtime installed into $devel/lib"

@@ -2,6 +2,7 @@
 
     python setup.py --hpy-abi=universal build_ext --inplace
     python setup.py --hpy-abi=hybrid build_ext --inplace
+    python setup.py --hpy-abi=cpython build_ext --inplace   # (the default on CPython)
 
 `hpy_ext_modules` and `--hpy-abi` come from hpy.devel, which registers
 itself as a setuptools plugin when the `hpy` distribution is installed.

@@ -16,6 +16,7 @@ mod containers;
 mod err;
 mod handle;
 mod misc;
+pub mod module;
 mod number;
 mod object;
 mod types;

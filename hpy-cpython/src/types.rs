@@ -1069,10 +1069,28 @@ pub unsafe fn call_traverse(func: HPyCFunction, args: *mut c_void) {
     // SAFETY: forwarded contract.
     unsafe {
         let a = &mut *(args as *mut _HPyFunc_args_TRAVERSEPROC);
-        let f = std::mem::transmute::<HPyCFunction, HPyFunc_traverseproc>(func).expect("traverse impl");
-        let mut v = VisitArgs { visit: a.visit, arg: a.arg };
-        a.result = f(payload(a.self_.cast()), Some(forward_visit), (&mut v as *mut VisitArgs).cast());
+        let f = std::mem::transmute::<HPyCFunction, HPyFunc_traverseproc>(func);
+        a.result = traverse(f, a.self_.cast(), a.visit, a.arg);
     }
+}
+
+/// Runs the traverse implementation `func` on the payload of `obj`, reporting
+/// each field's object to CPython's `visit` (the CPython-ABI trampolines call
+/// this directly).
+///
+/// # Safety
+/// `obj` is an instance of an HPy type whose `HPy_tp_traverse` is `func`;
+/// `visit`/`arg` come from CPython's GC; GIL held.
+pub unsafe fn traverse(
+    func: HPyFunc_traverseproc,
+    obj: *mut ffi::PyObject,
+    visit: cpy_visitproc,
+    arg: *mut c_void,
+) -> c_int {
+    let f = func.expect("traverse impl");
+    let mut v = VisitArgs { visit, arg };
+    // SAFETY: forwarded contract; `v` outlives the call.
+    unsafe { f(payload(obj), Some(forward_visit), (&mut v as *mut VisitArgs).cast()) }
 }
 
 /// `HPyFunc_GETBUFFERPROC`: the impl fills an `HPy_buffer`; on success its

@@ -32,11 +32,10 @@
 #  define HPY_ABI "hybrid"
 #elif defined(HPY_ABI_CPYTHON)
 #  define HPY_ABI "cpython"
-   /* The CPython ABI maps the whole API straight onto Python.h (no context
-      indirection, no trampolines calling back into a runtime). hpy-rs does
-      not provide that mapping yet; when it does, it will live in a
-      hpy/cpython/ directory selected further down in this file. */
-#  error "hpy-rs: HPY_ABI_CPYTHON is not supported yet; build with -DHPY_ABI_UNIVERSAL or -DHPY_ABI_HYBRID"
+   /* The CPython ABI makes an ordinary CPython extension: the API calls the
+      runtime directly or maps onto Python.h, and trampolines call the
+      implementations directly (hpy/cpython/). The runtime is a static
+      library linked into the extension (hpy/devel/lib/cpython). */
 #else
    /* Same policy as upstream HPy: the build system must say which ABI it
       targets (hpy.devel passes one of the three -D flags). */
@@ -58,9 +57,10 @@
 /* 2. system headers                                                    */
 /* ------------------------------------------------------------------ */
 
-#if defined(HPY_ABI_HYBRID)
-   /* Legacy Py* calls are allowed in hybrid extensions, so the real CPython
-      API must be visible. It has to come before any other system header. */
+#if defined(HPY_ABI_HYBRID) || defined(HPY_ABI_CPYTHON)
+   /* Hybrid extensions may make legacy Py* calls and the CPython ABI is
+      built on them, so the real CPython API must be visible. It has to come
+      before any other system header. */
 #  ifndef PY_SSIZE_T_CLEAN
 #    define PY_SSIZE_T_CLEAN
 #  endif
@@ -211,7 +211,9 @@ static inline void *HPy_AsVoidP(HPy h) { return (void *)h._i; }
 #include "hpy/hpytype.h"
 #include "hpy/hpymodule.h"
 
-#if defined(HPY_ABI_UNIVERSAL) || defined(HPY_ABI_HYBRID)
+#if defined(HPY_ABI_CPYTHON)
+#  include "hpy/cpython/trampolines.h"
+#else
 #  include "hpy/universal/trampolines.h"
 #endif
 
@@ -225,8 +227,11 @@ static inline void *HPy_AsVoidP(HPy h) { return (void *)h._i; }
 /* 6. the context and the API wrappers                                  */
 /* ------------------------------------------------------------------ */
 
-#if defined(HPY_ABI_UNIVERSAL) || defined(HPY_ABI_HYBRID)
-#  include "hpy/context.h"
+#include "hpy/context.h"
+#if defined(HPY_ABI_CPYTHON)
+#  include "hpy/cpython/api.h"
+#  include "hpy/cpython/autogen_api.h"
+#else
 #  include "hpy/universal/legacy.h"
 #  include "hpy/universal/autogen_api.h"
 #endif

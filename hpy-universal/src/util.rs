@@ -1,7 +1,7 @@
-//! Small helpers shared by the loader and module creation.
+//! Small helpers of the loader and the `hpy.universal` module.
 
 use pyo3_ffi as ffi;
-use std::ffi::{c_char, CStr, CString};
+use std::ffi::CString;
 
 /// Raises `exc(msg)`.
 ///
@@ -11,15 +11,4 @@ pub unsafe fn raise(exc: *mut ffi::PyObject, msg: &str) {
     let msg = CString::new(msg.replace('\0', "\\0")).unwrap_or_default();
     // SAFETY: forwarded contract; NUL-terminated message.
     unsafe { ffi::PyErr_SetString(exc, msg.as_ptr()) }
-}
-
-pub trait CStrLeak {
-    /// A copy that is never freed (for definitions CPython keeps forever).
-    fn leak_copy(&self) -> *const c_char;
-}
-
-impl CStrLeak for CStr {
-    fn leak_copy(&self) -> *const c_char {
-        CString::from(self).into_raw()
-    }
 }

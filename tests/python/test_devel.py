@@ -381,13 +381,33 @@ def test_static_libs_are_linked(tmp_path):
     dist.get_command_obj('build_ext').ensure_finalized()
     assert str(lib) in ext.extra_objects
     assert ext.sources == ['mymod.c']
-    # without the option the helper sources are compiled in instead
+    # without the option the helpers' C entry points are compiled in, and
+    # their (Rust) logic still comes from the library
     ext2 = Extension('mymod2', sources=['mymod2.c'])
     dist2 = _make_dist(tmp_path, 'universal', ext2, static_libs=False,
                        hpydevel=HPyDevel(base))
     dist2.get_command_obj('build_ext').ensure_finalized()
-    assert ext2.extra_objects == []
+    assert ext2.extra_objects == [str(lib)]
     assert ext2.sources == ['mymod2.c', str(base / 'src' / 'runtime' / 'argparse.c')]
+    # the Rust runtime inside the library stays private to the extension
+    if sys.platform.startswith('linux'):
+        assert '-Wl,--exclude-libs,libhpy-extra-universal.a' in ext2.extra_link_args
+        assert 'gcc_s' in ext2.libraries
+    # hidden files (a copy being replaced) are not libraries
+    (base / 'lib' / 'universal' / '.libhpy-extra-universal.a.tmp').write_text('')
+    assert HPyDevel(base).get_static_libs('universal') == [str(lib)]
+
+
+def test_missing_helper_lib_is_an_error(tmp_path):
+    from distutils.core import Extension
+    from distutils.errors import DistutilsError
+    base = tmp_path / 'devel'
+    (base / 'src' / 'runtime').mkdir(parents=True)
+    ext = Extension('mymod', sources=['mymod.c'])
+    dist = _make_dist(tmp_path, 'universal', ext, static_libs=False,
+                      hpydevel=HPyDevel(base))
+    with pytest.raises(DistutilsError, match='missing from this installation'):
+        dist.get_command_obj('build_ext').ensure_finalized()
 
 
 def test_unknown_abi_rejected(tmp_path):
@@ -468,17 +488,45 @@ def test_built_module_loads(tmp_path, abi):
     assert name == 'mytest'
 
 
-def test_build_cpython_abi_wiring(tmp_path):
-    # the CPython-ABI mapping of the headers may not exist yet: only check
-    # that the build is attempted with the right flags and file name
-    from distutils.errors import CompileError, LinkError
+@pytest.mark.parametrize('static_libs', [True, False])
+def test_build_cpython_abi(tmp_path, static_libs):
+    # an ordinary CPython extension: EXT_SUFFIX, no stub, PyInit_<name> is
+    # its only exported function, and a plain import loads it
+    from distutils.core import Extension
+    src = tmp_path / 'mytest.c'
+    src.write_text(SIMPLE_MODULE_SRC % {'name': 'mytest'})
+    ext = Extension('mytest', sources=[str(src)],
+                    extra_compile_args=['-Wall', '-Werror'])
+    dist = _make_dist(tmp_path, 'cpython', ext, static_libs=static_libs)
+    old = os.getcwd()
+    os.chdir(str(tmp_path))
     try:
-        ext, outputs = build_module(tmp_path, 'cpython')
-    except (CompileError, LinkError):
-        pytest.xfail('cpython ABI headers not available yet')
+        dist.run_command('build_ext')
+        outputs = dist.get_command_obj('build_ext').get_outputs()
+    finally:
+        os.chdir(old)
     so = tmp_path / ('mytest' + sysconfig.get_config_var('EXT_SUFFIX'))
     assert [o for o in outputs if not o.endswith(('.py', '.pyc'))] == [str(so)]
     assert not (tmp_path / 'mytest.py').exists()
+    assert HPyDevel().get_static_libs('cpython') == \
+        [str(HPyDevel().base_dir / 'lib' / 'cpython' / 'libhpy-ctx-cpython.a')]
+    assert ext.extra_objects == HPyDevel().get_static_libs('cpython')
+    if sys.platform.startswith('linux'):
+        nm = subprocess.run(['nm', '-D', '--defined-only', str(so)],
+                            stdout=subprocess.PIPE, universal_newlines=True)
+        funcs = [line.split()[2] for line in nm.stdout.splitlines()
+                 if line.split()[1] == 'T']
+        assert funcs == ['PyInit_mytest']
+    proc = _run_py(textwrap.dedent('''
+        import sys
+        sys.path.insert(0, %r)
+        import mytest
+        print(mytest.f(), mytest.__doc__, mytest.ctx_name(), mytest.__file__,
+              sep='|')
+    ''' % str(tmp_path)), cwd='/')
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().split('|') == \
+        ['1234', 'built for cpython', 'HPy CPython ABI', str(so)]
 
 
 # --------------------------------------------------------------------------

@@ -4,6 +4,9 @@
 //! Derived files (each carries a "generated, do not edit" banner):
 //! - `hpy-sys/include/hpy/universal/autogen_api.h`: one inline C wrapper per
 //!   context function (HPy_Dup, HPyLong_FromInt64_t, ...);
+//! - `hpy-sys/include/hpy/cpython/autogen_api.h`: the same API for the CPython
+//!   ABI, calling the static runtime directly, minus the functions that
+//!   `hpy/cpython/api.h` maps onto Python.h by hand;
 //! - `hpy-sys/src/bindings.rs`: bindgen's view of `hpy.h` (needs libclang).
 //!
 //! The Rust-side tables (universal, debug, trace) are expanded at build time by
@@ -30,10 +33,19 @@ fn generate(with_bindgen: bool) -> Result<Vec<Output>, String> {
     let header = std::fs::read_to_string(include.join("hpy/context.h"))
         .map_err(|e| format!("reading context.h: {e}"))?;
     let members = ctxdecl::parse(&header)?;
-    let mut out = vec![Output {
-        path: include.join("hpy/universal/autogen_api.h"),
-        text: wrappers::render(&members)?,
-    }];
+    let cpython_api = std::fs::read_to_string(include.join("hpy/cpython/api.h"))
+        .map_err(|e| format!("reading hpy/cpython/api.h: {e}"))?;
+    let handwritten = wrappers::handwritten_names(&cpython_api, &members)?;
+    let mut out = vec![
+        Output {
+            path: include.join("hpy/universal/autogen_api.h"),
+            text: wrappers::render(&members)?,
+        },
+        Output {
+            path: include.join("hpy/cpython/autogen_api.h"),
+            text: wrappers::render_cpython(&members, &handwritten)?,
+        },
+    ];
     if with_bindgen {
         out.push(Output { path: root.join("hpy-sys/src/bindings.rs"), text: bindings(&include)? });
     }

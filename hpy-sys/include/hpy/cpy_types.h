@@ -5,7 +5,7 @@
  * slots, HPy_AsPyObject/HPy_FromPyObject, and the cpy_trampoline members of
  * HPyDef, whose signatures are what CPython calls). The cpy_* names let
  * those declarations be written once for every ABI:
- *   - hybrid: they are the real CPython types from <Python.h>;
+ *   - hybrid and cpython: they are the real CPython types from <Python.h>;
  *   - universal: they are incomplete structs, so the declarations compile
  *     but nothing can be done with the objects themselves.
  */

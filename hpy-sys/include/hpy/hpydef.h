@@ -6,7 +6,8 @@
  *   - a static prototype for the user's implementation (SYM_impl, SYM_get,
  *     ... depending on the macro), which the user then defines;
  *   - a static trampoline with the exact C signature CPython calls for that
- *     kind of function (see hpy/universal/trampolines.h);
+ *     kind of function (see hpy/universal/trampolines.h and
+ *     hpy/cpython/trampolines.h);
  *   - a global HPyDef variable named SYM pointing at both.
  * The optional trailing arguments of the macros are extra designated
  * initializers for the embedded struct, e.g. `.doc = "..."`.

@@ -6,7 +6,8 @@
  * this header provides:
  *   - the function pointer typedef HPyFunc_<lowercase name>;
  *   - _HPyFunc_DECLARE_HPyFunc_<NAME>(SYM): a static prototype for SYM;
- * and, via hpy/universal/trampolines.h, the CPython-facing trampoline.
+ * and, via hpy/universal/trampolines.h or hpy/cpython/trampolines.h
+ * (depending on the ABI), the CPython-facing trampoline.
  */
 #include "hpy.h"
 

@@ -17,6 +17,32 @@ typedef struct {
     HPyGlobal **globals;              /* NULL-terminated, or NULL */
 } HPyModuleDef;
 
+#ifdef __cplusplus
+#  define HPy_EXPORTED_FUNC extern "C" HPy_EXPORTED_SYMBOL
+#else
+#  define HPy_EXPORTED_FUNC HPy_EXPORTED_SYMBOL
+#endif
+
+#if defined(HPY_ABI_CPYTHON)
+
+/* A CPython-ABI extension is an ordinary CPython extension: HPy_MODINIT
+   defines PyInit_<ext> only. It returns a PyModuleDef for CPython's
+   multi-phase initialisation, made from the HPyModuleDef by the static
+   runtime (libhpy-ctx-cpython.a), which also fills the extension's context
+   on the first call. The context is a single hidden global, so there is
+   nothing per translation unit for HPY_EMBEDDED_MODULES to keep apart. */
+HPyAPI_IMPL PyObject *_HPyRs_cpy_ModuleDef_Init(HPyModuleDef *def, const char *ext_name);
+
+#define HPY_MOD_EMBEDDABLE(modname)
+
+#define HPy_MODINIT(ext_name, mod_def)                                      \
+    PyMODINIT_FUNC PyInit_##ext_name(void)                                  \
+    {                                                                       \
+        return _HPyRs_cpy_ModuleDef_Init(&(mod_def), #ext_name);            \
+    }
+
+#else /* universal and hybrid ABIs */
+
 /* The context every trampoline of the extension uses. It is set once by
    the loader through HPyInitGlobalContext_<ext> and is never exported.
    When several HPy modules are linked into one binary
@@ -31,12 +57,6 @@ typedef struct {
 #  define _HPy_CTX_MODIFIER _HPy_HIDDEN
 #  define HPY_MOD_EMBEDDABLE(modname)
 extern _HPy_HIDDEN HPyContext *_ctx_for_trampolines;
-#endif
-
-#ifdef __cplusplus
-#  define HPy_EXPORTED_FUNC extern "C" HPy_EXPORTED_SYMBOL
-#else
-#  define HPy_EXPORTED_FUNC HPy_EXPORTED_SYMBOL
 #endif
 
 /* HPy_MODINIT(ext, moduledef) defines the four functions a universal or
@@ -64,5 +84,7 @@ extern _HPy_HIDDEN HPyContext *_ctx_for_trampolines;
     {                                                                       \
         return &(mod_def);                                                  \
     }
+
+#endif /* HPY_ABI_CPYTHON */
 
 #endif /* HPY_RS_HPYMODULE_H */

@@ -14,7 +14,8 @@ to the repository root (i.e. /work/shared/abi next to /work/main). Writes:
 
 Both files are meant for gcc (they use __builtin_types_compatible_p and
 __typeof__) in C11 mode and must compile cleanly under -Wall -Wextra -Werror
-with -DHPY_ABI_UNIVERSAL. api_names.c also has a main() for the few checks
+with -DHPY_ABI_UNIVERSAL (and, compile-only, with the hybrid and cpython
+ABIs; the argument blocks of universal trampolines are not checked there). api_names.c also has a main() for the few checks
 that are not constant expressions (string constants, HPy_NULL); check.sh
 links and runs it.
 """
@@ -106,6 +107,11 @@ def gen_layout(d):
     hybrid_only = []
     for r in read_tsv(os.path.join(d, 'structs.tsv')):
         rec, name, field, ctype = r['record'], r['name'], r['field'], r['c_type']
+        # the argument blocks of universal trampolines; CPython-ABI
+        # trampolines call implementations directly and have none
+        univ_only = name.startswith('_HPyFunc_args_')
+        if univ_only:
+            o.raw('#ifndef HPY_ABI_CPYTHON')
         if rec == 'struct':
             if name not in seen_struct:
                 seen_struct.add(name)
@@ -134,6 +140,8 @@ def gen_layout(d):
             hybrid_only.append(r)
         else:
             raise SystemExit('structs.tsv: unknown record kind %r' % rec)
+        if univ_only:
+            o.raw('#endif')
     if hybrid_only:
         o.raw('#ifdef HPY_ABI_HYBRID  /* CPython structs the runtime reads */')
         for r in hybrid_only:
@@ -163,6 +171,10 @@ def gen_layout(d):
 # rows that describe a build flag rather than something hpy.h defines
 BUILD_FLAGS = {'HPY_ABI_UNIVERSAL', 'HPY_ABI_HYBRID', 'HPY_ABI_CPYTHON', 'HPY_EMBEDDED_MODULES'}
 
+# the hidden global of universal/hybrid extensions that their trampolines
+# pass to the runtime; CPython-ABI extensions have _HPyGetContext() instead
+UNIVERSAL_TRAMPOLINE_CONTEXT = {'_ctx_for_trampolines', '_HPy_CTX_MODIFIER'}
+
 FUNC_SIG = re.compile(r'^(?P<ret>.*?)\s*\((?P<params>.*)\)$')
 
 
@@ -188,6 +200,15 @@ def gen_api(d):
     o.raw('')
     for r in read_tsv(os.path.join(d, 'api.tsv')):
         name, kind, sig, notes = r['name'], r['kind'], r['c_signature'], r['notes']
+        if name in UNIVERSAL_TRAMPOLINE_CONTEXT:
+            o.raw('#ifndef HPY_ABI_CPYTHON  /* the context of universal trampolines */')
+            if kind == 'macro':
+                o.raw('#ifndef %s\n#error "macro %s is not defined"\n#endif' % (name, name))
+            else:
+                t = sig.replace('(data object)', '').replace('extern', '').strip()
+                o.sa(compat('__typeof__(%s)' % name, t), '%s: is %s' % (name, t))
+            o.raw('#endif')
+            continue
         if kind in ('ctx', 'inline', 'helper'):
             if '(data object)' in sig:
                 t = sig.replace('(data object)', '').replace('extern', '').strip()
@@ -243,8 +264,10 @@ def gen_api(d):
         elif kind in ('type', 'typedef'):
             if '<' in name:
                 if name.startswith('_HPyFunc_args_'):
+                    o.raw('#ifndef HPY_ABI_CPYTHON  /* universal trampolines only */')
                     for mem in family_members(notes):
                         o.sa('sizeof(_HPyFunc_args_%s) > 0' % mem, '_HPyFunc_args_%s exists' % mem)
+                    o.raw('#endif')
                 continue
             if name == '_HPyContext_s':
                 o.sa('sizeof(struct _HPyContext_s) > 0', 'struct _HPyContext_s is complete')

@@ -75,13 +75,17 @@ _HELPER_SOURCE_NAMES = (
 )
 
 
-# ABIs whose helpers (HPyArg_Parse, HPy_BuildValue, ...) are implemented in
-# the Rust static library lib/<abi>/libhpy-extra-<abi>.a.
-_ABIS_WITH_HELPER_LIB = ('universal', 'hybrid')
+# ABIs whose extensions link a Rust static library of ours, whatever
+# ``hpy_use_static_libs`` says: the helpers (HPyArg_Parse, HPy_BuildValue, ...)
+# are implemented in Rust, in lib/<abi>/libhpy-extra-<abi>.a for the
+# universal and hybrid ABIs, and for the CPython ABI in its static runtime
+# lib/cpython/libhpy-ctx-cpython.a (every context function, the extension's
+# context, module creation and the helpers).
+_ABIS_WITH_HELPER_LIB = ('universal', 'hybrid', 'cpython')
 
-# What the helper library (a Rust staticlib) needs from the system when
-# linked into a shared object, as ``rustc --print native-static-libs``
-# reports it (less libc itself and the libraries nothing we use pulls in).
+# What these libraries (Rust staticlibs) need from the system when linked
+# into a shared object, as ``rustc --print native-static-libs`` reports it
+# (less libc itself and the libraries nothing we use pulls in).
 if sys.platform.startswith('linux'):
     _HELPER_LIB_SYSTEM_LIBS = ('gcc_s', 'pthread', 'm', 'dl')
 else:
@@ -159,7 +163,11 @@ class HPyDevel:
         return [str(p) for p in result + others]
 
     def get_ctx_sources(self):
-        """Extra C sources needed only by CPython-ABI builds (``ctx_*.c``)."""
+        """Extra C sources needed only by CPython-ABI builds (``ctx_*.c``).
+
+        Upstream compiles its CPython-ABI runtime from these; ours is the
+        static library ``lib/cpython/libhpy-ctx-cpython.a``, so this package
+        ships none and the list is empty (kept for tools that call it)."""
         if not self.src_dir.is_dir():
             return []
         return [str(p) for p in sorted(self.src_dir.glob('ctx_*.c'))]
@@ -170,9 +178,12 @@ class HPyDevel:
         if lib_dir.is_dir():
             for abi_dir in sorted(lib_dir.iterdir()):
                 if abi_dir.is_dir():
-                    # every regular file in lib/<abi>/ is a static library
+                    # the static libraries of lib/<abi>/ (hidden files,
+                    # e.g. a copy being replaced, are not)
                     found[abi_dir.name] = sorted(
-                        str(f) for f in abi_dir.iterdir() if f.is_file())
+                        str(f) for f in abi_dir.iterdir()
+                        if f.is_file() and not f.name.startswith('.')
+                        and f.suffix in ('.a', '.lib'))
         return found
 
     def get_static_libs(self, hpy_abi):
@@ -479,28 +490,25 @@ class build_ext_hpy_mixin:
         extra_objects = list(ext.extra_objects or [])
         libs = hpydevel.get_static_libs(abi)
         if abi in _ABIS_WITH_HELPER_LIB:
-            # The helpers' logic lives in the static library whatever the
-            # build mode; --hpy-use-static-libs only decides whether their C
-            # entry points are compiled from source or taken from it too.
+            # The helpers' logic (and for the CPython ABI, the runtime) lives
+            # in the static library whatever the build mode;
+            # --hpy-use-static-libs only decides whether the helpers' C entry
+            # points are compiled from source or taken from it too.
             if not libs:
                 raise DistutilsError(
-                    'hpy.devel: the HPy helper library for the %s ABI is '
-                    'missing from this installation (%s)'
-                    % (abi, hpydevel.base_dir / 'lib' / abi))
+                    'hpy.devel: the HPy %s for the %s ABI is missing from '
+                    'this installation (%s)'
+                    % ('static runtime' if abi == 'cpython'
+                       else 'helper library',
+                       abi, hpydevel.base_dir / 'lib' / abi))
             if not self.distribution.hpy_use_static_libs:
                 sources += hpydevel.get_extra_sources()
             extra_objects += libs
             _add_helper_lib_link_options(ext, libs)
-        elif self.distribution.hpy_use_static_libs and libs:
-            extra_objects += libs
-        else:
-            if self.distribution.hpy_use_static_libs:
-                log.warn('hpy.devel: no static HPy libraries for the %s ABI '
-                         'are installed; compiling the helper sources '
-                         'instead', abi)
+        else:  # pragma: no cover - every valid ABI has a library
             sources += hpydevel.get_extra_sources()
-            if abi == 'cpython':
-                sources += hpydevel.get_ctx_sources()
+            if self.distribution.hpy_use_static_libs and libs:
+                extra_objects += libs
         ext.sources = sources
         ext.extra_objects = extra_objects
 

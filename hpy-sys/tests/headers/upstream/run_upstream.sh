@@ -17,7 +17,7 @@ export PYTHONDONTWRITEBYTECODE=1
 cd "$up"
 log=$(mktemp)
 set +e
-"$py" -m pytest -p upstream_compile_plugin -p no:cacheprovider -q -rs -o addopts= \
+"$py" -m pytest -p upstream_compile_plugin -p no:cacheprovider -q -rs -o addopts= --rootdir "$up" \
     test --ignore=test/debug --ignore=test/trace --ignore=test/hpy_devel \
     --ignore=test/test_importing.py --ignore=test/check_py27_compat.py \
     --deselect 'test/test_00_basic.py::TestBasic::test_get_version' \

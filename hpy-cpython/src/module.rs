@@ -1,0 +1,204 @@
+//! Turns an extension's `HPyModuleDef` into a CPython module definition;
+//! shared by both ways an HPy module reaches CPython:
+//!
+//! - universal/hybrid binaries: `hpy.universal.load` creates and executes the
+//!   module at once ([`create_module`]);
+//! - CPython-ABI extensions: `PyInit_<ext>` returns the definition to
+//!   CPython's multi-phase initialisation ([`module_def_init`]).
+//!
+//! Methods become `PyMethodDef`s whose `ml_meth` is the extension's own
+//! trampoline; `HPy_mod_create`/`HPy_mod_exec` become PEP 489 module slots.
+//! The generated `PyModuleDef` and its arrays live for the rest of the process,
+//! as CPython requires of module definitions.
+
+#![allow(non_upper_case_globals)]
+
+use crate::defs::{method_def, null_terminated};
+use crate::handle::raise;
+use hpy_sys::*;
+use pyo3_ffi as ffi;
+use std::ffi::{c_char, c_int, c_void, CStr, CString};
+use std::ptr::null_mut;
+
+const NON_DEFAULT_MESSAGE: &str = "This is not allowed because custom HPy_mod_create slot cannot \
+     return a builtin module object and cannot make any use of any other data defined in the \
+     HPyModuleDef. Either do not define HPy_mod_create slot and let the runtime create a builtin \
+     module object from the provided HPyModuleDef, or do not define anything else but the \
+     HPy_mod_create slot.";
+
+/// Builds, creates and executes the module for `hpydef` (steps 9–10 of the
+/// universal loader protocol); its name is `spec.name`.
+///
+/// # Safety
+/// `hpydef` was returned by the extension's `HPyInit_<ext>`; `spec` is a
+/// module spec; GIL held.
+pub unsafe fn create_module(hpydef: &HPyModuleDef, spec: *mut ffi::PyObject) -> *mut ffi::PyObject {
+    // SAFETY: forwarded contract (all pointers below come from the extension's
+    // static definitions, which live as long as the loaded library: forever).
+    unsafe {
+        let Some(pydef) = module_def(hpydef) else { return null_mut() };
+        let Some(name) = spec_name(spec) else { return null_mut() };
+        (*pydef).m_name = name;
+        reset_globals(hpydef);
+        let m = ffi::PyModule_FromDefAndSpec2(pydef, spec, ffi::PYTHON_API_VERSION);
+        if m.is_null() {
+            return null_mut();
+        }
+        if ffi::PyModule_Check(m) != 0 && ffi::PyModule_ExecDef(m, pydef) != 0 {
+            ffi::Py_DECREF(m);
+            return null_mut();
+        }
+        m
+    }
+}
+
+/// The result of `PyInit_<ext>` for a CPython-ABI extension: the module
+/// definition, handed to CPython's multi-phase initialisation (which takes
+/// the module's name from the import spec, creates and executes it).
+///
+/// # Safety
+/// `hpydef` is the extension's static `HPyModuleDef`; `ext_name` is NULL or a
+/// NUL-terminated string that lives forever; GIL held.
+pub unsafe fn module_def_init(hpydef: &HPyModuleDef, ext_name: *const c_char) -> *mut ffi::PyObject {
+    // SAFETY: forwarded contract.
+    unsafe {
+        let Some(pydef) = module_def(hpydef) else { return null_mut() };
+        (*pydef).m_name = if ext_name.is_null() { c"".as_ptr() } else { ext_name };
+        reset_globals(hpydef);
+        ffi::PyModuleDef_Init(pydef)
+    }
+}
+
+/// Globals start out empty whenever a module is (re)made from the definition.
+unsafe fn reset_globals(hpydef: &HPyModuleDef) {
+    // SAFETY: `globals` is NULL or a NULL-terminated array of the
+    // extension's `HPyGlobal` statics.
+    unsafe {
+        for g in null_terminated(hpydef.globals) {
+            (*g)._i = 0;
+        }
+    }
+}
+
+/// Validates `hpydef` and converts it (without a name) to a `PyModuleDef`
+/// that is never freed.
+///
+/// # Safety
+/// See [`create_module`].
+unsafe fn module_def(hpydef: &HPyModuleDef) -> Option<*mut ffi::PyModuleDef> {
+    // SAFETY: see `create_module`.
+    unsafe {
+        if hpydef.size < 0 {
+            raise(ffi::PyExc_SystemError, "HPy does not permit HPyModuleDef.size < 0");
+            return None;
+        }
+        if hpydef.size > 0 {
+            raise(
+                ffi::PyExc_SystemError,
+                "Module state is not supported yet in HPy, set HPyModuleDef.size = 0 if module state is not needed",
+            );
+            return None;
+        }
+        let mut methods: Vec<ffi::PyMethodDef> = Vec::new();
+        let mut slots: Vec<ffi::PyModuleDef_Slot> = Vec::new();
+        let mut create: Option<*mut c_void> = None;
+        let mut others = 0usize;
+        for d in null_terminated(hpydef.defines) {
+            let d = &*d;
+            match d.kind {
+                HPyDef_Kind_Meth => {
+                    methods.push(method_def(&d.__bindgen_anon_1.meth)?);
+                    others += 1;
+                }
+                HPyDef_Kind_Slot => {
+                    let slot = &d.__bindgen_anon_1.slot;
+                    let tramp = std::mem::transmute::<cpy_PyCFunction, *mut c_void>(slot.cpy_trampoline);
+                    match slot.slot {
+                        HPy_mod_create => {
+                            if create.is_some() {
+                                raise(
+                                    ffi::PyExc_SystemError,
+                                    "Multiple definitions of the HPy_mod_create slot in HPyModuleDef.defines.",
+                                );
+                                return None;
+                            }
+                            create = Some(tramp);
+                        }
+                        HPy_mod_exec => {
+                            slots.push(ffi::PyModuleDef_Slot { slot: ffi::Py_mod_exec, value: tramp });
+                            others += 1;
+                        }
+                        other => {
+                            raise(
+                                ffi::PyExc_SystemError,
+                                &format!("Unsupported slot in HPyModuleDef.defines (value: {}).", other as c_int),
+                            );
+                            return None;
+                        }
+                    }
+                }
+                kind => {
+                    raise(
+                        ffi::PyExc_SystemError,
+                        &format!("Unsupported HPyDef kind in HPyModuleDef.defines (value: {kind}): modules take only methods and HPy_mod_create/HPy_mod_exec slots."),
+                    );
+                    return None;
+                }
+            }
+        }
+        let legacy: *mut ffi::PyMethodDef = hpydef.legacy_methods.cast();
+        if !legacy.is_null() {
+            let mut i = 0;
+            while !(*legacy.add(i)).ml_name.is_null() {
+                methods.push(std::ptr::read(legacy.add(i)));
+                i += 1;
+            }
+        }
+        if let Some(create) = create {
+            if others > 0 {
+                raise(
+                    ffi::PyExc_SystemError,
+                    &format!("HPyModuleDef defines a HPy_mod_create slot and some other slots or methods. {NON_DEFAULT_MESSAGE}"),
+                );
+                return None;
+            }
+            if !hpydef.doc.is_null() || !hpydef.globals.is_null() || !legacy.is_null() {
+                raise(
+                    ffi::PyExc_SystemError,
+                    &format!("HPyModuleDef defines a HPy_mod_create slot and some of the other fields are not set to their default value. {NON_DEFAULT_MESSAGE}"),
+                );
+                return None;
+            }
+            slots.insert(0, ffi::PyModuleDef_Slot { slot: ffi::Py_mod_create, value: create });
+        }
+        methods.push(std::mem::zeroed());
+        slots.push(ffi::PyModuleDef_Slot { slot: 0, value: null_mut() });
+        let def = Box::new(ffi::PyModuleDef {
+            m_base: ffi::PyModuleDef_HEAD_INIT,
+            m_name: std::ptr::null(),
+            m_doc: hpydef.doc,
+            m_size: 0,
+            m_methods: Box::leak(methods.into_boxed_slice()).as_mut_ptr(),
+            m_slots: Box::leak(slots.into_boxed_slice()).as_mut_ptr(),
+            m_traverse: None,
+            m_clear: None,
+            m_free: None,
+        });
+        Some(Box::into_raw(def))
+    }
+}
+
+/// `spec.name` as a C string that lives forever (PyModuleDef.m_name).
+unsafe fn spec_name(spec: *mut ffi::PyObject) -> Option<*const c_char> {
+    // SAFETY: GIL held; `spec` is an object.
+    unsafe {
+        let name = ffi::PyObject_GetAttrString(spec, c"name".as_ptr());
+        if name.is_null() {
+            return None;
+        }
+        let s = ffi::PyUnicode_AsUTF8(name);
+        let r = if s.is_null() { None } else { Some(CString::from(CStr::from_ptr(s)).into_raw().cast_const()) };
+        ffi::Py_DECREF(name);
+        r
+    }
+}

@@ -1,0 +1,89 @@
+//! The context of CPython-ABI extensions, filled over an embedded
+//! interpreter: every member set, the name upstream's tests expect, handle
+//! constants that are the objects themselves, and the exported functions
+//! behaving like the table's.
+
+use hpy_sys::{HPy, HPyContext};
+use pyo3_ffi as ffi;
+use std::ffi::CStr;
+use std::sync::Once;
+
+fn with_gil<R>(f: impl FnOnce(&HPyContext) -> R) -> R {
+    static INIT: Once = Once::new();
+    // SAFETY: initialise the interpreter once; the test threads then take the GIL.
+    INIT.call_once(|| unsafe {
+        ffi::Py_InitializeEx(0);
+        ffi::PyEval_SaveThread();
+    });
+    // SAFETY: the interpreter is initialised; PyGILState_Ensure/Release pair;
+    // the context is a static that is filled (under the GIL) once.
+    unsafe {
+        let g = ffi::PyGILState_Ensure();
+        let r = f(&*hpy_ctx_cpython::init_context());
+        ffi::PyGILState_Release(g);
+        r
+    }
+}
+
+#[test]
+fn every_member_is_filled() {
+    with_gil(|c| {
+        let words = c as *const HPyContext as *const usize;
+        for (i, name) in hpy_sys::CTX_MEMBER_NAMES.iter().enumerate() {
+            if matches!(*name, "_private" | "abi_version") {
+                continue;
+            }
+            // SAFETY: the struct is one pointer-sized word per member (asserted in hpy-sys).
+            let w = unsafe { *words.add(i) };
+            assert_ne!(w, 0, "context member {name} (index {i}) is NULL");
+        }
+        assert_eq!(c.abi_version, 0);
+        // SAFETY: `name` is a static C string.
+        assert_eq!(unsafe { CStr::from_ptr(c.name) }, c"HPy CPython ABI");
+    });
+}
+
+#[test]
+fn the_context_is_the_exported_static() {
+    with_gil(|c| {
+        assert!(std::ptr::eq(c, &raw const hpy_ctx_cpython::_HPyRs_cpy_ctx));
+    });
+}
+
+#[test]
+fn handles_are_objects() {
+    with_gil(|c| {
+        // SAFETY: GIL held; reading interpreter globals.
+        unsafe {
+            assert_eq!(c.h_None._i, ffi::Py_None() as isize);
+            assert_eq!(c.h_TypeError._i, ffi::PyExc_TypeError as isize);
+            assert_eq!(c.h_ListType._i, (&raw mut ffi::PyList_Type) as isize);
+        }
+    });
+}
+
+extern "C" {
+    // exported by hpy-ctx-cpython for the CPython-ABI headers
+    fn _HPyRs_cpy_ctx_Long_FromInt64_t(ctx: *mut HPyContext, v: i64) -> HPy;
+    fn _HPyRs_cpy_ctx_Long_AsInt64_t(ctx: *mut HPyContext, h: HPy) -> i64;
+}
+
+#[test]
+fn table_and_direct_calls_agree() {
+    with_gil(|c| {
+        let ctx = c as *const HPyContext as *mut HPyContext;
+        // SAFETY: GIL held; handles are opened and closed in pairs; the
+        // exported functions have the members' signatures.
+        unsafe {
+            let direct = _HPyRs_cpy_ctx_Long_FromInt64_t(ctx, 1234);
+            let s = (c.ctx_Str.unwrap())(ctx, direct);
+            let utf8 = (c.ctx_Unicode_AsUTF8AndSize.unwrap())(ctx, s, std::ptr::null_mut());
+            assert_eq!(CStr::from_ptr(utf8), c"1234");
+            let from_table = (c.ctx_Long_FromInt64_t.unwrap())(ctx, -5);
+            assert_eq!(_HPyRs_cpy_ctx_Long_AsInt64_t(ctx, from_table), -5);
+            (c.ctx_Close.unwrap())(ctx, s);
+            (c.ctx_Close.unwrap())(ctx, direct);
+            (c.ctx_Close.unwrap())(ctx, from_table);
+        }
+    });
+}

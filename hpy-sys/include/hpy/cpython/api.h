@@ -1,0 +1,446 @@
+/*
+ * The CPython ABI (-DHPY_ABI_CPYTHON): an HPy extension compiled as an
+ * ordinary CPython extension.
+ *
+ *   - A handle is the PyObject * it refers to, and so are HPyField and
+ *     HPyGlobal values: converting is a cast. hpy-rs's universal runtime on
+ *     CPython uses the very same encoding, which is why the static runtime
+ *     linked into CPython-ABI extensions (libhpy-ctx-cpython.a) is made of
+ *     the universal context's functions, unchanged.
+ *   - _HPyGetContext() is the extension's own context, a hidden global of
+ *     the static runtime that HPy_MODINIT's PyInit_<ext> fills before
+ *     anything else runs. Its table has the universal layout, so code that
+ *     calls through it (such as the API helpers) works in this ABI too.
+ *   - The hottest API functions are mapped onto Python.h below, by hand.
+ *     `cargo xtask gen` reads this file: every line starting with
+ *     HPyAPI_FUNC names a function that hpy/cpython/autogen_api.h then does
+ *     not generate. All other API functions call the static runtime's
+ *     implementation of their context member directly.
+ *
+ * The mappings must behave exactly like the runtime's functions (crate
+ * hpy-cpython); tests/python/test_cpython_abi.py runs the same C code in both
+ * ABIs.
+ */
+#include "hpy.h"
+
+#ifndef HPY_RS_CPYTHON_API_H
+#define HPY_RS_CPYTHON_API_H
+
+/* ---- handles <-> objects ------------------------------------------------ */
+
+static inline PyObject *_h2py(HPy h) { return (PyObject *)h._i; }
+static inline HPy _py2h(PyObject *o) { return _hconv((intptr_t)o); }
+static inline PyObject *_hf2py(HPyField f) { return (PyObject *)f._i; }
+static inline PyObject *_hg2py(HPyGlobal g) { return (PyObject *)g._i; }
+
+/* ---- the context --------------------------------------------------------- */
+
+/* Defined by the static runtime; hidden, so every extension has its own. */
+extern HPyAPI_IMPL struct _HPyContext_s _HPyRs_cpy_ctx;
+
+static inline HPyContext *_HPyGetContext(void) { return &_HPyRs_cpy_ctx; }
+
+/* ---- objects -------------------------------------------------------------- */
+
+HPyAPI_FUNC HPy HPy_Dup(HPyContext *ctx, HPy h)
+{
+    (void)ctx;
+    Py_XINCREF(_h2py(h));
+    return h;
+}
+
+HPyAPI_FUNC void HPy_Close(HPyContext *ctx, HPy h)
+{
+    (void)ctx;
+    Py_XDECREF(_h2py(h));
+}
+
+HPyAPI_FUNC HPy HPy_FromPyObject(HPyContext *ctx, PyObject *obj)
+{
+    (void)ctx;
+    Py_XINCREF(obj);
+    return _py2h(obj);
+}
+
+HPyAPI_FUNC PyObject *HPy_AsPyObject(HPyContext *ctx, HPy h)
+{
+    (void)ctx;
+    Py_XINCREF(_h2py(h));
+    return _h2py(h);
+}
+
+HPyAPI_FUNC int HPy_Is(HPyContext *ctx, HPy obj, HPy other)
+{
+    (void)ctx;
+    return obj._i == other._i;
+}
+
+HPyAPI_FUNC int HPy_IsTrue(HPyContext *ctx, HPy h)
+{
+    (void)ctx;
+    return PyObject_IsTrue(_h2py(h));
+}
+
+HPyAPI_FUNC HPy HPy_Type(HPyContext *ctx, HPy obj)
+{
+    PyObject *t = (PyObject *)Py_TYPE(_h2py(obj));
+    (void)ctx;
+    Py_INCREF(t);
+    return _py2h(t);
+}
+
+HPyAPI_FUNC int HPy_TypeCheck(HPyContext *ctx, HPy obj, HPy type)
+{
+    (void)ctx;
+    return PyObject_TypeCheck(_h2py(obj), (PyTypeObject *)_h2py(type));
+}
+
+HPyAPI_FUNC HPy_ssize_t HPy_Length(HPyContext *ctx, HPy h)
+{
+    (void)ctx;
+    return PyObject_Size(_h2py(h));
+}
+
+HPyAPI_FUNC HPy_hash_t HPy_Hash(HPyContext *ctx, HPy obj)
+{
+    (void)ctx;
+    return PyObject_Hash(_h2py(obj));
+}
+
+HPyAPI_FUNC HPy HPy_Repr(HPyContext *ctx, HPy obj)
+{
+    (void)ctx;
+    return _py2h(PyObject_Repr(_h2py(obj)));
+}
+
+HPyAPI_FUNC HPy HPy_Str(HPyContext *ctx, HPy obj)
+{
+    (void)ctx;
+    return _py2h(PyObject_Str(_h2py(obj)));
+}
+
+HPyAPI_FUNC HPy HPy_RichCompare(HPyContext *ctx, HPy v, HPy w, int op)
+{
+    (void)ctx;
+    return _py2h(PyObject_RichCompare(_h2py(v), _h2py(w), op));
+}
+
+HPyAPI_FUNC int HPy_RichCompareBool(HPyContext *ctx, HPy v, HPy w, int op)
+{
+    (void)ctx;
+    return PyObject_RichCompareBool(_h2py(v), _h2py(w), op);
+}
+
+HPyAPI_FUNC HPy HPy_GetAttr(HPyContext *ctx, HPy obj, HPy name)
+{
+    (void)ctx;
+    return _py2h(PyObject_GetAttr(_h2py(obj), _h2py(name)));
+}
+
+HPyAPI_FUNC HPy HPy_GetAttr_s(HPyContext *ctx, HPy obj, const char *utf8_name)
+{
+    (void)ctx;
+    return _py2h(PyObject_GetAttrString(_h2py(obj), utf8_name));
+}
+
+HPyAPI_FUNC int HPy_SetAttr(HPyContext *ctx, HPy obj, HPy name, HPy value)
+{
+    (void)ctx;
+    return PyObject_SetAttr(_h2py(obj), _h2py(name), _h2py(value));
+}
+
+HPyAPI_FUNC int HPy_SetAttr_s(HPyContext *ctx, HPy obj, const char *utf8_name, HPy value)
+{
+    (void)ctx;
+    return PyObject_SetAttrString(_h2py(obj), utf8_name, _h2py(value));
+}
+
+HPyAPI_FUNC HPy HPy_GetItem(HPyContext *ctx, HPy obj, HPy key)
+{
+    (void)ctx;
+    return _py2h(PyObject_GetItem(_h2py(obj), _h2py(key)));
+}
+
+HPyAPI_FUNC int HPy_SetItem(HPyContext *ctx, HPy obj, HPy key, HPy value)
+{
+    (void)ctx;
+    return PyObject_SetItem(_h2py(obj), _h2py(key), _h2py(value));
+}
+
+/* `args` holds nargs positional values and then one per name in kwnames; a
+   handle array is a PyObject * array. (Python 3.8 has vectorcall under its
+   provisional name.) */
+#if PY_VERSION_HEX < 0x03090000
+#  define _HPyRs_cpy_Vectorcall _PyObject_Vectorcall
+#else
+#  define _HPyRs_cpy_Vectorcall PyObject_Vectorcall
+#endif
+
+HPyAPI_FUNC HPy HPy_Call(HPyContext *ctx, HPy callable, const HPy *args, size_t nargs, HPy kwnames)
+{
+    (void)ctx;
+    return _py2h(_HPyRs_cpy_Vectorcall(_h2py(callable), (PyObject *const *)args,
+                                       nargs, _h2py(kwnames)));
+}
+
+/* ---- numbers --------------------------------------------------------------- */
+
+HPyAPI_FUNC HPy HPyLong_FromInt32_t(HPyContext *ctx, int32_t value)
+{
+    (void)ctx;
+    return _py2h(PyLong_FromLong((long)value));
+}
+
+HPyAPI_FUNC HPy HPyLong_FromUInt32_t(HPyContext *ctx, uint32_t value)
+{
+    (void)ctx;
+    return _py2h(PyLong_FromUnsignedLong((unsigned long)value));
+}
+
+HPyAPI_FUNC HPy HPyLong_FromInt64_t(HPyContext *ctx, int64_t v)
+{
+    (void)ctx;
+    return _py2h(PyLong_FromLongLong((long long)v));
+}
+
+HPyAPI_FUNC HPy HPyLong_FromUInt64_t(HPyContext *ctx, uint64_t v)
+{
+    (void)ctx;
+    return _py2h(PyLong_FromUnsignedLongLong((unsigned long long)v));
+}
+
+HPyAPI_FUNC HPy HPyLong_FromSize_t(HPyContext *ctx, size_t value)
+{
+    (void)ctx;
+    return _py2h(PyLong_FromSize_t(value));
+}
+
+HPyAPI_FUNC HPy HPyLong_FromSsize_t(HPyContext *ctx, HPy_ssize_t value)
+{
+    (void)ctx;
+    return _py2h(PyLong_FromSsize_t((Py_ssize_t)value));
+}
+
+/* long long is 64 bits wherever CPython runs, so no range check is needed
+   (the 32-bit and unsigned variants check types and ranges in the runtime). */
+HPyAPI_FUNC int64_t HPyLong_AsInt64_t(HPyContext *ctx, HPy h)
+{
+    (void)ctx;
+    return (int64_t)PyLong_AsLongLong(_h2py(h));
+}
+
+HPyAPI_FUNC HPy_ssize_t HPyLong_AsSsize_t(HPyContext *ctx, HPy h)
+{
+    (void)ctx;
+    return (HPy_ssize_t)PyLong_AsSsize_t(_h2py(h));
+}
+
+HPyAPI_FUNC double HPyLong_AsDouble(HPyContext *ctx, HPy h)
+{
+    (void)ctx;
+    return PyLong_AsDouble(_h2py(h));
+}
+
+HPyAPI_FUNC HPy HPyFloat_FromDouble(HPyContext *ctx, double v)
+{
+    (void)ctx;
+    return _py2h(PyFloat_FromDouble(v));
+}
+
+HPyAPI_FUNC double HPyFloat_AsDouble(HPyContext *ctx, HPy h)
+{
+    (void)ctx;
+    return PyFloat_AsDouble(_h2py(h));
+}
+
+HPyAPI_FUNC HPy HPyBool_FromBool(HPyContext *ctx, bool v)
+{
+    (void)ctx;
+    return _py2h(PyBool_FromLong(v ? 1 : 0));
+}
+
+HPyAPI_FUNC HPy HPy_Add(HPyContext *ctx, HPy h1, HPy h2)
+{
+    (void)ctx;
+    return _py2h(PyNumber_Add(_h2py(h1), _h2py(h2)));
+}
+
+HPyAPI_FUNC HPy HPy_Subtract(HPyContext *ctx, HPy h1, HPy h2)
+{
+    (void)ctx;
+    return _py2h(PyNumber_Subtract(_h2py(h1), _h2py(h2)));
+}
+
+HPyAPI_FUNC HPy HPy_Multiply(HPyContext *ctx, HPy h1, HPy h2)
+{
+    (void)ctx;
+    return _py2h(PyNumber_Multiply(_h2py(h1), _h2py(h2)));
+}
+
+HPyAPI_FUNC HPy HPy_FloorDivide(HPyContext *ctx, HPy h1, HPy h2)
+{
+    (void)ctx;
+    return _py2h(PyNumber_FloorDivide(_h2py(h1), _h2py(h2)));
+}
+
+HPyAPI_FUNC HPy HPy_TrueDivide(HPyContext *ctx, HPy h1, HPy h2)
+{
+    (void)ctx;
+    return _py2h(PyNumber_TrueDivide(_h2py(h1), _h2py(h2)));
+}
+
+HPyAPI_FUNC HPy HPy_Remainder(HPyContext *ctx, HPy h1, HPy h2)
+{
+    (void)ctx;
+    return _py2h(PyNumber_Remainder(_h2py(h1), _h2py(h2)));
+}
+
+/* ---- errors ------------------------------------------------------------------ */
+
+HPyAPI_FUNC int HPyErr_Occurred(HPyContext *ctx)
+{
+    (void)ctx;
+    return PyErr_Occurred() != NULL;
+}
+
+HPyAPI_FUNC HPy HPyErr_SetString(HPyContext *ctx, HPy h_type, const char *utf8_message)
+{
+    (void)ctx;
+    PyErr_SetString(_h2py(h_type), utf8_message);
+    return HPy_NULL;
+}
+
+HPyAPI_FUNC HPy HPyErr_SetObject(HPyContext *ctx, HPy h_type, HPy h_value)
+{
+    (void)ctx;
+    PyErr_SetObject(_h2py(h_type), _h2py(h_value));
+    return HPy_NULL;
+}
+
+HPyAPI_FUNC int HPyErr_ExceptionMatches(HPyContext *ctx, HPy exc)
+{
+    (void)ctx;
+    return PyErr_ExceptionMatches(_h2py(exc));
+}
+
+HPyAPI_FUNC void HPyErr_Clear(HPyContext *ctx)
+{
+    (void)ctx;
+    PyErr_Clear();
+}
+
+/* ---- containers ------------------------------------------------------------------ */
+
+HPyAPI_FUNC int HPyTuple_Check(HPyContext *ctx, HPy h)
+{
+    (void)ctx;
+    return PyTuple_Check(_h2py(h));
+}
+
+HPyAPI_FUNC int HPyList_Check(HPyContext *ctx, HPy h)
+{
+    (void)ctx;
+    return PyList_Check(_h2py(h));
+}
+
+HPyAPI_FUNC int HPyDict_Check(HPyContext *ctx, HPy h)
+{
+    (void)ctx;
+    return PyDict_Check(_h2py(h));
+}
+
+HPyAPI_FUNC int HPyUnicode_Check(HPyContext *ctx, HPy h)
+{
+    (void)ctx;
+    return PyUnicode_Check(_h2py(h));
+}
+
+HPyAPI_FUNC int HPyBytes_Check(HPyContext *ctx, HPy h)
+{
+    (void)ctx;
+    return PyBytes_Check(_h2py(h));
+}
+
+HPyAPI_FUNC int HPyList_Append(HPyContext *ctx, HPy h_list, HPy h_item)
+{
+    (void)ctx;
+    return PyList_Append(_h2py(h_list), _h2py(h_item));
+}
+
+HPyAPI_FUNC HPy HPyDict_New(HPyContext *ctx)
+{
+    (void)ctx;
+    return _py2h(PyDict_New());
+}
+
+HPyAPI_FUNC HPy HPyTuple_FromArray(HPyContext *ctx, const HPy items[], HPy_ssize_t n)
+{
+    PyObject *t = PyTuple_New((Py_ssize_t)n);
+    HPy_ssize_t i;
+    (void)ctx;
+    if (t == NULL)
+        return HPy_NULL;
+    for (i = 0; i < n; i++) {
+        PyObject *o = _h2py(items[i]);
+        Py_INCREF(o);
+        PyTuple_SET_ITEM(t, i, o);
+    }
+    return _py2h(t);
+}
+
+/* ---- fields, globals and the C struct of instances ----------------------------- */
+
+/* The new value is referenced before the old one is released, so that code
+   run by the old value's destructor already sees the new one. */
+HPyAPI_FUNC void HPyField_Store(HPyContext *ctx, HPy target_object, HPyField *target_field, HPy h)
+{
+    PyObject *old = _hf2py(*target_field);
+    (void)ctx;
+    (void)target_object;
+    Py_XINCREF(_h2py(h));
+    target_field->_i = h._i;
+    Py_XDECREF(old);
+}
+
+HPyAPI_FUNC HPy HPyField_Load(HPyContext *ctx, HPy source_object, HPyField source_field)
+{
+    (void)ctx;
+    (void)source_object;
+    Py_XINCREF(_hf2py(source_field));
+    return _py2h(_hf2py(source_field));
+}
+
+HPyAPI_FUNC void HPyGlobal_Store(HPyContext *ctx, HPyGlobal *global, HPy h)
+{
+    PyObject *old = _hg2py(*global);
+    (void)ctx;
+    Py_XINCREF(_h2py(h));
+    global->_i = h._i;
+    Py_XDECREF(old);
+}
+
+HPyAPI_FUNC HPy HPyGlobal_Load(HPyContext *ctx, HPyGlobal global)
+{
+    (void)ctx;
+    Py_XINCREF(_hg2py(global));
+    return _py2h(_hg2py(global));
+}
+
+/* Pure HPy types (HPyType_BuiltinShape_Object) put the C struct after a
+   header of sizeof(PyObject) rounded up to 16 bytes, the alignment the
+   runtime gives every payload (MAX_ALIGN in hpy-cpython's types.rs). */
+#define _HPyRs_cpy_OBJECT_HEADER_SIZE ((sizeof(PyObject) + 15) / 16 * 16)
+
+HPyAPI_FUNC void *_HPy_AsStruct_Object(HPyContext *ctx, HPy h)
+{
+    (void)ctx;
+    return (void *)((char *)_h2py(h) + _HPyRs_cpy_OBJECT_HEADER_SIZE);
+}
+
+HPyAPI_FUNC void *_HPy_AsStruct_Legacy(HPyContext *ctx, HPy h)
+{
+    (void)ctx;
+    return (void *)_h2py(h);
+}
+
+#endif /* HPY_RS_CPYTHON_API_H */

@@ -48,7 +48,12 @@ unsafe extern "C" fn dh_dealloc(o: *mut ffi::PyObject) {
 fn this(o: *mut ffi::PyObject) -> &'static hpy_debug::HandleRef {
     // SAFETY: getters/methods of DebugHandle get a DebugHandleObject, whose
     // handle is set at creation and only taken by dealloc.
-    unsafe { (*(o as *const DebugHandleObject)).handle.as_ref().expect("DebugHandle without a handle") }
+    unsafe {
+        (*(o as *const DebugHandleObject))
+            .handle
+            .as_ref()
+            .expect("DebugHandle without a handle")
+    }
 }
 
 /// The object a handle holds (new reference), or NULL if it is closed.
@@ -57,7 +62,9 @@ fn this(o: *mut ffi::PyObject) -> &'static hpy_debug::HandleRef {
 /// GIL held.
 unsafe fn handle_object(h: &hpy_debug::HandleRef) -> *mut ffi::PyObject {
     // Universal handles are the objects themselves (ARCHITECTURE.md).
-    let p = h.inner_handle().map_or(null_mut(), |uh| uh._i as *mut ffi::PyObject);
+    let p = h
+        .inner_handle()
+        .map_or(null_mut(), |uh| uh._i as *mut ffi::PyObject);
     // SAFETY: GIL held; an open handle keeps its object alive.
     unsafe { ffi::Py_XINCREF(p) };
     p
@@ -80,27 +87,41 @@ unsafe extern "C" fn dh_get_id(o: *mut ffi::PyObject, _c: *mut c_void) -> *mut f
     unsafe { ffi::PyLong_FromSize_t(this(o).id()) }
 }
 
-unsafe extern "C" fn dh_get_is_closed(o: *mut ffi::PyObject, _c: *mut c_void) -> *mut ffi::PyObject {
+unsafe extern "C" fn dh_get_is_closed(
+    o: *mut ffi::PyObject,
+    _c: *mut c_void,
+) -> *mut ffi::PyObject {
     // SAFETY: GIL held.
     unsafe { ffi::PyBool_FromLong(this(o).is_closed() as _) }
 }
 
-unsafe extern "C" fn dh_get_raw_data_size(o: *mut ffi::PyObject, _c: *mut c_void) -> *mut ffi::PyObject {
+unsafe extern "C" fn dh_get_raw_data_size(
+    o: *mut ffi::PyObject,
+    _c: *mut c_void,
+) -> *mut ffi::PyObject {
     // SAFETY: GIL held.
     unsafe { ffi::PyLong_FromLongLong(this(o).raw_data_size()) }
 }
 
-unsafe extern "C" fn dh_get_stack_trace(o: *mut ffi::PyObject, _c: *mut c_void) -> *mut ffi::PyObject {
+unsafe extern "C" fn dh_get_stack_trace(
+    o: *mut ffi::PyObject,
+    _c: *mut c_void,
+) -> *mut ffi::PyObject {
     // SAFETY: GIL held.
     unsafe {
         match this(o).allocation_stack_trace() {
-            Some(t) => ffi::PyUnicode_FromStringAndSize(t.as_ptr().cast(), t.len() as ffi::Py_ssize_t),
+            Some(t) => {
+                ffi::PyUnicode_FromStringAndSize(t.as_ptr().cast(), t.len() as ffi::Py_ssize_t)
+            }
             None => none(),
         }
     }
 }
 
-unsafe extern "C" fn dh_force_close(o: *mut ffi::PyObject, _a: *mut ffi::PyObject) -> *mut ffi::PyObject {
+unsafe extern "C" fn dh_force_close(
+    o: *mut ffi::PyObject,
+    _a: *mut ffi::PyObject,
+) -> *mut ffi::PyObject {
     // SAFETY: GIL held; the debug context exists if any handle does.
     unsafe {
         this(o).force_close();
@@ -127,7 +148,8 @@ unsafe extern "C" fn dh_repr(o: *mut ffi::PyObject) -> *mut ffi::PyObject {
                 ffi::PyErr_Clear();
                 String::from("?")
             } else {
-                String::from_utf8_lossy(std::slice::from_raw_parts(u.cast::<u8>(), n as usize)).into_owned()
+                String::from_utf8_lossy(std::slice::from_raw_parts(u.cast::<u8>(), n as usize))
+                    .into_owned()
             };
             ffi::Py_DECREF(r);
             format!("<DebugHandle {:#x} for {}>", h.id(), text)
@@ -140,7 +162,11 @@ unsafe extern "C" fn dh_repr(o: *mut ffi::PyObject) -> *mut ffi::PyObject {
     }
 }
 
-unsafe extern "C" fn dh_richcompare(a: *mut ffi::PyObject, b: *mut ffi::PyObject, op: c_int) -> *mut ffi::PyObject {
+unsafe extern "C" fn dh_richcompare(
+    a: *mut ffi::PyObject,
+    b: *mut ffi::PyObject,
+    op: c_int,
+) -> *mut ffi::PyObject {
     // SAFETY: GIL held; `b` is checked to be a DebugHandle before the cast.
     unsafe {
         let tp = DEBUG_HANDLE_TYPE as *mut ffi::PyTypeObject;
@@ -225,32 +251,48 @@ unsafe fn size_arg(o: *mut ffi::PyObject) -> Option<usize> {
     }
 }
 
-unsafe extern "C" fn new_generation(_m: *mut ffi::PyObject, _a: *mut ffi::PyObject) -> *mut ffi::PyObject {
+unsafe extern "C" fn new_generation(
+    _m: *mut ffi::PyObject,
+    _a: *mut ffi::PyObject,
+) -> *mut ffi::PyObject {
     // SAFETY: GIL held.
     unsafe { ffi::PyLong_FromUnsignedLongLong(hpy_debug::new_generation()) }
 }
 
-unsafe extern "C" fn get_open_handles(_m: *mut ffi::PyObject, gen: *mut ffi::PyObject) -> *mut ffi::PyObject {
+unsafe extern "C" fn get_open_handles(
+    _m: *mut ffi::PyObject,
+    gen: *mut ffi::PyObject,
+) -> *mut ffi::PyObject {
     // SAFETY: GIL held; `gen` is the single argument.
     unsafe {
-        let Some(g) = int_arg(gen) else { return null_mut() };
+        let Some(g) = int_arg(gen) else {
+            return null_mut();
+        };
         list_of(hpy_debug::open_handles(g.max(0) as u64))
     }
 }
 
-unsafe extern "C" fn get_closed_handles(_m: *mut ffi::PyObject, args: *mut ffi::PyObject) -> *mut ffi::PyObject {
+unsafe extern "C" fn get_closed_handles(
+    _m: *mut ffi::PyObject,
+    args: *mut ffi::PyObject,
+) -> *mut ffi::PyObject {
     // SAFETY: GIL held; `args` is the positional tuple (METH_VARARGS).
     unsafe {
         let n = ffi::PyTuple_Size(args);
         let mut gen = 0i64;
         if n > 1 {
-            ffi::PyErr_SetString(ffi::PyExc_TypeError, c"get_closed_handles() takes at most 1 argument".as_ptr());
+            ffi::PyErr_SetString(
+                ffi::PyExc_TypeError,
+                c"get_closed_handles() takes at most 1 argument".as_ptr(),
+            );
             return null_mut();
         }
         if n == 1 {
             let a = ffi::PyTuple_GetItem(args, 0);
             if a != ffi::Py_None() {
-                let Some(g) = int_arg(a) else { return null_mut() };
+                let Some(g) = int_arg(a) else {
+                    return null_mut();
+                };
                 gen = g;
             }
         }
@@ -258,29 +300,45 @@ unsafe extern "C" fn get_closed_handles(_m: *mut ffi::PyObject, args: *mut ffi::
     }
 }
 
-unsafe extern "C" fn get_closed_max(_m: *mut ffi::PyObject, _a: *mut ffi::PyObject) -> *mut ffi::PyObject {
+unsafe extern "C" fn get_closed_max(
+    _m: *mut ffi::PyObject,
+    _a: *mut ffi::PyObject,
+) -> *mut ffi::PyObject {
     // SAFETY: GIL held.
     unsafe { ffi::PyLong_FromSize_t(hpy_debug::closed_handles_queue_max_size()) }
 }
 
-unsafe extern "C" fn set_closed_max(_m: *mut ffi::PyObject, n: *mut ffi::PyObject) -> *mut ffi::PyObject {
+unsafe extern "C" fn set_closed_max(
+    _m: *mut ffi::PyObject,
+    n: *mut ffi::PyObject,
+) -> *mut ffi::PyObject {
     // SAFETY: GIL held.
     unsafe {
-        let Some(v) = size_arg(n) else { return null_mut() };
+        let Some(v) = size_arg(n) else {
+            return null_mut();
+        };
         hpy_debug::set_closed_handles_queue_max_size(v);
         none()
     }
 }
 
-unsafe extern "C" fn get_raw_max(_m: *mut ffi::PyObject, _a: *mut ffi::PyObject) -> *mut ffi::PyObject {
+unsafe extern "C" fn get_raw_max(
+    _m: *mut ffi::PyObject,
+    _a: *mut ffi::PyObject,
+) -> *mut ffi::PyObject {
     // SAFETY: GIL held.
     unsafe { ffi::PyLong_FromSize_t(hpy_debug::protected_raw_data_max_size()) }
 }
 
-unsafe extern "C" fn set_raw_max(_m: *mut ffi::PyObject, n: *mut ffi::PyObject) -> *mut ffi::PyObject {
+unsafe extern "C" fn set_raw_max(
+    _m: *mut ffi::PyObject,
+    n: *mut ffi::PyObject,
+) -> *mut ffi::PyObject {
     // SAFETY: GIL held.
     unsafe {
-        let Some(v) = size_arg(n) else { return null_mut() };
+        let Some(v) = size_arg(n) else {
+            return null_mut();
+        };
         hpy_debug::set_protected_raw_data_max_size(v);
         none()
     }
@@ -294,7 +352,10 @@ unsafe fn callback_arg(cb: *mut ffi::PyObject) -> Result<*mut ffi::PyObject, ()>
         if cb == ffi::Py_None() {
             Ok(null_mut())
         } else if ffi::PyCallable_Check(cb) == 0 {
-            ffi::PyErr_SetString(ffi::PyExc_TypeError, c"Expected a callable object or None".as_ptr());
+            ffi::PyErr_SetString(
+                ffi::PyExc_TypeError,
+                c"Expected a callable object or None".as_ptr(),
+            );
             Err(())
         } else {
             Ok(cb)
@@ -302,31 +363,46 @@ unsafe fn callback_arg(cb: *mut ffi::PyObject) -> Result<*mut ffi::PyObject, ()>
     }
 }
 
-unsafe extern "C" fn set_on_invalid_handle(_m: *mut ffi::PyObject, cb: *mut ffi::PyObject) -> *mut ffi::PyObject {
+unsafe extern "C" fn set_on_invalid_handle(
+    _m: *mut ffi::PyObject,
+    cb: *mut ffi::PyObject,
+) -> *mut ffi::PyObject {
     // SAFETY: GIL held.
     unsafe {
-        let Ok(cb) = callback_arg(cb) else { return null_mut() };
+        let Ok(cb) = callback_arg(cb) else {
+            return null_mut();
+        };
         hpy_debug::set_on_invalid_handle(cb);
         none()
     }
 }
 
-unsafe extern "C" fn set_on_invalid_builder_handle(_m: *mut ffi::PyObject, cb: *mut ffi::PyObject) -> *mut ffi::PyObject {
+unsafe extern "C" fn set_on_invalid_builder_handle(
+    _m: *mut ffi::PyObject,
+    cb: *mut ffi::PyObject,
+) -> *mut ffi::PyObject {
     // SAFETY: GIL held.
     unsafe {
-        let Ok(cb) = callback_arg(cb) else { return null_mut() };
+        let Ok(cb) = callback_arg(cb) else {
+            return null_mut();
+        };
         hpy_debug::set_on_invalid_builder_handle(cb);
         none()
     }
 }
 
-unsafe extern "C" fn set_stack_trace_limit(_m: *mut ffi::PyObject, n: *mut ffi::PyObject) -> *mut ffi::PyObject {
+unsafe extern "C" fn set_stack_trace_limit(
+    _m: *mut ffi::PyObject,
+    n: *mut ffi::PyObject,
+) -> *mut ffi::PyObject {
     // SAFETY: GIL held.
     unsafe {
         if n == ffi::Py_None() {
             hpy_debug::set_handle_stack_trace_limit(None);
         } else {
-            let Some(v) = int_arg(n) else { return null_mut() };
+            let Some(v) = int_arg(n) else {
+                return null_mut();
+            };
             hpy_debug::set_handle_stack_trace_limit(Some(v.max(0) as usize));
         }
         none()
@@ -348,13 +424,33 @@ static mut METHODS: [ffi::PyMethodDef; 11] = [
     meth!(c"new_generation", new_generation, ffi::METH_NOARGS),
     meth!(c"get_open_handles", get_open_handles, ffi::METH_O),
     meth!(c"get_closed_handles", get_closed_handles, ffi::METH_VARARGS),
-    meth!(c"get_closed_handles_queue_max_size", get_closed_max, ffi::METH_NOARGS),
-    meth!(c"set_closed_handles_queue_max_size", set_closed_max, ffi::METH_O),
-    meth!(c"get_protected_raw_data_max_size", get_raw_max, ffi::METH_NOARGS),
+    meth!(
+        c"get_closed_handles_queue_max_size",
+        get_closed_max,
+        ffi::METH_NOARGS
+    ),
+    meth!(
+        c"set_closed_handles_queue_max_size",
+        set_closed_max,
+        ffi::METH_O
+    ),
+    meth!(
+        c"get_protected_raw_data_max_size",
+        get_raw_max,
+        ffi::METH_NOARGS
+    ),
     meth!(c"set_protected_raw_data_max_size", set_raw_max, ffi::METH_O),
     meth!(c"set_on_invalid_handle", set_on_invalid_handle, ffi::METH_O),
-    meth!(c"set_on_invalid_builder_handle", set_on_invalid_builder_handle, ffi::METH_O),
-    meth!(c"set_handle_stack_trace_limit", set_stack_trace_limit, ffi::METH_O),
+    meth!(
+        c"set_on_invalid_builder_handle",
+        set_on_invalid_builder_handle,
+        ffi::METH_O
+    ),
+    meth!(
+        c"set_handle_stack_trace_limit",
+        set_stack_trace_limit,
+        ffi::METH_O
+    ),
     ffi::PyMethodDef::zeroed(),
 ];
 
@@ -381,7 +477,13 @@ static mut DH_GETSET: [ffi::PyGetSetDef; 6] = [
     getter!(c"is_closed", dh_get_is_closed),
     getter!(c"raw_data_size", dh_get_raw_data_size),
     getter!(c"allocation_stack_trace", dh_get_stack_trace),
-    ffi::PyGetSetDef { name: null_mut(), get: None, set: None, doc: null_mut(), closure: null_mut() },
+    ffi::PyGetSetDef {
+        name: null_mut(),
+        get: None,
+        set: None,
+        doc: null_mut(),
+        closure: null_mut(),
+    },
 ];
 
 static mut MODULE_DEF: ffi::PyModuleDef = ffi::PyModuleDef {
@@ -405,13 +507,34 @@ pub unsafe fn create() -> *mut ffi::PyObject {
     // them and never written afterwards.
     unsafe {
         let mut slots = [
-            ffi::PyType_Slot { slot: ffi::Py_tp_dealloc, pfunc: dh_dealloc as *mut c_void },
-            ffi::PyType_Slot { slot: ffi::Py_tp_repr, pfunc: dh_repr as *mut c_void },
-            ffi::PyType_Slot { slot: ffi::Py_tp_richcompare, pfunc: dh_richcompare as *mut c_void },
-            ffi::PyType_Slot { slot: ffi::Py_tp_hash, pfunc: dh_hash as *mut c_void },
-            ffi::PyType_Slot { slot: ffi::Py_tp_methods, pfunc: (&raw mut DH_METHODS).cast() },
-            ffi::PyType_Slot { slot: ffi::Py_tp_getset, pfunc: (&raw mut DH_GETSET).cast() },
-            ffi::PyType_Slot { slot: 0, pfunc: null_mut() },
+            ffi::PyType_Slot {
+                slot: ffi::Py_tp_dealloc,
+                pfunc: dh_dealloc as *mut c_void,
+            },
+            ffi::PyType_Slot {
+                slot: ffi::Py_tp_repr,
+                pfunc: dh_repr as *mut c_void,
+            },
+            ffi::PyType_Slot {
+                slot: ffi::Py_tp_richcompare,
+                pfunc: dh_richcompare as *mut c_void,
+            },
+            ffi::PyType_Slot {
+                slot: ffi::Py_tp_hash,
+                pfunc: dh_hash as *mut c_void,
+            },
+            ffi::PyType_Slot {
+                slot: ffi::Py_tp_methods,
+                pfunc: (&raw mut DH_METHODS).cast(),
+            },
+            ffi::PyType_Slot {
+                slot: ffi::Py_tp_getset,
+                pfunc: (&raw mut DH_GETSET).cast(),
+            },
+            ffi::PyType_Slot {
+                slot: 0,
+                pfunc: null_mut(),
+            },
         ];
         let name = CString::new("hpy.debug._debug.DebugHandle").unwrap();
         let mut spec = ffi::PyType_Spec {

@@ -28,7 +28,10 @@ pub const GIT_REVISION: &str = match option_env!("HPY_RS_GIT_REVISION") {
     None => "hpy-rs",
 };
 
-unsafe extern "C" fn get_version(_self: *mut ffi::PyObject, _args: *mut ffi::PyObject) -> *mut ffi::PyObject {
+unsafe extern "C" fn get_version(
+    _self: *mut ffi::PyObject,
+    _args: *mut ffi::PyObject,
+) -> *mut ffi::PyObject {
     // SAFETY: GIL held; "ss" with two NUL-terminated strings.
     unsafe {
         let v = std::ffi::CString::new(VERSION).unwrap();
@@ -37,7 +40,8 @@ unsafe extern "C" fn get_version(_self: *mut ffi::PyObject, _args: *mut ffi::PyO
     }
 }
 
-const DOC: &std::ffi::CStr = c"hpy-rs: the HPy universal ABI on CPython. load() imports a .hpy0.so binary.";
+const DOC: &std::ffi::CStr =
+    c"hpy-rs: the HPy universal ABI on CPython. load() imports a .hpy0.so binary.";
 
 static mut METHODS: [ffi::PyMethodDef; 4] = [
     ffi::PyMethodDef {
@@ -87,7 +91,9 @@ pub unsafe extern "C" fn PyInit_universal() -> *mut ffi::PyObject {
         }
         for (i, name) in loader::MODE_NAMES.iter().enumerate() {
             let n = std::ffi::CString::new(*name).unwrap();
-            if ffi::PyModule_AddIntConstant(m, n.as_ptr() as *const c_char, i as std::ffi::c_long) < 0 {
+            if ffi::PyModule_AddIntConstant(m, n.as_ptr() as *const c_char, i as std::ffi::c_long)
+                < 0
+            {
                 ffi::Py_DECREF(m);
                 return null_mut();
             }

@@ -51,7 +51,9 @@ unsafe fn ext_name(name: *mut ffi::PyObject) -> Option<String> {
         if b.is_null() {
             return None;
         }
-        let s = CStr::from_ptr(ffi::PyBytes_AsString(b)).to_string_lossy().into_owned();
+        let s = CStr::from_ptr(ffi::PyBytes_AsString(b))
+            .to_string_lossy()
+            .into_owned();
         ffi::Py_DECREF(b);
         let short = s.rsplit('.').next().unwrap_or("").replace('-', "_");
         Some(short)
@@ -88,7 +90,9 @@ pub unsafe fn do_load(
     // SAFETY: GIL held throughout; symbols are called with the C signatures
     // that HPy_MODINIT gives them (symbols.md).
     unsafe {
-        let Some(short) = ext_name(name) else { return null_mut() };
+        let Some(short) = ext_name(name) else {
+            return null_mut();
+        };
         let short = truncated(&short, 200).to_string();
         let pathbytes = ffi::PyUnicode_EncodeFSDefault(path);
         if pathbytes.is_null() {
@@ -201,7 +205,9 @@ fn check_abi_tag(short: &str, so: &str, major: u32, minor: u32) -> bool {
 /// Parses the `HPY` environment variable for module `name`.
 /// `HPY := MODE | NAME ':' MODE {',' NAME ':' MODE}`.
 pub fn mode_from_env(name: &str, value: Option<&str>) -> Result<c_int, String> {
-    let Some(value) = value else { return Ok(MODE_UNIVERSAL) };
+    let Some(value) = value else {
+        return Ok(MODE_UNIVERSAL);
+    };
     let invalid = || format!("invalid HPy mode: {}", truncated(value, 50));
     let mode = if value.contains(':') {
         value
@@ -218,14 +224,21 @@ pub fn mode_from_env(name: &str, value: Option<&str>) -> Result<c_int, String> {
 /// A mode name, matched case-insensitively on as many characters as given.
 fn mode_named(s: &str) -> Option<c_int> {
     let s = s.to_ascii_lowercase();
-    [("debug", MODE_DEBUG), ("trace", MODE_TRACE), ("universal", MODE_UNIVERSAL)]
-        .into_iter()
-        .find(|(n, _)| n.starts_with(&s))
-        .map(|(_, m)| m)
+    [
+        ("debug", MODE_DEBUG),
+        ("trace", MODE_TRACE),
+        ("universal", MODE_UNIVERSAL),
+    ]
+    .into_iter()
+    .find(|(n, _)| n.starts_with(&s))
+    .map(|(_, m)| m)
 }
 
 /// `env[key]` or None; Err when looking up raised something else than KeyError.
-unsafe fn mapping_get(env: *mut ffi::PyObject, key: &CStr) -> Result<Option<*mut ffi::PyObject>, ()> {
+unsafe fn mapping_get(
+    env: *mut ffi::PyObject,
+    key: &CStr,
+) -> Result<Option<*mut ffi::PyObject>, ()> {
     // SAFETY: GIL held; returns a new reference.
     unsafe {
         let v = ffi::PyMapping_GetItemString(env, key.as_ptr());
@@ -272,7 +285,13 @@ pub unsafe extern "C" fn load(
         {
             return null_mut();
         }
-        let mode = if mode > 0 { mode } else if debug != 0 { MODE_DEBUG } else { MODE_UNIVERSAL };
+        let mode = if mode > 0 {
+            mode
+        } else if debug != 0 {
+            MODE_DEBUG
+        } else {
+            MODE_UNIVERSAL
+        };
         do_load(name, path, mode, spec)
     }
 }
@@ -297,8 +316,17 @@ pub unsafe extern "C" fn load_bootstrap(
     unsafe {
         let [a0, a1, a2, a3, a4, a5, a6] = &mut o;
         if ffi::PyArg_ParseTupleAndKeywords(
-            args, kwargs, c"OOOOOOO:_load_bootstrap".as_ptr(), kwlist.as_mut_ptr(),
-            a0 as *mut _, a1 as *mut _, a2 as *mut _, a3 as *mut _, a4 as *mut _, a5 as *mut _, a6 as *mut _,
+            args,
+            kwargs,
+            c"OOOOOOO:_load_bootstrap".as_ptr(),
+            kwlist.as_mut_ptr(),
+            a0 as *mut _,
+            a1 as *mut _,
+            a2 as *mut _,
+            a3 as *mut _,
+            a4 as *mut _,
+            a5 as *mut _,
+            a6 as *mut _,
         ) == 0
         {
             return null_mut();
@@ -317,7 +345,11 @@ pub unsafe extern "C" fn load_bootstrap(
             None => None,
             Some(v) => {
                 let s = ffi::PyUnicode_AsUTF8(v);
-                let r = if s.is_null() { None } else { Some(CStr::from_ptr(s).to_string_lossy().into_owned()) };
+                let r = if s.is_null() {
+                    None
+                } else {
+                    Some(CStr::from_ptr(s).to_string_lossy().into_owned())
+                };
                 ffi::Py_DECREF(v);
                 if r.is_none() {
                     return null_mut();
@@ -342,8 +374,11 @@ pub unsafe extern "C" fn load_bootstrap(
                     MODE_TRACE => " with a trace context",
                     _ => "",
                 };
-                let line = CString::new(format!("Loading '{}' in HPy universal mode{with}\n", truncated(&s_name, 200)))
-                    .unwrap_or_default();
+                let line = CString::new(format!(
+                    "Loading '{}' in HPy universal mode{with}\n",
+                    truncated(&s_name, 200)
+                ))
+                .unwrap_or_default();
                 ffi::PySys_WriteStdout(c"%s".as_ptr(), line.as_ptr());
             }
         }
@@ -385,7 +420,10 @@ mod tests {
         assert_eq!(mode_from_env("foo", Some("")), Ok(MODE_DEBUG));
         assert_eq!(mode_from_env("foo", Some("u")), Ok(MODE_UNIVERSAL));
         assert!(mode_from_env("foo", Some("bogus")).is_err());
-        assert_eq!(mode_from_env("foo", Some("bar:debug,foo:trace")), Ok(MODE_TRACE));
+        assert_eq!(
+            mode_from_env("foo", Some("bar:debug,foo:trace")),
+            Ok(MODE_TRACE)
+        );
         assert_eq!(mode_from_env("foobar", Some("foo:trace")), Ok(MODE_TRACE));
         assert_eq!(
             mode_from_env("baz", Some("bar:debug")),

@@ -19,7 +19,10 @@ unsafe fn counter_dict(values: impl Iterator<Item = (&'static str, u64)>) -> *mu
             return null_mut();
         }
         for (name, value) in values {
-            let k = ffi::PyUnicode_FromStringAndSize(name.as_ptr().cast(), name.len() as ffi::Py_ssize_t);
+            let k = ffi::PyUnicode_FromStringAndSize(
+                name.as_ptr().cast(),
+                name.len() as ffi::Py_ssize_t,
+            );
             let v = ffi::PyLong_FromUnsignedLongLong(value);
             let ok = !k.is_null() && !v.is_null() && ffi::PyDict_SetItem(d, k, v) == 0;
             ffi::Py_XDECREF(k);
@@ -33,12 +36,18 @@ unsafe fn counter_dict(values: impl Iterator<Item = (&'static str, u64)>) -> *mu
     }
 }
 
-unsafe extern "C" fn get_call_counts(_m: *mut ffi::PyObject, _a: *mut ffi::PyObject) -> *mut ffi::PyObject {
+unsafe extern "C" fn get_call_counts(
+    _m: *mut ffi::PyObject,
+    _a: *mut ffi::PyObject,
+) -> *mut ffi::PyObject {
     // SAFETY: called by CPython with the GIL held.
     unsafe { counter_dict(trace::call_counts()) }
 }
 
-unsafe extern "C" fn get_durations(_m: *mut ffi::PyObject, _a: *mut ffi::PyObject) -> *mut ffi::PyObject {
+unsafe extern "C" fn get_durations(
+    _m: *mut ffi::PyObject,
+    _a: *mut ffi::PyObject,
+) -> *mut ffi::PyObject {
     // SAFETY: called by CPython with the GIL held.
     unsafe { counter_dict(trace::durations()) }
 }
@@ -48,7 +57,10 @@ unsafe extern "C" fn get_durations(_m: *mut ffi::PyObject, _a: *mut ffi::PyObjec
 ///
 /// # Safety
 /// GIL held; `arg` is NULL or an object.
-unsafe fn check_trace_function(arg: *mut ffi::PyObject, keyword: &str) -> Result<Option<*mut ffi::PyObject>, ()> {
+unsafe fn check_trace_function(
+    arg: *mut ffi::PyObject,
+    keyword: &str,
+) -> Result<Option<*mut ffi::PyObject>, ()> {
     // SAFETY: GIL held; `arg` is NULL or valid.
     unsafe {
         if arg.is_null() {
@@ -71,9 +83,13 @@ unsafe extern "C" fn set_trace_functions(
     args: *mut ffi::PyObject,
     kwargs: *mut ffi::PyObject,
 ) -> *mut ffi::PyObject {
-    let mut kwlist: [*mut c_char; 3] =
-        [c"on_enter".as_ptr() as *mut c_char, c"on_exit".as_ptr() as *mut c_char, null_mut()];
-    let (mut on_enter, mut on_exit): (*mut ffi::PyObject, *mut ffi::PyObject) = (null_mut(), null_mut());
+    let mut kwlist: [*mut c_char; 3] = [
+        c"on_enter".as_ptr() as *mut c_char,
+        c"on_exit".as_ptr() as *mut c_char,
+        null_mut(),
+    ];
+    let (mut on_enter, mut on_exit): (*mut ffi::PyObject, *mut ffi::PyObject) =
+        (null_mut(), null_mut());
     // SAFETY: called by CPython with the GIL held; "|OO" fills two borrowed
     // object pointers (left NULL when not given).
     unsafe {
@@ -89,8 +105,12 @@ unsafe extern "C" fn set_trace_functions(
             return null_mut();
         }
         // Both are checked before either is changed.
-        let Ok(on_enter) = check_trace_function(on_enter, "on_enter") else { return null_mut() };
-        let Ok(on_exit) = check_trace_function(on_exit, "on_exit") else { return null_mut() };
+        let Ok(on_enter) = check_trace_function(on_enter, "on_enter") else {
+            return null_mut();
+        };
+        let Ok(on_exit) = check_trace_function(on_exit, "on_exit") else {
+            return null_mut();
+        };
         if let Some(f) = on_enter {
             trace::set_trace_function(Hook::OnEnter, f);
         }
@@ -103,21 +123,38 @@ unsafe extern "C" fn set_trace_functions(
     }
 }
 
-unsafe extern "C" fn get_frequency(_m: *mut ffi::PyObject, _a: *mut ffi::PyObject) -> *mut ffi::PyObject {
+unsafe extern "C" fn get_frequency(
+    _m: *mut ffi::PyObject,
+    _a: *mut ffi::PyObject,
+) -> *mut ffi::PyObject {
     // The trace context times calls with `std::time::Instant`, which is
     // CLOCK_MONOTONIC on the platforms we support.
-    let mut res = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    let mut res = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
     // SAFETY: `res` is a valid out-pointer.
     let ok = unsafe { libc::clock_getres(libc::CLOCK_MONOTONIC, &mut res) } == 0;
-    let res_ns = (res.tv_sec as u64).saturating_mul(1_000_000_000).saturating_add(res.tv_nsec as u64);
-    let hz = if ok && res_ns > 0 { 1_000_000_000 / res_ns } else { 1_000_000_000 };
+    let res_ns = (res.tv_sec as u64)
+        .saturating_mul(1_000_000_000)
+        .saturating_add(res.tv_nsec as u64);
+    let hz = if ok && res_ns > 0 {
+        1_000_000_000 / res_ns
+    } else {
+        1_000_000_000
+    };
     // SAFETY: called by CPython with the GIL held.
     unsafe { ffi::PyLong_FromUnsignedLongLong(hz) }
 }
 
 macro_rules! meth {
     ($name:literal, $flags:expr, $meth:expr, $doc:literal) => {
-        ffi::PyMethodDef { ml_name: $name.as_ptr(), ml_meth: $meth, ml_flags: $flags, ml_doc: $doc.as_ptr() }
+        ffi::PyMethodDef {
+            ml_name: $name.as_ptr(),
+            ml_meth: $meth,
+            ml_flags: $flags,
+            ml_doc: $doc.as_ptr(),
+        }
     };
 }
 
@@ -152,7 +189,8 @@ static mut METHODS: [ffi::PyMethodDef; 5] = [
 static mut MODULE_DEF: ffi::PyModuleDef = ffi::PyModuleDef {
     m_base: ffi::PyModuleDef_HEAD_INIT,
     m_name: c"hpy.trace._trace".as_ptr(),
-    m_doc: c"HPy trace mode: call counts, durations and trace functions of the trace context.".as_ptr(),
+    m_doc: c"HPy trace mode: call counts, durations and trace functions of the trace context."
+        .as_ptr(),
     m_size: 0,
     m_methods: null_mut(),
     m_slots: null_mut(),

@@ -110,8 +110,10 @@ pub unsafe extern "C" fn ctx_CallRealFunctionFromTrampoline(
             (h(arg0)) => same),
         HPyFunc_LENFUNC => dispatch!(args as _HPyFunc_args_LENFUNC, func as HPyFunc_lenfunc, ctx,
             (h(arg0)) => same),
-        HPyFunc_HASHFUNC => dispatch!(args as _HPyFunc_args_HASHFUNC, func as HPyFunc_hashfunc, ctx,
-            (h(arg0)) => same),
+        HPyFunc_HASHFUNC => {
+            dispatch!(args as _HPyFunc_args_HASHFUNC, func as HPyFunc_hashfunc, ctx,
+            (h(arg0)) => same)
+        }
         HPyFunc_SSIZEARGFUNC => dispatch!(args as _HPyFunc_args_SSIZEARGFUNC,
             func as HPyFunc_ssizeargfunc, ctx, (h(arg0), same(arg1)) => py),
         HPyFunc_SSIZESSIZEARGFUNC => dispatch!(args as _HPyFunc_args_SSIZESSIZEARGFUNC,
@@ -125,8 +127,10 @@ pub unsafe extern "C" fn ctx_CallRealFunctionFromTrampoline(
             dispatch!(args as _HPyFunc_args_OBJOBJARGPROC, func as HPyFunc_objobjargproc, ctx,
                 (h(arg0), h(arg1), h(arg2)) => same)
         }
-        HPyFunc_OBJOBJPROC => dispatch!(args as _HPyFunc_args_OBJOBJPROC, func as HPyFunc_objobjproc,
-            ctx, (h(arg0), h(arg1)) => same),
+        HPyFunc_OBJOBJPROC => {
+            dispatch!(args as _HPyFunc_args_OBJOBJPROC, func as HPyFunc_objobjproc,
+            ctx, (h(arg0), h(arg1)) => same)
+        }
         HPyFunc_GETATTRFUNC => dispatch!(args as _HPyFunc_args_GETATTRFUNC,
             func as HPyFunc_getattrfunc, ctx, (h(arg0), same(arg1)) => py),
         HPyFunc_SETATTRFUNC => dispatch!(args as _HPyFunc_args_SETATTRFUNC,
@@ -137,8 +141,12 @@ pub unsafe extern "C" fn ctx_CallRealFunctionFromTrampoline(
             (h(arg0), same(arg1)) => py),
         HPyFunc_SETTER => dispatch!(args as _HPyFunc_args_SETTER, func as HPyFunc_setter, ctx,
             (h(arg0), h(arg1), same(arg2)) => same),
-        HPyFunc_DESTRUCTOR => dispatch!(args as _HPyFunc_args_DESTRUCTOR,
-            func as HPyFunc_destructor, ctx, (h(arg0))),
+        HPyFunc_DESTRUCTOR => dispatch!(
+            args as _HPyFunc_args_DESTRUCTOR,
+            func as HPyFunc_destructor,
+            ctx,
+            (h(arg0))
+        ),
         HPyFunc_MOD_CREATE => {
             dispatch!(args as _HPyFunc_args_UNARYFUNC, func as HPyFunc_mod_create, ctx,
                 (h(arg0)) => py);
@@ -188,7 +196,9 @@ pub unsafe extern "C" fn ctx_CallRealFunctionFromTrampoline(
 fn unsupported(sig: HPyFunc_Signature) {
     // The trampoline will return its `result` field, which we cannot know how
     // to fill for a signature we do not handle: stopping is the only safe move.
-    let msg = format!("hpy-rs: ctx_CallRealFunctionFromTrampoline: unsupported HPyFunc_Signature {sig}\0");
+    let msg = format!(
+        "hpy-rs: ctx_CallRealFunctionFromTrampoline: unsupported HPyFunc_Signature {sig}\0"
+    );
     // SAFETY: NUL-terminated message; Py_FatalError does not return.
     unsafe { ffi::Py_FatalError(msg.as_ptr().cast()) }
 }

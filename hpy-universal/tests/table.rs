@@ -2,7 +2,7 @@
 //! filled, handle constants pointing at the right objects, and a round trip
 //! through a few functions.
 
-use hpy_sys::{HPyContext, HPy};
+use hpy_sys::{HPy, HPyContext};
 use pyo3_ffi as ffi;
 use std::ffi::CStr;
 use std::sync::Once;
@@ -50,8 +50,14 @@ fn handle_constants_are_the_builtin_objects() {
         unsafe {
             assert_eq!(c.h_None._i as *mut ffi::PyObject, ffi::Py_None());
             assert_eq!(c.h_True._i as *mut ffi::PyObject, ffi::Py_True());
-            assert_eq!(c.h_TypeError._i as *mut ffi::PyObject, *(&raw const ffi::PyExc_TypeError));
-            assert_eq!(c.h_DictType._i as *mut ffi::PyObject, (&raw mut ffi::PyDict_Type).cast());
+            assert_eq!(
+                c.h_TypeError._i as *mut ffi::PyObject,
+                *(&raw const ffi::PyExc_TypeError)
+            );
+            assert_eq!(
+                c.h_DictType._i as *mut ffi::PyObject,
+                (&raw mut ffi::PyDict_Type).cast()
+            );
             assert_ne!(ffi::PyDict_Check(c.h_Builtins._i as *mut ffi::PyObject), 0);
         }
     });
@@ -69,7 +75,10 @@ fn functions_round_trip() {
             assert_eq!(c.ctx_Long_AsInt64_t.unwrap()(cp, h), -1234567890123);
             // out of range for int32: OverflowError, -1
             assert_eq!(c.ctx_Long_AsInt32_t.unwrap()(cp, h), -1);
-            assert_eq!(c.ctx_Err_ExceptionMatches.unwrap()(cp, c.h_OverflowError), 1);
+            assert_eq!(
+                c.ctx_Err_ExceptionMatches.unwrap()(cp, c.h_OverflowError),
+                1
+            );
             c.ctx_Err_Clear.unwrap()(cp);
             let two = c.ctx_Long_FromInt32_t.unwrap()(cp, 2);
             let prod = c.ctx_Multiply.unwrap()(cp, h, two);

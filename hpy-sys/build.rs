@@ -23,7 +23,9 @@ fn main() {
 
     let bindings = std::fs::read_to_string(&bindings_path).expect("read src/bindings.rs");
     let members = context_members(&bindings);
-    std::fs::write(out.join("ctx_members.rs"), render_members(&members)).unwrap();
+    let mut generated = render_members(&members);
+    generated.push_str(&render_enum_tables(&bindings));
+    std::fs::write(out.join("ctx_members.rs"), generated).unwrap();
 
     let abi_dir = std::env::var_os("HPY_ABI_DIR").map(PathBuf::from).unwrap_or_else(|| {
         manifest.join("../../shared/abi")
@@ -225,6 +227,35 @@ fn render_members(members: &[CtxMember]) -> String {
         names.join(", "),
         func_names.join(", "),
     )
+}
+
+/// The enums whose complete list of values the runtime needs (to reject an
+/// unknown value in an extension's definitions with a clear error).
+const ENUM_TABLES: &[&str] =
+    &["HPySlot_Slot", "HPyMember_FieldType", "HPyType_SpecParam_Kind", "HPyFunc_Signature"];
+
+/// `pub const ENUM_<Type>: &[(&str, <Type>)]` for each of ENUM_TABLES, from
+/// the `pub const NAME: Type = value;` lines bindgen wrote.
+fn render_enum_tables(bindings: &str) -> String {
+    let mut out = String::new();
+    for ty in ENUM_TABLES {
+        let mut entries = Vec::new();
+        for line in bindings.lines() {
+            let Some(rest) = line.trim().strip_prefix("pub const ") else { continue };
+            let Some((name, rest)) = rest.split_once(": ") else { continue };
+            let Some(value) = rest.strip_prefix(&format!("{ty} = ")) else { continue };
+            let value = value.trim_end_matches(';');
+            entries.push(format!("({name:?}, {value})"));
+        }
+        assert!(!entries.is_empty(), "no values of enum {ty} in bindings.rs");
+        writeln!(
+            out,
+            "\n/// Every value of `{ty}` with its C name.\npub const ENUM_{ty}: &[(&str, {ty})] = &[{}];",
+            entries.join(", ")
+        )
+        .unwrap();
+    }
+    out
 }
 
 fn tsv_rows(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {

@@ -491,11 +491,70 @@ pub unsafe extern "C" fn ctx_Type_FromSpec(
     spec: *mut HPyType_Spec,
     params: *mut HPyType_SpecParam,
 ) -> HPy {
-    // SAFETY: see module comment.
+    if spec.is_null() {
+        // SAFETY: GIL held (context call).
+        unsafe { raise(ffi::PyExc_SystemError, "HPyType_FromSpec: spec is NULL") };
+        return HPY_NULL;
+    }
+    // SAFETY: see module comment; `spec` is not NULL.
     match unsafe { type_from_spec(&*spec, params) } {
         Some(t) => from_owned(t),
         None => HPY_NULL,
     }
+}
+
+/// Rejects what CPython would silently misread in a spec: negative sizes,
+/// definitions without a name, and member types or slots HPy does not have.
+///
+/// # Safety
+/// GIL held; `defs` point to the extension's definitions.
+unsafe fn check_spec(spec: &HPyType_Spec, defs: &[&HPyDef], name: &str) -> Option<()> {
+    let fail = |msg: String| {
+        // SAFETY: GIL held (caller).
+        unsafe { raise(ffi::PyExc_ValueError, &format!("HPyType_FromSpec: type '{name}': {msg}")) };
+        None
+    };
+    if spec.basicsize < 0 {
+        return fail(format!("negative basicsize ({})", spec.basicsize));
+    }
+    if spec.itemsize < 0 {
+        return fail(format!("negative itemsize ({})", spec.itemsize));
+    }
+    for d in defs {
+        // SAFETY: the union member read is the one `kind` selects.
+        let (what, def_name) = unsafe {
+            match d.kind {
+                HPyDef_Kind_Meth => ("method", d.__bindgen_anon_1.meth.name),
+                HPyDef_Kind_Member => ("member", d.__bindgen_anon_1.member.name),
+                HPyDef_Kind_GetSet => ("getset", d.__bindgen_anon_1.getset.name),
+                _ => continue, // slots have no name; unknown kinds are reported later
+            }
+        };
+        if def_name.is_null() {
+            return fail(format!("a {what} definition has a NULL name"));
+        }
+        if d.kind == HPyDef_Kind_Member {
+            // SAFETY: kind is Member.
+            let m = unsafe { &d.__bindgen_anon_1.member };
+            if !hpy_sys::ENUM_HPyMember_FieldType.iter().any(|(_, v)| *v == m.type_) {
+                // SAFETY: checked non-NULL above; NUL-terminated by contract.
+                let n = unsafe { CStr::from_ptr(m.name) }.to_string_lossy();
+                return fail(format!("member '{n}' has an unknown HPyMember type ({})", m.type_));
+            }
+        }
+    }
+    for d in defs.iter().filter(|d| d.kind == HPyDef_Kind_Slot) {
+        // SAFETY: kind is Slot.
+        let slot = unsafe { d.__bindgen_anon_1.slot.slot };
+        match hpy_sys::ENUM_HPySlot_Slot.iter().find(|(_, v)| *v == slot) {
+            None => return fail(format!("unknown slot number {slot}")),
+            Some((n, _)) if n.starts_with("HPy_mod_") => {
+                return fail(format!("module slot {n} in a type definition"))
+            }
+            Some(_) => {}
+        }
+    }
+    Some(())
 }
 
 unsafe fn type_from_spec(spec: &HPyType_Spec, params: *mut HPyType_SpecParam) -> Option<*mut ffi::PyObject> {
@@ -510,6 +569,7 @@ unsafe fn type_from_spec(spec: &HPyType_Spec, params: *mut HPyType_SpecParam) ->
         let name = name_c.to_string_lossy();
         let params = parse_params(params, &name)?;
         let defs: Vec<&HPyDef> = null_terminated(spec.defines).map(|d| &*d).collect();
+        check_spec(spec, &defs, &name)?;
         let slot_defs = || defs.iter().filter(|d| d.kind == HPyDef_Kind_Slot).map(|d| &d.__bindgen_anon_1.slot);
         let has_traverse = slot_defs().any(|s| s.slot == HPy_tp_traverse);
         let needs_dealloc = has_traverse || slot_defs().any(|s| s.slot == HPy_tp_destroy);

@@ -87,6 +87,8 @@ def make_module(tmp_path):
         counter[0] += 1
         name = name or f"mod{counter[0]}"
         so = compile_hpy_module(source, name, tmp_path, abi=abi, **kw)
+        if abi == "cpython":
+            return load_cpython_module(name, so)
         return load_hpy_module(name, so)
 
     return make

@@ -25,11 +25,22 @@ pub fn method_flags(sig: HPyFunc_Signature) -> Option<c_int> {
 /// # Safety
 /// `meth` comes from an `HPyDef` of kind Meth; GIL held.
 pub unsafe fn method_def(meth: &HPyMeth) -> Option<ffi::PyMethodDef> {
+    if meth.name.is_null() {
+        // A NULL ml_name would end CPython's method table early.
+        // SAFETY: GIL held.
+        unsafe { raise(ffi::PyExc_ValueError, "HPyDef_METH with a NULL name") };
+        return None;
+    }
     let Some(flags) = method_flags(meth.signature) else {
         // SAFETY: GIL held.
         unsafe { raise(ffi::PyExc_ValueError, "Unsupported HPyMeth signature") };
         return None;
     };
+    if meth.cpy_trampoline.is_none() {
+        // SAFETY: GIL held.
+        unsafe { raise(ffi::PyExc_ValueError, "HPyDef_METH without a cpy_trampoline") };
+        return None;
+    }
     // SAFETY: every cpy_trampoline has the C signature that its ml_flags
     // announce (the trampoline was generated for exactly this signature), so
     // storing it as the generic PyCFunction pointer is what CPython expects.

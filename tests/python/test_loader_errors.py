@@ -231,3 +231,33 @@ def test_load_argument_parsing(tmp_path):
     assert hpy.universal.MODE_TRACE == 2
     version, rev = hpy.universal.get_version()
     assert version == "0.9.0" and isinstance(rev, str)
+
+
+@pytest.mark.parametrize("meth,message", [
+    ('{ .name = NULL, .impl = (HPyCFunction)1, .cpy_trampoline = (cpy_PyCFunction)1, '
+     '.signature = HPyFunc_NOARGS }', "HPyDef_METH with a NULL name"),
+    ('{ .name = "f", .impl = (HPyCFunction)1, .signature = HPyFunc_NOARGS }',
+     "HPyDef_METH without a cpy_trampoline"),
+])
+def test_malformed_module_method(make_module, meth, message):
+    # a NULL name would otherwise end CPython's method table early, and a
+    # missing trampoline crash on the first call
+    with pytest.raises(ValueError, match=message):
+        make_module("""
+        #include "hpy.h"
+        static HPyDef f = { .kind = HPyDef_Kind_Meth, .meth = %s };
+        static HPyDef *defines[] = { &f, NULL };
+        static HPyModuleDef moduledef = { .defines = defines };
+        HPy_MODINIT(badmeth, moduledef)
+        """ % meth, name="badmeth")
+
+
+def test_member_in_module_is_rejected(make_module):
+    with pytest.raises(SystemError, match=r"Unsupported HPyDef kind in HPyModuleDef.defines \(value: 3\)"):
+        make_module("""
+        #include "hpy.h"
+        HPyDef_MEMBER(mem, "m", HPyMember_LONG, 0)
+        static HPyDef *defines[] = { &mem, NULL };
+        static HPyModuleDef moduledef = { .defines = defines };
+        HPy_MODINIT(modmember, moduledef)
+        """, name="modmember")

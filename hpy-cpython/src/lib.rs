@@ -12,6 +12,9 @@
 mod builders;
 mod capsule;
 pub mod constants;
+pub mod context;
+#[doc(hidden)]
+pub mod embed;
 mod containers;
 mod err;
 mod handle;

@@ -25,8 +25,8 @@ use std::ffi::{c_char, c_int, c_void};
 // part of this library; naming the crate is what links it in.
 use hpy_helpers as _;
 
-/// Where each context member's implementation comes from: `hpy-cpython`,
-/// except the trampoline dispatcher, which this ABI has no use for.
+/// Where each exported function comes from: `hpy-cpython`, except the
+/// trampoline dispatcher, which this ABI has no use for.
 mod impls {
     pub use super::ctx_CallRealFunctionFromTrampoline;
     pub use hpy_cpython::*;
@@ -63,19 +63,6 @@ pub unsafe extern "C" fn ctx_CallRealFunctionFromTrampoline(
     }
 }
 
-macro_rules! fill_functions {
-    ($(($idx:literal, $name:ident, ($($p:ident : $t:ty),*) -> $ret:ty)),* $(,)?) => {
-        |ctx: &mut HPyContext| { $( ctx.$name = Some(impls::$name); )* }
-    };
-}
-
-macro_rules! fill_handles {
-    ($(($idx:literal, $name:ident)),* $(,)?) => {
-        // SAFETY: called from `init_context` with the GIL held.
-        |ctx: &mut HPyContext| { $( ctx.$name = unsafe { hpy_cpython::constants::$name() }; )* }
-    };
-}
-
 /// Fills the context table once; every member is assigned (a member without
 /// an implementation in `hpy-cpython` is a compile error).
 ///
@@ -87,11 +74,8 @@ pub unsafe fn init_context() -> *mut HPyContext {
     // else holds a reference into it while it is being filled.
     let ctx = unsafe { &mut *p };
     if ctx.name.is_null() {
-        ctx._private = std::ptr::null_mut();
-        ctx.abi_version = hpy_sys::HPY_ABI_VERSION as i32;
-        (hpy_sys::for_each_ctx_handle!(fill_handles))(ctx);
-        (hpy_sys::for_each_ctx_function!(fill_functions))(ctx);
-        ctx.name = NAME.as_ptr();
+        // SAFETY: GIL held (caller).
+        unsafe { hpy_cpython::context::fill_context(ctx, NAME, ctx_CallRealFunctionFromTrampoline) };
     }
     p
 }

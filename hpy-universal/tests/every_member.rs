@@ -12,7 +12,6 @@
 use hpy_sys::{HPy, HPyContext};
 use pyo3_ffi as ffi;
 use std::ffi::CStr;
-use std::sync::Once;
 
 /// Members not called here, and why.
 const SKIP: &[(&str, &str)] = &[
@@ -126,24 +125,16 @@ impl Neutral for hpy_sys::HPyCFunction {
 }
 
 fn with_gil<R>(which: Which, f: impl FnOnce(&HPyContext) -> R) -> R {
-    static INIT: Once = Once::new();
-    // SAFETY: initialise the interpreter once; the test then takes the GIL.
-    INIT.call_once(|| unsafe {
-        ffi::Py_InitializeEx(0);
-        ffi::PyEval_SaveThread();
-    });
-    // SAFETY: interpreter initialised; Ensure/Release pair; the context lives forever.
-    unsafe {
-        let g = ffi::PyGILState_Ensure();
+    hpy_cpython::embed::with_gil(|| {
         let universal = hpy_universal::universal_ctx();
         let ctx = match which {
             Which::Universal => universal,
-            Which::Trace => hpy_debug::trace::trace_ctx(universal),
+            // SAFETY: GIL held; the universal context lives forever.
+            Which::Trace => unsafe { hpy_debug::trace::trace_ctx(universal) },
         };
-        let r = f(&*ctx);
-        ffi::PyGILState_Release(g);
-        r
-    }
+        // SAFETY: the contexts are built once and never freed.
+        f(unsafe { &*ctx })
+    })
 }
 
 /// The pending exception as "Type: message" (and clears it), or None.

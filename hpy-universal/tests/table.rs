@@ -5,37 +5,16 @@
 use hpy_sys::{HPy, HPyContext};
 use pyo3_ffi as ffi;
 use std::ffi::CStr;
-use std::sync::Once;
 
 fn with_gil<R>(f: impl FnOnce(&HPyContext) -> R) -> R {
-    static INIT: Once = Once::new();
-    // SAFETY: initialise the interpreter once; the test threads then take the GIL.
-    INIT.call_once(|| unsafe {
-        ffi::Py_InitializeEx(0);
-        ffi::PyEval_SaveThread();
-    });
-    // SAFETY: the interpreter is initialised; PyGILState_Ensure/Release pair;
-    // the context is built (under the GIL) once and never freed.
-    unsafe {
-        let g = ffi::PyGILState_Ensure();
-        let r = f(&*hpy_universal::universal_ctx());
-        ffi::PyGILState_Release(g);
-        r
-    }
+    // SAFETY: GIL held; the context is built once and never freed.
+    hpy_cpython::embed::with_gil(|| f(unsafe { &*hpy_universal::universal_ctx() }))
 }
 
 #[test]
 fn every_member_is_filled() {
     with_gil(|c| {
-        let words = c as *const HPyContext as *const usize;
-        for (i, name) in hpy_sys::CTX_MEMBER_NAMES.iter().enumerate() {
-            if matches!(*name, "_private" | "abi_version") {
-                continue;
-            }
-            // SAFETY: the struct is 276 pointer-sized words (asserted in hpy-sys).
-            let w = unsafe { *words.add(i) };
-            assert_ne!(w, 0, "context member {name} (index {i}) is NULL");
-        }
+        assert_eq!(hpy_cpython::context::unfilled_members(c), Vec::<&str>::new());
         assert_eq!(c.abi_version, 0);
         // SAFETY: `name` is a static C string.
         let name = unsafe { CStr::from_ptr(c.name) }.to_str().unwrap();

@@ -164,8 +164,17 @@ unsafe fn with_str_key<T: crate::ErrorValue>(key: *const c_char, f: impl FnOnce(
 }
 
 pub unsafe extern "C" fn ctx_GetItem_i(_ctx: *mut HPyContext, obj: HPy, idx: HPy_ssize_t) -> HPy {
+    let o = as_obj(obj);
     // SAFETY: see module comment.
-    unsafe { with_index(idx, |k| from_owned(ffi::PyObject_GetItem(as_obj(obj), k))) }
+    unsafe {
+        // Exact lists and tuples: PySequence_GetItem indexes them as `o[idx]`
+        // does (negative indices count from the end, same IndexError),
+        // without making an int for the index.
+        if ffi::PyList_CheckExact(o) != 0 || ffi::PyTuple_CheckExact(o) != 0 {
+            return from_owned(ffi::PySequence_GetItem(o, idx));
+        }
+        with_index(idx, |k| from_owned(ffi::PyObject_GetItem(o, k)))
+    }
 }
 
 pub unsafe extern "C" fn ctx_GetItem_s(_ctx: *mut HPyContext, obj: HPy, utf8_key: *const c_char) -> HPy {

@@ -1,10 +1,12 @@
 //! HPyArg_Parse, HPyArg_ParseKeywords and HPyArg_ParseKeywordsDict.
 //!
-//! The format string is read first into a [`Format`] (its units, where the
-//! optional and keyword-only ones start, how messages are worded), so a
-//! malformed format is reported before any argument is looked at. Then each
-//! unit takes its argument and its output pointer: one variable argument per
-//! unit, read in order and only once the unit is reached, as upstream does.
+//! The format string is checked first, in one pass over its bytes that also
+//! finds where the optional and keyword-only units start and how messages
+//! are worded ([`Format`], which borrows the bytes), so a malformed format is
+//! reported before any argument is looked at. Then each unit takes its
+//! argument and its output pointer: one variable argument per unit, read in
+//! order and only once the unit is reached, as upstream does. A call with
+//! at most four keyword names allocates nothing (error messages aside).
 //!
 //! Units, semantics and message texts are upstream HPy 0.9.0's. Beyond
 //! upstream: the keyword parsers reject what upstream silently ignores
@@ -14,10 +16,11 @@
 //! untouched as documented (upstream would read a NULL handle there).
 
 use crate::ctx::Ctx;
+use crate::smallvec::SmallVec;
 use crate::va::VaArgs;
 use crate::{call, constant};
 use core::ffi::{c_char, c_int, c_long, c_ulong, c_void, CStr};
-use hpy_sys::{HPy, HPyTracker, HPy_ssize_t};
+use hpy_sys::{HPy, HPyTracker, HPy_NULL, HPy_ssize_t};
 
 /// `HPyArg_Parse`: positional arguments only.
 ///
@@ -25,6 +28,7 @@ use hpy_sys::{HPy, HPyTracker, HPy_ssize_t};
 /// Arguments as received by `HPyArg_Parse`: a live context, `ht` NULL or
 /// writable, `args` valid for `nargs` handles, `fmt` a C string, and one
 /// output pointer in `va` per format unit.
+#[inline(always)] // into the C entry point's Rust half: one call fewer
 pub unsafe fn parse(
     ctx: Ctx,
     ht: *mut HPyTracker,
@@ -43,18 +47,18 @@ pub unsafe fn parse(
         return 0;
     };
     // SAFETY: `ht` is NULL or writable (caller's contract).
-    unsafe {
-        with_tracker(ctx, ht, |tracker| {
-            let mut run = Run {
-                ctx,
-                api,
-                format: &format,
-                va,
-                tracker,
-            };
-            run.positional(args)
-        })
-    }
+    let Ok(tracker) = (unsafe { open_tracker(ctx, ht) }) else {
+        return 0;
+    };
+    let mut run = Run {
+        ctx,
+        api,
+        format: &format,
+        va,
+        tracker,
+    };
+    let result = run.positional(args);
+    finish(ctx, tracker, result)
 }
 
 /// `HPyArg_ParseKeywords`: positional arguments, then the values of the
@@ -64,6 +68,7 @@ pub unsafe fn parse(
 /// As for [`parse`], plus: `args` holds `nargs + len(kwnames)` handles,
 /// `keywords` is a NULL-terminated array of C strings.
 #[allow(clippy::too_many_arguments)]
+#[inline(always)] // see `parse_kw`
 pub unsafe fn parse_keywords(
     ctx: Ctx,
     ht: *mut HPyTracker,
@@ -97,6 +102,7 @@ pub unsafe fn parse_keywords(
 /// As for [`parse`], plus: `kw` is HPy_NULL or an open handle, `keywords` is a
 /// NULL-terminated array of C strings.
 #[allow(clippy::too_many_arguments)]
+#[inline(always)] // see `parse_kw`
 pub unsafe fn parse_keywords_dict(
     ctx: Ctx,
     ht: *mut HPyTracker,
@@ -121,7 +127,13 @@ pub unsafe fn parse_keywords_dict(
 /// # Safety
 /// See [`parse_keywords`] and [`parse_keywords_dict`]; `kw` is `kwnames` for
 /// [`Api::Keywords`], the dict for [`Api::KeywordsDict`].
+///
+/// Inlined into the entry points: their last arguments arrive on the stack,
+/// and a call passing them on copies them with one wide load that waits for
+/// the C caller's two narrow stores to land (a store-forwarding stall, some
+/// 10 % of a call).
 #[allow(clippy::too_many_arguments)]
+#[inline(always)]
 unsafe fn parse_kw(
     ctx: Ctx,
     api: Api,
@@ -138,38 +150,30 @@ unsafe fn parse_kw(
         return 0;
     };
     // SAFETY: `keywords` is a NULL-terminated array of C strings.
-    let Ok(keywords) = (unsafe { read_keywords(ctx, api, keywords) }) else {
+    let Ok(keywords) = (unsafe { Params::read(ctx, api, keywords) }) else {
         return 0;
     };
     if format
-        .check_keywords(ctx, api, &keywords, ht.is_null())
+        .check_keywords(ctx, api, keywords, ht.is_null())
         .is_err()
     {
         return 0;
     }
-    // SAFETY: `ht` is NULL or writable; `args` holds `nargs` positional
-    // handles followed by the keyword values (caller's contract).
-    unsafe {
-        with_tracker(ctx, ht, |tracker| {
-            let values = args.wrapping_add(nargs);
-            let args = handles(ctx, api, args, nargs)?;
-            let source = if kw.is_null() {
-                Keywords::None
-            } else if api == Api::Keywords {
-                Keywords::names(ctx, api, &format, kw, values)?
-            } else {
-                Keywords::Dict(kw)
-            };
-            let mut run = Run {
-                ctx,
-                api,
-                format: &format,
-                va,
-                tracker,
-            };
-            run.with_keywords(args, &keywords, source)
-        })
-    }
+    // SAFETY: `ht` is NULL or writable (caller's contract).
+    let Ok(tracker) = (unsafe { open_tracker(ctx, ht) }) else {
+        return 0;
+    };
+    let mut run = Run {
+        ctx,
+        api,
+        format: &format,
+        va,
+        tracker,
+    };
+    // SAFETY: `args` holds `nargs` positional handles followed by the
+    // keyword values (caller's contract).
+    let result = unsafe { run.keywords(args, nargs, kw, keywords) };
+    finish(ctx, tracker, result)
 }
 
 /// An exception is set; the entry point returns 0.
@@ -194,45 +198,49 @@ impl Api {
     }
 }
 
-/// One format unit. The doc gives the C type its output pointer points to.
+/// One format unit, its code as discriminant. The doc gives the C type its
+/// output pointer points to.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[repr(u8)]
 enum Unit {
     /// `b`: `unsigned char`, range-checked (0..=255).
-    UByte,
+    UByte = b'b',
     /// `B`: `unsigned char`, wrapped.
-    UByteMask,
+    UByteMask = b'B',
     /// `h`: `short`, range-checked.
-    Short,
+    Short = b'h',
     /// `H`: `unsigned short`, wrapped.
-    UShortMask,
+    UShortMask = b'H',
     /// `i`: `int`, range-checked.
-    Int,
+    Int = b'i',
     /// `I`: `unsigned int`, wrapped.
-    UIntMask,
+    UIntMask = b'I',
     /// `l`: `long`.
-    Long,
+    Long = b'l',
     /// `k`: `unsigned long`, wrapped.
-    ULongMask,
+    ULongMask = b'k',
     /// `L`: `long long`.
-    LongLong,
+    LongLong = b'L',
     /// `K`: `unsigned long long`, wrapped.
-    ULongLongMask,
+    ULongLongMask = b'K',
     /// `n`: `HPy_ssize_t`.
-    Ssize,
+    Ssize = b'n',
     /// `f`: `float`.
-    Float,
+    Float = b'f',
     /// `d`: `double`.
-    Double,
+    Double = b'd',
     /// `O`: `HPy`.
-    Object,
+    Object = b'O',
     /// `p`: `int`, the argument's truth value.
-    Bool,
+    Bool = b'p',
     /// `s`: `const char *`, the UTF-8 of a `str` without NUL characters.
-    Str,
+    Str = b's',
 }
 
 impl Unit {
-    fn from_code(code: u8) -> Option<Unit> {
+    /// The unit `code` stands for.
+    #[inline(always)]
+    fn of(code: u8) -> Option<Unit> {
         Some(match code {
             b'b' => Unit::UByte,
             b'B' => Unit::UByteMask,
@@ -255,43 +263,50 @@ impl Unit {
     }
 
     fn code(self) -> char {
-        match self {
-            Unit::UByte => 'b',
-            Unit::UByteMask => 'B',
-            Unit::Short => 'h',
-            Unit::UShortMask => 'H',
-            Unit::Int => 'i',
-            Unit::UIntMask => 'I',
-            Unit::Long => 'l',
-            Unit::ULongMask => 'k',
-            Unit::LongLong => 'L',
-            Unit::ULongLongMask => 'K',
-            Unit::Ssize => 'n',
-            Unit::Float => 'f',
-            Unit::Double => 'd',
-            Unit::Object => 'O',
-            Unit::Bool => 'p',
-            Unit::Str => 's',
-        }
+        char::from(self as u8)
     }
 }
 
 /// How messages about the arguments are worded: upstream prefixes them with
-/// `function ` or, after `:name`, with `name() `; `;text` replaces them.
-#[derive(Debug, PartialEq)]
-enum Wording {
+/// `function ` or, after `:name`, with `name() `; `;text` replaces them. The
+/// name and the text are the format's bytes, decoded only for a message.
+#[derive(Debug, PartialEq, Clone, Copy)]
+enum Wording<'a> {
     Default,
-    Named(String),
-    Replaced(String),
+    Named(&'a [u8]),
+    Replaced(&'a [u8]),
 }
 
-impl Wording {
+impl<'a> Wording<'a> {
+    /// The wording given by what follows the units: nothing, or `:` or `;`
+    /// and the rest of the format.
+    fn from_tail(tail: &'a [u8]) -> Wording<'a> {
+        match tail.split_first() {
+            None => Wording::Default,
+            Some((b':', name)) => Wording::Named(name),
+            Some((_, msg)) => Wording::Replaced(msg),
+        }
+    }
+
+    /// The format bytes it came from (see `from_tail`).
+    fn tail(&self) -> (&'static [u8], &'a [u8]) {
+        match *self {
+            Wording::Default => (b"", b""),
+            Wording::Named(name) => (b":", name),
+            Wording::Replaced(msg) => (b";", msg),
+        }
+    }
+
     /// The final message, cut at upstream's lengths (its buffers are fixed).
     fn word(&self, msg: &str) -> String {
         let text = match self {
             Wording::Default => format!("function {}", clip(msg, 256)),
-            Wording::Named(name) => format!("{}() {}", clip(name, 200), clip(msg, 256)),
-            Wording::Replaced(text) => text.clone(),
+            Wording::Named(name) => format!(
+                "{}() {}",
+                clip(&String::from_utf8_lossy(name), 200),
+                clip(msg, 256)
+            ),
+            Wording::Replaced(text) => String::from_utf8_lossy(text).into_owned(),
         };
         clip(&text, 511).to_owned()
     }
@@ -306,100 +321,188 @@ fn clip(s: &str, max: usize) -> &str {
     &s[..end]
 }
 
-/// A format string, read.
-struct Format {
-    /// The whole string, for messages about a malformed format.
-    text: String,
-    units: Vec<Unit>,
-    /// Index of the first optional unit (`units.len()` when none is).
+/// A format string, checked.
+struct Format<'a> {
+    /// The units and the markers between them (the bytes before `:`/`;`).
+    codes: &'a [u8],
+    /// How many units there are.
+    len: usize,
+    /// Index of the first optional unit (`len` when none is).
     optional_from: usize,
-    /// Index of the first keyword-only unit (`units.len()` when none is).
+    /// Index of the first keyword-only unit (`len` when none is).
     kwonly_from: usize,
-    wording: Wording,
+    /// Whether there is an `O` unit.
+    has_object: bool,
+    wording: Wording<'a>,
 }
 
 /// Why a format string is unusable.
 #[derive(Debug, PartialEq)]
-enum BadFormat {
+enum BadFormat<'a> {
     /// A byte that is no unit: upstream's error, worded like the argument
     /// errors (the wording is known even when the units are not).
-    Unknown(Wording),
+    Unknown(Wording<'a>),
     /// A misplaced or repeated marker, at this offset.
     Marker(&'static str, usize),
 }
 
-impl Format {
+/// Counts the units of a format and places its markers, one byte at a time.
+#[derive(Default)]
+struct Counter {
+    len: usize,
+    has_object: bool,
+    optional_from: Option<usize>,
+    kwonly_from: Option<usize>,
+}
+
+/// What is wrong with a byte of the units part of a format.
+enum Problem {
+    /// It is no unit.
+    Unknown,
+    /// A misplaced or repeated marker.
+    Marker(&'static str),
+}
+
+impl Counter {
+    /// Take the next byte `b` of the units part.
+    #[inline(always)]
+    fn take(&mut self, api: Api, b: u8) -> Result<(), Problem> {
+        if Unit::of(b).is_some() {
+            self.len += 1;
+            self.has_object |= b == b'O';
+            return Ok(());
+        }
+        match b {
+            b'|' if self.kwonly_from.is_some() => Err(Problem::Marker("'|' after '$'")),
+            b'|' if self.optional_from.is_some() => Err(Problem::Marker("'|' appears twice")),
+            b'|' => {
+                self.optional_from = Some(self.len);
+                Ok(())
+            }
+            // The keyword parsers accept '$' without '|' (it makes the rest
+            // optional too); HPyArg_Parse does not know '$'.
+            b'$' if api != Api::Parse => {
+                if self.kwonly_from.is_some() {
+                    return Err(Problem::Marker("'$' appears twice"));
+                }
+                self.kwonly_from = Some(self.len);
+                self.optional_from = self.optional_from.or(self.kwonly_from);
+                Ok(())
+            }
+            _ => Err(Problem::Unknown),
+        }
+    }
+
+    fn finish<'a>(self, codes: &'a [u8], wording: Wording<'a>) -> Format<'a> {
+        Format {
+            codes,
+            len: self.len,
+            optional_from: self.optional_from.unwrap_or(self.len),
+            kwonly_from: self.kwonly_from.unwrap_or(self.len),
+            has_object: self.has_object,
+            wording,
+        }
+    }
+}
+
+impl<'a> Format<'a> {
     /// Read `fmt`, or raise `SystemError` if it is malformed.
     ///
     /// # Safety
-    /// `fmt` must be NULL or a C string.
-    unsafe fn read(ctx: Ctx, api: Api, fmt: *const c_char) -> Res<Format> {
+    /// `fmt` must be NULL or a C string that outlives `'a`.
+    #[inline(always)]
+    unsafe fn read(ctx: Ctx, api: Api, fmt: *const c_char) -> Res<Format<'a>> {
         if fmt.is_null() {
             ctx.system_error(&format!("{}: the format string is NULL", api.name()));
             return Err(Raised);
         }
-        // SAFETY: a C string (caller's contract).
-        let bytes = unsafe { CStr::from_ptr(fmt) }.to_bytes();
-        Format::parse(api, bytes).map_err(|bad| {
-            match bad {
-                // upstream's message, which does not name the unit
-                BadFormat::Unknown(wording) => {
-                    ctx.system_error(&wording.word("unknown arg format code"))
-                }
-                BadFormat::Marker(problem, pos) => ctx.system_error(&format!(
-                    "{}: bad format string \"{}\": {problem} (at offset {pos})",
-                    api.name(),
-                    String::from_utf8_lossy(bytes)
-                )),
-            }
-            Raised
-        })
+        // SAFETY: a C string outliving `'a` (caller's contract).
+        match unsafe { Format::scan(api, fmt) } {
+            Some(format) => Ok(format),
+            // SAFETY: as above.
+            None => unsafe { Format::read_malformed(ctx, api, fmt) },
+        }
     }
 
-    /// The pure part of [`Format::read`].
-    fn parse(api: Api, bytes: &[u8]) -> Result<Format, BadFormat> {
-        // The units end at the first ':' or ';'.
+    /// [`Format::read`] for a format [`Format::scan`] refused: find out how
+    /// it is malformed, and raise.
+    ///
+    /// # Safety
+    /// As for [`Format::read`], `fmt` not NULL.
+    #[cold]
+    unsafe fn read_malformed(ctx: Ctx, api: Api, fmt: *const c_char) -> Res<Format<'a>> {
+        // SAFETY: a C string outliving `'a` (caller's contract).
+        let bytes = unsafe { CStr::from_ptr(fmt) }.to_bytes();
+        let bad = match Format::parse(api, bytes) {
+            Ok(format) => return Ok(format),
+            Err(bad) => bad,
+        };
+        match bad {
+            // upstream's message, which does not name the unit
+            BadFormat::Unknown(wording) => {
+                ctx.system_error(&wording.word("unknown arg format code"))
+            }
+            BadFormat::Marker(problem, pos) => ctx.system_error(&format!(
+                "{}: bad format string \"{}\": {problem} (at offset {pos})",
+                api.name(),
+                String::from_utf8_lossy(bytes)
+            )),
+        }
+        Err(Raised)
+    }
+
+    /// The well-formed format `fmt` in one pass over its units, which stop
+    /// at the first ':' or ';' (or the NUL); what follows is only read if
+    /// there is one. None if the format is malformed.
+    ///
+    /// # Safety
+    /// `fmt` must be a C string that outlives `'a`.
+    #[inline(always)]
+    unsafe fn scan(api: Api, fmt: *const c_char) -> Option<Format<'a>> {
+        let mut counter = Counter::default();
+        let mut end = 0;
+        let stop = loop {
+            // SAFETY: every byte up to the NUL is readable, and the loop
+            // stops there.
+            let b = unsafe { *fmt.add(end) } as u8;
+            if matches!(b, 0 | b':' | b';') {
+                break b;
+            }
+            counter.take(api, b).ok()?;
+            end += 1;
+        };
+        // SAFETY: `end` readable bytes, valid for `'a` (caller's contract).
+        let codes = unsafe { core::slice::from_raw_parts(fmt.cast::<u8>(), end) };
+        let wording = if stop == 0 {
+            Wording::Default
+        } else {
+            // SAFETY: a ':' or ';', then the rest of the C string.
+            Wording::from_tail(unsafe { CStr::from_ptr(fmt.add(end)) }.to_bytes())
+        };
+        Some(counter.finish(codes, wording))
+    }
+
+    /// [`Format::read`] for a format given as bytes.
+    fn parse(api: Api, bytes: &'a [u8]) -> Result<Format<'a>, BadFormat<'a>> {
         let end = bytes
             .iter()
             .position(|&b| b == b':' || b == b';')
             .unwrap_or(bytes.len());
-        let (unit_bytes, tail) = bytes.split_at(end);
-        let wording = match tail.split_first() {
-            None => Wording::Default,
-            Some((b':', name)) => Wording::Named(String::from_utf8_lossy(name).into_owned()),
-            Some((_, msg)) => Wording::Replaced(String::from_utf8_lossy(msg).into_owned()),
-        };
-        let mut units = Vec::new();
-        let mut optional_from = None;
-        let mut kwonly_from = None;
-        for (pos, &b) in unit_bytes.iter().enumerate() {
-            let bad = |problem| Err(BadFormat::Marker(problem, pos));
-            match b {
-                b'|' if kwonly_from.is_some() => return bad("'|' after '$'"),
-                b'|' if optional_from.is_some() => return bad("'|' appears twice"),
-                b'|' => optional_from = Some(units.len()),
-                // The keyword parsers accept '$' without '|' (it makes the
-                // rest optional too); HPyArg_Parse does not know '$'.
-                b'$' if api != Api::Parse => {
-                    if kwonly_from.is_some() {
-                        return bad("'$' appears twice");
-                    }
-                    kwonly_from = Some(units.len());
-                    optional_from = optional_from.or(kwonly_from);
-                }
-                _ => match Unit::from_code(b) {
-                    Some(unit) => units.push(unit),
-                    None => return Err(BadFormat::Unknown(wording)),
-                },
-            }
+        let (codes, tail) = bytes.split_at(end);
+        let wording = Wording::from_tail(tail);
+        let mut counter = Counter::default();
+        for (pos, &b) in codes.iter().enumerate() {
+            counter.take(api, b).map_err(|problem| match problem {
+                Problem::Unknown => BadFormat::Unknown(wording),
+                Problem::Marker(problem) => BadFormat::Marker(problem, pos),
+            })?;
         }
-        Ok(Format {
-            text: String::from_utf8_lossy(bytes).into_owned(),
-            optional_from: optional_from.unwrap_or(units.len()),
-            kwonly_from: kwonly_from.unwrap_or(units.len()),
-            units,
-            wording,
-        })
+        Ok(counter.finish(codes, wording))
+    }
+
+    /// The units, in order (the markers between them skipped).
+    fn units(&self) -> impl Iterator<Item = Unit> + 'a {
+        self.codes.iter().filter_map(|&b| Unit::of(b))
     }
 
     fn is_optional(&self, i: usize) -> bool {
@@ -408,17 +511,28 @@ impl Format {
 
     /// The checks of the format against `keywords` that upstream makes when
     /// it reaches the offending unit, made before any argument is used.
-    fn check_keywords(&self, ctx: Ctx, api: Api, keywords: &[&CStr], no_tracker: bool) -> Res<()> {
-        // positional-only parameters (named "") come first
-        let named_from = keywords
-            .iter()
-            .position(|k| !k.is_empty())
-            .unwrap_or(keywords.len());
-        if keywords[named_from..].iter().any(|k| k.is_empty()) {
+    #[inline(always)]
+    fn check_keywords(&self, ctx: Ctx, api: Api, keywords: Params, no_tracker: bool) -> Res<()> {
+        let wrong = keywords.misplaced_empty
+            || (no_tracker && self.has_object)
+            || keywords.len() != self.len
+            || self.kwonly_from < keywords.named_from;
+        if wrong {
+            self.keywords_error(ctx, api, keywords, no_tracker)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Raise the first error [`Format::check_keywords`] found.
+    #[cold]
+    fn keywords_error(&self, ctx: Ctx, api: Api, keywords: Params, no_tracker: bool) -> Res<()> {
+        let named_from = keywords.named_from;
+        if keywords.misplaced_empty {
             ctx.system_error(&self.wording.word("empty keyword parameter name"));
             return Err(Raised);
         }
-        if no_tracker && self.units.contains(&Unit::Object) {
+        if no_tracker && self.has_object {
             // upstream's text, which names HPyArg_ParseKeywords for both parsers
             ctx.system_error(&self.wording.word(
                 "HPyArg_ParseKeywords cannot use the format character 'O' unless an \
@@ -426,7 +540,7 @@ impl Format {
             ));
             return Err(Raised);
         }
-        if keywords.len() < self.units.len() {
+        if keywords.len() < self.len {
             ctx.type_error(
                 &self
                     .wording
@@ -434,7 +548,7 @@ impl Format {
             );
             return Err(Raised);
         }
-        if keywords.len() > self.units.len() {
+        if keywords.len() > self.len {
             ctx.type_error(
                 &self
                     .wording
@@ -443,12 +557,13 @@ impl Format {
             return Err(Raised);
         }
         if self.kwonly_from < named_from {
-            let unit = self.units[self.kwonly_from];
+            let code = self.units().nth(self.kwonly_from).map_or('?', Unit::code);
+            let (sep, tail) = self.wording.tail();
             ctx.system_error(&format!(
                 "{}: bad format string \"{}\": keyword-only unit '{}' (number {}) has no keyword name",
                 api.name(),
-                self.text,
-                unit.code(),
+                String::from_utf8_lossy(&[self.codes, sep, tail].concat()),
+                code,
                 self.kwonly_from + 1
             ));
             return Err(Raised);
@@ -457,28 +572,99 @@ impl Format {
     }
 }
 
-/// The `keywords` array, up to its NULL terminator.
-///
-/// # Safety
-/// `keywords` must be NULL or a NULL-terminated array of C strings.
-unsafe fn read_keywords<'k>(
-    ctx: Ctx,
-    api: Api,
-    keywords: *const *const c_char,
-) -> Res<Vec<&'k CStr>> {
-    if keywords.is_null() {
-        ctx.system_error(&format!("{}: the keywords array is NULL", api.name()));
-        return Err(Raised);
-    }
-    let mut out = Vec::new();
-    loop {
-        // SAFETY: the array is NULL-terminated and we stop at the NULL.
-        let k = unsafe { *keywords.add(out.len()) };
-        if k.is_null() {
-            return Ok(out);
+/// The parameter names of the keyword parsers (the `keywords` array, up to
+/// its NULL terminator), as the caller gave them.
+#[derive(Clone, Copy)]
+struct Params<'k> {
+    names: &'k [*const c_char],
+    /// Index of the first that is not empty: positional-only parameters
+    /// (named "") come first.
+    named_from: usize,
+    /// Whether an empty name follows a non-empty one.
+    misplaced_empty: bool,
+}
+
+impl<'k> Params<'k> {
+    /// # Safety
+    /// `keywords` must be NULL or a NULL-terminated array of C strings, all
+    /// of which outlive `'k`.
+    #[inline(always)]
+    unsafe fn read(ctx: Ctx, api: Api, keywords: *const *const c_char) -> Res<Params<'k>> {
+        if keywords.is_null() {
+            ctx.system_error(&format!("{}: the keywords array is NULL", api.name()));
+            return Err(Raised);
         }
-        // SAFETY: a C string that outlives the call.
-        out.push(unsafe { CStr::from_ptr(k) });
+        let mut len = 0;
+        let mut named_from = None;
+        let mut misplaced_empty = false;
+        loop {
+            // SAFETY: the array is NULL-terminated and we stop at the NULL.
+            let k = unsafe { *keywords.add(len) };
+            if k.is_null() {
+                break;
+            }
+            // SAFETY: a C string (caller's contract): its first byte is
+            // readable.
+            let empty = unsafe { *k } == 0;
+            match named_from {
+                None if !empty => named_from = Some(len),
+                Some(_) if empty => misplaced_empty = true,
+                _ => {}
+            }
+            len += 1;
+        }
+        Ok(Params {
+            // SAFETY: `len` readable, non-null entries (just checked), which
+            // outlive `'k` (caller's contract).
+            names: unsafe { core::slice::from_raw_parts(keywords, len) },
+            named_from: named_from.unwrap_or(len),
+            misplaced_empty,
+        })
+    }
+
+    fn len(self) -> usize {
+        self.names.len()
+    }
+
+    /// The name of parameter `i` (`i < len`).
+    fn get(self, i: usize) -> Key<'k> {
+        Key(self.names[i], core::marker::PhantomData)
+    }
+
+    fn iter(self) -> impl Iterator<Item = Key<'k>> {
+        (0..self.len()).map(move |i| self.get(i))
+    }
+}
+
+/// A parameter name: a C string of the caller's, compared in place (never
+/// measured first).
+#[derive(Clone, Copy)]
+struct Key<'k>(*const c_char, core::marker::PhantomData<&'k CStr>);
+
+impl<'k> Key<'k> {
+    fn is_empty(self) -> bool {
+        // SAFETY: a non-null C string (see `Params::read`): its first byte
+        // is readable.
+        unsafe { *self.0 == 0 }
+    }
+
+    /// True if the name is `name`.
+    fn is(self, name: &[u8]) -> bool {
+        for (i, &b) in name.iter().enumerate() {
+            // SAFETY: the key's bytes before `i` were not its NUL (else we
+            // returned), so byte `i` is at most the NUL: readable.
+            let k = unsafe { *self.0.add(i) } as u8;
+            if k != b || k == 0 {
+                return false;
+            }
+        }
+        // SAFETY: as above, for `i = name.len()`.
+        unsafe { *self.0.add(name.len()) == 0 }
+    }
+
+    fn as_cstr(self) -> &'k CStr {
+        // SAFETY: a non-null C string outliving `'k` (see `Params::read`).
+        unsafe { CStr::from_ptr(self.0) }
     }
 }
 
@@ -486,81 +672,245 @@ unsafe fn read_keywords<'k>(
 ///
 /// # Safety
 /// `args` must be valid for `nargs` handles for the call's duration.
+#[inline(always)]
 unsafe fn handles<'a>(ctx: Ctx, api: Api, args: *const HPy, nargs: usize) -> Res<&'a [HPy]> {
     if nargs == 0 {
         return Ok(&[]);
     }
     if args.is_null() {
-        ctx.system_error(&format!(
-            "{}: args is NULL but nargs is {nargs}",
-            api.name()
-        ));
-        return Err(Raised);
+        return Err(null_args(ctx, api, nargs));
     }
     // SAFETY: caller's contract; not NULL.
     Ok(unsafe { core::slice::from_raw_parts(args, nargs) })
 }
 
-/// Create the tracker in `*ht` (when `ht` is given), run `body`, and close
-/// the tracker again if it fails, as upstream's callers expect.
+#[cold]
+fn null_args(ctx: Ctx, api: Api, nargs: usize) -> Raised {
+    ctx.system_error(&format!(
+        "{}: args is NULL but nargs is {nargs}",
+        api.name()
+    ));
+    Raised
+}
+
+/// Create the tracker in `*ht`, when `ht` is given (before any argument is
+/// used, as upstream does).
 ///
 /// # Safety
 /// `ht` must be NULL or writable.
-unsafe fn with_tracker(
-    ctx: Ctx,
-    ht: *mut HPyTracker,
-    body: impl FnOnce(Option<HPyTracker>) -> Res<()>,
-) -> c_int {
-    let tracker = if ht.is_null() {
-        None
-    } else {
-        // SAFETY: live context.
-        let t = unsafe { call!(ctx.0, ctx_Tracker_New, 0) };
-        if t._i == 0 {
-            return 0;
-        }
-        // SAFETY: `ht` is writable (caller's contract).
-        unsafe { ht.write(t) };
-        Some(t)
-    };
-    match body(tracker) {
-        Ok(()) => 1,
-        Err(Raised) => {
-            if let Some(t) = tracker {
-                // SAFETY: live context; `t` is the tracker created above.
-                unsafe { call!(ctx.0, ctx_Tracker_Close, t) };
-            }
+#[inline]
+unsafe fn open_tracker(ctx: Ctx, ht: *mut HPyTracker) -> Res<Option<HPyTracker>> {
+    if ht.is_null() {
+        return Ok(None);
+    }
+    // SAFETY: live context.
+    let t = unsafe { call!(ctx.0, ctx_Tracker_New, 0) };
+    if t._i == 0 {
+        return Err(Raised);
+    }
+    // SAFETY: `ht` is writable (caller's contract).
+    unsafe { ht.write(t) };
+    Ok(Some(t))
+}
+
+/// The entry point's result: 1, or 0 after closing the tracker, as
+/// upstream's callers expect.
+#[inline]
+fn finish(ctx: Ctx, tracker: Option<HPyTracker>, result: Res<()>) -> c_int {
+    match (result, tracker) {
+        (Ok(()), _) => 1,
+        (Err(Raised), None) => 0,
+        (Err(Raised), Some(t)) => {
+            // SAFETY: live context; `t` is the tracker of this call.
+            unsafe { call!(ctx.0, ctx_Tracker_Close, t) };
             0
         }
     }
 }
 
-/// Where the keyword parsers find keyword arguments.
-enum Keywords<'a> {
-    None,
-    /// Vectorcall style: the names (their UTF-8, None if not a `str`) and
-    /// their values; `used` marks the names a unit took.
-    Names {
-        names: Vec<Option<Vec<u8>>>,
-        values: &'a [HPy],
-        used: Vec<bool>,
-    },
-    /// A dict (or any mapping: only a dict is checked for unknown keys).
-    Dict(HPy),
+/// Where the keyword parsers find keyword arguments: nowhere
+/// ([`NoKeywords`]), in a `kwnames` tuple ([`Named`]) or in a dict
+/// ([`Dict`]). [`Run::with_keywords`] has a copy for each.
+trait Source {
+    /// The argument named `key` (None if absent). `take` marks it as used.
+    fn find(&mut self, ctx: Ctx, key: Key, take: bool) -> Res<Option<Arg>>;
+
+    /// The message for the first keyword argument that no unit took (None
+    /// if every one was); `named` are the parameters that can be passed by
+    /// name. An `Err` means the lookup itself failed.
+    fn unexpected(&self, ctx: Ctx, named: Params) -> Res<Option<String>>;
 }
 
-impl<'a> Keywords<'a> {
-    /// Read the names of `kwnames`, whose values start at `values`.
+/// No keyword arguments.
+struct NoKeywords;
+
+impl Source for NoKeywords {
+    #[inline(always)]
+    fn find(&mut self, _: Ctx, _: Key, _: bool) -> Res<Option<Arg>> {
+        Ok(None)
+    }
+
+    #[inline(always)]
+    fn unexpected(&self, _: Ctx, _: Params) -> Res<Option<String>> {
+        Ok(None)
+    }
+}
+
+/// Vectorcall style: the names of a `kwnames` tuple and their values.
+struct Named<'a> {
+    names: &'a mut Names,
+    values: &'a [HPy],
+}
+
+impl Source for Named<'_> {
+    #[inline(always)]
+    fn find(&mut self, _: Ctx, key: Key, take: bool) -> Res<Option<Arg>> {
+        let Some(j) = self.names.position(key) else {
+            return Ok(None);
+        };
+        self.names.items.as_mut_slice()[j].used |= take;
+        Ok(Some(Arg::Lent(self.values[j])))
+    }
+
+    #[inline(always)]
+    fn unexpected(&self, _: Ctx, _: Params) -> Res<Option<String>> {
+        let names = &self.names;
+        Ok((0..names.items.len())
+            .find(|&j| !names.items.as_slice()[j].used)
+            .map(|j| complaint(names.utf8(j))))
+    }
+}
+
+/// A dict (or any mapping: only a dict is checked for unknown keys).
+struct Dict(HPy);
+
+impl Source for Dict {
+    fn find(&mut self, ctx: Ctx, key: Key, _: bool) -> Res<Option<Arg>> {
+        // SAFETY: live context; open handle; `key` is a C string.
+        let item = unsafe { call!(ctx.0, ctx_GetItem_s, self.0, key.0) };
+        if !item.is_null() {
+            return Ok(Some(Arg::Owned(item)));
+        }
+        // SAFETY: live context; reading one of its constants.
+        if unsafe {
+            call!(
+                ctx.0,
+                ctx_Err_ExceptionMatches,
+                constant!(ctx.0, h_KeyError)
+            )
+        } != 0
+        {
+            // SAFETY: live context.
+            unsafe { call!(ctx.0, ctx_Err_Clear) };
+            return Ok(None);
+        }
+        Err(Raised)
+    }
+
+    fn unexpected(&self, ctx: Ctx, named: Params) -> Res<Option<String>> {
+        unknown_key(ctx, self.0, named)
+    }
+}
+
+/// The message about a keyword argument no unit took: its name's UTF-8,
+/// None if it is not a `str`.
+#[cold]
+fn complaint(name: Option<&[u8]>) -> String {
+    match name {
+        Some(name) => format!(
+            "got an unexpected keyword argument '{}'",
+            String::from_utf8_lossy(name)
+        ),
+        None => "keywords must be strings".to_owned(),
+    }
+}
+
+/// [`Source::unexpected`] for a dict (any other mapping is not checked).
+#[inline(never)]
+fn unknown_key(ctx: Ctx, dict: HPy, named: Params) -> Res<Option<String>> {
+    // SAFETY: live context, open handle.
+    if unsafe { call!(ctx.0, ctx_Dict_Check, dict) } == 0 {
+        return Ok(None);
+    }
+    // SAFETY: live context, a dict; the list is closed below.
+    let keys = unsafe { call!(ctx.0, ctx_Dict_Keys, dict) };
+    if keys.is_null() {
+        return Err(Raised);
+    }
+    let is_known = |name: &[u8]| named.iter().any(|k| k.is(name));
+    let result = (|| {
+        // SAFETY: live context, open handle.
+        let n = unsafe { call!(ctx.0, ctx_Length, keys) };
+        if n < 0 {
+            return Err(Raised);
+        }
+        for i in 0..n {
+            // SAFETY: live context, open list; the item is closed below.
+            let key = unsafe { call!(ctx.0, ctx_GetItem_i, keys, i) };
+            if key.is_null() {
+                return Err(Raised);
+            }
+            // SAFETY: `key` is open; the bytes are used before
+            // it is closed.
+            let name = unsafe { utf8_of(ctx, key) };
+            let unknown = !name.is_some_and(is_known);
+            let msg = unknown.then(|| complaint(name));
+            ctx.close(key);
+            if msg.is_some() {
+                return Ok(msg);
+            }
+        }
+        Ok(None)
+    })();
+    ctx.close(keys);
+    result
+}
+
+/// One name of a `kwnames` tuple: its handle (open while the parse runs, so
+/// that its UTF-8 stays valid), its UTF-8 (a null pointer if it is not a
+/// `str` or cannot be encoded) and whether a unit took its value.
+#[derive(Clone, Copy)]
+struct Name {
+    h: HPy,
+    utf8: *const u8,
+    len: usize,
+    used: bool,
+}
+
+/// The names of a `kwnames` tuple; closes their handles when dropped.
+struct Names {
+    ctx: Ctx,
+    items: SmallVec<Name, 4>,
+}
+
+impl Names {
+    #[inline]
+    fn new(ctx: Ctx) -> Names {
+        Names {
+            ctx,
+            items: SmallVec::new(Name {
+                h: HPy_NULL,
+                utf8: core::ptr::null(),
+                len: 0,
+                used: false,
+            }),
+        }
+    }
+
+    /// Read the names of `kwnames`, and return their values, which start
+    /// at `values`.
     ///
     /// # Safety
-    /// `kwnames` is an open handle and `values` holds one handle per name.
-    unsafe fn names(
+    /// `kwnames` is an open handle and `values` holds one handle per name,
+    /// valid for `'v`.
+    unsafe fn read<'v>(
+        &mut self,
         ctx: Ctx,
         api: Api,
         format: &Format,
         kwnames: HPy,
         values: *const HPy,
-    ) -> Res<Keywords<'a>> {
+    ) -> Res<&'v [HPy]> {
         // SAFETY: live context, open handle.
         let n = unsafe { call!(ctx.0, ctx_Length, kwnames) };
         if n < 0 {
@@ -571,139 +921,71 @@ impl<'a> Keywords<'a> {
             );
             return Err(Raised);
         }
-        let mut names = Vec::new();
         for i in 0..n {
-            // SAFETY: live context, open handle; the item is closed below.
-            let name = unsafe { call!(ctx.0, ctx_GetItem_i, kwnames, i) };
-            if name.is_null() {
+            // SAFETY: live context, open handle; `self` closes the item.
+            let h = unsafe { call!(ctx.0, ctx_GetItem_i, kwnames, i) };
+            if h.is_null() {
                 return Err(Raised);
             }
-            names.push(utf8_bytes(ctx, name));
-            ctx.close(name);
+            // SAFETY: `h` is open; the bytes are only read while `self`
+            // keeps it open.
+            let (utf8, len) = unsafe { utf8_of(ctx, h) }
+                .map_or((core::ptr::null(), 0), |b| (b.as_ptr(), b.len()));
+            self.items.push(Name {
+                h,
+                utf8,
+                len,
+                used: false,
+            });
         }
-        let n = names.len();
+        let n = self.items.len();
         // `values` is `args + nargs`: NULL only if `args` is
-        let values = if n == 0 {
-            &[][..]
+        if n == 0 {
+            Ok(&[])
         } else if values.is_null() {
             ctx.system_error(&format!(
                 "{}: args is NULL but kwnames is not empty",
                 api.name()
             ));
-            return Err(Raised);
+            Err(Raised)
         } else {
             // SAFETY: the caller passed one value per name after the
             // positional arguments.
-            unsafe { core::slice::from_raw_parts(values, n) }
-        };
-        Ok(Keywords::Names {
-            names,
-            values,
-            used: vec![false; n],
-        })
-    }
-
-    /// The argument named `key` (None if absent). `take` marks it as used.
-    fn find(&mut self, ctx: Ctx, key: &CStr, take: bool) -> Res<Option<Arg>> {
-        match self {
-            Keywords::None => Ok(None),
-            Keywords::Names {
-                names,
-                values,
-                used,
-            } => {
-                let Some(j) = names
-                    .iter()
-                    .position(|n| n.as_deref() == Some(key.to_bytes()))
-                else {
-                    return Ok(None);
-                };
-                used[j] |= take;
-                Ok(Some(Arg::Lent(values[j])))
-            }
-            Keywords::Dict(dict) => {
-                // SAFETY: live context; open handle; `key` is a C string.
-                let item = unsafe { call!(ctx.0, ctx_GetItem_s, *dict, key.as_ptr()) };
-                if !item.is_null() {
-                    return Ok(Some(Arg::Owned(item)));
-                }
-                // SAFETY: live context; reading one of its constants.
-                if unsafe {
-                    call!(
-                        ctx.0,
-                        ctx_Err_ExceptionMatches,
-                        constant!(ctx.0, h_KeyError)
-                    )
-                } != 0
-                {
-                    // SAFETY: live context.
-                    unsafe { call!(ctx.0, ctx_Err_Clear) };
-                    return Ok(None);
-                }
-                Err(Raised)
-            }
+            Ok(unsafe { core::slice::from_raw_parts(values, n) })
         }
     }
 
-    /// The message for the first keyword argument that no unit took (None
-    /// if every one was); `named` are the parameters that can be passed by
-    /// name. An `Err` means the lookup itself failed.
-    fn unexpected(&self, ctx: Ctx, named: &[&CStr]) -> Res<Option<String>> {
-        let complaint = |name: Option<&[u8]>| match name {
-            Some(name) => format!(
-                "got an unexpected keyword argument '{}'",
-                String::from_utf8_lossy(name)
-            ),
-            None => "keywords must be strings".to_owned(),
-        };
-        match self {
-            Keywords::None => Ok(None),
-            Keywords::Names { names, used, .. } => Ok(names
-                .iter()
-                .zip(used)
-                .find(|(_, &used)| !used)
-                .map(|(name, _)| complaint(name.as_deref()))),
-            Keywords::Dict(dict) => {
-                // SAFETY: live context, open handle.
-                if unsafe { call!(ctx.0, ctx_Dict_Check, *dict) } == 0 {
-                    return Ok(None);
-                }
-                // SAFETY: live context, a dict; the list is closed below.
-                let keys = unsafe { call!(ctx.0, ctx_Dict_Keys, *dict) };
-                if keys.is_null() {
-                    return Err(Raised);
-                }
-                let is_known = |name: &[u8]| named.iter().any(|k| k.to_bytes() == name);
-                let result = (|| {
-                    // SAFETY: live context, open handle.
-                    let n = unsafe { call!(ctx.0, ctx_Length, keys) };
-                    if n < 0 {
-                        return Err(Raised);
-                    }
-                    for i in 0..n {
-                        // SAFETY: live context, open list; the item is closed below.
-                        let key = unsafe { call!(ctx.0, ctx_GetItem_i, keys, i) };
-                        if key.is_null() {
-                            return Err(Raised);
-                        }
-                        let name = utf8_bytes(ctx, key);
-                        ctx.close(key);
-                        if !name.as_deref().is_some_and(is_known) {
-                            return Ok(Some(complaint(name.as_deref())));
-                        }
-                    }
-                    Ok(None)
-                })();
-                ctx.close(keys);
-                result
-            }
+    /// The UTF-8 of name `j` (None if it is not a `str`).
+    fn utf8(&self, j: usize) -> Option<&[u8]> {
+        let name = self.items.as_slice()[j];
+        if name.utf8.is_null() {
+            return None;
+        }
+        // SAFETY: the runtime returned `len` bytes at `utf8`, valid while
+        // `name.h` is open, which it is until `self` is dropped.
+        Some(unsafe { core::slice::from_raw_parts(name.utf8, name.len) })
+    }
+
+    /// The index of the first name equal to `key`.
+    fn position(&self, key: Key) -> Option<usize> {
+        (0..self.items.len()).find(|&j| self.utf8(j).is_some_and(|name| key.is(name)))
+    }
+}
+
+impl Drop for Names {
+    fn drop(&mut self) {
+        for name in self.items.as_slice() {
+            self.ctx.close(name.h);
         }
     }
 }
 
 /// The UTF-8 of `str` object `h`, or None (exception cleared) if it is not
 /// a `str` or cannot be encoded.
-fn utf8_bytes(ctx: Ctx, h: HPy) -> Option<Vec<u8>> {
+///
+/// # Safety
+/// `h` is open, and the bytes are not used after it is closed.
+unsafe fn utf8_of<'h>(ctx: Ctx, h: HPy) -> Option<&'h [u8]> {
     let mut size: HPy_ssize_t = 0;
     // SAFETY: live context, open handle, `size` is a valid out pointer.
     let p = unsafe { call!(ctx.0, ctx_Unicode_AsUTF8AndSize, h, &mut size) };
@@ -714,8 +996,8 @@ fn utf8_bytes(ctx: Ctx, h: HPy) -> Option<Vec<u8>> {
     }
     let len = usize::try_from(size).unwrap_or(0);
     // SAFETY: the runtime returned `len` bytes at `p`, valid while `h` is
-    // open; they are copied out now.
-    Some(unsafe { core::slice::from_raw_parts(p as *const u8, len) }.to_vec())
+    // open (caller's contract).
+    Some(unsafe { core::slice::from_raw_parts(p as *const u8, len) })
 }
 
 /// An argument found for a unit.
@@ -730,7 +1012,7 @@ enum Arg {
 struct Run<'f> {
     ctx: Ctx,
     api: Api,
-    format: &'f Format,
+    format: &'f Format<'f>,
     va: VaArgs,
     tracker: Option<HPyTracker>,
 }
@@ -738,7 +1020,7 @@ struct Run<'f> {
 impl Run<'_> {
     /// HPyArg_Parse: unit `i` takes `args[i]`.
     fn positional(&mut self, args: &[HPy]) -> Res<()> {
-        for (i, &unit) in self.format.units.iter().enumerate() {
+        for (i, unit) in self.format.units().enumerate() {
             let arg = args.get(i).copied().filter(|h| !h.is_null());
             if arg.is_none() && !self.format.is_optional(i) {
                 return Err(self.raise_type("required positional argument missing"));
@@ -750,18 +1032,63 @@ impl Run<'_> {
                 self.store(unit, arg, out)?;
             }
         }
-        if args.len() > self.format.units.len() {
+        if args.len() > self.format.len {
             return Err(self.raise_type("mismatched args (too many arguments for fmt)"));
         }
         Ok(())
     }
 
+    /// The keyword parsers: where the keyword arguments are (`kw`: the
+    /// `kwnames` tuple, whose values follow the `nargs` positional ones in
+    /// `args`, or the dict), then [`Run::with_keywords`].
+    ///
+    /// # Safety
+    /// `args` holds `nargs` handles, followed by one per keyword name.
+    #[inline(always)]
+    unsafe fn keywords(
+        &mut self,
+        args: *const HPy,
+        nargs: usize,
+        kw: HPy,
+        keywords: Params,
+    ) -> Res<()> {
+        let (ctx, api) = (self.ctx, self.api);
+        let values = args.wrapping_add(nargs);
+        // SAFETY: forwarded contract.
+        let args = unsafe { handles(ctx, api, args, nargs) }?;
+        if kw.is_null() {
+            return self.with_keywords(args, keywords, NoKeywords);
+        }
+        if api != Api::Keywords {
+            return self.with_keywords(args, keywords, Dict(kw));
+        }
+        // `names` keeps the names open (their UTF-8 is compared) until the
+        // units are done
+        let mut names = Names::new(ctx);
+        // SAFETY: `kw` is open; the values follow the positional ones.
+        let values = unsafe { names.read(ctx, api, self.format, kw, values) }?;
+        self.with_keywords(
+            args,
+            keywords,
+            Named {
+                names: &mut names,
+                values,
+            },
+        )
+    }
+
     /// The keyword parsers: unit `i` takes `args[i]` or the keyword argument
     /// named `keywords[i]`.
-    fn with_keywords(&mut self, args: &[HPy], keywords: &[&CStr], mut source: Keywords) -> Res<()> {
+    #[inline(never)]
+    fn with_keywords<S: Source>(
+        &mut self,
+        args: &[HPy],
+        keywords: Params,
+        mut source: S,
+    ) -> Res<()> {
         let ctx = self.ctx;
-        for (i, &unit) in self.format.units.iter().enumerate() {
-            let key = keywords[i];
+        for (i, unit) in self.format.units().enumerate() {
+            let key = keywords.get(i);
             let arg = if let Some(&given) = args.get(i) {
                 if i >= self.format.kwonly_from {
                     return Err(
@@ -775,7 +1102,7 @@ impl Run<'_> {
                         }
                         let msg = format!(
                             "got multiple values for argument '{}'",
-                            key.to_string_lossy()
+                            key.as_cstr().to_string_lossy()
                         );
                         return Err(self.raise_type(&msg));
                     }
@@ -790,32 +1117,31 @@ impl Run<'_> {
                 return Err(self.raise_type("no value for required argument"));
             }
             let out = self.next_out();
-            match arg {
-                None => {}
-                Some(Arg::Lent(h)) if unit == Unit::Object => {
-                    // upstream hands out a new handle, closed with the tracker
-                    let h = ctx.dup(h);
-                    self.track(h)?;
-                    self.store(unit, h, out)?;
-                }
-                Some(Arg::Lent(h)) => self.store(unit, h, out)?,
-                Some(Arg::Owned(h)) => {
-                    // The tracker keeps an `O` result open, and (if there is
-                    // one) the string an `s` pointer points into.
-                    let keep =
-                        unit == Unit::Object || (unit == Unit::Str && self.tracker.is_some());
-                    if keep {
-                        self.track(h)?;
-                    }
-                    let stored = self.store(unit, h, out);
-                    if !keep {
-                        ctx.close(h);
-                    }
-                    stored?;
-                }
+            let (h, owned) = match arg {
+                None => continue,
+                Some(Arg::Lent(h)) => (h, false),
+                Some(Arg::Owned(h)) => (h, true),
+            };
+            // `O` hands out a new handle (upstream's choice), which the
+            // tracker keeps open; so it does (if there is one) for the
+            // string an `s` pointer points into.
+            let h = if unit == Unit::Object && !owned {
+                ctx.dup(h)
+            } else {
+                h
+            };
+            let keep =
+                unit == Unit::Object || (owned && unit == Unit::Str && self.tracker.is_some());
+            if keep {
+                self.track(h)?;
             }
+            let stored = self.store(unit, h, out);
+            if owned && !keep {
+                ctx.close(h);
+            }
+            stored?;
         }
-        if args.len() > self.format.units.len() {
+        if args.len() > self.format.len {
             return Err(self.raise_type("mismatched args (too many arguments for fmt)"));
         }
         if let Some(msg) = source.unexpected(ctx, keywords)? {
@@ -825,6 +1151,7 @@ impl Run<'_> {
     }
 
     /// The next output pointer.
+    #[inline(always)]
     fn next_out(&mut self) -> *mut c_void {
         // SAFETY: the caller passed one pointer per unit and we read one per
         // unit reached, in order.
@@ -851,6 +1178,7 @@ impl Run<'_> {
     }
 
     /// Convert `arg` for `unit` and write the result to `out`.
+    #[inline(always)]
     fn store(&self, unit: Unit, arg: HPy, out: *mut c_void) -> Res<()> {
         let c = self.ctx.0;
         match unit {
@@ -953,6 +1281,7 @@ impl Run<'_> {
     }
 
     /// `HPyLong_AsLong`, whatever the width of C's `long`.
+    #[inline(always)]
     fn long(&self, arg: HPy) -> Res<c_long> {
         let c = self.ctx.0;
         // SAFETY: live context, open handle.
@@ -967,6 +1296,7 @@ impl Run<'_> {
     }
 
     /// `HPyLong_AsUnsignedLongMask`.
+    #[inline(always)]
     fn ulong_mask(&self, arg: HPy) -> Res<c_ulong> {
         let c = self.ctx.0;
         // SAFETY: live context, open handle.
@@ -980,6 +1310,7 @@ impl Run<'_> {
         self.checked(v, c_ulong::MAX)
     }
 
+    #[inline(always)]
     fn double(&self, arg: HPy) -> Res<f64> {
         // SAFETY: live context, open handle.
         let v = unsafe { call!(self.ctx.0, ctx_Float_AsDouble, arg) };
@@ -987,6 +1318,7 @@ impl Run<'_> {
     }
 
     /// `v`, unless it is the error value and an exception is set.
+    #[inline(always)]
     fn checked<T: PartialEq>(&self, v: T, error_value: T) -> Res<T> {
         if v == error_value && self.ctx.err_occurred() {
             Err(Raised)
@@ -996,14 +1328,10 @@ impl Run<'_> {
     }
 
     /// Write `v` through the output pointer of `unit`.
+    #[inline(always)]
     fn write<T>(&self, unit: Unit, out: *mut c_void, v: T) -> Res<()> {
         if out.is_null() {
-            self.ctx.system_error(&format!(
-                "{}: NULL output pointer for format unit '{}'",
-                self.api.name(),
-                unit.code()
-            ));
-            return Err(Raised);
+            return Err(self.null_output(unit));
         }
         // SAFETY: the caller passed, for this unit, a pointer to the C type
         // `unit` documents, which `T` matches; unaligned writes are harmless
@@ -1012,15 +1340,29 @@ impl Run<'_> {
         Ok(())
     }
 
+    #[cold]
+    fn null_output(&self, unit: Unit) -> Raised {
+        self.ctx.system_error(&format!(
+            "{}: NULL output pointer for format unit '{}'",
+            self.api.name(),
+            unit.code()
+        ));
+        Raised
+    }
+
+    #[cold]
+    #[inline(never)]
     fn raise(&self, exc: HPy, msg: &str) -> Raised {
         self.ctx.set_error(exc, &self.format.wording.word(msg));
         Raised
     }
 
+    #[cold]
     fn raise_type(&self, msg: &str) -> Raised {
         self.raise(constant_of(self.ctx.0, Exc::Type), msg)
     }
 
+    #[cold]
     fn raise_overflow(&self, msg: &str) -> Raised {
         self.raise(constant_of(self.ctx.0, Exc::Overflow), msg)
     }
@@ -1052,7 +1394,7 @@ fn constant_of(c: *mut hpy_sys::HPyContext, exc: Exc) -> HPy {
 mod tests {
     use super::*;
 
-    fn parsed(api: Api, fmt: &str) -> Format {
+    fn parsed(api: Api, fmt: &str) -> Format<'_> {
         match Format::parse(api, fmt.as_bytes()) {
             Ok(f) => f,
             Err(e) => panic!("{fmt:?} rejected: {e:?}"),
@@ -1063,7 +1405,8 @@ mod tests {
     fn every_unit_round_trips() {
         let all = "bBhHiIlkLKnfdOps";
         let f = parsed(Api::Parse, all);
-        assert_eq!(f.units.iter().map(|u| u.code()).collect::<String>(), all);
+        assert_eq!(f.units().map(Unit::code).collect::<String>(), all);
+        assert_eq!(f.len, 16);
         assert_eq!((f.optional_from, f.kwonly_from), (16, 16));
         assert_eq!(f.wording, Wording::Default);
     }
@@ -1071,25 +1414,27 @@ mod tests {
     #[test]
     fn markers() {
         let f = parsed(Api::Parse, "ll|d");
-        assert_eq!((f.units.len(), f.optional_from, f.kwonly_from), (3, 2, 3));
+        assert_eq!((f.len, f.optional_from, f.kwonly_from), (3, 2, 3));
         let f = parsed(Api::Keywords, "l|l$d:name");
         assert_eq!((f.optional_from, f.kwonly_from), (1, 2));
-        assert_eq!(f.wording, Wording::Named("name".into()));
+        assert_eq!(f.wording, Wording::Named(b"name"));
         // '$' alone also starts the optional part
         let f = parsed(Api::KeywordsDict, "O$O;text: with colon");
         assert_eq!((f.optional_from, f.kwonly_from), (1, 1));
-        assert_eq!(f.wording, Wording::Replaced("text: with colon".into()));
+        assert_eq!(f.wording, Wording::Replaced(b"text: with colon"));
         let f = parsed(Api::Parse, "");
-        assert_eq!((f.units.len(), f.optional_from, f.kwonly_from), (0, 0, 0));
+        assert_eq!((f.len, f.optional_from, f.kwonly_from), (0, 0, 0));
     }
 
     #[test]
     fn malformed() {
-        let bad = |api, fmt: &str| Format::parse(api, fmt.as_bytes()).err().expect(fmt);
+        fn bad(api: Api, fmt: &str) -> BadFormat<'_> {
+            Format::parse(api, fmt.as_bytes()).err().expect(fmt)
+        }
         assert_eq!(bad(Api::Parse, "O$O"), BadFormat::Unknown(Wording::Default));
         assert_eq!(
             bad(Api::Parse, "lZ:f"),
-            BadFormat::Unknown(Wording::Named("f".into()))
+            BadFormat::Unknown(Wording::Named(b"f"))
         );
         assert_eq!(
             bad(Api::Parse, "l||l"),
@@ -1108,13 +1453,83 @@ mod tests {
     }
 
     #[test]
+    fn unit_codes() {
+        for b in 0..=255u8 {
+            if let Some(unit) = Unit::of(b) {
+                assert_eq!(unit.code(), char::from(b));
+            }
+        }
+    }
+
+    #[test]
+    fn scan_agrees_with_parse() {
+        for fmt in [
+            "",
+            "l",
+            "ll|d",
+            "O$O:name",
+            "l|l$d;msg: x",
+            "lZ:f",
+            "l||l",
+            "$l$",
+            "l$|l",
+            "l:||Z$",
+            "O$O",
+            "|",
+            "$",
+            "bBhHiIlkLKnfdOps;",
+            "é",
+        ] {
+            for api in [Api::Parse, Api::Keywords] {
+                let c = std::ffi::CString::new(fmt).unwrap();
+                // SAFETY: a C string, alive for the call.
+                let scanned = unsafe { Format::scan(api, c.as_ptr()) };
+                let fields = |f: &Format<'_>| {
+                    let (sep, tail) = f.wording.tail();
+                    let tail = [sep, tail].concat();
+                    (
+                        f.codes.to_vec(),
+                        f.len,
+                        f.optional_from,
+                        f.kwonly_from,
+                        tail,
+                    )
+                };
+                match (scanned, Format::parse(api, fmt.as_bytes())) {
+                    (Some(a), Ok(b)) => assert_eq!(fields(&a), fields(&b), "{fmt}"),
+                    (None, Err(_)) => {}
+                    _ => panic!("{fmt:?}: scan and parse disagree"),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn keys() {
+        let key = |s: &'static CStr| Key(s.as_ptr(), core::marker::PhantomData);
+        assert!(key(c"abc").is(b"abc"));
+        assert!(!key(c"abc").is(b"ab"));
+        assert!(!key(c"ab").is(b"abc"));
+        assert!(!key(c"ab").is(b"ab\0"));
+        assert!(!key(c"abc").is(b"abd"));
+        assert!(key(c"").is(b"") && key(c"").is_empty());
+        assert!(!key(c"a").is_empty());
+        assert_eq!(key(c"k\xff").as_cstr().to_bytes(), b"k\xff");
+    }
+
+    #[test]
     fn wording_limits() {
         assert_eq!(Wording::Default.word("msg"), "function msg");
-        assert_eq!(Wording::Named("f".into()).word("msg"), "f() msg");
-        assert_eq!(Wording::Replaced("mine".into()).word("msg"), "mine");
-        let long = Wording::Named("x".repeat(300)).word(&"m".repeat(300));
+        assert_eq!(Wording::Named(b"f").word("msg"), "f() msg");
+        assert_eq!(Wording::Replaced(b"mine").word("msg"), "mine");
+        let long = Wording::Named("x".repeat(300).as_bytes()).word(&"m".repeat(300));
         assert_eq!(long, format!("{}() {}", "x".repeat(200), "m".repeat(256)));
-        assert_eq!(Wording::Replaced("é".repeat(300)).word("").len(), 510);
+        assert_eq!(
+            Wording::Replaced("é".repeat(300).as_bytes()).word("").len(),
+            510
+        );
         assert_eq!(clip("aé", 2), "a");
+        // invalid UTF-8 in the format is replaced, then cut
+        assert_eq!(Wording::Named(b"a\xffb").word("m"), "a\u{fffd}b() m");
     }
 }

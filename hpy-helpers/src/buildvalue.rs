@@ -1,7 +1,14 @@
-//! `HPy_BuildValue`: the format string is first parsed into a tree of
-//! [`Unit`]s, so a malformed format fails before any argument is read or any
-//! handle opened; the tree is then built from the variable arguments, every
-//! intermediate value an [`Owned`] handle so that a failure leaks nothing.
+//! `HPy_BuildValue`: one pass over the format string checks it, so a
+//! malformed format fails before any argument is read or any handle opened;
+//! a second pass over the same bytes builds the value from the variable
+//! arguments. Neither allocates for a format of usual size.
+//!
+//! Each pass has a quick way for the common formats and a general one: the
+//! check, [`check_simple`] for formats without dicts, else [`check_any`]
+//! (which also finds the error); the build, [`build_simple`] for those with
+//! few units and brackets nested only a few deep, else a [`Builder`], whose
+//! values wait on a [`Stack`] with inline room that closes them if a later
+//! one fails.
 //!
 //! The units and messages are upstream HPy 0.9's; `N` is refused, as there.
 //! Where upstream is stricter than it means to be, we accept more: blanks
@@ -9,44 +16,16 @@
 
 use crate::call;
 use crate::ctx::Ctx;
-use crate::helpers::{self, Owned, Raised, Res};
+use crate::helpers::{Raised, Res};
+use crate::smallvec::SmallVec;
 use crate::va::VaArgs;
 use core::ffi::{c_char, CStr};
 use core::fmt;
 use hpy_sys::{HPy, HPy_NULL, HPy_ssize_t};
 
-/// Brackets nest at most this deep: parsing and building recurse, and the
-/// stack of an extension's thread may be small.
+/// Brackets nest at most this deep: building recurses, and the stack of an
+/// extension's thread may be small.
 const MAX_DEPTH: usize = 256;
-
-/// One format unit; the scalar variants name the C type of the argument
-/// they read (after default promotion).
-#[derive(Debug, PartialEq)]
-enum Unit {
-    /// `i`: `int`.
-    Int,
-    /// `I`: `unsigned int`.
-    UInt,
-    /// `l`: `long`.
-    Long,
-    /// `k`: `unsigned long`.
-    ULong,
-    /// `L`: `long long`.
-    LongLong,
-    /// `K`: `unsigned long long`.
-    ULongLong,
-    /// `n`: `HPy_ssize_t`.
-    Ssize,
-    /// `f`, `d`: `double` (a `float` argument arrives promoted).
-    Double,
-    /// `s`: a NUL-terminated UTF-8 `const char *`; NULL gives `None`.
-    Str,
-    /// `O`, `S`: an `HPy`, which stays the caller's.
-    Object,
-    Tuple(Vec<Unit>),
-    List(Vec<Unit>),
-    Dict(Vec<(Unit, Unit)>),
-}
 
 /// What is wrong with a format string; raised as `SystemError`.
 #[derive(Debug, PartialEq)]
@@ -100,204 +79,476 @@ impl fmt::Display for Shown {
     }
 }
 
-struct Parser<'a> {
-    fmt: &'a [u8],
-    pos: usize,
-    /// The brackets open at `pos`, outermost first.
-    open: Vec<u8>,
+/// What a bracket's group is, once closed, to the group around it: which
+/// state that group is then in (see [`check`]).
+#[derive(Clone, Copy, PartialEq)]
+enum Then {
+    /// A unit of a sequence (or of the top level): a comma may follow.
+    SeqItem,
+    /// A dict key: `:` must follow.
+    Key,
+    /// A dict value: `,` or `}` follows.
+    Value,
 }
 
-/// The top-level units of `fmt`.
-fn parse(fmt: &[u8]) -> Result<Vec<Unit>, FormatError> {
-    let mut parser = Parser {
-        fmt,
-        pos: 0,
-        open: Vec::new(),
-    };
-    parser.sequence(None)
+/// Where [`check`] is.
+#[derive(Clone, Copy)]
+enum State {
+    /// In a sequence (or the top level); a comma may come next.
+    Seq { comma_allowed: bool },
+    /// In a dict, where a key, `,` or `}` may come (`,` only after a pair,
+    /// a key only not right after one).
+    DictKey { after_pair: bool },
+    /// After a key: `:` must come.
+    DictColon,
+    /// After `:`: the value must come.
+    DictValue,
 }
 
-impl Parser<'_> {
-    fn peek(&self) -> Option<u8> {
-        self.fmt.get(self.pos).copied()
-    }
-
-    fn skip_blanks(&mut self) {
-        while matches!(self.peek(), Some(b' ' | b'\t')) {
-            self.pos += 1;
+impl Then {
+    fn state(self) -> State {
+        match self {
+            Then::SeqItem => State::Seq {
+                comma_allowed: true,
+            },
+            Then::Key => State::DictColon,
+            Then::Value => State::DictKey { after_pair: true },
         }
     }
+}
 
-    /// The format ended inside brackets: name the outermost open one, as
-    /// upstream does.
-    fn unclosed(&self) -> FormatError {
-        self.open
-            .first()
-            .map_or(FormatError::Internal, |&c| FormatError::Unmatched(c))
+/// The first pass: the number of top-level units of `fmt`, or what is wrong
+/// with it. Units are separated by blanks and at most one comma, which may
+/// also trail; a dict holds `key:value` pairs separated by exactly one
+/// comma, which may also trail.
+#[cfg(test)]
+fn check(fmt: &[u8]) -> Result<usize, FormatError> {
+    match check_simple(fmt.iter().copied()) {
+        Some(simple) => Ok(simple.count),
+        None => check_any(fmt),
     }
+}
 
-    /// Units up to `close` (consumed) or, for `None`, the end of the format;
-    /// separated by blanks and at most one comma, which may also trail.
-    fn sequence(&mut self, close: Option<u8>) -> Result<Vec<Unit>, FormatError> {
-        let mut units = Vec::new();
-        let mut comma_allowed = false;
-        loop {
-            self.skip_blanks();
-            match self.peek() {
-                None if close.is_none() => return Ok(units),
-                None => return Err(self.unclosed()),
-                Some(c) if Some(c) == close => {
-                    self.pos += 1;
-                    return Ok(units);
+/// What [`check_simple`] learns of a format.
+#[derive(Debug, PartialEq)]
+struct Simple {
+    /// Top-level units.
+    count: usize,
+    /// Bytes.
+    len: usize,
+    /// Units (scalars and brackets), at any depth.
+    units: usize,
+    /// How deep brackets nest.
+    max_depth: usize,
+}
+
+/// What the format `bytes` is, if it is well-formed and simple (no dict,
+/// brackets nested at most 64 deep), else None: then [`check_any`] decides,
+/// and finds the error. Most formats are simple; this is the quick way
+/// through them, its stack of brackets one bit per level, reading a C
+/// string only once.
+fn check_simple(bytes: impl Iterator<Item = u8>) -> Option<Simple> {
+    let mut count = 0;
+    let mut units = 0;
+    let mut max_depth = 0;
+    let mut depth = 0;
+    // bit `i`: the bracket open at depth `i` is a '['
+    let mut brackets = 0u64;
+    let mut comma_allowed = false;
+    let mut len = 0;
+    for c in bytes {
+        len += 1;
+        match c {
+            b'i' | b'I' | b'l' | b'k' | b'L' | b'K' | b'n' | b'f' | b'd' | b's' | b'O' | b'S' => {
+                count += usize::from(depth == 0);
+                units += 1;
+                comma_allowed = true;
+            }
+            b' ' | b'\t' => {}
+            b',' if comma_allowed => comma_allowed = false,
+            b'(' | b'[' if depth < 64 => {
+                brackets |= u64::from(c == b'[') << depth;
+                depth += 1;
+                units += 1;
+                max_depth = max_depth.max(depth);
+                comma_allowed = false;
+            }
+            b')' | b']' if depth > 0 && (brackets >> (depth - 1)) & 1 == u64::from(c == b']') => {
+                depth -= 1;
+                brackets &= !(1 << depth);
+                count += usize::from(depth == 0);
+                comma_allowed = true;
+            }
+            _ => return None,
+        }
+    }
+    (depth == 0).then_some(Simple {
+        count,
+        len,
+        units,
+        max_depth,
+    })
+}
+
+/// The bytes of a C string, up to its NUL.
+struct CBytes {
+    next: *const u8,
+}
+
+impl CBytes {
+    /// # Safety
+    /// `s` is a NUL-terminated string, valid while the iterator is used.
+    unsafe fn new(s: *const c_char) -> CBytes {
+        CBytes { next: s.cast() }
+    }
+}
+
+impl Iterator for CBytes {
+    type Item = u8;
+
+    #[inline]
+    fn next(&mut self) -> Option<u8> {
+        // SAFETY: `next` is at most at the NUL, which is readable, and
+        // never moves past it (see `new`).
+        let c = unsafe { *self.next };
+        if c == 0 {
+            return None;
+        }
+        // SAFETY: still within the string: `c` was not its NUL.
+        self.next = unsafe { self.next.add(1) };
+        Some(c)
+    }
+}
+
+/// [`check`] for any format: one loop over the bytes, with the open
+/// brackets on a fixed array (no recursion: an extension thread's stack may
+/// be small).
+fn check_any(fmt: &[u8]) -> Result<usize, FormatError> {
+    // the open brackets, outermost first, and what each group is to its parent
+    let mut open = [(0u8, Then::SeqItem); MAX_DEPTH];
+    let mut depth: usize = 0;
+    let mut count = 0;
+    let mut state = State::Seq {
+        comma_allowed: false,
+    };
+    let mut pos = 0;
+    loop {
+        let c = fmt.get(pos).copied();
+        if matches!(c, Some(b' ' | b'\t')) {
+            pos += 1;
+            continue;
+        }
+        // The format ended inside brackets: name the outermost open one, as
+        // upstream does.
+        let unclosed = || FormatError::Unmatched(open[0].0);
+        // What completing a unit here makes the group it is in.
+        let then = match state {
+            State::Seq { comma_allowed } => match c {
+                None if depth == 0 => return Ok(count),
+                None => return Err(unclosed()),
+                Some(c @ (b')' | b']' | b'}')) => {
+                    let inner = depth.checked_sub(1).map(|i| open[i].0);
+                    if inner.map(closer) != Some(c) {
+                        // a closing bracket of the wrong kind: the innermost
+                        // open one is the unmatched one (or, at top level,
+                        // the stray closer)
+                        return Err(FormatError::Unmatched(inner.unwrap_or(c)));
+                    }
+                    pos += 1;
+                    depth -= 1;
+                    complete(&mut state, &mut count, depth, open[depth].1);
+                    continue;
                 }
                 Some(b',') if comma_allowed => {
-                    self.pos += 1;
-                    comma_allowed = false;
+                    pos += 1;
+                    state = State::Seq {
+                        comma_allowed: false,
+                    };
+                    continue;
                 }
                 Some(b',') => return Err(FormatError::Unexpected(b',')),
-                // a closing bracket of the wrong kind: the innermost open one
-                // is the unmatched one (or, at top level, the stray closer)
-                Some(c @ (b')' | b']' | b'}')) => {
-                    return Err(FormatError::Unmatched(
-                        self.open.last().copied().unwrap_or(c),
-                    ))
-                }
-                Some(_) => {
-                    units.push(self.unit()?);
-                    comma_allowed = true;
-                }
-            }
-        }
-    }
-
-    /// `key:value` pairs up to the closing `}` (consumed), separated by
-    /// exactly one comma, which may also trail.
-    fn dict_items(&mut self) -> Result<Vec<(Unit, Unit)>, FormatError> {
-        let mut pairs = Vec::new();
-        let mut after_pair = false;
-        loop {
-            self.skip_blanks();
-            match self.peek() {
-                None => return Err(self.unclosed()),
+                Some(_) => Then::SeqItem,
+            },
+            State::DictKey { after_pair } => match c {
+                None => return Err(unclosed()),
                 Some(b'}') => {
-                    self.pos += 1;
-                    return Ok(pairs);
+                    pos += 1;
+                    depth -= 1;
+                    complete(&mut state, &mut count, depth, open[depth].1);
+                    continue;
                 }
                 Some(b',') if after_pair => {
-                    self.pos += 1;
-                    after_pair = false;
+                    pos += 1;
+                    state = State::DictKey { after_pair: false };
+                    continue;
                 }
                 Some(b',') => return Err(FormatError::Unexpected(b',')),
                 Some(b')' | b']') => return Err(FormatError::Unmatched(b'{')),
                 Some(_) if after_pair => return Err(FormatError::Missing(b',')),
-                Some(_) => {
-                    let key = self.unit()?;
-                    self.skip_blanks();
-                    match self.peek() {
-                        Some(b':') => self.pos += 1,
-                        None => return Err(self.unclosed()),
-                        Some(_) => return Err(FormatError::Missing(b':')),
-                    }
-                    self.skip_blanks();
-                    let value = self.unit()?;
-                    pairs.push((key, value));
-                    after_pair = true;
+                Some(_) => Then::Key,
+            },
+            State::DictColon => match c {
+                Some(b':') => {
+                    pos += 1;
+                    state = State::DictValue;
+                    continue;
                 }
-            }
-        }
-    }
-
-    /// The unit at `pos`, which is not a blank.
-    fn unit(&mut self) -> Result<Unit, FormatError> {
-        let Some(c) = self.peek() else {
-            return Err(self.unclosed());
+                None => return Err(unclosed()),
+                Some(_) => return Err(FormatError::Missing(b':')),
+            },
+            State::DictValue => match c {
+                None => return Err(unclosed()),
+                Some(_) => Then::Value,
+            },
         };
-        self.pos += 1;
-        Ok(match c {
-            b'i' => Unit::Int,
-            b'I' => Unit::UInt,
-            b'l' => Unit::Long,
-            b'k' => Unit::ULong,
-            b'L' => Unit::LongLong,
-            b'K' => Unit::ULongLong,
-            b'n' => Unit::Ssize,
-            b'f' | b'd' => Unit::Double,
-            b's' => Unit::Str,
-            b'O' | b'S' => Unit::Object,
-            b'(' => Unit::Tuple(self.group(c, |p| p.sequence(Some(b')')))?),
-            b'[' => Unit::List(self.group(c, |p| p.sequence(Some(b']')))?),
-            b'{' => Unit::Dict(self.group(c, Self::dict_items)?),
+        // a unit starts at `pos`
+        let Some(c) = c else {
+            return Err(FormatError::Internal);
+        };
+        pos += 1;
+        match c {
+            b'i' | b'I' | b'l' | b'k' | b'L' | b'K' | b'n' | b'f' | b'd' | b's' | b'O' | b'S' => {
+                complete(&mut state, &mut count, depth, then)
+            }
+            b'(' | b'[' | b'{' => {
+                if depth >= MAX_DEPTH {
+                    return Err(FormatError::TooDeep);
+                }
+                open[depth] = (c, then);
+                depth += 1;
+                state = if c == b'{' {
+                    State::DictKey { after_pair: false }
+                } else {
+                    State::Seq {
+                        comma_allowed: false,
+                    }
+                };
+            }
             b'N' => return Err(FormatError::StealingUnit),
             _ => return Err(FormatError::BadChar(c)),
-        })
-    }
-
-    /// Parse the inside of a bracket `open` (already consumed) with `body`.
-    fn group<T>(
-        &mut self,
-        open: u8,
-        body: impl FnOnce(&mut Self) -> Result<T, FormatError>,
-    ) -> Result<T, FormatError> {
-        if self.open.len() >= MAX_DEPTH {
-            return Err(FormatError::TooDeep);
         }
-        self.open.push(open);
-        let inside = body(self)?;
-        self.open.pop();
-        Ok(inside)
+    }
+}
+
+/// A unit was completed at `depth`, where it is `then`.
+fn complete(state: &mut State, count: &mut usize, depth: usize, then: Then) {
+    *state = then.state();
+    if depth == 0 {
+        *count += 1;
+    }
+}
+
+/// The closing partner of an opening bracket.
+fn closer(open: u8) -> u8 {
+    match open {
+        b'(' => b')',
+        b'[' => b']',
+        _ => b'}',
     }
 }
 
 /// # Safety
 /// Arguments as received by `HPy_BuildValue`: `ctx` is live, `fmt` is NULL
 /// or a NUL-terminated string, and the variable arguments match `fmt`.
-pub unsafe fn build_value(ctx: Ctx, fmt: *const c_char, mut va: VaArgs) -> HPy {
+#[inline(always)] // into the C entry point's Rust half: one call fewer
+pub unsafe fn build_value(ctx: Ctx, fmt: *const c_char, va: VaArgs) -> HPy {
     if fmt.is_null() {
         ctx.system_error("NULL format string passed to HPy_BuildValue");
         return HPy_NULL;
     }
     // SAFETY: non-null and NUL-terminated by the caller's contract.
-    let fmt = unsafe { CStr::from_ptr(fmt) }.to_bytes();
-    let units = match parse(fmt) {
-        Ok(units) => units,
-        Err(e) => {
-            ctx.system_error(&e.to_string());
-            return HPy_NULL;
+    let (count, fmt) = match check_simple(unsafe { CBytes::new(fmt) }) {
+        Some(simple) => {
+            // SAFETY: `len` bytes precede the NUL.
+            let fmt = unsafe { core::slice::from_raw_parts(fmt.cast(), simple.len) };
+            if simple.count == 0 {
+                return ctx.none();
+            }
+            if simple.units <= SIMPLE_VALUES && simple.max_depth <= SIMPLE_DEPTH {
+                // SAFETY: `fmt` passed the check and the variable arguments
+                // match it (caller's contract).
+                return unsafe { build_simple(ctx, fmt, simple.count, va) }.unwrap_or(HPy_NULL);
+            }
+            (simple.count, fmt)
+        }
+        None => {
+            // SAFETY: as above.
+            let fmt = unsafe { CStr::from_ptr(fmt) }.to_bytes();
+            match check_any(fmt) {
+                Ok(count) => (count, fmt),
+                Err(e) => {
+                    ctx.system_error(&e.to_string());
+                    return HPy_NULL;
+                }
+            }
         }
     };
-    // SAFETY: the variable arguments match the units (caller's contract).
-    let built = unsafe {
-        match units.as_slice() {
-            [] => Owned::new(ctx, ctx.none()),
-            [single] => build(ctx, single, &mut va),
-            several => build_tuple(ctx, several, &mut va),
-        }
+    if count == 0 {
+        return ctx.none();
+    }
+    let mut b = Builder {
+        ctx,
+        fmt,
+        pos: 0,
+        va,
+        stack: Stack::new(ctx),
     };
-    built.map_or(HPy_NULL, Owned::into_raw)
+    // SAFETY: `fmt` passed `check` and the variable arguments match it
+    // (caller's contract).
+    let built = unsafe { b.items(None) }.and_then(|()| {
+        if count > 1 {
+            b.stack.tuple(0)?;
+        }
+        b.stack.take_one()
+    });
+    built.unwrap_or(HPy_NULL)
 }
 
-/// The value of `unit`, reading its arguments from `va`.
+/// The most values [`build_simple`] holds at once.
+const SIMPLE_VALUES: usize = 16;
+/// How deep [`build_simple`] takes brackets to nest.
+const SIMPLE_DEPTH: usize = 8;
+
+/// The second pass for a format [`check_simple`] accepted, with at most
+/// [`SIMPLE_VALUES`] units (scalars and brackets) nested at most
+/// [`SIMPLE_DEPTH`] deep, and `count` top-level units: nearly every format.
+/// The values wait in a fixed array, where a tuple or list replaces its
+/// items when its bracket closes.
 ///
 /// # Safety
-/// `ctx` is live; the next variable arguments are those of `unit`.
-unsafe fn build(ctx: Ctx, unit: &Unit, va: &mut VaArgs) -> Res<Owned> {
+/// `ctx` is live; `fmt` passed [`check_simple`] with these bounds; the
+/// variable arguments match it.
+unsafe fn build_simple(ctx: Ctx, fmt: &[u8], count: usize, mut va: VaArgs) -> Res<HPy> {
+    let mut items = Items {
+        ctx,
+        handles: [HPy_NULL; SIMPLE_VALUES],
+        len: 0,
+        lent: 0,
+    };
+    // where the items of each open bracket start
+    let mut starts = [0; SIMPLE_DEPTH];
+    let mut depth = 0;
+    for &code in fmt {
+        // SAFETY: live context; the arguments match the units (contract).
+        match unsafe { scalar(ctx, &mut va, code) } {
+            Some(value) => {
+                let (h, lent) = value?;
+                items.push(h, lent)?;
+            }
+            None => match code {
+                b'(' | b'[' => {
+                    if depth >= SIMPLE_DEPTH {
+                        return internal(ctx);
+                    }
+                    starts[depth] = items.len;
+                    depth += 1;
+                }
+                b')' | b']' => {
+                    let Some(d) = depth.checked_sub(1) else {
+                        return internal(ctx);
+                    };
+                    depth = d;
+                    let inside = &items.handles[starts[d]..items.len];
+                    let h = if code == b')' {
+                        tuple(ctx, inside)
+                    } else {
+                        list(ctx, inside)
+                    };
+                    items.pop_to(starts[d]);
+                    if h.is_null() {
+                        return Err(Raised);
+                    }
+                    items.push(h, false)?;
+                }
+                // separators
+                _ => {}
+            },
+        }
+    }
+    let values = &items.handles[..items.len];
+    let h = match values {
+        &[h] if count == 1 => {
+            if items.lent & 1 == 0 {
+                items.len = 0;
+                return Ok(h);
+            }
+            ctx.dup(h)
+        }
+        _ => tuple(ctx, values),
+    };
+    if h.is_null() {
+        return Err(Raised);
+    }
+    Ok(h)
+}
+
+/// The values of [`build_simple`]; closes the new ones when dropped.
+struct Items {
+    ctx: Ctx,
+    handles: [HPy; SIMPLE_VALUES],
+    len: usize,
+    /// Bit `i`: `handles[i]` is the caller's (from `O`).
+    lent: u32,
+}
+
+impl Items {
+    fn push(&mut self, h: HPy, lent: bool) -> Res<()> {
+        let i = self.len;
+        if i >= SIMPLE_VALUES {
+            // `build_simple`'s bounds make this unreachable
+            self.ctx.close(h);
+            return internal(self.ctx);
+        }
+        self.handles[i] = h;
+        self.lent |= u32::from(lent) << i;
+        self.len += 1;
+        Ok(())
+    }
+
+    /// Drop the values from `start` on, closing the new ones.
+    fn pop_to(&mut self, start: usize) {
+        for i in start..self.len {
+            if self.lent & (1 << i) == 0 {
+                self.ctx.close(self.handles[i]);
+            }
+        }
+        self.lent &= (1 << start) - 1;
+        self.len = start;
+    }
+}
+
+impl Drop for Items {
+    fn drop(&mut self) {
+        self.pop_to(0);
+    }
+}
+
+/// The value of scalar unit `code`, read from `va`, with `true` if it is
+/// the caller's handle (`O`, `S`) rather than a new one; None if `code` is
+/// not a scalar unit.
+///
+/// # Safety
+/// `ctx` is live; if `code` is a unit, the next variable argument is its.
+#[inline(always)]
+unsafe fn scalar(ctx: Ctx, va: &mut VaArgs, code: u8) -> Option<Res<(HPy, bool)>> {
     let c = ctx.0;
     // SAFETY: live context; each read takes the C type the unit stands for,
     // which the caller promises is the next argument's.
     let h = unsafe {
-        match unit {
-            Unit::Int => call!(c, ctx_Long_FromInt64_t, i64::from(va.int())),
-            Unit::UInt => call!(c, ctx_Long_FromUInt64_t, u64::from(va.uint())),
+        match code {
+            b'i' => call!(c, ctx_Long_FromInt64_t, i64::from(va.int())),
+            b'I' => call!(c, ctx_Long_FromUInt64_t, u64::from(va.uint())),
             // `long` is 32 bits on Windows
             #[allow(clippy::useless_conversion)]
-            Unit::Long => call!(c, ctx_Long_FromInt64_t, i64::from(va.long())),
+            b'l' => call!(c, ctx_Long_FromInt64_t, i64::from(va.long())),
             #[allow(clippy::useless_conversion)]
-            Unit::ULong => call!(c, ctx_Long_FromUInt64_t, u64::from(va.ulong())),
-            Unit::LongLong => call!(c, ctx_Long_FromInt64_t, va.longlong()),
-            Unit::ULongLong => call!(c, ctx_Long_FromUInt64_t, va.ulonglong()),
-            Unit::Ssize => call!(c, ctx_Long_FromSsize_t, va.ssize()),
-            Unit::Double => call!(c, ctx_Float_FromDouble, va.double()),
-            Unit::Str => {
+            b'k' => call!(c, ctx_Long_FromUInt64_t, u64::from(va.ulong())),
+            b'L' => call!(c, ctx_Long_FromInt64_t, va.longlong()),
+            b'K' => call!(c, ctx_Long_FromUInt64_t, va.ulonglong()),
+            b'n' => call!(c, ctx_Long_FromSsize_t, va.ssize()),
+            // a `float` argument arrives promoted to `double`
+            b'f' | b'd' => call!(c, ctx_Float_FromDouble, va.double()),
+            b's' => {
                 let s = va.cstr();
                 if s.is_null() {
                     ctx.none()
@@ -305,129 +556,359 @@ unsafe fn build(ctx: Ctx, unit: &Unit, va: &mut VaArgs) -> Res<Owned> {
                     call!(c, ctx_Unicode_FromString, s)
                 }
             }
-            Unit::Object => {
+            b'O' | b'S' => {
                 let h = va.hpy();
                 if h.is_null() {
-                    // the call that produced it has most likely raised
-                    if !ctx.err_occurred() {
-                        ctx.system_error("HPy_NULL object passed to HPy_BuildValue");
-                    }
-                    return Err(Raised);
+                    return Some(null_object(ctx));
                 }
-                ctx.dup(h)
+                return Some(Ok((h, true)));
             }
-            Unit::Tuple(items) => return build_tuple(ctx, items, va),
-            Unit::List(items) => return build_list(ctx, items, va),
-            Unit::Dict(pairs) => return build_dict(ctx, pairs, va),
+            _ => return None,
         }
     };
-    Owned::new(ctx, h)
+    Some(if h.is_null() {
+        Err(Raised)
+    } else {
+        Ok((h, false))
+    })
 }
 
-/// Build `units` in order.
-///
-/// # Safety
-/// As [`build`], for all of `units`.
-unsafe fn build_all(ctx: Ctx, units: &[Unit], va: &mut VaArgs) -> Res<Vec<Owned>> {
-    // SAFETY: forwarded contract.
-    units.iter().map(|u| unsafe { build(ctx, u, va) }).collect()
+/// `HPy_NULL` was passed for `O`.
+#[cold]
+fn null_object<T>(ctx: Ctx) -> Res<T> {
+    // the call that produced it has most likely raised
+    if !ctx.err_occurred() {
+        ctx.system_error("HPy_NULL object passed to HPy_BuildValue");
+    }
+    Err(Raised)
 }
 
-/// # Safety
-/// As [`build`], for all of `items`.
-unsafe fn build_tuple(ctx: Ctx, items: &[Unit], va: &mut VaArgs) -> Res<Owned> {
-    // SAFETY: forwarded contract.
-    let items = unsafe { build_all(ctx, items, va) }?;
-    let handles: Vec<HPy> = items.iter().map(Owned::get).collect();
-    helpers::tuple(ctx, &handles)
+/// A new tuple of `items` (null: an exception is set).
+fn tuple(ctx: Ctx, items: &[HPy]) -> HPy {
+    // SAFETY: live context; `items` are open handles, a non-null array even
+    // when empty; a slice never exceeds isize::MAX elements.
+    unsafe {
+        call!(
+            ctx.0,
+            ctx_Tuple_FromArray,
+            items.as_ptr(),
+            items.len() as HPy_ssize_t
+        )
+    }
 }
 
-/// # Safety
-/// As [`build`], for all of `items`.
-unsafe fn build_list(ctx: Ctx, items: &[Unit], va: &mut VaArgs) -> Res<Owned> {
-    // SAFETY: forwarded contract.
-    let items = unsafe { build_all(ctx, items, va) }?;
+/// A new list of `items` (null: an exception is set).
+fn list(ctx: Ctx, items: &[HPy]) -> HPy {
     // SAFETY: live context; the builder is used only here and consumed by
-    // `Build`; every index is below the size it was made with (a Vec never
-    // holds more than isize::MAX items); the items are open.
-    let list = unsafe {
+    // `Build`; every index is below the size it was made with (a slice
+    // never holds more than isize::MAX items); the items are open.
+    unsafe {
         let builder = call!(ctx.0, ctx_ListBuilder_New, items.len() as HPy_ssize_t);
-        for (i, item) in items.iter().enumerate() {
-            call!(
-                ctx.0,
-                ctx_ListBuilder_Set,
-                builder,
-                i as HPy_ssize_t,
-                item.get()
-            );
+        for (i, &item) in items.iter().enumerate() {
+            call!(ctx.0, ctx_ListBuilder_Set, builder, i as HPy_ssize_t, item);
         }
         call!(ctx.0, ctx_ListBuilder_Build, builder)
-    };
-    Owned::new(ctx, list)
+    }
 }
 
-/// # Safety
-/// As [`build`], for all of `pairs`, key before value.
-unsafe fn build_dict(ctx: Ctx, pairs: &[(Unit, Unit)], va: &mut VaArgs) -> Res<Owned> {
-    // SAFETY: live context.
-    let dict = Owned::new(ctx, unsafe { call!(ctx.0, ctx_Dict_New) })?;
-    for (key, value) in pairs {
-        // SAFETY: forwarded contract, in argument order.
-        let (key, value) = unsafe { (build(ctx, key, va)?, build(ctx, value, va)?) };
-        // SAFETY: live context; all three handles are open.
-        let status = unsafe { call!(ctx.0, ctx_SetItem, dict.get(), key.get(), value.get()) };
-        helpers::status(status)?;
+/// The second pass for any format: the values of the units, from the
+/// variable arguments.
+struct Builder<'f> {
+    ctx: Ctx,
+    /// A format that passed [`check`].
+    fmt: &'f [u8],
+    pos: usize,
+    va: VaArgs,
+    stack: Stack,
+}
+
+impl Builder<'_> {
+    /// Push the values of the units up to `close` (consumed) or, for None,
+    /// the end of the format.
+    ///
+    /// # Safety
+    /// The next variable arguments are those of these units.
+    unsafe fn items(&mut self, close: Option<u8>) -> Res<()> {
+        while let Some(&code) = self.fmt.get(self.pos) {
+            self.pos += 1;
+            match code {
+                b' ' | b'\t' | b',' => {}
+                c if Some(c) == close => return Ok(()),
+                // SAFETY: forwarded contract.
+                _ => unsafe { self.unit(code) }?,
+            }
+        }
+        match close {
+            None => Ok(()),
+            Some(_) => internal(self.ctx),
+        }
     }
-    Ok(dict)
+
+    /// Push the value of the unit starting with `code`.
+    ///
+    /// # Safety
+    /// The next variable arguments are those of this unit.
+    #[inline(always)]
+    unsafe fn unit(&mut self, code: u8) -> Res<()> {
+        // SAFETY: forwarded contract.
+        match unsafe { scalar(self.ctx, &mut self.va, code) } {
+            Some(value) => match value? {
+                (h, true) => self.stack.push_lent(h),
+                (h, false) => self.stack.push_owned(h),
+            },
+            // SAFETY: forwarded contract.
+            None => unsafe { self.group(code) },
+        }
+    }
+
+    /// Push the container that `open` starts.
+    ///
+    /// # Safety
+    /// The next variable arguments are those of its items.
+    #[inline(never)]
+    unsafe fn group(&mut self, open: u8) -> Res<()> {
+        let start = self.stack.len();
+        match open {
+            b'(' => {
+                // SAFETY: forwarded contract.
+                unsafe { self.items(Some(b')')) }?;
+                self.stack.tuple(start)
+            }
+            b'[' => {
+                // SAFETY: forwarded contract.
+                unsafe { self.items(Some(b']')) }?;
+                self.stack.list(start)
+            }
+            b'{' => {
+                // SAFETY: live context.
+                let dict = unsafe { call!(self.ctx.0, ctx_Dict_New) };
+                self.stack.push_owned(dict)?;
+                // SAFETY: forwarded contract.
+                unsafe { self.dict_items(dict) }
+            }
+            _ => internal(self.ctx),
+        }
+    }
+
+    /// Store the pairs up to `}` (consumed) in `dict`.
+    ///
+    /// # Safety
+    /// The next variable arguments are those of the pairs.
+    unsafe fn dict_items(&mut self, dict: HPy) -> Res<()> {
+        let start = self.stack.len();
+        loop {
+            // a key, a value, or the end
+            while let Some(&code) = self.fmt.get(self.pos) {
+                self.pos += 1;
+                match code {
+                    b' ' | b'\t' | b',' | b':' => {}
+                    b'}' => return Ok(()),
+                    // SAFETY: forwarded contract, key before value.
+                    _ => unsafe { self.unit(code) }?,
+                }
+                if self.stack.len() == start + 2 {
+                    break;
+                }
+            }
+            if self.stack.len() != start + 2 {
+                return internal(self.ctx);
+            }
+            let h = self.stack.handles.as_slice();
+            // SAFETY: live context; the dict, key and value are open.
+            let status = unsafe { call!(self.ctx.0, ctx_SetItem, dict, h[start], h[start + 1]) };
+            self.stack.pop_to(start);
+            if status < 0 {
+                return Err(Raised);
+            }
+        }
+    }
+}
+
+/// Report a format [`check`] should have refused.
+fn internal<T>(ctx: Ctx) -> Res<T> {
+    ctx.system_error(&FormatError::Internal.to_string());
+    Err(Raised)
+}
+
+/// The values built so far, in format order: new handles, closed when
+/// dropped unless taken, and the caller's handles passed to `O` (lent), used
+/// as they are.
+struct Stack {
+    ctx: Ctx,
+    handles: SmallVec<HPy, 16>,
+    /// Bit `i` set: `handles[i]` is lent. Only the first 64 values can be;
+    /// beyond, a lent handle is duplicated.
+    lent: u64,
+}
+
+impl Stack {
+    fn new(ctx: Ctx) -> Stack {
+        Stack {
+            ctx,
+            handles: SmallVec::new(HPy_NULL),
+            lent: 0,
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.handles.len()
+    }
+
+    /// Push a new handle from the context (null: it raised).
+    fn push_owned(&mut self, h: HPy) -> Res<()> {
+        if h.is_null() {
+            return Err(Raised);
+        }
+        self.handles.push(h);
+        Ok(())
+    }
+
+    /// Push a handle of the caller's.
+    fn push_lent(&mut self, h: HPy) -> Res<()> {
+        let i = self.len();
+        if i >= 64 {
+            return self.push_owned(self.ctx.dup(h));
+        }
+        self.lent |= 1 << i;
+        self.handles.push(h);
+        Ok(())
+    }
+
+    /// Drop the values from index `start` on, closing the new ones.
+    fn pop_to(&mut self, start: usize) {
+        for (i, &h) in self.handles.as_slice().iter().enumerate().skip(start) {
+            if i >= 64 || self.lent & (1 << i) == 0 {
+                self.ctx.close(h);
+            }
+        }
+        self.handles.truncate(start);
+        if start < 64 {
+            self.lent &= (1 << start) - 1;
+        }
+    }
+
+    /// Replace the values from `start` on with a tuple of them.
+    fn tuple(&mut self, start: usize) -> Res<()> {
+        let t = tuple(self.ctx, &self.handles.as_slice()[start..]);
+        self.pop_to(start);
+        self.push_owned(t)
+    }
+
+    /// Replace the values from `start` on with a list of them.
+    fn list(&mut self, start: usize) -> Res<()> {
+        let l = list(self.ctx, &self.handles.as_slice()[start..]);
+        self.pop_to(start);
+        self.push_owned(l)
+    }
+
+    /// The one value left, as a new handle for the caller.
+    fn take_one(&mut self) -> Res<HPy> {
+        let &[h] = self.handles.as_slice() else {
+            return internal(self.ctx);
+        };
+        let lent = self.lent & 1 != 0;
+        self.handles.truncate(0);
+        self.lent = 0;
+        if lent {
+            let dup = self.ctx.dup(h);
+            if dup.is_null() {
+                return Err(Raised);
+            }
+            Ok(dup)
+        } else {
+            Ok(h)
+        }
+    }
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        self.pop_to(0);
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{parse, FormatError as E, Unit::*};
+    use super::{check, check_any, check_simple, FormatError as E, Simple};
 
     #[test]
     fn units_and_containers() {
-        assert_eq!(parse(b""), Ok(vec![]));
-        assert_eq!(parse(b" , "), Err(E::Unexpected(b',')));
-        assert_eq!(parse(b"iIlkLKnfdsOS").unwrap().len(), 12);
-        assert_eq!(parse(b"i, d ,"), Ok(vec![Int, Double]));
-        assert_eq!(
-            parse(b"[(is) , ((f)[kk]),]"),
-            Ok(vec![List(vec![
-                Tuple(vec![Int, Str]),
-                Tuple(vec![Tuple(vec![Double]), List(vec![ULong, ULong])])
-            ])])
-        );
-        assert_eq!(
-            parse(b"{s:i, s : (ii),}{}"),
-            Ok(vec![
-                Dict(vec![(Str, Int), (Str, Tuple(vec![Int, Int]))]),
-                Dict(vec![])
-            ])
-        );
+        assert_eq!(check(b""), Ok(0));
+        assert_eq!(check(b"  \t"), Ok(0));
+        assert_eq!(check(b" , "), Err(E::Unexpected(b',')));
+        assert_eq!(check(b"iIlkLKnfdsOS"), Ok(12));
+        assert_eq!(check(b"i, d ,"), Ok(2));
+        assert_eq!(check(b"[(is) , ((f)[kk]),]"), Ok(1));
+        assert_eq!(check(b"{s:i, s : (ii),}{}"), Ok(2));
+        assert_eq!(check(b"(){}[]"), Ok(3));
     }
 
     #[test]
     fn malformed() {
-        assert_eq!(parse(b"(q)"), Err(E::BadChar(b'q')));
-        assert_eq!(parse(b"s#"), Err(E::BadChar(b'#')));
-        assert_eq!(parse(b"(i"), Err(E::Unmatched(b'(')));
-        assert_eq!(parse(b"([(i)k"), Err(E::Unmatched(b'(')));
-        assert_eq!(parse(b"(i]"), Err(E::Unmatched(b'(')));
-        assert_eq!(parse(b"[i)"), Err(E::Unmatched(b'[')));
-        assert_eq!(parse(b"i)"), Err(E::Unmatched(b')')));
-        assert_eq!(parse(b"(i,,i)"), Err(E::Unexpected(b',')));
-        assert_eq!(parse(b"N"), Err(E::StealingUnit));
-        assert_eq!(parse(b"{i:i"), Err(E::Unmatched(b'{')));
-        assert_eq!(parse(b"{i:i,,}"), Err(E::Unexpected(b',')));
-        assert_eq!(parse(b"{i:ii,}"), Err(E::Missing(b',')));
-        assert_eq!(parse(b"{i}"), Err(E::Missing(b':')));
-        assert_eq!(parse(b"{i:}"), Err(E::BadChar(b'}')));
-        assert_eq!(parse(b"{i:i]"), Err(E::Unmatched(b'{')));
+        assert_eq!(check(b"(q)"), Err(E::BadChar(b'q')));
+        assert_eq!(check(b"s#"), Err(E::BadChar(b'#')));
+        assert_eq!(check(b"(i"), Err(E::Unmatched(b'(')));
+        assert_eq!(check(b"([(i)k"), Err(E::Unmatched(b'(')));
+        assert_eq!(check(b"(i]"), Err(E::Unmatched(b'(')));
+        assert_eq!(check(b"[i)"), Err(E::Unmatched(b'[')));
+        assert_eq!(check(b"([i)]"), Err(E::Unmatched(b'[')));
+        assert_eq!(check(b"(i)]"), Err(E::Unmatched(b']')));
+        assert_eq!(check(b"i)"), Err(E::Unmatched(b')')));
+        assert_eq!(check(b"(i,,i)"), Err(E::Unexpected(b',')));
+        assert_eq!(check(b"N"), Err(E::StealingUnit));
+        assert_eq!(check(b"{i:i"), Err(E::Unmatched(b'{')));
+        assert_eq!(check(b"[{i:i"), Err(E::Unmatched(b'[')));
+        assert_eq!(check(b"{i:i,,}"), Err(E::Unexpected(b',')));
+        assert_eq!(check(b"{i:ii,}"), Err(E::Missing(b',')));
+        assert_eq!(check(b"{i}"), Err(E::Missing(b':')));
+        assert_eq!(check(b"{i:}"), Err(E::BadChar(b'}')));
+        assert_eq!(check(b"{i:i]"), Err(E::Unmatched(b'{')));
+        assert_eq!(check(b"{i:"), Err(E::Unmatched(b'{')));
         let deep = "(".repeat(10_000);
-        assert_eq!(parse(deep.as_bytes()), Err(E::TooDeep));
+        assert_eq!(check(deep.as_bytes()), Err(E::TooDeep));
         let ok = format!("{}i{}", "[".repeat(256), "]".repeat(256));
-        assert!(parse(ok.as_bytes()).is_ok());
+        assert_eq!(check(ok.as_bytes()), Ok(1));
+        let ok = format!("{}i{}", "({i:".repeat(85), "})".repeat(85));
+        assert_eq!(check(ok.as_bytes()), Ok(1));
+    }
+
+    /// Where the quick check answers, it agrees with the full one; it
+    /// answers for the usual formats.
+    #[test]
+    fn simple_agrees() {
+        let alphabet = b"i([)],\t{:}N";
+        for len in 0..=5u32 {
+            for mut k in 0..(alphabet.len() as u64).pow(len) {
+                let mut fmt = Vec::new();
+                for _ in 0..len {
+                    fmt.push(alphabet[(k % alphabet.len() as u64) as usize]);
+                    k /= alphabet.len() as u64;
+                }
+                if let Some(simple) = check_simple(fmt.iter().copied()) {
+                    assert_eq!(check_any(&fmt), Ok(simple.count), "{fmt:?}");
+                    assert_eq!(simple.len, fmt.len());
+                }
+            }
+        }
+        for fmt in ["", "(iiO)", "i, d ,", "[(is) , ((f)[kk]),]", "O(())[[]]"] {
+            assert!(check_simple(fmt.bytes()).is_some(), "{fmt}");
+        }
+        let deep = format!("{}i{}", "([".repeat(32), "])".repeat(32));
+        let simple = |count, len, units, max_depth| Simple {
+            count,
+            len,
+            units,
+            max_depth,
+        };
+        assert_eq!(check_simple(deep.bytes()), Some(simple(1, 129, 65, 64)));
+        assert_eq!(check_simple("i, (s[d])".bytes()), Some(simple(2, 9, 5, 2)));
+        let deeper = format!("({deep})");
+        assert_eq!(check_simple(deeper.bytes()), None);
+        let c = std::ffi::CString::new("(ii)").unwrap();
+        // SAFETY: a C string, alive for the call.
+        let bytes = unsafe { super::CBytes::new(c.as_ptr()) };
+        assert_eq!(check_simple(bytes), Some(simple(1, 4, 3, 1)));
+        assert_eq!(check(deeper.as_bytes()), Ok(1));
     }
 
     #[test]

@@ -16,6 +16,7 @@
 use crate::call;
 use crate::ctx::Ctx;
 use crate::helpers::{system_error, Owned, Raised, Res};
+use crate::smallvec::SmallVec;
 use crate::va::VaArgs;
 use core::ffi::{c_char, CStr};
 use hpy_sys::{HPy, HPy_NULL, HPy_ssize_t};
@@ -95,6 +96,10 @@ struct Pieces<'a> {
 impl<'a> Iterator for Pieces<'a> {
     type Item = Result<Piece<'a>, FormatError>;
 
+    // Inlined, with `conversion`: a piece passed back through memory is
+    // then copied with wide loads that stall on the narrow stores that
+    // wrote it (some 15 % of a call).
+    #[inline(always)]
     fn next(&mut self) -> Option<Self::Item> {
         let rest = &self.fmt[self.pos..];
         let piece = match rest.first()? {
@@ -149,6 +154,7 @@ impl<'a> Pieces<'a> {
     }
 
     /// The conversion starting at the `%` at `pos`.
+    #[inline(always)]
     fn conversion(&mut self) -> Result<Piece<'a>, FormatError> {
         self.pos += 1;
         if self.eat(b'%') {
@@ -239,7 +245,7 @@ unsafe fn format_str(ctx: Ctx, api: &str, fmt: *const c_char, va: &mut VaArgs) -
     let fmt = unsafe { CStr::from_ptr(fmt) }.to_bytes();
     let mut out = Writer {
         ctx,
-        buf: Vec::new(),
+        buf: SmallVec::new(0),
     };
     for piece in Pieces::new(fmt) {
         match piece.map_err(|e| e.raise(ctx))? {
@@ -253,10 +259,11 @@ unsafe fn format_str(ctx: Ctx, api: &str, fmt: *const c_char, va: &mut VaArgs) -
 }
 
 /// The text formatted so far: UTF-8, except that `%c` may add lone
-/// surrogates, encoded as Python's "surrogatepass" error handler does.
+/// surrogates, encoded as Python's "surrogatepass" error handler does. A
+/// message of usual length stays on the stack.
 struct Writer {
     ctx: Ctx,
-    buf: Vec<u8>,
+    buf: SmallVec<u8, 256>,
 }
 
 impl Writer {
@@ -279,7 +286,7 @@ impl Writer {
 
     fn fill(&mut self, byte: u8, n: usize) -> Res<()> {
         self.reserve(n)?;
-        self.buf.resize(self.buf.len() + n, byte);
+        self.buf.extend_fill(byte, n);
         Ok(())
     }
 
@@ -404,7 +411,7 @@ impl Writer {
                         Size::LongLong => va.longlong(),
                         Size::SizeT => va.ssize() as i64,
                     };
-                    self.integer(v < 0, &v.unsigned_abs().to_string(), spec)
+                    self.integer(v < 0, Digits::decimal(v.unsigned_abs()).as_str(), spec)
                 }
                 b'u' => {
                     let v: u64 = match spec.size {
@@ -414,11 +421,15 @@ impl Writer {
                         Size::LongLong => va.ulonglong(),
                         Size::SizeT => va.size() as u64,
                     };
-                    self.integer(false, &v.to_string(), spec)
+                    self.integer(false, Digits::decimal(v).as_str(), spec)
                 }
                 // an int, shown as C shows it: its unsigned bits
-                b'x' => self.integer(false, &format!("{:x}", va.uint()), spec),
-                b'p' => self.push(format!("{:p}", va.ptr()).as_bytes()),
+                b'x' => self.integer(false, Digits::hex(va.uint().into()).as_str(), spec),
+                // as Rust's `{:p}`: 0x and lowercase hex
+                b'p' => {
+                    self.push(b"0x")?;
+                    self.push(Digits::hex(va.ptr() as usize as u64).as_str().as_bytes())
+                }
                 b's' => {
                     let s = va.cstr();
                     if s.is_null() {
@@ -475,9 +486,23 @@ impl Writer {
     }
 
     /// The finished text as a `str`.
-    fn finish(self) -> Res<Owned> {
+    fn finish(&mut self) -> Res<Owned> {
         let ctx = self.ctx;
-        match core::str::from_utf8(&self.buf) {
+        match core::str::from_utf8(self.buf.as_slice()) {
+            // the common case: no NUL character, so the buffer itself,
+            // terminated, is the C string to decode
+            Ok(text) if !text.as_bytes().contains(&0) => {
+                self.reserve(1)?;
+                self.buf.push(0);
+                // SAFETY: live context; `buf` is NUL-terminated UTF-8.
+                Owned::new(ctx, unsafe {
+                    call!(
+                        ctx.0,
+                        ctx_Unicode_FromString,
+                        self.buf.as_slice().as_ptr().cast::<c_char>()
+                    )
+                })
+            }
             Ok(text) => Owned::new(ctx, ctx.unicode(text)),
             // surrogates from %c, or a %s argument that is not UTF-8 (which
             // raises UnicodeDecodeError, as upstream)
@@ -489,7 +514,7 @@ impl Writer {
                     call!(
                         ctx.0,
                         ctx_Bytes_FromStringAndSize,
-                        self.buf.as_ptr().cast::<c_char>(),
+                        self.buf.as_slice().as_ptr().cast::<c_char>(),
                         self.buf.len() as HPy_ssize_t
                     )
                 })?;
@@ -505,6 +530,44 @@ impl Writer {
                 })
             }
         }
+    }
+}
+
+/// The digits of a number, written on the stack.
+struct Digits {
+    /// Room for `u64::MAX` in decimal (20 digits) and in hex (16).
+    buf: [u8; 20],
+    /// Where the digits start: they end at the end of `buf`.
+    start: usize,
+}
+
+impl Digits {
+    fn decimal(v: u64) -> Digits {
+        Digits::in_base(v, 10)
+    }
+
+    fn hex(v: u64) -> Digits {
+        Digits::in_base(v, 16)
+    }
+
+    fn in_base(mut v: u64, base: u64) -> Digits {
+        let mut d = Digits {
+            buf: [0; 20],
+            start: 20,
+        };
+        loop {
+            d.start -= 1;
+            d.buf[d.start] = b"0123456789abcdef"[(v % base) as usize];
+            v /= base;
+            if v == 0 {
+                return d;
+            }
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        // ASCII digits only
+        core::str::from_utf8(&self.buf[self.start..]).unwrap_or("")
     }
 }
 
@@ -531,7 +594,7 @@ fn char_prefix(text: &[u8], max: usize) -> &[u8] {
 
 #[cfg(test)]
 mod tests {
-    use super::{char_prefix, FormatError as E, Piece, Pieces, Size, Spec};
+    use super::{char_prefix, Digits, FormatError as E, Piece, Pieces, Size, Spec};
 
     fn pieces(fmt: &str) -> Result<Vec<Piece<'_>>, E> {
         Pieces::new(fmt.as_bytes()).collect()
@@ -595,6 +658,24 @@ mod tests {
         assert_eq!(pieces("ok \u{e9}"), Err(E::NonAscii(0xc3)));
         // the first error in format order wins
         assert_eq!(pieces("%y \u{e9}"), Err(E::Invalid));
+    }
+
+    #[test]
+    fn digits() {
+        for v in [0, 1, 9, 10, 255, 4096, u64::from(u32::MAX), u64::MAX] {
+            assert_eq!(Digits::decimal(v).as_str(), v.to_string());
+            assert_eq!(Digits::hex(v).as_str(), format!("{v:x}"));
+        }
+        let p = 0xdead_beef_usize as *const u8;
+        assert_eq!(
+            format!("0x{}", Digits::hex(p as usize as u64).as_str()),
+            format!("{p:p}")
+        );
+        let null = core::ptr::null::<u8>();
+        assert_eq!(
+            format!("0x{}", Digits::hex(0).as_str()),
+            format!("{null:p}")
+        );
     }
 
     #[test]

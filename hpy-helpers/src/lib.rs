@@ -27,6 +27,7 @@ pub mod argparse;
 pub mod buildvalue;
 pub mod format;
 pub mod helpers;
+mod smallvec;
 pub mod structseq;
 
 use ctx::Ctx;

@@ -8,7 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
-cargo build --release -q -p hpy-universal --features extension-module
+# for the interpreter of $PYTHON, else python3 on PATH (what pyo3-ffi picks)
+env ${PYTHON:+PYO3_PYTHON="$PYTHON"} cargo build --release -q -p hpy-universal --features extension-module
 pkg=$("$PY" -c 'import hpy.devel, os; print(os.path.dirname(os.path.dirname(hpy.devel.__file__)))')
 suffix=$("$PY" -c 'import importlib.machinery as m; print(m.EXTENSION_SUFFIXES[0])')
 (

@@ -5,6 +5,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
+if [ -n "${PYTHON:-}" ]; then
+    # another interpreter: the Rust crates are built and tested for it too
+    # (pyo3-ffi reads PYO3_PYTHON; the header checks read PYTHON)
+    PY=$("$PY" -c 'import sys; print(sys.executable)')
+    export PYTHON=$PY PYO3_PYTHON=$PY
+fi
 export CARGO_TERM_COLOR=never
 
 step() { printf '\n==== %s\n' "$*"; }
@@ -35,7 +41,10 @@ step "C headers: -Wall -Wextra -Werror as C and C++, exported symbols, ABI table
 bash hpy-sys/tests/headers/check.sh
 
 step "cargo test --workspace"
-cargo test --workspace
+# tests that embed the interpreter load its libpython (not another one the
+# dynamic loader might find first)
+libdir=$("$PY" -c 'import sysconfig; print(sysconfig.get_config_var("LIBDIR") or "")')
+LD_LIBRARY_PATH="$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" cargo test --workspace
 
 step "python tests (against the installed package)"
 cd tests/python

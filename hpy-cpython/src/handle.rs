@@ -30,6 +30,18 @@ pub unsafe fn from_borrowed(o: *mut ffi::PyObject) -> HPy {
     from_owned(o)
 }
 
+/// A new strong reference to `o`: CPython's `Py_NewRef`, which 3.8 and 3.9
+/// do not have.
+///
+/// # Safety
+/// `o` must be a valid object, and the GIL must be held.
+#[inline(always)]
+pub(crate) unsafe fn new_ref(o: *mut ffi::PyObject) -> *mut ffi::PyObject {
+    // SAFETY: caller guarantees `o` is alive, GIL held.
+    unsafe { ffi::Py_INCREF(o) };
+    o
+}
+
 /// The value a context function returns when it fails (with an exception set).
 pub trait ErrorValue {
     const ERROR: Self;

@@ -11,6 +11,7 @@
 
 mod builders;
 mod capsule;
+pub mod compat;
 pub mod constants;
 pub mod context;
 #[doc(hidden)]

@@ -1,5 +1,6 @@
 //! Object protocol, calls, errors and the containers' basic operations.
 
+use crate::compat::vectorcall;
 use crate::handle::{as_obj, from_borrowed, from_owned, raise};
 use hpy_sys::{HPy, HPyContext, HPy_hash_t, HPy_ssize_t};
 use pyo3_ffi as ffi;
@@ -219,7 +220,7 @@ pub unsafe extern "C" fn ctx_DelItem_s(_ctx: *mut HPyContext, obj: HPy, utf8_key
 pub unsafe extern "C" fn ctx_Call(_ctx: *mut HPyContext, callable: HPy, args: *const HPy, nargs: usize, kwnames: HPy) -> HPy {
     // SAFETY: see module comment; `HPy` is a transparent pointer-sized struct,
     // so `*const HPy` and `*const *mut PyObject` have the same layout.
-    from_owned(unsafe { ffi::PyObject_Vectorcall(as_obj(callable), args.cast(), nargs, as_obj(kwnames)) })
+    from_owned(unsafe { vectorcall(as_obj(callable), args.cast(), nargs, as_obj(kwnames)) })
 }
 
 pub unsafe extern "C" fn ctx_CallMethod(_ctx: *mut HPyContext, name: HPy, args: *const HPy, nargs: usize, kwnames: HPy) -> HPy {
@@ -228,8 +229,23 @@ pub unsafe extern "C" fn ctx_CallMethod(_ctx: *mut HPyContext, name: HPy, args: 
         unsafe { raise(ffi::PyExc_TypeError, "HPy_CallMethod requires the receiver as args[0]") };
         return HPy { _i: 0 };
     }
+    #[cfg(Py_3_9)]
     // SAFETY: as in `ctx_Call`.
-    from_owned(unsafe { ffi::PyObject_VectorcallMethod(as_obj(name), args.cast(), nargs, as_obj(kwnames)) })
+    return from_owned(unsafe { ffi::PyObject_VectorcallMethod(as_obj(name), args.cast(), nargs, as_obj(kwnames)) });
+    // 3.8 has no PyObject_VectorcallMethod: the method is looked up on
+    // args[0] and called with the other arguments.
+    #[cfg(not(Py_3_9))]
+    // SAFETY: as in `ctx_Call`; `args` has at least one element (checked).
+    unsafe {
+        let args: *const *mut ffi::PyObject = args.cast();
+        let method = ffi::PyObject_GetAttr(*args, as_obj(name));
+        if method.is_null() {
+            return HPy { _i: 0 };
+        }
+        let res = vectorcall(method, args.add(1), nargs - 1, as_obj(kwnames));
+        ffi::Py_DECREF(method);
+        from_owned(res)
+    }
 }
 
 pub unsafe extern "C" fn ctx_CallTupleDict(_ctx: *mut HPyContext, callable: HPy, args: HPy, kw: HPy) -> HPy {

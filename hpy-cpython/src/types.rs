@@ -23,6 +23,11 @@
 //! decrefs `ht_module` when the type dies), and it survives renaming the type
 //! (unlike stashing it behind `tp_name`). `PyType_GetModuleByDef` stays
 //! correct because the hidden module is a real module with its own def.
+//! CPython 3.8 has neither `ht_module` nor `PyType_FromModuleAndSpec`; there
+//! the module goes into `tp_cache`, a slot 3.8 leaves NULL and owns the same
+//! way (decref'd when the type dies, visited by the GC, not inherited).
+//! 3.8 also ignores the buffer slots and `__vectorcalloffset__` in a spec:
+//! `Py38Extras` sets them on the finished type.
 //!
 //! # HPyField
 //! A field holds a strong reference: its `_i` is the `PyObject *`, as for
@@ -41,7 +46,7 @@
 #![allow(non_upper_case_globals)]
 
 use crate::defs::{method_def, null_terminated};
-use crate::handle::{as_obj, from_owned, raise};
+use crate::handle::{as_obj, from_owned, new_ref, raise};
 use hpy_sys::*;
 use pyo3_ffi as ffi;
 use std::ffi::{c_char, c_int, c_uint, c_void, CStr, CString};
@@ -89,13 +94,13 @@ static mut DATA_DEF: ffi::PyModuleDef = ffi::PyModuleDef {
 /// # Safety
 /// `tp` is a valid type; GIL held.
 unsafe fn type_data(tp: *mut ffi::PyTypeObject) -> *mut TypeData {
-    // SAFETY: heap types are `PyHeapTypeObject`s, whose `ht_module` is NULL
-    // or a live object; a module made from `DATA_DEF` has a `TypeData` state.
+    // SAFETY: a heap type's module slot is NULL or a live object; a module
+    // made from `DATA_DEF` has a `TypeData` state.
     unsafe {
         if (*tp).tp_flags & ffi::Py_TPFLAGS_HEAPTYPE == 0 {
             return null_mut();
         }
-        let m = (*tp.cast::<ffi::PyHeapTypeObject>()).ht_module;
+        let m = type_module(tp);
         if m.is_null()
             || ffi::Py_TYPE(m) != addr_of_mut!(ffi::PyModule_Type)
             || ffi::PyModule_GetDef(m) != addr_of_mut!(DATA_DEF)
@@ -103,6 +108,124 @@ unsafe fn type_data(tp: *mut ffi::PyTypeObject) -> *mut TypeData {
             return null_mut();
         }
         ffi::PyModule_GetState(m).cast()
+    }
+}
+
+/// The module of heap type `tp` (NULL for none): `ht_module`, or
+/// `tp_cache` on 3.8 (see the module comment).
+///
+/// # Safety
+/// `tp` is a valid heap type.
+#[inline(always)]
+unsafe fn type_module(tp: *mut ffi::PyTypeObject) -> *mut ffi::PyObject {
+    #[cfg(Py_3_9)]
+    // SAFETY: heap types are `PyHeapTypeObject`s.
+    return unsafe { (*tp.cast::<ffi::PyHeapTypeObject>()).ht_module };
+    #[cfg(not(Py_3_9))]
+    // SAFETY: `tp` is a valid type.
+    return unsafe { (*tp).tp_cache };
+}
+
+/// `PyType_FromModuleAndSpec`; on 3.8 `PyType_FromSpecWithBases` and the
+/// module stored in `tp_cache` (see `type_module`).
+///
+/// # Safety
+/// GIL held; `module` a live module, `spec` a valid spec, `bases` NULL or a
+/// tuple.
+unsafe fn from_module_and_spec(
+    module: *mut ffi::PyObject,
+    spec: *mut ffi::PyType_Spec,
+    bases: *mut ffi::PyObject,
+) -> *mut ffi::PyObject {
+    #[cfg(Py_3_9)]
+    // SAFETY: forwarded.
+    return unsafe { ffi::PyType_FromModuleAndSpec(module, spec, bases) };
+    #[cfg(not(Py_3_9))]
+    // SAFETY: forwarded; the new type's `tp_cache` is NULL and owned by it.
+    unsafe {
+        let tp = ffi::PyType_FromSpecWithBases(spec, bases);
+        if !tp.is_null() {
+            ffi::Py_INCREF(module);
+            (*tp.cast::<ffi::PyTypeObject>()).tp_cache = module;
+        }
+        tp
+    }
+}
+
+/// What CPython 3.8's `PyType_FromSpec` would not take from a spec: the
+/// buffer slots (it has no slot numbers for them) and the vectorcall offset
+/// (it ignores the `__vectorcalloffset__` member, and its `PyType_Ready`
+/// must not see the vectorcall flag without it).
+#[cfg(not(Py_3_9))]
+struct Py38Extras {
+    getbuffer: *mut c_void,
+    releasebuffer: *mut c_void,
+    vectorcall_offset: Option<isize>,
+}
+
+#[cfg(not(Py_3_9))]
+impl Py38Extras {
+    /// Takes them out of `slots` (which ends with its sentinel) and `flags`.
+    ///
+    /// # Safety
+    /// The `Py_tp_members` slot, if any, points to an array ended by a NULL name.
+    unsafe fn take(slots: &mut Vec<ffi::PyType_Slot>, flags: &mut std::ffi::c_ulong) -> Self {
+        let mut out = Py38Extras { getbuffer: null_mut(), releasebuffer: null_mut(), vectorcall_offset: None };
+        slots.retain(|s| {
+            if s.slot == HPy_bf_getbuffer as c_int {
+                out.getbuffer = s.pfunc;
+            } else if s.slot == HPy_bf_releasebuffer as c_int {
+                out.releasebuffer = s.pfunc;
+            } else {
+                return true;
+            }
+            false
+        });
+        for s in slots.iter().filter(|s| s.slot == ffi::Py_tp_members) {
+            let p = s.pfunc as *const ffi::PyMemberDef;
+            // SAFETY: a member array ends with a NULL name (caller).
+            unsafe {
+                for i in 0..count_until(p, |m| m.name.is_null()) {
+                    if cstr_eq((*p.add(i)).name, c"__vectorcalloffset__") {
+                        out.vectorcall_offset = Some((*p.add(i)).offset);
+                    }
+                }
+            }
+        }
+        if *flags & ffi::Py_TPFLAGS_HAVE_VECTORCALL == 0 {
+            out.vectorcall_offset = None;
+        }
+        *flags &= !ffi::Py_TPFLAGS_HAVE_VECTORCALL;
+        out
+    }
+
+    /// Sets them on the new heap type `tp`.
+    ///
+    /// # Safety
+    /// `tp` was made from the spec they were taken from; GIL held.
+    unsafe fn apply(&self, tp: *mut ffi::PyTypeObject) {
+        // SAFETY: heap types are `PyHeapTypeObject`s; the function pointers
+        // are the spec's trampolines of the matching signatures.
+        unsafe {
+            if !self.getbuffer.is_null() || !self.releasebuffer.is_null() {
+                let ht = tp.cast::<ffi::PyHeapTypeObject>();
+                if (*tp).tp_as_buffer.is_null() {
+                    (*tp).tp_as_buffer = addr_of_mut!((*ht).as_buffer);
+                }
+                let procs = &mut *(*tp).tp_as_buffer;
+                if !self.getbuffer.is_null() {
+                    procs.bf_getbuffer = Some(std::mem::transmute::<*mut c_void, ffi::getbufferproc>(self.getbuffer));
+                }
+                if !self.releasebuffer.is_null() {
+                    procs.bf_releasebuffer =
+                        Some(std::mem::transmute::<*mut c_void, ffi::releasebufferproc>(self.releasebuffer));
+                }
+            }
+            if let Some(off) = self.vectorcall_offset {
+                (*tp).tp_vectorcall_offset = off;
+                (*tp).tp_flags |= ffi::Py_TPFLAGS_HAVE_VECTORCALL;
+            }
+        }
     }
 }
 
@@ -156,9 +279,18 @@ fn header_size(shape: HPyType_BuiltinShape) -> Option<isize> {
 /// # Safety
 /// `obj` is a valid object; GIL held.
 unsafe fn payload(obj: *mut ffi::PyObject) -> *mut c_void {
+    // SAFETY: forwarded.
+    unsafe { payload_in(obj, nearest_data(ffi::Py_TYPE(obj))) }
+}
+
+/// [`payload`], given the nearest HPy type data `d` of `obj`'s type (NULL
+/// for none).
+///
+/// # Safety
+/// As `payload`, and `d` is `nearest_data(Py_TYPE(obj))`.
+unsafe fn payload_in(obj: *mut ffi::PyObject, d: *const TypeData) -> *mut c_void {
     // SAFETY: forwarded; the header lies within the object (basicsize).
     unsafe {
-        let d = nearest_data(ffi::Py_TYPE(obj));
         let header = if d.is_null() { 0 } else { header_size((*d).shape).unwrap_or(0) };
         obj.cast::<u8>().offset(header).cast()
     }
@@ -170,15 +302,24 @@ unsafe fn payload(obj: *mut ffi::PyObject) -> *mut c_void {
 /// # Safety
 /// `obj` is a valid, newly allocated instance of `tp`; GIL held.
 unsafe fn vectorcall_init(tp: *mut ffi::PyTypeObject, obj: *mut ffi::PyObject) {
+    // SAFETY: forwarded; the type data is looked up only when needed.
+    unsafe {
+        if (*tp).tp_vectorcall_offset > 0 {
+            vectorcall_init_in(tp, obj, nearest_data(tp));
+        }
+    }
+}
+
+/// [`vectorcall_init`], given `d = nearest_data(tp)` (NULL for none).
+///
+/// # Safety
+/// As `vectorcall_init`.
+unsafe fn vectorcall_init_in(tp: *mut ffi::PyTypeObject, obj: *mut ffi::PyObject, d: *const TypeData) {
     // SAFETY: a positive `tp_vectorcall_offset` addresses a vectorcallfunc
     // inside every instance (we reserved it in `basicsize`).
     unsafe {
         let off = (*tp).tp_vectorcall_offset;
-        if off <= 0 {
-            return;
-        }
-        let d = nearest_data(tp);
-        if d.is_null() {
+        if off <= 0 || d.is_null() {
             return;
         }
         if let Some(f) = (*d).vectorcall {
@@ -317,9 +458,9 @@ unsafe extern "C" fn field_get(obj: *mut ffi::PyObject, closure: *mut c_void) ->
                 missing_attribute(obj, m.name);
                 return null_mut();
             }
-            return ffi::Py_NewRef(ffi::Py_None());
+            return new_ref(ffi::Py_None());
         }
-        ffi::Py_NewRef(v)
+        new_ref(v)
     }
 }
 
@@ -442,8 +583,13 @@ unsafe fn parse_params(params: *mut HPyType_SpecParam, name: &str) -> Option<Par
             }
         }
         if n_tuple == 1 {
-            let t = all.iter().find(|p| p.kind == HPyType_SpecParam_BasesTuple).map(|p| as_obj(p.object));
-            out.bases = ffi::Py_NewRef(t.unwrap_or(null_mut()));
+            let t = all.iter().find(|p| p.kind == HPyType_SpecParam_BasesTuple).map_or(null_mut(), |p| as_obj(p.object));
+            // CPython reads the bases as a tuple without checking
+            if t.is_null() || ffi::PyTuple_Check(t) == 0 {
+                raise(ffi::PyExc_TypeError, &format!("HPyType_SpecParam_BasesTuple of '{name}' is not a tuple"));
+                return None;
+            }
+            out.bases = new_ref(t);
         } else if n_base > 0 {
             let bases: Vec<_> = all.iter().filter(|p| p.kind == HPyType_SpecParam_Base).collect();
             let t = ffi::PyTuple_New(bases.len() as ffi::Py_ssize_t);
@@ -451,7 +597,7 @@ unsafe fn parse_params(params: *mut HPyType_SpecParam, name: &str) -> Option<Par
                 return None;
             }
             for (i, p) in bases.iter().enumerate() {
-                ffi::PyTuple_SET_ITEM(t, i as ffi::Py_ssize_t, ffi::Py_NewRef(as_obj(p.object)));
+                ffi::PyTuple_SET_ITEM(t, i as ffi::Py_ssize_t, new_ref(as_obj(p.object)));
             }
             out.bases = t;
         }
@@ -459,26 +605,23 @@ unsafe fn parse_params(params: *mut HPyType_SpecParam, name: &str) -> Option<Par
     Some(out)
 }
 
-/// `PyType_FromMetaclass` (Python 3.12+), looked up at run time because
-/// this crate is compiled once per Python version without version cfgs.
-type FromMetaclass = unsafe extern "C" fn(
-    *mut ffi::PyTypeObject,
-    *mut ffi::PyObject,
-    *mut ffi::PyType_Spec,
-    *mut ffi::PyObject,
-) -> *mut ffi::PyObject;
-
-fn from_metaclass_fn() -> Option<FromMetaclass> {
-    // SAFETY: dlsym with a NUL-terminated name; the symbol, when present, is
-    // CPython's function of exactly this signature.
-    unsafe {
-        let p = libc::dlsym(libc::RTLD_DEFAULT, c"PyType_FromMetaclass".as_ptr());
-        if p.is_null() {
-            None
-        } else {
-            Some(std::mem::transmute::<*mut c_void, FromMetaclass>(p))
-        }
-    }
+/// A type with a metaclass: `PyType_FromMetaclass` from 3.12, before that
+/// `from_metaclass_compat`.
+///
+/// # Safety
+/// As `from_module_and_spec`; `meta` is a type.
+unsafe fn from_metaclass(
+    meta: *mut ffi::PyTypeObject,
+    module: *mut ffi::PyObject,
+    spec: *mut ffi::PyType_Spec,
+    bases: *mut ffi::PyObject,
+) -> *mut ffi::PyObject {
+    #[cfg(Py_3_12)]
+    // SAFETY: forwarded.
+    return unsafe { ffi::PyType_FromMetaclass(meta, module, spec, bases) };
+    #[cfg(not(Py_3_12))]
+    // SAFETY: forwarded.
+    return unsafe { from_metaclass_compat(meta, module, spec, bases) };
 }
 
 fn is_pure(d: *mut TypeData) -> bool {
@@ -805,6 +948,8 @@ unsafe fn type_from_spec(spec: &HPyType_Spec, params: *mut HPyType_SpecParam) ->
 
         // Older CPythons keep `spec.name` as `tp_name`: give them a copy
         // that lives forever (the extension's may be temporary).
+        #[cfg(not(Py_3_9))]
+        let py38 = Py38Extras::take(&mut slots, &mut flags);
         let mut pyspec = ffi::PyType_Spec {
             name: CString::from(name_c).into_raw(),
             basicsize: basicsize as c_int,
@@ -813,17 +958,17 @@ unsafe fn type_from_spec(spec: &HPyType_Spec, params: *mut HPyType_SpecParam) ->
             slots: slots.as_mut_ptr(),
         };
         let result = if params.meta.is_null() {
-            ffi::PyType_FromModuleAndSpec(module, &mut pyspec, params.bases)
-        } else if let Some(f) = from_metaclass_fn() {
-            f(params.meta, module, &mut pyspec, params.bases)
+            from_module_and_spec(module, &mut pyspec, params.bases)
         } else {
-            from_metaclass_compat(params.meta, module, &mut pyspec, params.bases)
+            from_metaclass(params.meta, module, &mut pyspec, params.bases)
         };
         ffi::Py_DECREF(module);
         if result.is_null() {
             return None;
         }
         let tp: *mut ffi::PyTypeObject = result.cast();
+        #[cfg(not(Py_3_9))]
+        py38.apply(tp);
         if !is_pure(type_data(tp)) && !(*tp).tp_base.is_null() && is_pure(nearest_data((*tp).tp_base)) {
             ffi::Py_DECREF(result);
             raise(ffi::PyExc_TypeError, "A legacy type should not inherit its memory layout from a pure type");
@@ -871,6 +1016,7 @@ unsafe fn count_until<T>(p: *const T, is_end: impl Fn(&T) -> bool) -> usize {
 /// metaclass, which `PyType_Ready` re-initialises. The template type is kept
 /// alive forever: the copy shares its name buffer and member array (as
 /// upstream's runtime does on these versions).
+#[cfg(not(Py_3_12))]
 unsafe fn from_metaclass_compat(
     meta: *mut ffi::PyTypeObject,
     module: *mut ffi::PyObject,
@@ -886,7 +1032,7 @@ unsafe fn from_metaclass_compat(
             raise(ffi::PyExc_TypeError, "Metaclasses with custom tp_new are not supported.");
             return null_mut();
         }
-        let temp = ffi::PyType_FromModuleAndSpec(module, spec, bases);
+        let temp = from_module_and_spec(module, spec, bases);
         if temp.is_null() || meta == type_type {
             return temp;
         }
@@ -913,7 +1059,8 @@ unsafe fn from_metaclass_compat(
             std::mem::size_of::<ffi::PyHeapTypeObject>() - skip,
         );
         let tp = &mut (*ht).ht_type;
-        for o in [(*ht).ht_name, (*ht).ht_qualname, (*ht).ht_slots, (*ht).ht_module, tp.tp_base.cast(), tp.tp_bases] {
+        let copied_module = type_module(ht.cast());
+        for o in [(*ht).ht_name, (*ht).ht_qualname, (*ht).ht_slots, copied_module, tp.tp_base.cast(), tp.tp_bases] {
             ffi::Py_XINCREF(o);
         }
         tp.tp_as_async = &mut (*ht).as_async;
@@ -924,7 +1071,11 @@ unsafe fn from_metaclass_compat(
         tp.tp_flags &= !ffi::Py_TPFLAGS_READY;
         tp.tp_dict = null_mut();
         tp.tp_mro = null_mut();
-        tp.tp_cache = null_mut();
+        #[cfg(Py_3_9)]
+        {
+            tp.tp_cache = null_mut();
+        }
+        // (on 3.8 it holds the copied module, counted above)
         tp.tp_subclasses = null_mut();
         tp.tp_weaklist = null_mut();
         tp.tp_version_tag = 0;
@@ -987,8 +1138,10 @@ pub unsafe extern "C" fn ctx_New(_ctx: *mut HPyContext, h_type: HPy, data: *mut 
         if obj.is_null() {
             return HPY_NULL;
         }
-        vectorcall_init(tp, obj);
-        *data = payload(obj);
+        // HPy_New is hot: one lookup of the type data serves both.
+        let d = nearest_data(tp);
+        vectorcall_init_in(tp, obj, d);
+        *data = payload_in(obj, d);
         from_owned(obj)
     }
 }

@@ -177,6 +177,7 @@ mod tests {
 
     #[test]
     fn open_close_find() {
+        let _queue_size = handles::QUEUE_SIZE_TEST_LOCK.lock().unwrap_or_else(|e| e.into_inner());
         assert_eq!(open(0), 0);
         let b = open(0x1234);
         assert!(matches!(find(b), Found::Open(0x1234)));

@@ -407,6 +407,7 @@ pub(crate) fn fatal(msg: &str) -> ! {
 ///
 /// # Safety
 /// GIL held; `cb` is a live callable.
+#[allow(deprecated)] // PyErr_Fetch/Restore (3.12 deprecates them; the replacement is 3.12+)
 unsafe fn call_callback(cb: usize) {
     // SAFETY: GIL held; a strong reference is held for the call.
     unsafe {
@@ -414,7 +415,7 @@ unsafe fn call_callback(cb: usize) {
         ffi::Py_INCREF(cb);
         let (mut t, mut v, mut tb) = (std::ptr::null_mut(), std::ptr::null_mut(), std::ptr::null_mut());
         ffi::PyErr_Fetch(&mut t, &mut v, &mut tb);
-        let r = ffi::PyObject_CallNoArgs(cb);
+        let r = hpy_cpython::compat::call_no_args(cb);
         if r.is_null() {
             ffi::PyErr_WriteUnraisable(cb);
         } else {
@@ -598,6 +599,11 @@ pub fn stack_trace_hint() -> &'static str {
     }
 }
 
+/// Held by the unit tests that change or depend on the process-wide queue
+/// size (the builders' queue uses it too); tests run on parallel threads.
+#[cfg(test)]
+pub(crate) static QUEUE_SIZE_TEST_LOCK: Mutex<()> = Mutex::new(());
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -605,6 +611,7 @@ mod tests {
     // One test: the state is process-wide.
     #[test]
     fn table_reuse_pins_and_generations() {
+        let _queue_size = QUEUE_SIZE_TEST_LOCK.lock().unwrap_or_else(|e| e.into_inner());
         let gen = new_generation();
         assert!(gen >= 1);
         let k = open_permanent(HPy { _i: 0x10 });

@@ -181,6 +181,7 @@ fn exit(idx: usize, start: Instant) {
 /// call, so, like upstream, it is fatal (Python prints it first).
 #[cold]
 #[inline(never)]
+#[allow(deprecated)] // PyErr_Fetch/Restore (3.12 deprecates them; the replacement is 3.12+)
 fn call_hook(hook: Hook, idx: usize) {
     // SAFETY: called from a context function, i.e. by a thread that Python
     // knows (with or without the GIL, see above), so PyGILState_Ensure can
@@ -195,7 +196,7 @@ fn call_hook(hook: Hook, idx: usize) {
             ffi::PyErr_Fetch(&mut t, &mut v, &mut tb);
             let name = CTX_MEMBER_NAMES[idx];
             let arg = ffi::PyUnicode_FromStringAndSize(name.as_ptr().cast(), name.len() as ffi::Py_ssize_t);
-            let res = if arg.is_null() { null_mut() } else { ffi::PyObject_CallOneArg(func, arg) };
+            let res = if arg.is_null() { null_mut() } else { hpy_cpython::compat::call_one_arg(func, arg) };
             ffi::Py_XDECREF(arg);
             ffi::Py_DECREF(func);
             if res.is_null() {

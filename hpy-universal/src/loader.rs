@@ -275,7 +275,8 @@ pub unsafe extern "C" fn load(
             args,
             kwargs,
             c"OOO|pi:load".as_ptr(),
-            kwlist.as_mut_ptr(),
+            // (`char **` until 3.12, `char *const *` since 3.13)
+            kwlist.as_mut_ptr() as _,
             &mut name,
             &mut path,
             &mut spec,
@@ -319,7 +320,8 @@ pub unsafe extern "C" fn load_bootstrap(
             args,
             kwargs,
             c"OOOOOOO:_load_bootstrap".as_ptr(),
-            kwlist.as_mut_ptr(),
+            // (`char **` until 3.12, `char *const *` since 3.13)
+            kwlist.as_mut_ptr() as _,
             a0 as *mut _,
             a1 as *mut _,
             a2 as *mut _,

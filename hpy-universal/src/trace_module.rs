@@ -97,7 +97,8 @@ unsafe extern "C" fn set_trace_functions(
             args,
             kwargs,
             c"|OO:set_trace_functions".as_ptr(),
-            kwlist.as_mut_ptr(),
+            // (`char **` until 3.12, `char *const *` since 3.13)
+            kwlist.as_mut_ptr() as _,
             &mut on_enter,
             &mut on_exit,
         ) == 0

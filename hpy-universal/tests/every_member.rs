@@ -141,6 +141,7 @@ fn with_gil<R>(which: Which, f: impl FnOnce(&HPyContext) -> R) -> R {
 ///
 /// # Safety
 /// GIL held.
+#[allow(deprecated)] // PyErr_Fetch/NormalizeException (3.12 deprecates them; the replacement is 3.12+)
 unsafe fn take_exception() -> Option<String> {
     // SAFETY: GIL held (caller); the fetched references are released below.
     unsafe {

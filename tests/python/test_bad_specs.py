@@ -98,7 +98,7 @@ def test_bad_params(mod):
     assert mod.make_params(BASE, int).__base__ is int
     with pytest.raises(TypeError):
         mod.make_params(BASE, 42)
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match="HPyType_SpecParam_BasesTuple of 'm.Ok' is not a tuple"):
         mod.make_params(BASES_TUPLE, [int])
     with pytest.raises((TypeError, ValueError)):
         mod.make_params(BASE, int, BASES_TUPLE, (int,))

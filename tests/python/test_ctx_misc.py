@@ -179,10 +179,17 @@ def test_eval_code(make_module):
     assert mod.eval(compile("b = a * 5", "e.py", "exec"), g) is None   # locals NULL
     assert g["b"] == 5
     c = mod.compile("len('abc') + q", "e.py", 0)
-    assert mod.eval(c, {"q": 1}, {}) == 4                  # builtins found
+    if sys.version_info >= (3, 10):
+        assert mod.eval(c, {"q": 1}, {}) == 4              # builtins found
+    else:
+        # before 3.10, PyEval_EvalCode gave globals without __builtins__
+        # a namespace of builtins holding only None
+        with pytest.raises(NameError, match="len"):
+            mod.eval(c, {"q": 1}, {})
+        assert mod.eval(c, {"q": 1, "__builtins__": __builtins__}, {}) == 4
     assert mod.eval(compile("k", "e.py", "eval"), {}, collections.ChainMap({"k": 9})) == 9
     with pytest.raises(ValueError):
-        mod.eval(compile("raise ValueError", "e.py", "exec"), {}, {})
+        mod.eval(compile("raise ValueError", "e.py", "exec"), {"__builtins__": __builtins__}, {})
     with pytest.raises(NameError):
         mod.eval(compile("undefined_name", "e.py", "eval"), {}, {})
     with pytest.raises(TypeError, match="code object"):

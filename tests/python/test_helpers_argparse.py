@@ -306,6 +306,21 @@ class Index:
         return self.v
 
 
+# The integer units convert with CPython's PyLong_As* functions, which until
+# 3.10 still took a float through its __int__ (with a DeprecationWarning)
+# and named the expected type differently in their TypeError.
+NOT_AN_INT = ("'str' object cannot be interpreted as an integer"
+              if sys.version_info >= (3, 10) else "an integer is required (got type str)")
+
+
+def float_to_integer_unit(mod, unit, value):
+    if sys.version_info >= (3, 10):
+        raises(TypeError, None, P, mod, unit, value)
+    else:
+        with pytest.warns(DeprecationWarning, match="__int__"):
+            assert P(mod, unit, value) == [int(value)]
+
+
 # ---- integer units with range checks ----
 
 @pytest.mark.parametrize("unit, lo, hi, what", [
@@ -325,7 +340,7 @@ def test_checked_units(mod, unit, lo, hi, what):
     # beyond C long: the runtime's own error
     raises(OverflowError, None, P, mod, unit, 2**70)
     raises(TypeError, None, P, mod, unit, "1")
-    raises(TypeError, None, P, mod, unit, 1.0)
+    float_to_integer_unit(mod, unit, 1.0)
 
 
 @pytest.mark.parametrize("unit, lo, hi", [
@@ -345,7 +360,10 @@ def test_wide_signed_units(mod, unit, lo, hi):
     assert "too large" in str(e) or "too big" in str(e)
     raises(OverflowError, None, P, mod, unit, lo - 1)
     raises(TypeError, None, P, mod, unit, "1")
-    raises(TypeError, None, P, mod, unit, 2.5)
+    if unit == "n":
+        raises(TypeError, None, P, mod, unit, 2.5)     # PyLong_AsSsize_t: ints only
+    else:
+        float_to_integer_unit(mod, unit, 2.5)
 
 
 @pytest.mark.parametrize("unit, bits", [
@@ -362,7 +380,7 @@ def test_mask_units(mod, unit, bits):
     assert P(mod, unit, 2**100 + 3) == [3]
     assert P(mod, unit, Index(m + 2)) == [2]
     raises(TypeError, None, P, mod, unit, "1")
-    raises(TypeError, None, P, mod, unit, 1.0)
+    float_to_integer_unit(mod, unit, 1.0)
 
 
 def test_integer_conversion_error_propagates(mod):
@@ -610,7 +628,7 @@ def test_keywords_kwnames_in_c(mod):
            mod.point, 1, 2, 3, 4)
     raises(TypeError, "point() no value for required argument", mod.point, y=1)
     raises(TypeError, "point() got an unexpected keyword argument 'z'", mod.point, 1, z=1)
-    raises(TypeError, "'str' object cannot be interpreted as an integer", mod.point, "a")
+    raises(TypeError, NOT_AN_INT, mod.point, "a")
 
 
 # ---- HPyArg_ParseKeywordsDict ----

@@ -329,7 +329,9 @@ def test_structseq_type_invalid_field_names(mod):
 def test_structseq_calling_type_directly(mod):
     Point = mod.new_type(0)
     assert Point(1, 2, 3) == (1, 2, 3)
-    with pytest.raises(TypeError, match=r"^Point\.__new__\(\)"):
+    # namedtuple's own error, naming its __new__ as the interpreter does
+    new = {(3, 8): "__new__", (3, 9): "<lambda>"}.get(sys.version_info[:2], r"Point\.__new__")
+    with pytest.raises(TypeError, match=r"^%s\(\)" % new):
         Point(1, 2, 3, 4)
 
 

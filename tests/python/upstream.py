@@ -20,30 +20,52 @@ def _lock():
     return FileLock(str(CACHE / ".lock"))
 
 
+def _sdist_tarball():
+    """Upstream's sdist, downloaded once (call it under the lock)."""
+    dl = CACHE / "download"
+    tarball = dl / f"hpy-{VERSION}.tar.gz"
+    if not tarball.exists():
+        dl.mkdir(parents=True, exist_ok=True)
+        subprocess.run([sys.executable, "-m", "pip", "download", "--no-binary", ":all:",
+                        "--no-deps", "-q", "-d", str(dl),
+                        f"hpy=={VERSION}"], check=True)
+    return tarball
+
+
 def sdist_dir():
     """The extracted upstream sdist (downloaded once)."""
     target = CACHE / f"hpy-{VERSION}"
     with _lock():
         if not (target / "hpy" / "devel" / "include" / "hpy.h").exists():
-            dl = CACHE / "download"
-            dl.mkdir(parents=True, exist_ok=True)
-            subprocess.run([sys.executable, "-m", "pip", "download", "--no-binary", ":all:",
-                            "--no-deps", "-q", "-d", str(dl),
-                            f"hpy=={VERSION}"], check=True)
-            with tarfile.open(dl / f"hpy-{VERSION}.tar.gz") as tar:
-                tar.extractall(CACHE)
+            with tarfile.open(_sdist_tarball()) as tar:
+                # (the "data" filter exists from 3.12 and in later 3.8-3.11 releases)
+                safe = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
+                tar.extractall(CACHE, **safe)
     return target
 
 
 def venv_python():
-    """A virtualenv with upstream's binary wheel installed; returns its python."""
+    """A virtualenv with upstream's hpy installed; returns its python.
+
+    Upstream published binary wheels of 0.9.0 for CPython 3.8 to 3.11 only;
+    for a newer interpreter its sdist is built instead (it compiles there).
+    The `.py` stubs its hpy.devel writes next to universal binaries import
+    pkg_resources, which setuptools 81 removed: hence the pin (the venvs of
+    3.12 and later have no setuptools of their own)."""
     env_dir = CACHE / f"upstream-venv-{sys.version_info[0]}{sys.version_info[1]}"
     py = env_dir / "bin" / "python"
     with _lock():
         marker = env_dir / ".hpy-installed"
         if not marker.exists():
             venv.EnvBuilder(with_pip=True, clear=True).create(env_dir)
-            subprocess.run([str(py), "-m", "pip", "install", "-q", "--only-binary", ":all:",
-                            f"hpy=={VERSION}"], check=True)
+            wheel = subprocess.run([str(py), "-m", "pip", "install", "-q", "--only-binary",
+                                    ":all:", f"hpy=={VERSION}", "setuptools<81"],
+                                   capture_output=True, text=True)
+            if wheel.returncode != 0:
+                if "No matching distribution" not in wheel.stderr:
+                    sys.stderr.write(wheel.stderr)
+                    wheel.check_returncode()
+                subprocess.run([str(py), "-m", "pip", "install", "-q",
+                                str(_sdist_tarball()), "setuptools<81"], check=True)
             marker.write_text("ok")
     return py

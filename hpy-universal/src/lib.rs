@@ -65,17 +65,7 @@ static mut METHODS: [ffi::PyMethodDef; 4] = [
     ffi::PyMethodDef::zeroed(),
 ];
 
-static mut MODULE_DEF: ffi::PyModuleDef = ffi::PyModuleDef {
-    m_base: ffi::PyModuleDef_HEAD_INIT,
-    m_name: c"hpy.universal".as_ptr(),
-    m_doc: DOC.as_ptr(),
-    m_size: 0,
-    m_methods: null_mut(),
-    m_slots: null_mut(),
-    m_traverse: None,
-    m_clear: None,
-    m_free: None,
-};
+static mut MODULE_DEF: ffi::PyModuleDef = util::module_def(c"hpy.universal", Some(DOC));
 
 /// # Safety
 /// Called by CPython's import machinery with the GIL held.
@@ -84,8 +74,7 @@ pub unsafe extern "C" fn PyInit_universal() -> *mut ffi::PyObject {
     // SAFETY: CPython calls module init once per import with the GIL held;
     // the statics are only touched here, before CPython reads them.
     unsafe {
-        MODULE_DEF.m_methods = (&raw mut METHODS).cast();
-        let m = ffi::PyModule_Create(&raw mut MODULE_DEF);
+        let m = util::create_module(&raw mut MODULE_DEF, (&raw mut METHODS).cast());
         if m.is_null() {
             return null_mut();
         }
@@ -101,17 +90,16 @@ pub unsafe extern "C" fn PyInit_universal() -> *mut ffi::PyObject {
         // Build the context now so that a broken table fails the import,
         // not the first extension load.
         let _ = universal_ctx();
-        let dbg = debug_module::create();
-        if dbg.is_null() || ffi::PyModule_AddObject(m, c"_debug".as_ptr(), dbg) < 0 {
-            ffi::Py_XDECREF(dbg);
-            ffi::Py_DECREF(m);
-            return null_mut();
-        }
-        let trc = trace_module::create();
-        if trc.is_null() || ffi::PyModule_AddObject(m, c"_trace".as_ptr(), trc) < 0 {
-            ffi::Py_XDECREF(trc);
-            ffi::Py_DECREF(m);
-            return null_mut();
+        type Create = unsafe fn() -> *mut ffi::PyObject;
+        let submodules: [(&std::ffi::CStr, Create); 2] =
+            [(c"_debug", debug_module::create), (c"_trace", trace_module::create)];
+        for (name, create) in submodules {
+            let sub = create();
+            if sub.is_null() || ffi::PyModule_AddObject(m, name.as_ptr(), sub) < 0 {
+                ffi::Py_XDECREF(sub);
+                ffi::Py_DECREF(m);
+                return null_mut();
+            }
         }
         let _: c_int = 0;
         m

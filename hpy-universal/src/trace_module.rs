@@ -187,28 +187,16 @@ static mut METHODS: [ffi::PyMethodDef; 5] = [
     ffi::PyMethodDef::zeroed(),
 ];
 
-static mut MODULE_DEF: ffi::PyModuleDef = ffi::PyModuleDef {
-    m_base: ffi::PyModuleDef_HEAD_INIT,
-    m_name: c"hpy.trace._trace".as_ptr(),
-    m_doc: c"HPy trace mode: call counts, durations and trace functions of the trace context."
-        .as_ptr(),
-    m_size: 0,
-    m_methods: null_mut(),
-    m_slots: null_mut(),
-    m_traverse: None,
-    m_clear: None,
-    m_free: None,
-};
+static mut MODULE_DEF: ffi::PyModuleDef = crate::util::module_def(
+    c"hpy.trace._trace",
+    Some(c"HPy trace mode: call counts, durations and trace functions of the trace context."),
+);
 
 /// Creates the `_trace` module (new reference, NULL with an exception set).
 ///
 /// # Safety
 /// GIL held; called once, from `PyInit_universal`.
 pub unsafe fn create() -> *mut ffi::PyObject {
-    // SAFETY: GIL held; the statics are initialised here before CPython reads
-    // them and never written afterwards.
-    unsafe {
-        MODULE_DEF.m_methods = (&raw mut METHODS).cast();
-        ffi::PyModule_Create(&raw mut MODULE_DEF)
-    }
+    // SAFETY: GIL held; called once; the statics are only touched here.
+    unsafe { crate::util::create_module(&raw mut MODULE_DEF, (&raw mut METHODS).cast()) }
 }

@@ -116,35 +116,40 @@ def test_run_example_script(capsys):
     assert 'ValueError: simple.checked_div: division by zero' in out
 
 
-# The oldest setuptools line users still have in numbers (< 70: distutils
-# still vendored differently, no `build` command changes of 70+).
-OLD_SETUPTOOLS = 'setuptools==69.5.1'
+# setuptools as users have it: the newest release, and the last line before
+# 70 (distutils and the build commands changed a lot from 70 on).
+SETUPTOOLS_VERSIONS = {'newest': 'setuptools', 'below-70': 'setuptools==69.5.1'}
 
 
-@pytest.fixture(scope='module')
-def old_setuptools_python(tmp_path_factory):
+@pytest.fixture(scope='module', params=sorted(SETUPTOOLS_VERSIONS))
+def setuptools_python(request, tmp_path_factory):
     """A venv that sees the installed hpy package (system site-packages) but
-    has its own, older setuptools.  Needs the package registry."""
+    has its own setuptools.  Needs the package registry."""
     import subprocess
     import sys
-    venv = tmp_path_factory.mktemp('old-setuptools') / 'venv'
+    requirement = SETUPTOOLS_VERSIONS[request.param]
+    venv = tmp_path_factory.mktemp('setuptools-' + request.param) / 'venv'
     subprocess.run([sys.executable, '-m', 'venv', '--system-site-packages', str(venv)],
                    check=True)
     python = str(venv / 'bin' / 'python')
-    proc = subprocess.run([python, '-m', 'pip', 'install', '-q', OLD_SETUPTOOLS],
+    proc = subprocess.run([python, '-m', 'pip', 'install', '-q', '--upgrade', requirement],
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                           universal_newlines=True)
-    assert proc.returncode == 0, 'installing %s failed:\n%s' % (OLD_SETUPTOOLS, proc.stdout)
+    assert proc.returncode == 0, 'installing %s failed:\n%s' % (requirement, proc.stdout)
     version = subprocess.run([python, '-c', 'import setuptools; print(setuptools.__version__)'],
                              stdout=subprocess.PIPE, universal_newlines=True, check=True)
-    assert version.stdout.strip() == OLD_SETUPTOOLS.split('==')[1]
+    major = int(version.stdout.split('.')[0])
+    if request.param == 'newest':
+        assert major >= 70, version.stdout
+    else:
+        assert version.stdout.strip() == requirement.split('==')[1]
     return python
 
 
 @pytest.mark.parametrize('abi', ['universal', 'hybrid', 'cpython'])
-def test_example_with_old_setuptools(old_setuptools_python, tmp_path, abi):
-    build_dir = run_example.build_example(abi, str(tmp_path), python=old_setuptools_python)
-    report = run_example.run_example(build_dir, python=old_setuptools_python)
+def test_example_with_setuptools_versions(setuptools_python, tmp_path, abi):
+    build_dir = run_example.build_example(abi, str(tmp_path), python=setuptools_python)
+    report = run_example.run_example(build_dir, python=setuptools_python)
     rest = [tuple(c) for c in report['calls']
             if c[0] not in ('context_name()', 'abi_version()')]
     assert rest == EXPECTED_CALLS

@@ -6,49 +6,158 @@
 //! queue (so a use after close is recognised); when the queue is full the
 //! oldest one is reused for the next handle, or freed when the queue
 //! overflows. Python `DebugHandle` objects ([`HandleRef`]) pin a slot: a
-//! pinned slot leaving the table stays allocated until its last pin goes.
+//! pinned slot leaving the table stays out of use until its last pin goes.
+//!
+//! Every operation is O(1) (but listing handles): slots live in an arena of
+//! chunks that are never freed or moved, a slot "freed" goes to a free list;
+//! the open handles, the closed queue and the free list are intrusive doubly
+//! linked lists through the slots; a handle is recognised as one of ours by
+//! its address (inside a chunk, on a slot boundary) and the slot's `tag`.
 
 use crate::rawdata::RawData;
 use crate::stacktrace::{self, StackTrace};
 use hpy_sys::{HPy, HPy_NULL};
 use pyo3_ffi as ffi;
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
-use std::ptr::NonNull;
+use std::ptr::{null_mut, NonNull};
 use std::sync::{Mutex, MutexGuard};
+
+/// Where a slot is: in the table (open, permanent or queued as closed),
+/// out of it but pinned (freed by the last unpin), or free for reuse.
+#[derive(Clone, Copy, PartialEq, Eq, Default, Debug)]
+enum Tag {
+    #[default]
+    Free,
+    InTable,
+    Detached,
+}
 
 /// What a debug handle (`HPy._i` is its address) points to.
 pub(crate) struct Slot {
+    tag: Tag,
     /// The inner handle; owned while open, unless `permanent`.
     uh: HPy,
     generation: u64,
-    /// Key in `State::open` while open (opening order).
-    seq: u64,
     closed: bool,
     /// A handle constant of the context (`ctx->h_None`, ...): never closed.
     permanent: bool,
-    /// Left the table while pinned: freed by the last unpin.
-    detached: bool,
     pins: usize,
     trace: Option<StackTrace>,
     raw: Vec<RawData>,
     /// Bytes of `raw` counted in `State::raw_size` (kept after close).
     raw_counted: usize,
+    /// Links of the one list the slot is in (open, closed or free); a
+    /// permanent or detached slot is in none.
+    prev: *mut Slot,
+    next: *mut Slot,
 }
 
+impl Default for Slot {
+    fn default() -> Slot {
+        Slot {
+            tag: Tag::Free,
+            uh: HPy_NULL,
+            generation: 0,
+            closed: false,
+            permanent: false,
+            pins: 0,
+            trace: None,
+            raw: Vec::new(),
+            raw_counted: 0,
+            prev: null_mut(),
+            next: null_mut(),
+        }
+    }
+}
+
+/// An intrusive doubly linked list of slots, oldest first.
+struct List {
+    head: *mut Slot,
+    tail: *mut Slot,
+    len: usize,
+}
+
+impl List {
+    const fn new() -> List {
+        List { head: null_mut(), tail: null_mut(), len: 0 }
+    }
+
+    /// # Safety
+    /// `p` is a live arena slot in no list; the state lock is held.
+    unsafe fn push_back(&mut self, p: *mut Slot) {
+        // SAFETY: caller contract; list members are live arena slots.
+        unsafe {
+            (*p).prev = self.tail;
+            (*p).next = null_mut();
+            if self.tail.is_null() {
+                self.head = p;
+            } else {
+                (*self.tail).next = p;
+            }
+        }
+        self.tail = p;
+        self.len += 1;
+    }
+
+    /// # Safety
+    /// `p` is in this list; the state lock is held.
+    unsafe fn remove(&mut self, p: *mut Slot) {
+        // SAFETY: caller contract; list members are live arena slots.
+        unsafe {
+            let (prev, next) = ((*p).prev, (*p).next);
+            if prev.is_null() {
+                self.head = next;
+            } else {
+                (*prev).next = next;
+            }
+            if next.is_null() {
+                self.tail = prev;
+            } else {
+                (*next).prev = prev;
+            }
+            (*p).prev = null_mut();
+            (*p).next = null_mut();
+        }
+        self.len -= 1;
+    }
+
+    fn pop_front(&mut self) -> Option<*mut Slot> {
+        let p = self.head;
+        if p.is_null() {
+            return None;
+        }
+        // SAFETY: `p` is this list's head.
+        unsafe { self.remove(p) };
+        Some(p)
+    }
+
+    fn iter(&self) -> impl Iterator<Item = *mut Slot> + '_ {
+        std::iter::successors((!self.head.is_null()).then_some(self.head), |&p| {
+            // SAFETY: list members are live arena slots (lock held by the
+            // borrower of the state).
+            let n = unsafe { (*p).next };
+            (!n.is_null()).then_some(n)
+        })
+    }
+}
+
+/// Slots in the first chunk; each next chunk doubles.
+const FIRST_CHUNK: usize = 256;
+
 struct State {
-    /// Open handles by `seq`.
-    open: BTreeMap<u64, *mut Slot>,
-    /// Addresses of the slots in the table (open, permanent or queued as
-    /// closed): anything else given to us as a handle is garbage or long
-    /// closed.
-    known: BTreeSet<usize>,
+    /// The arena: (start, slot count) of leaked boxed slices, never freed.
+    chunks: Vec<(*mut Slot, usize)>,
+    /// Arena slots never used yet: index in the last chunk.
+    chunk_used: usize,
+    /// Open handles, in opening order.
+    open: List,
     /// Recently closed handles, oldest first.
-    closed: VecDeque<*mut Slot>,
+    closed: List,
+    /// Slots out of the table, to reuse.
+    free: List,
     closed_max: usize,
     /// Budget of raw data kept (protected) for closed handles, and its use.
     raw_max: usize,
     raw_size: usize,
-    next_seq: u64,
     generation: u64,
     on_invalid_handle: usize,
     on_invalid_builder_handle: usize,
@@ -62,13 +171,14 @@ struct Global(State);
 unsafe impl Send for Global {}
 
 static STATE: Mutex<Global> = Mutex::new(Global(State {
-    open: BTreeMap::new(),
-    known: BTreeSet::new(),
-    closed: VecDeque::new(),
+    chunks: Vec::new(),
+    chunk_used: 0,
+    open: List::new(),
+    closed: List::new(),
+    free: List::new(),
     closed_max: 1024,
     raw_max: 10 * 1024 * 1024,
     raw_size: 0,
-    next_seq: 1,
     generation: 0,
     on_invalid_handle: 0,
     on_invalid_builder_handle: 0,
@@ -79,10 +189,48 @@ fn state() -> MutexGuard<'static, Global> {
     STATE.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// The slot behind a debug handle, if it is in the table.
+/// The slot behind a debug handle, if it is in the table: an address inside
+/// an arena chunk, on a slot boundary, whose slot is tagged as in the table.
+/// Anything else given to us as a handle is garbage or long closed.
 fn slot_of(st: &State, dh: HPy) -> Option<*mut Slot> {
     let p = dh._i as usize;
-    st.known.contains(&p).then_some(p as *mut Slot)
+    let size = std::mem::size_of::<Slot>();
+    // Newest (largest) chunks first; there are O(log n) of them.
+    for &(base, n) in st.chunks.iter().rev() {
+        let b = base as usize;
+        if p >= b && p < b + n * size {
+            if !(p - b).is_multiple_of(size) {
+                return None;
+            }
+            let s = p as *mut Slot;
+            // SAFETY: `s` is a slot of a live (leaked) chunk; lock held.
+            return (unsafe { (*s).tag } == Tag::InTable).then_some(s);
+        }
+    }
+    None
+}
+
+/// A slot out of no list, for a new handle: a freed one, else a new one
+/// from the arena.
+fn alloc_slot(st: &mut State) -> *mut Slot {
+    if let Some(p) = st.free.pop_front() {
+        return p;
+    }
+    let room = st.chunks.last().map_or(0, |&(_, n)| n);
+    if st.chunk_used == room {
+        let n = if room == 0 { FIRST_CHUNK } else { room * 2 };
+        let chunk: Box<[Slot]> = (0..n).map(|_| Slot::default()).collect();
+        // Leaked: slots must stay at their address for as long as a handle
+        // value might be checked against them (the process lifetime).
+        let base = Box::leak(chunk).as_mut_ptr();
+        st.chunks.push((base, n));
+        st.chunk_used = 0;
+    }
+    let (base, _) = st.chunks[st.chunks.len() - 1];
+    // SAFETY: `chunk_used` < the last chunk's length.
+    let p = unsafe { base.add(st.chunk_used) };
+    st.chunk_used += 1;
+    p
 }
 
 /// Releases what a slot holds besides its identity (raw data, trace).
@@ -93,17 +241,18 @@ fn clear_slot(st: &mut State, s: &mut Slot) {
     s.trace = None;
 }
 
-/// Takes a slot out of the table for good: freed now, or by its last pin.
+/// Takes a slot (in no list) out of the table for good: freed now, or by
+/// its last pin.
 fn release(st: &mut State, p: *mut Slot) {
-    st.known.remove(&(p as usize));
-    // SAFETY: `p` was in the table, so it is a live Box<Slot> allocation.
+    // SAFETY: `p` was in the table, so it is a live arena slot; lock held.
     let s = unsafe { &mut *p };
     clear_slot(st, s);
     if s.pins > 0 {
-        s.detached = true;
+        s.tag = Tag::Detached;
     } else {
-        // SAFETY: no pin and no table entry refers to it any more.
-        drop(unsafe { Box::from_raw(p) });
+        s.tag = Tag::Free;
+        // SAFETY: `p` is in no list.
+        unsafe { st.free.push_back(p) };
     }
 }
 
@@ -111,7 +260,7 @@ fn release(st: &mut State, p: *mut Slot) {
 /// One per close: after the maximum is lowered, the queue shrinks
 /// gradually (opening a handle also takes one from a full queue).
 fn evict(st: &mut State) {
-    if st.closed.len() > st.closed_max {
+    if st.closed.len > st.closed_max {
         if let Some(p) = st.closed.pop_front() {
             release(st, p);
         }
@@ -124,44 +273,29 @@ fn open_in(st: &mut State, uh: HPy, permanent: bool) -> HPy {
     } else {
         None
     };
-    let seq = st.next_seq;
-    st.next_seq += 1;
     let generation = if permanent { 0 } else { st.generation };
-    let fresh = Slot {
-        uh,
-        generation,
-        seq,
-        closed: false,
-        permanent,
-        detached: false,
-        pins: 0,
-        trace,
-        raw: Vec::new(),
-        raw_counted: 0,
-    };
     // A full closed queue gives its oldest slot to the new handle.
-    let reused = if !permanent && !st.closed.is_empty() && st.closed.len() >= st.closed_max {
+    let reused = if !permanent && st.closed.len > 0 && st.closed.len >= st.closed_max {
         st.closed.pop_front()
     } else {
         None
     };
     let p = match reused {
-        Some(p) => {
-            // SAFETY: `p` came from the closed queue: a live slot.
-            let s = unsafe { &mut *p };
-            clear_slot(st, s);
-            let pins = s.pins;
-            *s = Slot { pins, ..fresh };
-            p
-        }
-        None => {
-            let p = Box::into_raw(Box::new(fresh));
-            st.known.insert(p as usize);
-            p
-        }
+        Some(p) => p,
+        None => alloc_slot(st),
     };
+    // SAFETY: `p` is a live arena slot in no list; lock held.
+    let s = unsafe { &mut *p };
+    clear_slot(st, s);
+    s.tag = Tag::InTable;
+    s.uh = uh;
+    s.generation = generation;
+    s.closed = false;
+    s.permanent = permanent;
+    s.trace = trace;
     if !permanent {
-        st.open.insert(seq, p);
+        // SAFETY: `p` is in no list.
+        unsafe { st.open.push_back(p) };
     }
     HPy { _i: p as isize }
 }
@@ -270,7 +404,8 @@ unsafe fn close_with(dh: HPy, quiet: bool) {
                     Err(Misuse::Closed)
                 } else {
                     s.closed = true;
-                    st.open.remove(&s.seq);
+                    // SAFETY: an open, non-permanent slot is in `open`.
+                    unsafe { st.open.remove(p) };
                     // Keep (unreadable) what fits in the budget, so that a
                     // use after close faults; free the rest now.
                     let mut kept = Vec::new();
@@ -284,7 +419,8 @@ unsafe fn close_with(dh: HPy, quiet: bool) {
                     }
                     s.raw = kept;
                     let uh = s.uh;
-                    st.closed.push_back(p);
+                    // SAFETY: `p` just left `open`: in no list.
+                    unsafe { st.closed.push_back(p) };
                     evict(st);
                     Ok(uh)
                 }
@@ -472,7 +608,7 @@ impl HandleRef {
         let _ = st; // the lock proves exclusive access
         // SAFETY: `p` is a live slot of the table; lock held.
         unsafe { (*p).pins += 1 };
-        // SAFETY: slots come from Box::into_raw: never NULL.
+        // SAFETY: slots are arena addresses: never NULL.
         HandleRef(unsafe { NonNull::new_unchecked(p) })
     }
 
@@ -488,12 +624,12 @@ impl HandleRef {
     }
 
     pub fn is_closed(&self) -> bool {
-        self.with(|s| s.closed || s.detached)
+        self.with(|s| s.closed || s.tag != Tag::InTable)
     }
 
     /// The inner handle, while the handle is open.
     pub fn inner_handle(&self) -> Option<HPy> {
-        self.with(|s| (!s.closed && !s.detached).then_some(s.uh))
+        self.with(|s| (!s.closed && s.tag == Tag::InTable).then_some(s.uh))
     }
 
     /// Bytes of raw data tied to the handle, or -1 if none.
@@ -517,7 +653,7 @@ impl HandleRef {
     /// # Safety
     /// GIL held.
     pub unsafe fn force_close(&self) {
-        let open = self.with(|s| !s.closed && !s.detached && !s.permanent);
+        let open = self.with(|s| !s.closed && s.tag == Tag::InTable && !s.permanent);
         if open {
             // SAFETY: forwarded contract; the handle is open.
             unsafe { close(HPy { _i: self.id() as isize }) }
@@ -527,14 +663,16 @@ impl HandleRef {
 
 impl Drop for HandleRef {
     fn drop(&mut self) {
-        let _g = state();
+        let mut g = state();
         let p = self.0.as_ptr();
         // SAFETY: pinned, so live; lock held.
         let s = unsafe { &mut *p };
         s.pins -= 1;
-        if s.pins == 0 && s.detached {
-            // SAFETY: out of the table and no pin left: ours to free.
-            drop(unsafe { Box::from_raw(p) });
+        if s.pins == 0 && s.tag == Tag::Detached {
+            s.tag = Tag::Free;
+            // SAFETY: out of the table and no pin left: a detached slot is
+            // in no list.
+            unsafe { g.0.free.push_back(p) };
         }
     }
 }
@@ -544,8 +682,7 @@ pub fn open_handles(gen: u64) -> Vec<HandleRef> {
     let g = state();
     let st = &g.0;
     st.open
-        .values()
-        .copied()
+        .iter()
         // SAFETY: slots in the table are live.
         .filter(|&p| unsafe { (*p).generation } >= gen)
         .map(|p| HandleRef::pin(st, p))
@@ -559,7 +696,6 @@ pub fn closed_handles(gen: u64) -> Vec<HandleRef> {
     let st = &g.0;
     st.closed
         .iter()
-        .copied()
         // SAFETY: slots in the table are live.
         .filter(|&p| unsafe { (*p).generation } >= gen)
         .map(|p| HandleRef::pin(st, p))
@@ -632,9 +768,12 @@ mod tests {
             // SAFETY: `a` is a live slot; lock held.
             let s = unsafe { &mut *(a._i as *mut Slot) };
             s.closed = true;
-            st.open.remove(&s.seq);
             s.raw.clear();
-            st.closed.push_back(a._i as *mut Slot);
+            // SAFETY: `a` is open: in `open`; then in no list.
+            unsafe {
+                st.open.remove(a._i as *mut Slot);
+                st.closed.push_back(a._i as *mut Slot);
+            }
         }
         assert!(refs[0].is_closed());
         assert!(refs[0].inner_handle().is_none());

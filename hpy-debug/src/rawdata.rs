@@ -4,14 +4,17 @@
 //! closes the copy becomes unreadable, so a use after close faults instead
 //! of silently reading the object's live buffer; a write to it faults always.
 //!
-//! On Unix each copy gets its own pages (`mmap`/`mprotect`); elsewhere it is
-//! a heap copy overwritten with garbage on close.
+//! On Unix each copy gets its own pages (`mmap`/`mprotect`; single pages of
+//! freed copies are pooled for reuse); elsewhere it is a heap copy
+//! overwritten with garbage on close.
 
 /// One protected copy; freed when dropped.
 pub(crate) struct RawData {
     ptr: std::ptr::NonNull<u8>,
     /// Bytes copied (what the budget of retained data counts).
     len: usize,
+    /// Made unreadable by `protect`.
+    protected: std::cell::Cell<bool>,
 }
 
 // SAFETY: a RawData exclusively owns its mapping; it is only touched with the
@@ -25,7 +28,7 @@ impl RawData {
             return None;
         }
         let ptr = imp::alloc_copy(data)?;
-        Some(RawData { ptr, len: data.len() })
+        Some(RawData { ptr, len: data.len(), protected: std::cell::Cell::new(false) })
     }
 
     pub(crate) fn as_ptr(&self) -> *const u8 {
@@ -44,48 +47,116 @@ impl RawData {
 
     /// Makes the copy unreadable (its handle was closed).
     pub(crate) fn protect(&self) {
-        imp::protect(self.ptr, self.len)
+        imp::protect(self.ptr, self.len);
+        self.protected.set(true);
     }
 }
 
 impl Drop for RawData {
     fn drop(&mut self) {
-        imp::free(self.ptr, self.len)
+        imp::free(self.ptr, self.len, self.protected.get())
     }
 }
 
 #[cfg(unix)]
 mod imp {
     use std::ptr::NonNull;
+    use std::sync::Mutex;
+
+    /// Single-page mappings of freed copies, kept for reuse (as addresses):
+    /// a copy that fits in a page then costs an `mprotect` instead of an
+    /// `mmap` and a `munmap`. Pooled pages are unreadable or read-only, and
+    /// made writable only while a new copy is written into them.
+    static POOL: Mutex<Vec<usize>> = Mutex::new(Vec::new());
+    const POOL_MAX: usize = 256;
+
+    fn page_size() -> usize {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static PAGE: AtomicUsize = AtomicUsize::new(0);
+        let p = PAGE.load(Ordering::Relaxed);
+        if p != 0 {
+            return p;
+        }
+        // SAFETY: sysconf has no preconditions.
+        let p = match unsafe { libc::sysconf(libc::_SC_PAGESIZE) } {
+            n if n > 0 => n as usize,
+            _ => 4096,
+        };
+        PAGE.store(p, Ordering::Relaxed);
+        p
+    }
+
+    /// The length mapped for a copy of `len` bytes: a whole page for small
+    /// copies (so they can be pooled), else `len` (rounded by the kernel).
+    fn map_len(len: usize) -> usize {
+        let page = page_size();
+        if len <= page { page } else { len }
+    }
 
     pub(super) fn alloc_copy(data: &[u8]) -> Option<NonNull<u8>> {
-        // SAFETY: a fresh private anonymous mapping of `data.len()` bytes
-        // (rounded up to pages by the kernel); we copy into it while it is
+        let len = map_len(data.len());
+        let pooled = if len == page_size() {
+            POOL.lock().unwrap_or_else(|e| e.into_inner()).pop()
+        } else {
+            None
+        };
+        // SAFETY: either a pooled page (a mapping of `len` bytes made here,
+        // owned by nobody else) made writable again, or a fresh private
+        // anonymous mapping of `len` bytes; we copy into it while it is
         // writable, then make it read-only.
         unsafe {
-            let p = libc::mmap(
-                std::ptr::null_mut(),
-                data.len(),
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-                -1,
-                0,
-            );
-            if p == libc::MAP_FAILED {
-                return None;
-            }
+            let p = match pooled {
+                Some(a) => {
+                    let p = a as *mut libc::c_void;
+                    if libc::mprotect(p, len, libc::PROT_READ | libc::PROT_WRITE) != 0 {
+                        libc::munmap(p, len);
+                        return None;
+                    }
+                    p
+                }
+                None => {
+                    let p = libc::mmap(
+                        std::ptr::null_mut(),
+                        len,
+                        libc::PROT_READ | libc::PROT_WRITE,
+                        libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                        -1,
+                        0,
+                    );
+                    if p == libc::MAP_FAILED {
+                        return None;
+                    }
+                    p
+                }
+            };
             std::ptr::copy_nonoverlapping(data.as_ptr(), p.cast::<u8>(), data.len());
-            libc::mprotect(p, data.len(), libc::PROT_READ);
+            libc::mprotect(p, len, libc::PROT_READ);
             NonNull::new(p.cast())
         }
     }
 
     pub(super) fn protect(p: NonNull<u8>, len: usize) {
-        // SAFETY: `p`/`len` describe a mapping made by `alloc_copy`.
-        unsafe { libc::mprotect(p.as_ptr().cast(), len, libc::PROT_NONE) };
+        // SAFETY: `p`/`map_len(len)` describe a mapping made by `alloc_copy`.
+        unsafe { libc::mprotect(p.as_ptr().cast(), map_len(len), libc::PROT_NONE) };
     }
 
-    pub(super) fn free(p: NonNull<u8>, len: usize) {
+    pub(super) fn free(p: NonNull<u8>, len: usize, protected: bool) {
+        let len = map_len(len);
+        if len == page_size() {
+            let mut pool = POOL.lock().unwrap_or_else(|e| e.into_inner());
+            if pool.len() < POOL_MAX {
+                // Unreadable while pooled, like an unmapped page, for
+                // anyone still holding the old pointer.
+                let unreadable = protected || {
+                    // SAFETY: `p`/`len` describe a mapping made by `alloc_copy`.
+                    unsafe { libc::mprotect(p.as_ptr().cast(), len, libc::PROT_NONE) == 0 }
+                };
+                if unreadable {
+                    pool.push(p.as_ptr() as usize);
+                    return;
+                }
+            }
+        }
         // SAFETY: `p`/`len` describe a mapping made by `alloc_copy`, unmapped
         // once (by the owning RawData's drop).
         let r = unsafe { libc::munmap(p.as_ptr().cast(), len) };
@@ -115,7 +186,7 @@ mod imp {
         }
     }
 
-    pub(super) fn free(p: NonNull<u8>, len: usize) {
+    pub(super) fn free(p: NonNull<u8>, len: usize, _protected: bool) {
         // SAFETY: `p` came from Box::into_raw of a `len`-byte boxed slice.
         drop(unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(p.as_ptr(), len)) });
     }

@@ -11,11 +11,35 @@ use hpy_sys::*;
 use pyo3_ffi as ffi;
 use std::ffi::c_void;
 
-/// The handles opened for one call, closed when it returns.
-#[derive(Default)]
+/// Handles kept on the stack per call before spilling to the heap.
+const INLINE: usize = 8;
+
+/// The handles opened for one call, closed when it returns. Small calls
+/// need no allocation: the first handles and the first argument array live
+/// in inline buffers. A `Conv` must not move once `arr` has handed out a
+/// pointer into it (it is a local of the dispatching call).
 struct Conv {
-    opened: Vec<HPy>,
+    /// The first `n_opened` handles opened, in order; the rest in `more`.
+    opened: [HPy; INLINE],
+    n_opened: usize,
+    more: Vec<HPy>,
+    /// The first argument array, if it fits; any other in `arrays`.
+    arr_inline: [HPy; INLINE],
+    arr_used: bool,
     arrays: Vec<Vec<HPy>>,
+}
+
+impl Default for Conv {
+    fn default() -> Conv {
+        Conv {
+            opened: [HPy_NULL; INLINE],
+            n_opened: 0,
+            more: Vec::new(),
+            arr_inline: [HPy_NULL; INLINE],
+            arr_used: false,
+            arrays: Vec::new(),
+        }
+    }
 }
 
 impl Conv {
@@ -29,7 +53,12 @@ impl Conv {
         // FromPyObject returns a new inner handle which the debug handle owns.
         let uh = unsafe { ((*inner).ctx_FromPyObject.unwrap_unchecked())(inner, o) };
         let dh = handles::wrap(uh);
-        self.opened.push(dh);
+        if self.n_opened < INLINE {
+            self.opened[self.n_opened] = dh;
+            self.n_opened += 1;
+        } else {
+            self.more.push(dh);
+        }
         dh
     }
 
@@ -38,6 +67,15 @@ impl Conv {
     /// # Safety
     /// `items` points to `n` live objects.
     unsafe fn arr(&mut self, items: *const *mut cpy_PyObject, n: usize) -> *const HPy {
+        if !self.arr_used && n <= INLINE {
+            self.arr_used = true;
+            for i in 0..n {
+                // SAFETY: caller guarantees `n` readable items.
+                let h = self.h(unsafe { *items.add(i) });
+                self.arr_inline[i] = h;
+            }
+            return self.arr_inline.as_ptr();
+        }
         let v: Vec<HPy> = (0..n)
             // SAFETY: caller guarantees `n` readable items.
             .map(|i| self.h(unsafe { *items.add(i) }))
@@ -49,7 +87,9 @@ impl Conv {
 
     /// Closes the argument handles (reporting any the impl closed).
     fn close_args(&mut self) {
-        for h in self.opened.drain(..) {
+        let n = std::mem::take(&mut self.n_opened);
+        let more = std::mem::take(&mut self.more);
+        for &h in self.opened[..n].iter().chain(more.iter()) {
             // SAFETY: GIL held (we are inside a trampoline call).
             unsafe { handles::close(h) };
         }

@@ -1338,6 +1338,24 @@ pub unsafe fn call_getbuffer(ctx: *mut HPyContext, func: HPyCFunction, args: *mu
     }
 }
 
+/// CPython's `Py_buffer` as the `HPy_buffer` a releasebuffer impl reads, with
+/// `obj` given as a handle (its encoding is the caller's: universal or debug).
+pub fn hpy_buffer_from_view(v: &ffi::Py_buffer, obj: HPy) -> HPy_buffer {
+    HPy_buffer {
+        buf: v.buf,
+        obj,
+        len: v.len,
+        itemsize: v.itemsize,
+        readonly: v.readonly,
+        ndim: v.ndim,
+        format: v.format,
+        shape: v.shape,
+        strides: v.strides,
+        suboffsets: v.suboffsets,
+        internal: v.internal,
+    }
+}
+
 /// `HPyFunc_RELEASEBUFFERPROC`: the impl reads an `HPy_buffer` copied from
 /// CPython's `Py_buffer` (its `obj` handle is borrowed from the view).
 ///
@@ -1350,19 +1368,7 @@ pub unsafe fn call_releasebuffer(ctx: *mut HPyContext, func: HPyCFunction, args:
         let a = &mut *(args as *mut _HPyFunc_args_RELEASEBUFFERPROC);
         let f = std::mem::transmute::<HPyCFunction, HPyFunc_releasebufferproc>(func).expect("releasebuffer impl");
         let v = &*a.view.cast::<ffi::Py_buffer>();
-        let mut hb = HPy_buffer {
-            buf: v.buf,
-            obj: HPy { _i: v.obj as isize },
-            len: v.len,
-            itemsize: v.itemsize,
-            readonly: v.readonly,
-            ndim: v.ndim,
-            format: v.format,
-            shape: v.shape,
-            strides: v.strides,
-            suboffsets: v.suboffsets,
-            internal: v.internal,
-        };
+        let mut hb = hpy_buffer_from_view(v, HPy { _i: v.obj as isize });
         f(ctx, HPy { _i: a.self_ as isize }, &mut hb);
     }
 }

@@ -344,19 +344,7 @@ unsafe fn releasebuffer(func: HPyCFunction, a: &mut _HPyFunc_args_RELEASEBUFFERP
             .expect("HPy impl pointer is NULL");
         let mut c = Conv::default();
         let v = &*a.view.cast::<ffi::Py_buffer>();
-        let mut hb = HPy_buffer {
-            buf: v.buf,
-            obj: c.h(v.obj.cast()),
-            len: v.len,
-            itemsize: v.itemsize,
-            readonly: v.readonly,
-            ndim: v.ndim,
-            format: v.format,
-            shape: v.shape,
-            strides: v.strides,
-            suboffsets: v.suboffsets,
-            internal: v.internal,
-        };
+        let mut hb = hpy_cpython::hpy_buffer_from_view(v, c.h(v.obj.cast()));
         let call = crate::ctx::switch();
         f(call.ctx, c.h(a.self_), &mut hb);
         drop(call);

@@ -266,38 +266,35 @@ pub unsafe extern "C" fn ctx_Unicode_AsUTF8AndSize(
     }
 }
 
+/// The bytes data of `h` through the inner `get`, tied to the debug handle
+/// (protected when it closes); `size` gives the length without the NUL.
+macro_rules! protected_bytes {
+    ($dctx:expr, $h:expr, $get:ident, $size:ident) => {{
+        let _busy = enter($dctx);
+        // SAFETY: GIL held; a bytes object's buffer holds its size plus a NUL.
+        unsafe {
+            let uh = handles::unwrap($h);
+            let (inner, f) = inner!($get);
+            let p = f(inner, uh);
+            if p.is_null() {
+                return p;
+            }
+            let (inner, size) = inner!($size);
+            tie_to_handle($h, p, size(inner, uh).max(0) as usize + 1)
+        }
+    }};
+}
+
 /// # Safety
 /// Context function (`HPyBytes_AsString`).
 pub unsafe extern "C" fn ctx_Bytes_AsString(dctx: *mut HPyContext, h: HPy) -> *const c_char {
-    let _busy = enter(dctx);
-    // SAFETY: GIL held; a bytes object's buffer holds its size plus a NUL.
-    unsafe {
-        let uh = handles::unwrap(h);
-        let (inner, f) = inner!(ctx_Bytes_AsString);
-        let p = f(inner, uh);
-        if p.is_null() {
-            return p;
-        }
-        let (inner, size) = inner!(ctx_Bytes_Size);
-        tie_to_handle(h, p, size(inner, uh).max(0) as usize + 1)
-    }
+    protected_bytes!(dctx, h, ctx_Bytes_AsString, ctx_Bytes_Size)
 }
 
 /// # Safety
 /// Context function (`HPyBytes_AS_STRING`).
 pub unsafe extern "C" fn ctx_Bytes_AS_STRING(dctx: *mut HPyContext, h: HPy) -> *const c_char {
-    let _busy = enter(dctx);
-    // SAFETY: as in `ctx_Bytes_AsString`.
-    unsafe {
-        let uh = handles::unwrap(h);
-        let (inner, f) = inner!(ctx_Bytes_AS_STRING);
-        let p = f(inner, uh);
-        if p.is_null() {
-            return p;
-        }
-        let (inner, size) = inner!(ctx_Bytes_GET_SIZE);
-        tie_to_handle(h, p, size(inner, uh).max(0) as usize + 1)
-    }
+    protected_bytes!(dctx, h, ctx_Bytes_AS_STRING, ctx_Bytes_GET_SIZE)
 }
 
 /// # Safety

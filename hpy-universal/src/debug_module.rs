@@ -363,33 +363,25 @@ unsafe fn callback_arg(cb: *mut ffi::PyObject) -> Result<*mut ffi::PyObject, ()>
     }
 }
 
-unsafe extern "C" fn set_on_invalid_handle(
-    _m: *mut ffi::PyObject,
-    cb: *mut ffi::PyObject,
-) -> *mut ffi::PyObject {
-    // SAFETY: GIL held.
-    unsafe {
-        let Ok(cb) = callback_arg(cb) else {
-            return null_mut();
-        };
-        hpy_debug::set_on_invalid_handle(cb);
-        none()
-    }
+/// A `METH_O` function that sets one of the debug context's callbacks
+/// (`None` clears it).
+macro_rules! callback_setter {
+    ($name:ident, $set:path) => {
+        unsafe extern "C" fn $name(_m: *mut ffi::PyObject, cb: *mut ffi::PyObject) -> *mut ffi::PyObject {
+            // SAFETY: GIL held (CPython calls methods with it).
+            unsafe {
+                let Ok(cb) = callback_arg(cb) else {
+                    return null_mut();
+                };
+                $set(cb);
+                none()
+            }
+        }
+    };
 }
 
-unsafe extern "C" fn set_on_invalid_builder_handle(
-    _m: *mut ffi::PyObject,
-    cb: *mut ffi::PyObject,
-) -> *mut ffi::PyObject {
-    // SAFETY: GIL held.
-    unsafe {
-        let Ok(cb) = callback_arg(cb) else {
-            return null_mut();
-        };
-        hpy_debug::set_on_invalid_builder_handle(cb);
-        none()
-    }
-}
+callback_setter!(set_on_invalid_handle, hpy_debug::set_on_invalid_handle);
+callback_setter!(set_on_invalid_builder_handle, hpy_debug::set_on_invalid_builder_handle);
 
 unsafe extern "C" fn set_stack_trace_limit(
     _m: *mut ffi::PyObject,

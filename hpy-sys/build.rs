@@ -4,9 +4,9 @@
 //! - `ctx_members.rs`: X-macros `for_each_ctx_function!`, `for_each_ctx_handle!`
 //!   and `with_ctx_function!` that the universal table, the debug wrappers and
 //!   the trace wrappers expand, plus the member names in order;
-//! - `abi_asserts.rs` and a C probe: when the measured ABI tables
-//!   (`../shared/abi`, or `$HPY_ABI_DIR`) are present, compile-time checks that
-//!   every context member, struct field and enum value sits where they say.
+//! - `abi_asserts.rs` and a C probe: compile-time checks that every context
+//!   member, struct field and enum value sits where upstream HPy 0.9.0's
+//!   measured ABI tables (`abi/*.tsv` in this crate) say.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -16,8 +16,6 @@ fn main() {
     let out = PathBuf::from(std::env::var("OUT_DIR").unwrap());
     let bindings_path = manifest.join("src/bindings.rs");
     println!("cargo:rerun-if-changed={}", bindings_path.display());
-    println!("cargo:rerun-if-env-changed=HPY_ABI_DIR");
-    println!("cargo:rustc-check-cfg=cfg(hpy_abi_tables_checked)");
     // Downstream build scripts find our headers through DEP_HPY_SYS_HEADERS_INCLUDE.
     println!("cargo:include={}", manifest.join("include").display());
 
@@ -27,23 +25,12 @@ fn main() {
     generated.push_str(&render_enum_tables(&bindings));
     std::fs::write(out.join("ctx_members.rs"), generated).unwrap();
 
-    let abi_dir = std::env::var_os("HPY_ABI_DIR").map(PathBuf::from).unwrap_or_else(|| {
-        manifest.join("../../shared/abi")
-    });
-    let mut asserts = String::new();
-    if abi_dir.join("context.tsv").exists() {
-        for f in ["context.tsv", "structs.tsv", "enums.tsv"] {
-            println!("cargo:rerun-if-changed={}", abi_dir.join(f).display());
-        }
-        asserts = abi_asserts(&abi_dir, &bindings, &members);
-        c_probe(&abi_dir, &manifest, &out);
-        println!("cargo:rustc-cfg=hpy_abi_tables_checked");
-    } else {
-        println!(
-            "cargo:warning=ABI tables not found at {}: layout asserts skipped",
-            abi_dir.display()
-        );
+    let abi_dir = manifest.join("abi");
+    for f in ["context.tsv", "structs.tsv", "enums.tsv"] {
+        println!("cargo:rerun-if-changed={}", abi_dir.join(f).display());
     }
+    let asserts = abi_asserts(&abi_dir, &bindings, &members);
+    c_probe(&abi_dir, &manifest, &out);
     std::fs::write(out.join("abi_asserts.rs"), asserts).unwrap();
 }
 
@@ -87,7 +74,10 @@ fn context_members(bindings: &str) -> Vec<CtxMember> {
                     let ret = ret.trim_end_matches(',').trim();
                     (params, ret.to_string())
                 });
-            CtxMember { name: name.trim().to_string(), func }
+            CtxMember {
+                name: name.trim().to_string(),
+                func,
+            }
         })
         .collect()
 }
@@ -181,10 +171,11 @@ fn render_members(members: &[CtxMember]) -> String {
     for (i, m) in members.iter().enumerate() {
         match &m.func {
             Some((params, ret)) => {
-                let ps: Vec<String> =
-                    params.iter().map(|(n, t)| format!("{n}: {}", qualify(t))).collect();
-                let entry =
-                    format!("({i}, {}, ({}) -> {})", m.name, ps.join(", "), qualify(ret));
+                let ps: Vec<String> = params
+                    .iter()
+                    .map(|(n, t)| format!("{n}: {}", qualify(t)))
+                    .collect();
+                let entry = format!("({i}, {}, ({}) -> {})", m.name, ps.join(", "), qualify(ret));
                 writeln!(funcs, "            {entry},").unwrap();
                 writeln!(
                     lookup,
@@ -231,8 +222,12 @@ fn render_members(members: &[CtxMember]) -> String {
 
 /// The enums whose complete list of values the runtime needs (to reject an
 /// unknown value in an extension's definitions with a clear error).
-const ENUM_TABLES: &[&str] =
-    &["HPySlot_Slot", "HPyMember_FieldType", "HPyType_SpecParam_Kind", "HPyFunc_Signature"];
+const ENUM_TABLES: &[&str] = &[
+    "HPySlot_Slot",
+    "HPyMember_FieldType",
+    "HPyType_SpecParam_Kind",
+    "HPyFunc_Signature",
+];
 
 /// `pub const ENUM_<Type>: &[(&str, <Type>)]` for each of ENUM_TABLES, from
 /// the `pub const NAME: Type = value;` lines bindgen wrote.
@@ -241,9 +236,15 @@ fn render_enum_tables(bindings: &str) -> String {
     for ty in ENUM_TABLES {
         let mut entries = Vec::new();
         for line in bindings.lines() {
-            let Some(rest) = line.trim().strip_prefix("pub const ") else { continue };
-            let Some((name, rest)) = rest.split_once(": ") else { continue };
-            let Some(value) = rest.strip_prefix(&format!("{ty} = ")) else { continue };
+            let Some(rest) = line.trim().strip_prefix("pub const ") else {
+                continue;
+            };
+            let Some((name, rest)) = rest.split_once(": ") else {
+                continue;
+            };
+            let Some(value) = rest.strip_prefix(&format!("{ty} = ")) else {
+                continue;
+            };
             let value = value.trim_end_matches(';');
             entries.push(format!("({name:?}, {value})"));
         }
@@ -260,24 +261,43 @@ fn render_enum_tables(bindings: &str) -> String {
 
 fn tsv_rows(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
     let text = std::fs::read_to_string(path).unwrap();
-    let mut lines = text.lines().filter(|l| !l.starts_with("# ") && !l.trim().is_empty());
-    let header: Vec<String> = lines.next().unwrap().split('\t').map(String::from).collect();
-    let rows = lines.map(|l| l.split('\t').map(String::from).collect()).collect();
+    let mut lines = text
+        .lines()
+        .filter(|l| !l.starts_with("# ") && !l.trim().is_empty());
+    let header: Vec<String> = lines
+        .next()
+        .unwrap()
+        .split('\t')
+        .map(String::from)
+        .collect();
+    let rows = lines
+        .map(|l| l.split('\t').map(String::from).collect())
+        .collect();
     (header, rows)
 }
 
 fn col<'a>(header: &[String], row: &'a [String], name: &str) -> &'a str {
-    let i = header.iter().position(|h| h == name).unwrap_or_else(|| panic!("no column {name}"));
+    let i = header
+        .iter()
+        .position(|h| h == name)
+        .unwrap_or_else(|| panic!("no column {name}"));
     row.get(i).map(String::as_str).unwrap_or("")
 }
 
 fn abi_asserts(dir: &Path, bindings: &str, members: &[CtxMember]) -> String {
     let mut s = String::from("// Generated by hpy-sys/build.rs from the measured ABI tables.\n");
     let (h, rows) = tsv_rows(&dir.join("context.tsv"));
-    assert_eq!(rows.len(), members.len(), "context.tsv and context.h disagree on the member count");
+    assert_eq!(
+        rows.len(),
+        members.len(),
+        "context.tsv and context.h disagree on the member count"
+    );
     for (row, m) in rows.iter().zip(members) {
         let name = col(&h, row, "name");
-        assert_eq!(name, m.name, "context member order differs from context.tsv");
+        assert_eq!(
+            name, m.name,
+            "context member order differs from context.tsv"
+        );
         writeln!(
             s,
             "const _: () = assert!(::core::mem::offset_of!(HPyContext, {name}) == {});",
@@ -287,7 +307,11 @@ fn abi_asserts(dir: &Path, bindings: &str, members: &[CtxMember]) -> String {
         let size = col(&h, row, "size");
         let kind = col(&h, row, "kind");
         if kind != "func" {
-            writeln!(s, "const _: () = assert!(size_of_field(|c: &HPyContext| &c.{name}) == {size});").unwrap();
+            writeln!(
+                s,
+                "const _: () = assert!(size_of_field(|c: &HPyContext| &c.{name}) == {size});"
+            )
+            .unwrap();
         }
     }
     let (h, rows) = tsv_rows(&dir.join("structs.tsv"));
@@ -315,10 +339,18 @@ fn abi_asserts(dir: &Path, bindings: &str, members: &[CtxMember]) -> String {
         }
         let size = col(&h, row, "sizeof");
         if !size.is_empty() && sized.insert(name.to_string()) {
-            writeln!(s, "const _: () = assert!(::core::mem::size_of::<{name}>() == {size});").unwrap();
+            writeln!(
+                s,
+                "const _: () = assert!(::core::mem::size_of::<{name}>() == {size});"
+            )
+            .unwrap();
             let align = col(&h, row, "alignof");
             if !align.is_empty() {
-                writeln!(s, "const _: () = assert!(::core::mem::align_of::<{name}>() == {align});").unwrap();
+                writeln!(
+                    s,
+                    "const _: () = assert!(::core::mem::align_of::<{name}>() == {align});"
+                )
+                .unwrap();
             }
         }
     }
@@ -365,14 +397,22 @@ fn c_probe(dir: &Path, manifest: &Path, out: &Path) {
     }
     let (h, rows) = tsv_rows(&dir.join("structs.tsv"));
     for row in &rows {
-        let (record, name, field) =
-            (col(&h, row, "record"), col(&h, row, "name"), col(&h, row, "field"));
+        let (record, name, field) = (
+            col(&h, row, "record"),
+            col(&h, row, "name"),
+            col(&h, row, "field"),
+        );
         if record != "struct" {
             continue;
         }
         let field = field.trim_start_matches("(anonymous union).");
         if !field.is_empty() {
-            writeln!(c, "CHECK(offsetof({name}, {field}) == {});", col(&h, row, "offset")).unwrap();
+            writeln!(
+                c,
+                "CHECK(offsetof({name}, {field}) == {});",
+                col(&h, row, "offset")
+            )
+            .unwrap();
         }
         writeln!(c, "CHECK(sizeof({name}) == {});", col(&h, row, "sizeof")).unwrap();
     }

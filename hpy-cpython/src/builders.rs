@@ -20,7 +20,10 @@ use std::ffi::c_int;
 ///
 /// # Safety
 /// GIL held.
-unsafe fn new_container(size: HPy_ssize_t, new: unsafe extern "C" fn(ffi::Py_ssize_t) -> *mut ffi::PyObject) -> isize {
+unsafe fn new_container(
+    size: HPy_ssize_t,
+    new: unsafe extern "C" fn(ffi::Py_ssize_t) -> *mut ffi::PyObject,
+) -> isize {
     if size < 0 {
         return 0;
     }
@@ -41,7 +44,12 @@ unsafe fn new_container(size: HPy_ssize_t, new: unsafe extern "C" fn(ffi::Py_ssi
 ///
 /// # Safety
 /// GIL held; `c` is NULL or a container whose items live at `items`, `len` long.
-unsafe fn set_slot(items: *mut *mut ffi::PyObject, len: HPy_ssize_t, index: HPy_ssize_t, item: HPy) {
+unsafe fn set_slot(
+    items: *mut *mut ffi::PyObject,
+    len: HPy_ssize_t,
+    index: HPy_ssize_t,
+    item: HPy,
+) {
     let o = as_obj(item);
     if items.is_null() || index < 0 || index >= len || o.is_null() {
         return;
@@ -60,7 +68,12 @@ unsafe fn set_slot(items: *mut *mut ffi::PyObject, len: HPy_ssize_t, index: HPy_
 ///
 /// # Safety
 /// GIL held; `c` is NULL or an owned container whose items live at `items`.
-unsafe fn finish(c: *mut ffi::PyObject, items: *mut *mut ffi::PyObject, len: HPy_ssize_t, api: &str) -> HPy {
+unsafe fn finish(
+    c: *mut ffi::PyObject,
+    items: *mut *mut ffi::PyObject,
+    len: HPy_ssize_t,
+    api: &str,
+) -> HPy {
     // SAFETY: see function contract.
     unsafe {
         if c.is_null() {
@@ -70,7 +83,10 @@ unsafe fn finish(c: *mut ffi::PyObject, items: *mut *mut ffi::PyObject, len: HPy
         for i in 0..len {
             if (*items.offset(i)).is_null() {
                 ffi::Py_DECREF(c); // list/tuple dealloc skips NULL slots
-                raise(ffi::PyExc_SystemError, &format!("{api}: item {i} was never set"));
+                raise(
+                    ffi::PyExc_SystemError,
+                    &format!("{api}: item {i} was never set"),
+                );
                 return HPy { _i: 0 };
             }
         }
@@ -85,7 +101,12 @@ unsafe fn list_parts(l: *mut ffi::PyObject) -> (*mut *mut ffi::PyObject, HPy_ssi
         return (std::ptr::null_mut(), 0);
     }
     // SAFETY: `l` is a list (see contract).
-    unsafe { ((*l.cast::<ffi::PyListObject>()).ob_item, ffi::PyList_GET_SIZE(l)) }
+    unsafe {
+        (
+            (*l.cast::<ffi::PyListObject>()).ob_item,
+            ffi::PyList_GET_SIZE(l),
+        )
+    }
 }
 
 /// # Safety
@@ -95,17 +116,31 @@ unsafe fn tuple_parts(t: *mut ffi::PyObject) -> (*mut *mut ffi::PyObject, HPy_ss
         return (std::ptr::null_mut(), 0);
     }
     // SAFETY: `t` is a tuple (see contract); its items are inline.
-    unsafe { ((*t.cast::<ffi::PyTupleObject>()).ob_item.as_mut_ptr(), ffi::PyTuple_GET_SIZE(t)) }
+    unsafe {
+        (
+            (*t.cast::<ffi::PyTupleObject>()).ob_item.as_mut_ptr(),
+            ffi::PyTuple_GET_SIZE(t),
+        )
+    }
 }
 
 // ---- list builder ----
 
-pub unsafe extern "C" fn ctx_ListBuilder_New(_ctx: *mut HPyContext, size: HPy_ssize_t) -> HPyListBuilder {
+pub unsafe extern "C" fn ctx_ListBuilder_New(
+    _ctx: *mut HPyContext,
+    size: HPy_ssize_t,
+) -> HPyListBuilder {
     // SAFETY: see module comment.
-    HPyListBuilder { _lst: unsafe { new_container(size, ffi::PyList_New) } }
+    let container = unsafe { new_container(size, ffi::PyList_New) };
+    HPyListBuilder { _lst: container }
 }
 
-pub unsafe extern "C" fn ctx_ListBuilder_Set(_ctx: *mut HPyContext, builder: HPyListBuilder, index: HPy_ssize_t, h_item: HPy) {
+pub unsafe extern "C" fn ctx_ListBuilder_Set(
+    _ctx: *mut HPyContext,
+    builder: HPyListBuilder,
+    index: HPy_ssize_t,
+    h_item: HPy,
+) {
     // SAFETY: see module comment.
     unsafe {
         let (items, len) = list_parts(builder._lst as *mut ffi::PyObject);
@@ -113,7 +148,10 @@ pub unsafe extern "C" fn ctx_ListBuilder_Set(_ctx: *mut HPyContext, builder: HPy
     }
 }
 
-pub unsafe extern "C" fn ctx_ListBuilder_Build(_ctx: *mut HPyContext, builder: HPyListBuilder) -> HPy {
+pub unsafe extern "C" fn ctx_ListBuilder_Build(
+    _ctx: *mut HPyContext,
+    builder: HPyListBuilder,
+) -> HPy {
     let l = builder._lst as *mut ffi::PyObject;
     // SAFETY: see module comment; the builder's reference moves to the result.
     unsafe {
@@ -129,12 +167,21 @@ pub unsafe extern "C" fn ctx_ListBuilder_Cancel(_ctx: *mut HPyContext, builder: 
 
 // ---- tuple builder ----
 
-pub unsafe extern "C" fn ctx_TupleBuilder_New(_ctx: *mut HPyContext, size: HPy_ssize_t) -> HPyTupleBuilder {
+pub unsafe extern "C" fn ctx_TupleBuilder_New(
+    _ctx: *mut HPyContext,
+    size: HPy_ssize_t,
+) -> HPyTupleBuilder {
     // SAFETY: see module comment.
-    HPyTupleBuilder { _tup: unsafe { new_container(size, ffi::PyTuple_New) } }
+    let container = unsafe { new_container(size, ffi::PyTuple_New) };
+    HPyTupleBuilder { _tup: container }
 }
 
-pub unsafe extern "C" fn ctx_TupleBuilder_Set(_ctx: *mut HPyContext, builder: HPyTupleBuilder, index: HPy_ssize_t, h_item: HPy) {
+pub unsafe extern "C" fn ctx_TupleBuilder_Set(
+    _ctx: *mut HPyContext,
+    builder: HPyTupleBuilder,
+    index: HPy_ssize_t,
+    h_item: HPy,
+) {
     // SAFETY: see module comment; the tuple is not shared until Build.
     unsafe {
         let (items, len) = tuple_parts(builder._tup as *mut ffi::PyObject);
@@ -142,7 +189,10 @@ pub unsafe extern "C" fn ctx_TupleBuilder_Set(_ctx: *mut HPyContext, builder: HP
     }
 }
 
-pub unsafe extern "C" fn ctx_TupleBuilder_Build(_ctx: *mut HPyContext, builder: HPyTupleBuilder) -> HPy {
+pub unsafe extern "C" fn ctx_TupleBuilder_Build(
+    _ctx: *mut HPyContext,
+    builder: HPyTupleBuilder,
+) -> HPy {
     let t = builder._tup as *mut ffi::PyObject;
     // SAFETY: see module comment; the builder's reference moves to the result.
     unsafe {
@@ -181,23 +231,40 @@ pub unsafe extern "C" fn ctx_Tracker_New(_ctx: *mut HPyContext, size: HPy_ssize_
     };
     let Ok(cap) = usize::try_from(size) else {
         // SAFETY: reading an exception type object with the GIL held.
-        return fail(unsafe { ffi::PyExc_ValueError }, "HPyTracker_New: size must not be negative");
+        return fail(
+            unsafe { ffi::PyExc_ValueError },
+            "HPyTracker_New: size must not be negative",
+        );
     };
-    let cap = if cap == 0 { TRACKER_DEFAULT_CAPACITY } else { cap };
+    let cap = if cap == 0 {
+        TRACKER_DEFAULT_CAPACITY
+    } else {
+        cap
+    };
     let mut handles = Vec::new();
-    if cap.checked_add(1).is_none_or(|c| handles.try_reserve_exact(c).is_err()) {
+    if cap
+        .checked_add(1)
+        .is_none_or(|c| handles.try_reserve_exact(c).is_err())
+    {
         // SAFETY: GIL held.
         unsafe { ffi::PyErr_NoMemory() };
         return HPyTracker { _i: 0 };
     }
-    HPyTracker { _i: Box::into_raw(Box::new(Tracker { handles })) as isize }
+    HPyTracker {
+        _i: Box::into_raw(Box::new(Tracker { handles })) as isize,
+    }
 }
 
 /// Records `h`; on -1 (MemoryError while growing) `h` is still tracked.
 pub unsafe extern "C" fn ctx_Tracker_Add(_ctx: *mut HPyContext, ht: HPyTracker, h: HPy) -> c_int {
     if ht._i == 0 {
         // SAFETY: GIL held.
-        unsafe { raise(ffi::PyExc_SystemError, "HPyTracker_Add called with a NULL tracker") };
+        unsafe {
+            raise(
+                ffi::PyExc_SystemError,
+                "HPyTracker_Add called with a NULL tracker",
+            )
+        };
         return -1;
     }
     // SAFETY: see module comment.

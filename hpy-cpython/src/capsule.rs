@@ -4,7 +4,7 @@
 //! with `HPyFunc_CAPSULE_DESTRUCTOR`, which runs `impl(name, pointer, context)`.
 
 use crate::handle::{as_obj, from_owned, raise};
-use hpy_sys::{self as sys, HPy, HPyCapsule_Destructor, HPyContext, _HPyCapsule_key};
+use hpy_sys::{self as sys, _HPyCapsule_key, HPy, HPyCapsule_Destructor, HPyContext};
 use pyo3_ffi as ffi;
 use std::ffi::{c_char, c_int, c_void};
 
@@ -17,7 +17,9 @@ use std::ffi::{c_char, c_int, c_void};
 ///
 /// # Safety
 /// GIL held; `d` is NULL or valid for reads.
-unsafe fn cpy_destructor(d: *const HPyCapsule_Destructor) -> Result<Option<ffi::PyCapsule_Destructor>, ()> {
+unsafe fn cpy_destructor(
+    d: *const HPyCapsule_Destructor,
+) -> Result<Option<ffi::PyCapsule_Destructor>, ()> {
     if d.is_null() {
         return Ok(None);
     }
@@ -27,7 +29,10 @@ unsafe fn cpy_destructor(d: *const HPyCapsule_Destructor) -> Result<Option<ffi::
         // SAFETY: both are `void (*)(PyObject *)`; `cpy_PyObject` is the
         // opaque C spelling of `PyObject`.
         (Some(t), Some(_)) => Ok(Some(unsafe {
-            std::mem::transmute::<unsafe extern "C" fn(*mut hpy_sys::cpy_PyObject), ffi::PyCapsule_Destructor>(t)
+            std::mem::transmute::<
+                unsafe extern "C" fn(*mut hpy_sys::cpy_PyObject),
+                ffi::PyCapsule_Destructor,
+            >(t)
         })),
         _ => {
             // SAFETY: GIL held.
@@ -68,18 +73,29 @@ pub unsafe extern "C" fn ctx_Capsule_Get(
             sys::HPyCapsule_key_Name => ffi::PyCapsule_GetName(c) as *mut c_void,
             sys::HPyCapsule_key_Context => ffi::PyCapsule_GetContext(c),
             sys::HPyCapsule_key_Destructor => {
-                raise(ffi::PyExc_ValueError, "Invalid operation: get HPyCapsule_key_Destructor");
+                raise(
+                    ffi::PyExc_ValueError,
+                    "Invalid operation: get HPyCapsule_key_Destructor",
+                );
                 std::ptr::null_mut()
             }
             _ => {
-                raise(ffi::PyExc_SystemError, &format!("HPyCapsule_Get: invalid key {key}"));
+                raise(
+                    ffi::PyExc_SystemError,
+                    &format!("HPyCapsule_Get: invalid key {key}"),
+                );
                 std::ptr::null_mut()
             }
         }
     }
 }
 
-pub unsafe extern "C" fn ctx_Capsule_Set(_ctx: *mut HPyContext, capsule: HPy, key: _HPyCapsule_key, value: *mut c_void) -> c_int {
+pub unsafe extern "C" fn ctx_Capsule_Set(
+    _ctx: *mut HPyContext,
+    capsule: HPy,
+    key: _HPyCapsule_key,
+    value: *mut c_void,
+) -> c_int {
     let c = as_obj(capsule);
     // SAFETY: see module comment; CPython validates the capsule (and rejects
     // a NULL pointer). For the name key `value` is a C string that outlives
@@ -89,12 +105,17 @@ pub unsafe extern "C" fn ctx_Capsule_Set(_ctx: *mut HPyContext, capsule: HPy, ke
             sys::HPyCapsule_key_Pointer => ffi::PyCapsule_SetPointer(c, value),
             sys::HPyCapsule_key_Name => ffi::PyCapsule_SetName(c, value as *const c_char),
             sys::HPyCapsule_key_Context => ffi::PyCapsule_SetContext(c, value),
-            sys::HPyCapsule_key_Destructor => match cpy_destructor(value as *const HPyCapsule_Destructor) {
-                Ok(d) => ffi::PyCapsule_SetDestructor(c, d),
-                Err(()) => -1,
-            },
+            sys::HPyCapsule_key_Destructor => {
+                match cpy_destructor(value as *const HPyCapsule_Destructor) {
+                    Ok(d) => ffi::PyCapsule_SetDestructor(c, d),
+                    Err(()) => -1,
+                }
+            }
             _ => {
-                raise(ffi::PyExc_SystemError, &format!("HPyCapsule_Set: invalid key {key}"));
+                raise(
+                    ffi::PyExc_SystemError,
+                    &format!("HPyCapsule_Set: invalid key {key}"),
+                );
                 -1
             }
         }
@@ -102,7 +123,11 @@ pub unsafe extern "C" fn ctx_Capsule_Set(_ctx: *mut HPyContext, capsule: HPy, ke
 }
 
 /// Nonzero for a capsule with a non-NULL pointer and this name; never fails.
-pub unsafe extern "C" fn ctx_Capsule_IsValid(_ctx: *mut HPyContext, capsule: HPy, utf8_name: *const c_char) -> c_int {
+pub unsafe extern "C" fn ctx_Capsule_IsValid(
+    _ctx: *mut HPyContext,
+    capsule: HPy,
+    utf8_name: *const c_char,
+) -> c_int {
     // SAFETY: see module comment.
     unsafe { ffi::PyCapsule_IsValid(as_obj(capsule), utf8_name) }
 }
@@ -119,7 +144,8 @@ pub unsafe fn call_capsule_destructor(func: hpy_sys::HPyCFunction, capsule: *mut
     // SAFETY: see function contract; `HPyCFunction` and the impl type are
     // both (optional) C function pointers.
     unsafe {
-        let f = std::mem::transmute::<hpy_sys::HPyCFunction, hpy_sys::HPyFunc_Capsule_Destructor>(func);
+        let f =
+            std::mem::transmute::<hpy_sys::HPyCFunction, hpy_sys::HPyFunc_Capsule_Destructor>(func);
         let Some(f) = f else { return };
         // A capsule in tp_dealloc is valid, so these lookups cannot fail and
         // leave any exception being propagated untouched.

@@ -31,13 +31,22 @@ pub unsafe fn vectorcall(
     unsafe {
         let tp = ffi::Py_TYPE(callable);
         let func = if (*tp).tp_flags & ffi::Py_TPFLAGS_HAVE_VECTORCALL != 0 {
-            *callable.cast::<u8>().offset((*tp).tp_vectorcall_offset).cast::<Option<ffi::vectorcallfunc>>()
+            *callable
+                .cast::<u8>()
+                .offset((*tp).tp_vectorcall_offset)
+                .cast::<Option<ffi::vectorcallfunc>>()
         } else {
             None
         };
         match func {
-            None => py38::_PyObject_MakeTpCall(callable, args, ffi::PyVectorcall_NARGS(nargsf), kwnames),
-            Some(f) => py38::_Py_CheckFunctionResult(callable, f(callable, args, nargsf, kwnames), std::ptr::null()),
+            None => {
+                py38::_PyObject_MakeTpCall(callable, args, ffi::PyVectorcall_NARGS(nargsf), kwnames)
+            }
+            Some(f) => py38::_Py_CheckFunctionResult(
+                callable,
+                f(callable, args, nargsf, kwnames),
+                std::ptr::null(),
+            ),
         }
     }
 }
@@ -57,7 +66,10 @@ pub unsafe fn call_no_args(func: *mut ffi::PyObject) -> *mut ffi::PyObject {
 /// # Safety
 /// GIL held, `func` and `arg` live objects.
 #[inline]
-pub unsafe fn call_one_arg(func: *mut ffi::PyObject, arg: *mut ffi::PyObject) -> *mut ffi::PyObject {
+pub unsafe fn call_one_arg(
+    func: *mut ffi::PyObject,
+    arg: *mut ffi::PyObject,
+) -> *mut ffi::PyObject {
     let args = [arg];
     // SAFETY: one live positional argument, no keywords.
     unsafe { vectorcall(func, args.as_ptr(), 1, std::ptr::null_mut()) }
@@ -76,6 +88,10 @@ mod py38 {
             nargs: Py_ssize_t,
             keywords: *mut PyObject,
         ) -> *mut PyObject;
-        pub fn _Py_CheckFunctionResult(callable: *mut PyObject, result: *mut PyObject, where_: *const c_char) -> *mut PyObject;
+        pub fn _Py_CheckFunctionResult(
+            callable: *mut PyObject,
+            result: *mut PyObject,
+            where_: *const c_char,
+        ) -> *mut PyObject;
     }
 }

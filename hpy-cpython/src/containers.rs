@@ -15,7 +15,11 @@ use std::ffi::{c_int, CStr};
 /// GIL held, `o` a valid object.
 unsafe fn type_name(o: *mut ffi::PyObject) -> String {
     // SAFETY: every type has a NUL-terminated tp_name.
-    unsafe { CStr::from_ptr((*ffi::Py_TYPE(o)).tp_name).to_string_lossy().into_owned() }
+    unsafe {
+        CStr::from_ptr((*ffi::Py_TYPE(o)).tp_name)
+            .to_string_lossy()
+            .into_owned()
+    }
 }
 
 /// List of the keys in the dict storage; SystemError if `h` is not a dict.
@@ -29,7 +33,12 @@ pub unsafe extern "C" fn ctx_Dict_Copy(_ctx: *mut HPyContext, h: HPy) -> HPy {
     from_owned(unsafe { ffi::PyDict_Copy(as_obj(h)) })
 }
 
-pub unsafe extern "C" fn ctx_List_Insert(_ctx: *mut HPyContext, h_list: HPy, index: HPy_ssize_t, h_item: HPy) -> c_int {
+pub unsafe extern "C" fn ctx_List_Insert(
+    _ctx: *mut HPyContext,
+    h_list: HPy,
+    index: HPy_ssize_t,
+    h_item: HPy,
+) -> c_int {
     // SAFETY: see module comment; CPython rejects non-lists and a NULL item
     // with SystemError and clamps the index.
     unsafe { ffi::PyList_Insert(as_obj(h_list), index, as_obj(h_item)) }
@@ -48,7 +57,13 @@ pub unsafe extern "C" fn ctx_Slice_Unpack(
     // without a type check, so check first.
     unsafe {
         if ffi::PySlice_Check(o) == 0 {
-            raise(ffi::PyExc_TypeError, &format!("HPySlice_Unpack expected a slice object, got '{}'", type_name(o)));
+            raise(
+                ffi::PyExc_TypeError,
+                &format!(
+                    "HPySlice_Unpack expected a slice object, got '{}'",
+                    type_name(o)
+                ),
+            );
             return -1;
         }
         ffi::PySlice_Unpack(o, start, stop, step)
@@ -56,22 +71,43 @@ pub unsafe extern "C" fn ctx_Slice_Unpack(
 }
 
 /// `slice(start, stop, step)`; a HPy_NULL bound means None.
-pub unsafe extern "C" fn ctx_Slice_New(_ctx: *mut HPyContext, start: HPy, stop: HPy, step: HPy) -> HPy {
+pub unsafe extern "C" fn ctx_Slice_New(
+    _ctx: *mut HPyContext,
+    start: HPy,
+    stop: HPy,
+    step: HPy,
+) -> HPy {
     // SAFETY: see module comment; CPython maps NULL to None.
     from_owned(unsafe { ffi::PySlice_New(as_obj(start), as_obj(stop), as_obj(step)) })
 }
 
-pub unsafe extern "C" fn ctx_GetSlice(_ctx: *mut HPyContext, obj: HPy, start: HPy_ssize_t, end: HPy_ssize_t) -> HPy {
+pub unsafe extern "C" fn ctx_GetSlice(
+    _ctx: *mut HPyContext,
+    obj: HPy,
+    start: HPy_ssize_t,
+    end: HPy_ssize_t,
+) -> HPy {
     // SAFETY: see module comment.
     from_owned(unsafe { ffi::PySequence_GetSlice(as_obj(obj), start, end) })
 }
 
-pub unsafe extern "C" fn ctx_SetSlice(_ctx: *mut HPyContext, obj: HPy, start: HPy_ssize_t, end: HPy_ssize_t, value: HPy) -> c_int {
+pub unsafe extern "C" fn ctx_SetSlice(
+    _ctx: *mut HPyContext,
+    obj: HPy,
+    start: HPy_ssize_t,
+    end: HPy_ssize_t,
+    value: HPy,
+) -> c_int {
     // SAFETY: see module comment (a NULL value deletes, as in CPython).
     unsafe { ffi::PySequence_SetSlice(as_obj(obj), start, end, as_obj(value)) }
 }
 
-pub unsafe extern "C" fn ctx_DelSlice(_ctx: *mut HPyContext, obj: HPy, start: HPy_ssize_t, end: HPy_ssize_t) -> c_int {
+pub unsafe extern "C" fn ctx_DelSlice(
+    _ctx: *mut HPyContext,
+    obj: HPy,
+    start: HPy_ssize_t,
+    end: HPy_ssize_t,
+) -> c_int {
     // SAFETY: see module comment.
     unsafe { ffi::PySequence_DelSlice(as_obj(obj), start, end) }
 }
@@ -84,7 +120,10 @@ pub unsafe extern "C" fn ctx_Iter_Next(_ctx: *mut HPyContext, obj: HPy) -> HPy {
     // check, so reject non-iterators first.
     unsafe {
         if ffi::PyIter_Check(o) == 0 {
-            raise(ffi::PyExc_TypeError, &format!("'{}' object is not an iterator", type_name(o)));
+            raise(
+                ffi::PyExc_TypeError,
+                &format!("'{}' object is not an iterator", type_name(o)),
+            );
             return HPy { _i: 0 };
         }
         // PyIter_Next swallows StopIteration and returns NULL with no error.

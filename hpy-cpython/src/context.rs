@@ -47,7 +47,11 @@ macro_rules! fill_handles {
 ///
 /// # Safety
 /// GIL held (the constants are read from the interpreter).
-pub unsafe fn fill_context(ctx: &mut HPyContext, name: &'static CStr, call_real: CallRealFunctionFromTrampoline) {
+pub unsafe fn fill_context(
+    ctx: &mut HPyContext,
+    name: &'static CStr,
+    call_real: CallRealFunctionFromTrampoline,
+) {
     ctx._private = std::ptr::null_mut();
     ctx.abi_version = hpy_sys::HPY_ABI_VERSION as i32;
     (hpy_sys::for_each_ctx_handle!(fill_handles))(ctx);

@@ -38,7 +38,12 @@ pub unsafe fn method_def(meth: &HPyMeth) -> Option<ffi::PyMethodDef> {
     };
     if meth.cpy_trampoline.is_none() {
         // SAFETY: GIL held.
-        unsafe { raise(ffi::PyExc_ValueError, "HPyDef_METH without a cpy_trampoline") };
+        unsafe {
+            raise(
+                ffi::PyExc_ValueError,
+                "HPyDef_METH without a cpy_trampoline",
+            )
+        };
         return None;
     }
     // SAFETY: every cpy_trampoline has the C signature that its ml_flags
@@ -47,7 +52,9 @@ pub unsafe fn method_def(meth: &HPyMeth) -> Option<ffi::PyMethodDef> {
     let meth_ptr: ffi::PyCFunction = unsafe { std::mem::transmute(meth.cpy_trampoline) };
     Some(ffi::PyMethodDef {
         ml_name: meth.name,
-        ml_meth: ffi::PyMethodDefPointer { PyCFunction: meth_ptr },
+        ml_meth: ffi::PyMethodDefPointer {
+            PyCFunction: meth_ptr,
+        },
         ml_flags: flags,
         ml_doc: meth.doc,
     })

@@ -29,7 +29,11 @@ pub unsafe extern "C" fn ctx_Err_SetFromErrnoWithFilenameObjects(
 ) {
     // SAFETY: see module comment; both filenames may be NULL.
     unsafe {
-        ffi::PyErr_SetFromErrnoWithFilenameObjects(as_obj(h_type), as_obj(filename1), as_obj(filename2));
+        ffi::PyErr_SetFromErrnoWithFilenameObjects(
+            as_obj(h_type),
+            as_obj(filename1),
+            as_obj(filename2),
+        );
     }
 }
 
@@ -51,7 +55,9 @@ pub unsafe extern "C" fn ctx_Err_NewExceptionWithDoc(
     dict: HPy,
 ) -> HPy {
     // SAFETY: see module comment; doc, base and dict may be NULL.
-    from_owned(unsafe { ffi::PyErr_NewExceptionWithDoc(utf8_name, utf8_doc, as_obj(base), as_obj(dict)) })
+    from_owned(unsafe {
+        ffi::PyErr_NewExceptionWithDoc(utf8_name, utf8_doc, as_obj(base), as_obj(dict))
+    })
 }
 
 pub unsafe extern "C" fn ctx_Err_WarnEx(

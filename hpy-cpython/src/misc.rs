@@ -34,7 +34,11 @@ pub unsafe extern "C" fn ctx_Global_Load(_ctx: *mut HPyContext, global: HPyGloba
 
 // ---- context variables ----
 
-pub unsafe extern "C" fn ctx_ContextVar_New(_ctx: *mut HPyContext, name: *const c_char, default_value: HPy) -> HPy {
+pub unsafe extern "C" fn ctx_ContextVar_New(
+    _ctx: *mut HPyContext,
+    name: *const c_char,
+    default_value: HPy,
+) -> HPy {
     // SAFETY: see module comment; the default may be NULL.
     from_owned(unsafe { ffi::PyContextVar_New(name, as_obj(default_value)) })
 }
@@ -49,7 +53,8 @@ pub unsafe extern "C" fn ctx_ContextVar_Get(
 ) -> i32 {
     let mut value: *mut ffi::PyObject = std::ptr::null_mut();
     // SAFETY: see module comment; CPython type-checks the variable.
-    let rc = unsafe { ffi::PyContextVar_Get(as_obj(context_var), as_obj(default_value), &mut value) };
+    let rc =
+        unsafe { ffi::PyContextVar_Get(as_obj(context_var), as_obj(default_value), &mut value) };
     if rc < 0 {
         value = std::ptr::null_mut();
     }
@@ -59,7 +64,11 @@ pub unsafe extern "C" fn ctx_ContextVar_Get(
 }
 
 /// Returns the token for `ContextVar.reset`.
-pub unsafe extern "C" fn ctx_ContextVar_Set(_ctx: *mut HPyContext, context_var: HPy, value: HPy) -> HPy {
+pub unsafe extern "C" fn ctx_ContextVar_Set(
+    _ctx: *mut HPyContext,
+    context_var: HPy,
+    value: HPy,
+) -> HPy {
     // SAFETY: see module comment.
     from_owned(unsafe { ffi::PyContextVar_Set(as_obj(context_var), as_obj(value)) })
 }
@@ -88,13 +97,21 @@ pub unsafe extern "C" fn ctx_Compile_s(
 
 /// Runs `code` with `globals` (a dict) and `locals` (any mapping; HPy_NULL
 /// means `globals`).
-pub unsafe extern "C" fn ctx_EvalCode(_ctx: *mut HPyContext, code: HPy, globals: HPy, locals: HPy) -> HPy {
+pub unsafe extern "C" fn ctx_EvalCode(
+    _ctx: *mut HPyContext,
+    code: HPy,
+    globals: HPy,
+    locals: HPy,
+) -> HPy {
     let (c, g, mut l) = (as_obj(code), as_obj(globals), as_obj(locals));
     // SAFETY: see module comment. PyEval_EvalCode only asserts its argument
     // types, so they are checked here.
     unsafe {
         if c.is_null() || ffi::PyCode_Check(c) == 0 {
-            raise(ffi::PyExc_TypeError, "HPy_EvalCode: code must be a code object");
+            raise(
+                ffi::PyExc_TypeError,
+                "HPy_EvalCode: code must be a code object",
+            );
             return HPy { _i: 0 };
         }
         if g.is_null() || ffi::PyDict_Check(g) == 0 {
@@ -104,7 +121,10 @@ pub unsafe extern "C" fn ctx_EvalCode(_ctx: *mut HPyContext, code: HPy, globals:
         if l.is_null() {
             l = g;
         } else if ffi::PyMapping_Check(l) == 0 {
-            raise(ffi::PyExc_TypeError, "HPy_EvalCode: locals must be a mapping");
+            raise(
+                ffi::PyExc_TypeError,
+                "HPy_EvalCode: locals must be a mapping",
+            );
             return HPy { _i: 0 };
         }
         from_owned(ffi::PyEval_EvalCode(c, g, l))
@@ -115,8 +135,13 @@ pub unsafe extern "C" fn ctx_EvalCode(_ctx: *mut HPyContext, code: HPy, globals:
 
 /// Releases the GIL; the token is CPython's thread state.
 pub unsafe extern "C" fn ctx_LeavePythonExecution(_ctx: *mut HPyContext) -> HPyThreadState {
-    // SAFETY: GIL held by this thread; it is released here.
-    HPyThreadState { _i: unsafe { ffi::PyEval_SaveThread() } as isize }
+    // SAFETY: the extension calls this with the GIL held (HPy's contract for
+    // every context call); PyEval_SaveThread releases it and returns the
+    // thread state that ReenterPythonExecution gives back.
+    let tstate = unsafe { ffi::PyEval_SaveThread() };
+    HPyThreadState {
+        _i: tstate as isize,
+    }
 }
 
 pub unsafe extern "C" fn ctx_ReenterPythonExecution(_ctx: *mut HPyContext, state: HPyThreadState) {
@@ -133,7 +158,10 @@ pub unsafe extern "C" fn ctx_Type_GetName(_ctx: *mut HPyContext, type_: HPy) -> 
     // SAFETY: see module comment.
     unsafe {
         if t.is_null() || ffi::PyType_Check(t) == 0 {
-            raise(ffi::PyExc_TypeError, "HPyType_GetName: argument must be a type");
+            raise(
+                ffi::PyExc_TypeError,
+                "HPyType_GetName: argument must be a type",
+            );
             return std::ptr::null();
         }
         let tp = t.cast::<ffi::PyTypeObject>();

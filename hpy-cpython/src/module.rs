@@ -36,8 +36,12 @@ pub unsafe fn create_module(hpydef: &HPyModuleDef, spec: *mut ffi::PyObject) -> 
     // SAFETY: forwarded contract (all pointers below come from the extension's
     // static definitions, which live as long as the loaded library: forever).
     unsafe {
-        let Some(pydef) = module_def(hpydef) else { return null_mut() };
-        let Some(name) = spec_name(spec) else { return null_mut() };
+        let Some(pydef) = module_def(hpydef) else {
+            return null_mut();
+        };
+        let Some(name) = spec_name(spec) else {
+            return null_mut();
+        };
         (*pydef).m_name = name;
         reset_globals(hpydef);
         let m = ffi::PyModule_FromDefAndSpec2(pydef, spec, ffi::PYTHON_API_VERSION);
@@ -59,11 +63,20 @@ pub unsafe fn create_module(hpydef: &HPyModuleDef, spec: *mut ffi::PyObject) -> 
 /// # Safety
 /// `hpydef` is the extension's static `HPyModuleDef`; `ext_name` is NULL or a
 /// NUL-terminated string that lives forever; GIL held.
-pub unsafe fn module_def_init(hpydef: &HPyModuleDef, ext_name: *const c_char) -> *mut ffi::PyObject {
+pub unsafe fn module_def_init(
+    hpydef: &HPyModuleDef,
+    ext_name: *const c_char,
+) -> *mut ffi::PyObject {
     // SAFETY: forwarded contract.
     unsafe {
-        let Some(pydef) = module_def(hpydef) else { return null_mut() };
-        (*pydef).m_name = if ext_name.is_null() { c"".as_ptr() } else { ext_name };
+        let Some(pydef) = module_def(hpydef) else {
+            return null_mut();
+        };
+        (*pydef).m_name = if ext_name.is_null() {
+            c"".as_ptr()
+        } else {
+            ext_name
+        };
         reset_globals(hpydef);
         ffi::PyModuleDef_Init(pydef)
     }
@@ -89,7 +102,10 @@ unsafe fn module_def(hpydef: &HPyModuleDef) -> Option<*mut ffi::PyModuleDef> {
     // SAFETY: see `create_module`.
     unsafe {
         if hpydef.size < 0 {
-            raise(ffi::PyExc_SystemError, "HPy does not permit HPyModuleDef.size < 0");
+            raise(
+                ffi::PyExc_SystemError,
+                "HPy does not permit HPyModuleDef.size < 0",
+            );
             return None;
         }
         if hpydef.size > 0 {
@@ -112,7 +128,8 @@ unsafe fn module_def(hpydef: &HPyModuleDef) -> Option<*mut ffi::PyModuleDef> {
                 }
                 HPyDef_Kind_Slot => {
                     let slot = &d.__bindgen_anon_1.slot;
-                    let tramp = std::mem::transmute::<cpy_PyCFunction, *mut c_void>(slot.cpy_trampoline);
+                    let tramp =
+                        std::mem::transmute::<cpy_PyCFunction, *mut c_void>(slot.cpy_trampoline);
                     match slot.slot {
                         HPy_mod_create => {
                             if create.is_some() {
@@ -125,13 +142,19 @@ unsafe fn module_def(hpydef: &HPyModuleDef) -> Option<*mut ffi::PyModuleDef> {
                             create = Some(tramp);
                         }
                         HPy_mod_exec => {
-                            slots.push(ffi::PyModuleDef_Slot { slot: ffi::Py_mod_exec, value: tramp });
+                            slots.push(ffi::PyModuleDef_Slot {
+                                slot: ffi::Py_mod_exec,
+                                value: tramp,
+                            });
                             others += 1;
                         }
                         other => {
                             raise(
                                 ffi::PyExc_SystemError,
-                                &format!("Unsupported slot in HPyModuleDef.defines (value: {}).", other as c_int),
+                                &format!(
+                                    "Unsupported slot in HPyModuleDef.defines (value: {}).",
+                                    other as c_int
+                                ),
                             );
                             return None;
                         }
@@ -169,10 +192,19 @@ unsafe fn module_def(hpydef: &HPyModuleDef) -> Option<*mut ffi::PyModuleDef> {
                 );
                 return None;
             }
-            slots.insert(0, ffi::PyModuleDef_Slot { slot: ffi::Py_mod_create, value: create });
+            slots.insert(
+                0,
+                ffi::PyModuleDef_Slot {
+                    slot: ffi::Py_mod_create,
+                    value: create,
+                },
+            );
         }
         methods.push(std::mem::zeroed());
-        slots.push(ffi::PyModuleDef_Slot { slot: 0, value: null_mut() });
+        slots.push(ffi::PyModuleDef_Slot {
+            slot: 0,
+            value: null_mut(),
+        });
         let def = Box::new(ffi::PyModuleDef {
             m_base: ffi::PyModuleDef_HEAD_INIT,
             m_name: std::ptr::null(),
@@ -197,7 +229,11 @@ unsafe fn spec_name(spec: *mut ffi::PyObject) -> Option<*const c_char> {
             return None;
         }
         let s = ffi::PyUnicode_AsUTF8(name);
-        let r = if s.is_null() { None } else { Some(CString::from(CStr::from_ptr(s)).into_raw().cast_const()) };
+        let r = if s.is_null() {
+            None
+        } else {
+            Some(CString::from(CStr::from_ptr(s)).into_raw().cast_const())
+        };
         ffi::Py_DECREF(name);
         r
     }

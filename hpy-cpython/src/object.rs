@@ -20,12 +20,18 @@ pub unsafe extern "C" fn ctx_Close(_ctx: *mut HPyContext, h: HPy) {
     unsafe { ffi::Py_XDECREF(as_obj(h)) }
 }
 
-pub unsafe extern "C" fn ctx_FromPyObject(_ctx: *mut HPyContext, obj: *mut hpy_sys::cpy_PyObject) -> HPy {
+pub unsafe extern "C" fn ctx_FromPyObject(
+    _ctx: *mut HPyContext,
+    obj: *mut hpy_sys::cpy_PyObject,
+) -> HPy {
     // SAFETY: `obj` is NULL or a live object (hybrid ABI contract).
     unsafe { from_borrowed(obj.cast()) }
 }
 
-pub unsafe extern "C" fn ctx_AsPyObject(_ctx: *mut HPyContext, h: HPy) -> *mut hpy_sys::cpy_PyObject {
+pub unsafe extern "C" fn ctx_AsPyObject(
+    _ctx: *mut HPyContext,
+    h: HPy,
+) -> *mut hpy_sys::cpy_PyObject {
     let o = as_obj(h);
     // SAFETY: see module comment; the caller receives a new reference.
     unsafe { ffi::Py_XINCREF(o) };
@@ -78,7 +84,12 @@ pub unsafe extern "C" fn ctx_RichCompare(_ctx: *mut HPyContext, v: HPy, w: HPy, 
     from_owned(unsafe { ffi::PyObject_RichCompare(as_obj(v), as_obj(w), op) })
 }
 
-pub unsafe extern "C" fn ctx_RichCompareBool(_ctx: *mut HPyContext, v: HPy, w: HPy, op: c_int) -> c_int {
+pub unsafe extern "C" fn ctx_RichCompareBool(
+    _ctx: *mut HPyContext,
+    v: HPy,
+    w: HPy,
+    op: c_int,
+) -> c_int {
     // SAFETY: see module comment.
     unsafe { ffi::PyObject_RichCompareBool(as_obj(v), as_obj(w), op) }
 }
@@ -105,7 +116,11 @@ pub unsafe extern "C" fn ctx_GetAttr(_ctx: *mut HPyContext, obj: HPy, name: HPy)
     from_owned(unsafe { ffi::PyObject_GetAttr(as_obj(obj), as_obj(name)) })
 }
 
-pub unsafe extern "C" fn ctx_GetAttr_s(_ctx: *mut HPyContext, obj: HPy, utf8_name: *const c_char) -> HPy {
+pub unsafe extern "C" fn ctx_GetAttr_s(
+    _ctx: *mut HPyContext,
+    obj: HPy,
+    utf8_name: *const c_char,
+) -> HPy {
     // SAFETY: see module comment.
     from_owned(unsafe { ffi::PyObject_GetAttrString(as_obj(obj), utf8_name) })
 }
@@ -115,18 +130,32 @@ pub unsafe extern "C" fn ctx_HasAttr(_ctx: *mut HPyContext, obj: HPy, name: HPy)
     unsafe { ffi::PyObject_HasAttr(as_obj(obj), as_obj(name)) }
 }
 
-pub unsafe extern "C" fn ctx_HasAttr_s(_ctx: *mut HPyContext, obj: HPy, utf8_name: *const c_char) -> c_int {
+pub unsafe extern "C" fn ctx_HasAttr_s(
+    _ctx: *mut HPyContext,
+    obj: HPy,
+    utf8_name: *const c_char,
+) -> c_int {
     // SAFETY: see module comment.
     unsafe { ffi::PyObject_HasAttrString(as_obj(obj), utf8_name) }
 }
 
 /// `value == HPy_NULL` deletes the attribute (that is how `HPy_DelAttr` is built).
-pub unsafe extern "C" fn ctx_SetAttr(_ctx: *mut HPyContext, obj: HPy, name: HPy, value: HPy) -> c_int {
+pub unsafe extern "C" fn ctx_SetAttr(
+    _ctx: *mut HPyContext,
+    obj: HPy,
+    name: HPy,
+    value: HPy,
+) -> c_int {
     // SAFETY: see module comment; NULL value means delete in CPython too.
     unsafe { ffi::PyObject_SetAttr(as_obj(obj), as_obj(name), as_obj(value)) }
 }
 
-pub unsafe extern "C" fn ctx_SetAttr_s(_ctx: *mut HPyContext, obj: HPy, utf8_name: *const c_char, value: HPy) -> c_int {
+pub unsafe extern "C" fn ctx_SetAttr_s(
+    _ctx: *mut HPyContext,
+    obj: HPy,
+    utf8_name: *const c_char,
+    value: HPy,
+) -> c_int {
     // SAFETY: see module comment.
     unsafe { ffi::PyObject_SetAttrString(as_obj(obj), utf8_name, as_obj(value)) }
 }
@@ -139,7 +168,10 @@ pub unsafe extern "C" fn ctx_GetItem(_ctx: *mut HPyContext, obj: HPy, key: HPy) 
 }
 
 /// Runs `f` with a temporary Python int for `idx`.
-unsafe fn with_index<T: crate::ErrorValue>(idx: HPy_ssize_t, f: impl FnOnce(*mut ffi::PyObject) -> T) -> T {
+unsafe fn with_index<T: crate::ErrorValue>(
+    idx: HPy_ssize_t,
+    f: impl FnOnce(*mut ffi::PyObject) -> T,
+) -> T {
     // SAFETY: GIL held (module comment).
     let key = unsafe { ffi::PyLong_FromSsize_t(idx) };
     if key.is_null() {
@@ -152,7 +184,10 @@ unsafe fn with_index<T: crate::ErrorValue>(idx: HPy_ssize_t, f: impl FnOnce(*mut
 }
 
 /// Runs `f` with a temporary Python str for a C string key.
-unsafe fn with_str_key<T: crate::ErrorValue>(key: *const c_char, f: impl FnOnce(*mut ffi::PyObject) -> T) -> T {
+unsafe fn with_str_key<T: crate::ErrorValue>(
+    key: *const c_char,
+    f: impl FnOnce(*mut ffi::PyObject) -> T,
+) -> T {
     // SAFETY: NUL-terminated UTF-8 (module comment).
     let k = unsafe { ffi::PyUnicode_FromString(key) };
     if k.is_null() {
@@ -178,24 +213,55 @@ pub unsafe extern "C" fn ctx_GetItem_i(_ctx: *mut HPyContext, obj: HPy, idx: HPy
     }
 }
 
-pub unsafe extern "C" fn ctx_GetItem_s(_ctx: *mut HPyContext, obj: HPy, utf8_key: *const c_char) -> HPy {
+pub unsafe extern "C" fn ctx_GetItem_s(
+    _ctx: *mut HPyContext,
+    obj: HPy,
+    utf8_key: *const c_char,
+) -> HPy {
     // SAFETY: see module comment.
-    unsafe { with_str_key(utf8_key, |k| from_owned(ffi::PyObject_GetItem(as_obj(obj), k))) }
+    unsafe {
+        with_str_key(utf8_key, |k| {
+            from_owned(ffi::PyObject_GetItem(as_obj(obj), k))
+        })
+    }
 }
 
-pub unsafe extern "C" fn ctx_SetItem(_ctx: *mut HPyContext, obj: HPy, key: HPy, value: HPy) -> c_int {
+pub unsafe extern "C" fn ctx_SetItem(
+    _ctx: *mut HPyContext,
+    obj: HPy,
+    key: HPy,
+    value: HPy,
+) -> c_int {
     // SAFETY: see module comment.
     unsafe { ffi::PyObject_SetItem(as_obj(obj), as_obj(key), as_obj(value)) }
 }
 
-pub unsafe extern "C" fn ctx_SetItem_i(_ctx: *mut HPyContext, obj: HPy, idx: HPy_ssize_t, value: HPy) -> c_int {
+pub unsafe extern "C" fn ctx_SetItem_i(
+    _ctx: *mut HPyContext,
+    obj: HPy,
+    idx: HPy_ssize_t,
+    value: HPy,
+) -> c_int {
     // SAFETY: see module comment.
-    unsafe { with_index(idx, |k| ffi::PyObject_SetItem(as_obj(obj), k, as_obj(value))) }
+    unsafe {
+        with_index(idx, |k| {
+            ffi::PyObject_SetItem(as_obj(obj), k, as_obj(value))
+        })
+    }
 }
 
-pub unsafe extern "C" fn ctx_SetItem_s(_ctx: *mut HPyContext, obj: HPy, utf8_key: *const c_char, value: HPy) -> c_int {
+pub unsafe extern "C" fn ctx_SetItem_s(
+    _ctx: *mut HPyContext,
+    obj: HPy,
+    utf8_key: *const c_char,
+    value: HPy,
+) -> c_int {
     // SAFETY: see module comment.
-    unsafe { with_str_key(utf8_key, |k| ffi::PyObject_SetItem(as_obj(obj), k, as_obj(value))) }
+    unsafe {
+        with_str_key(utf8_key, |k| {
+            ffi::PyObject_SetItem(as_obj(obj), k, as_obj(value))
+        })
+    }
 }
 
 pub unsafe extern "C" fn ctx_DelItem(_ctx: *mut HPyContext, obj: HPy, key: HPy) -> c_int {
@@ -208,7 +274,11 @@ pub unsafe extern "C" fn ctx_DelItem_i(_ctx: *mut HPyContext, obj: HPy, idx: HPy
     unsafe { with_index(idx, |k| ffi::PyObject_DelItem(as_obj(obj), k)) }
 }
 
-pub unsafe extern "C" fn ctx_DelItem_s(_ctx: *mut HPyContext, obj: HPy, utf8_key: *const c_char) -> c_int {
+pub unsafe extern "C" fn ctx_DelItem_s(
+    _ctx: *mut HPyContext,
+    obj: HPy,
+    utf8_key: *const c_char,
+) -> c_int {
     // SAFETY: see module comment.
     unsafe { with_str_key(utf8_key, |k| ffi::PyObject_DelItem(as_obj(obj), k)) }
 }
@@ -217,21 +287,40 @@ pub unsafe extern "C" fn ctx_DelItem_s(_ctx: *mut HPyContext, obj: HPy, utf8_key
 
 /// `args` holds `nargs` positional values then one value per name in `kwnames`.
 /// Handles are `PyObject *`s, so the array goes to vectorcall as it is.
-pub unsafe extern "C" fn ctx_Call(_ctx: *mut HPyContext, callable: HPy, args: *const HPy, nargs: usize, kwnames: HPy) -> HPy {
+pub unsafe extern "C" fn ctx_Call(
+    _ctx: *mut HPyContext,
+    callable: HPy,
+    args: *const HPy,
+    nargs: usize,
+    kwnames: HPy,
+) -> HPy {
     // SAFETY: see module comment; `HPy` is a transparent pointer-sized struct,
     // so `*const HPy` and `*const *mut PyObject` have the same layout.
     from_owned(unsafe { vectorcall(as_obj(callable), args.cast(), nargs, as_obj(kwnames)) })
 }
 
-pub unsafe extern "C" fn ctx_CallMethod(_ctx: *mut HPyContext, name: HPy, args: *const HPy, nargs: usize, kwnames: HPy) -> HPy {
+pub unsafe extern "C" fn ctx_CallMethod(
+    _ctx: *mut HPyContext,
+    name: HPy,
+    args: *const HPy,
+    nargs: usize,
+    kwnames: HPy,
+) -> HPy {
     if nargs == 0 {
         // SAFETY: GIL held.
-        unsafe { raise(ffi::PyExc_TypeError, "HPy_CallMethod requires the receiver as args[0]") };
+        unsafe {
+            raise(
+                ffi::PyExc_TypeError,
+                "HPy_CallMethod requires the receiver as args[0]",
+            )
+        };
         return HPy { _i: 0 };
     }
     #[cfg(Py_3_9)]
     // SAFETY: as in `ctx_Call`.
-    return from_owned(unsafe { ffi::PyObject_VectorcallMethod(as_obj(name), args.cast(), nargs, as_obj(kwnames)) });
+    return from_owned(unsafe {
+        ffi::PyObject_VectorcallMethod(as_obj(name), args.cast(), nargs, as_obj(kwnames))
+    });
     // 3.8 has no PyObject_VectorcallMethod: the method is looked up on
     // args[0] and called with the other arguments.
     #[cfg(not(Py_3_9))]
@@ -248,16 +337,27 @@ pub unsafe extern "C" fn ctx_CallMethod(_ctx: *mut HPyContext, name: HPy, args: 
     }
 }
 
-pub unsafe extern "C" fn ctx_CallTupleDict(_ctx: *mut HPyContext, callable: HPy, args: HPy, kw: HPy) -> HPy {
+pub unsafe extern "C" fn ctx_CallTupleDict(
+    _ctx: *mut HPyContext,
+    callable: HPy,
+    args: HPy,
+    kw: HPy,
+) -> HPy {
     let (a, k) = (as_obj(args), as_obj(kw));
     // SAFETY: see module comment.
     unsafe {
         if !a.is_null() && ffi::PyTuple_Check(a) == 0 {
-            raise(ffi::PyExc_TypeError, "HPy_CallTupleDict requires args to be a tuple or null handle");
+            raise(
+                ffi::PyExc_TypeError,
+                "HPy_CallTupleDict requires args to be a tuple or null handle",
+            );
             return HPy { _i: 0 };
         }
         if !k.is_null() && ffi::PyDict_Check(k) == 0 {
-            raise(ffi::PyExc_TypeError, "HPy_CallTupleDict requires kw to be a dict or null handle");
+            raise(
+                ffi::PyExc_TypeError,
+                "HPy_CallTupleDict requires kw to be a dict or null handle",
+            );
             return HPy { _i: 0 };
         }
         if a.is_null() {
@@ -276,7 +376,11 @@ pub unsafe extern "C" fn ctx_CallTupleDict(_ctx: *mut HPyContext, callable: HPy,
 
 // ---- errors ----
 
-pub unsafe extern "C" fn ctx_Err_SetString(_ctx: *mut HPyContext, h_type: HPy, utf8_message: *const c_char) {
+pub unsafe extern "C" fn ctx_Err_SetString(
+    _ctx: *mut HPyContext,
+    h_type: HPy,
+    utf8_message: *const c_char,
+) {
     // SAFETY: see module comment.
     unsafe { ffi::PyErr_SetString(as_obj(h_type), utf8_message) }
 }
@@ -313,7 +417,10 @@ pub unsafe extern "C" fn ctx_FatalError(_ctx: *mut HPyContext, message: *const c
 
 // ---- modules ----
 
-pub unsafe extern "C" fn ctx_Import_ImportModule(_ctx: *mut HPyContext, utf8_name: *const c_char) -> HPy {
+pub unsafe extern "C" fn ctx_Import_ImportModule(
+    _ctx: *mut HPyContext,
+    utf8_name: *const c_char,
+) -> HPy {
     // SAFETY: see module comment.
     from_owned(unsafe { ffi::PyImport_ImportModule(utf8_name) })
 }
@@ -345,7 +452,11 @@ pub unsafe extern "C" fn ctx_Dict_New(_ctx: *mut HPyContext) -> HPy {
     from_owned(unsafe { ffi::PyDict_New() })
 }
 
-pub unsafe extern "C" fn ctx_Tuple_FromArray(_ctx: *mut HPyContext, items: *const HPy, n: HPy_ssize_t) -> HPy {
+pub unsafe extern "C" fn ctx_Tuple_FromArray(
+    _ctx: *mut HPyContext,
+    items: *const HPy,
+    n: HPy_ssize_t,
+) -> HPy {
     // SAFETY: `items` holds `n` open handles (module comment).
     unsafe {
         let t = ffi::PyTuple_New(n);

@@ -51,7 +51,12 @@ unsafe fn as_signed<T: TryFrom<i64>>(h: HPy, what: &str) -> Option<T> {
         Ok(x) => Some(x),
         Err(_) => {
             // SAFETY: GIL held.
-            unsafe { raise(ffi::PyExc_OverflowError, &format!("Python int too large to convert to {what}")) };
+            unsafe {
+                raise(
+                    ffi::PyExc_OverflowError,
+                    &format!("Python int too large to convert to {what}"),
+                )
+            };
             None
         }
     }
@@ -73,7 +78,10 @@ unsafe fn as_unsigned<T: TryFrom<u64>>(h: HPy, what: &str) -> Option<T> {
         match T::try_from(v) {
             Ok(x) => Some(x),
             Err(_) => {
-                raise(ffi::PyExc_OverflowError, &format!("Python int too large to convert to {what}"));
+                raise(
+                    ffi::PyExc_OverflowError,
+                    &format!("Python int too large to convert to {what}"),
+                );
                 None
             }
         }

@@ -22,23 +22,37 @@ unsafe fn require_str(o: *mut ffi::PyObject, api: &str) -> bool {
             return true;
         }
         let tp = std::ffi::CStr::from_ptr((*ffi::Py_TYPE(o)).tp_name).to_string_lossy();
-        raise(ffi::PyExc_TypeError, &format!("{api} expected a str object, got '{tp}'"));
+        raise(
+            ffi::PyExc_TypeError,
+            &format!("{api} expected a str object, got '{tp}'"),
+        );
     }
     false
 }
 
-pub unsafe extern "C" fn ctx_Unicode_FromWideChar(_ctx: *mut HPyContext, w: *const hpy_sys::wchar_t, size: HPy_ssize_t) -> HPy {
+pub unsafe extern "C" fn ctx_Unicode_FromWideChar(
+    _ctx: *mut HPyContext,
+    w: *const hpy_sys::wchar_t,
+    size: HPy_ssize_t,
+) -> HPy {
     // SAFETY: see module comment; `wchar_t` is the same C type on both sides
     // (size -1 means NUL-terminated).
     from_owned(unsafe { ffi::PyUnicode_FromWideChar(w.cast(), size) })
 }
 
-pub unsafe extern "C" fn ctx_Unicode_DecodeFSDefault(_ctx: *mut HPyContext, v: *const c_char) -> HPy {
+pub unsafe extern "C" fn ctx_Unicode_DecodeFSDefault(
+    _ctx: *mut HPyContext,
+    v: *const c_char,
+) -> HPy {
     // SAFETY: see module comment.
     from_owned(unsafe { ffi::PyUnicode_DecodeFSDefault(v) })
 }
 
-pub unsafe extern "C" fn ctx_Unicode_DecodeFSDefaultAndSize(_ctx: *mut HPyContext, v: *const c_char, size: HPy_ssize_t) -> HPy {
+pub unsafe extern "C" fn ctx_Unicode_DecodeFSDefaultAndSize(
+    _ctx: *mut HPyContext,
+    v: *const c_char,
+    size: HPy_ssize_t,
+) -> HPy {
     // SAFETY: see module comment.
     from_owned(unsafe { ffi::PyUnicode_DecodeFSDefaultAndSize(v, size) })
 }
@@ -55,7 +69,11 @@ pub unsafe extern "C" fn ctx_Unicode_EncodeFSDefault(_ctx: *mut HPyContext, h: H
 }
 
 /// Code point at `index`; `(HPy_UCS4)-1` with TypeError/IndexError on error.
-pub unsafe extern "C" fn ctx_Unicode_ReadChar(_ctx: *mut HPyContext, h: HPy, index: HPy_ssize_t) -> HPy_UCS4 {
+pub unsafe extern "C" fn ctx_Unicode_ReadChar(
+    _ctx: *mut HPyContext,
+    h: HPy,
+    index: HPy_ssize_t,
+) -> HPy_UCS4 {
     // SAFETY: see module comment; CPython checks the type and the range.
     unsafe { ffi::PyUnicode_ReadChar(as_obj(h), index) }
 }
@@ -92,7 +110,12 @@ pub unsafe extern "C" fn ctx_Unicode_FromEncodedObject(
 }
 
 /// `str[start:end]` by code point; negative indices raise IndexError.
-pub unsafe extern "C" fn ctx_Unicode_Substring(_ctx: *mut HPyContext, str: HPy, start: HPy_ssize_t, end: HPy_ssize_t) -> HPy {
+pub unsafe extern "C" fn ctx_Unicode_Substring(
+    _ctx: *mut HPyContext,
+    str: HPy,
+    start: HPy_ssize_t,
+    end: HPy_ssize_t,
+) -> HPy {
     let o = as_obj(str);
     // SAFETY: see module comment; the type is checked before CPython, which
     // only asserts it.

@@ -170,7 +170,11 @@ impl Py38Extras {
     /// # Safety
     /// The `Py_tp_members` slot, if any, points to an array ended by a NULL name.
     unsafe fn take(slots: &mut Vec<ffi::PyType_Slot>, flags: &mut std::ffi::c_ulong) -> Self {
-        let mut out = Py38Extras { getbuffer: null_mut(), releasebuffer: null_mut(), vectorcall_offset: None };
+        let mut out = Py38Extras {
+            getbuffer: null_mut(),
+            releasebuffer: null_mut(),
+            vectorcall_offset: None,
+        };
         slots.retain(|s| {
             if s.slot == HPy_bf_getbuffer as c_int {
                 out.getbuffer = s.pfunc;
@@ -214,11 +218,15 @@ impl Py38Extras {
                 }
                 let procs = &mut *(*tp).tp_as_buffer;
                 if !self.getbuffer.is_null() {
-                    procs.bf_getbuffer = Some(std::mem::transmute::<*mut c_void, ffi::getbufferproc>(self.getbuffer));
+                    procs.bf_getbuffer = Some(
+                        std::mem::transmute::<*mut c_void, ffi::getbufferproc>(self.getbuffer),
+                    );
                 }
                 if !self.releasebuffer.is_null() {
-                    procs.bf_releasebuffer =
-                        Some(std::mem::transmute::<*mut c_void, ffi::releasebufferproc>(self.releasebuffer));
+                    procs.bf_releasebuffer = Some(std::mem::transmute::<
+                        *mut c_void,
+                        ffi::releasebufferproc,
+                    >(self.releasebuffer));
                 }
             }
             if let Some(off) = self.vectorcall_offset {
@@ -291,7 +299,11 @@ unsafe fn payload(obj: *mut ffi::PyObject) -> *mut c_void {
 unsafe fn payload_in(obj: *mut ffi::PyObject, d: *const TypeData) -> *mut c_void {
     // SAFETY: forwarded; the header lies within the object (basicsize).
     unsafe {
-        let header = if d.is_null() { 0 } else { header_size((*d).shape).unwrap_or(0) };
+        let header = if d.is_null() {
+            0
+        } else {
+            header_size((*d).shape).unwrap_or(0)
+        };
         obj.cast::<u8>().offset(header).cast()
     }
 }
@@ -314,7 +326,11 @@ unsafe fn vectorcall_init(tp: *mut ffi::PyTypeObject, obj: *mut ffi::PyObject) {
 ///
 /// # Safety
 /// As `vectorcall_init`.
-unsafe fn vectorcall_init_in(tp: *mut ffi::PyTypeObject, obj: *mut ffi::PyObject, d: *const TypeData) {
+unsafe fn vectorcall_init_in(
+    tp: *mut ffi::PyTypeObject,
+    obj: *mut ffi::PyObject,
+    d: *const TypeData,
+) {
     // SAFETY: a positive `tp_vectorcall_offset` addresses a vectorcallfunc
     // inside every instance (we reserved it in `basicsize`).
     unsafe {
@@ -323,7 +339,10 @@ unsafe fn vectorcall_init_in(tp: *mut ffi::PyTypeObject, obj: *mut ffi::PyObject
             return;
         }
         if let Some(f) = (*d).vectorcall {
-            obj.cast::<u8>().offset(off).cast::<cpy_vectorcallfunc>().write_unaligned(Some(f));
+            obj.cast::<u8>()
+                .offset(off)
+                .cast::<cpy_vectorcallfunc>()
+                .write_unaligned(Some(f));
         }
     }
 }
@@ -420,7 +439,9 @@ unsafe extern "C" fn hpy_default_new(
     // SAFETY: see module comment. The `tp_new` to delegate to is the first
     // one above the HPy type(s) that use this function.
     unsafe {
-        let ours = |t: *mut ffi::PyTypeObject| (*t).tp_new.map(|f| f as *const ()) == Some(hpy_default_new as *const ());
+        let ours = |t: *mut ffi::PyTypeObject| {
+            (*t).tp_new.map(|f| f as *const ()) == Some(hpy_default_new as *const ())
+        };
         let mut base = tp;
         while !base.is_null() && !ours(base) {
             base = (*base).tp_base;
@@ -429,7 +450,10 @@ unsafe extern "C" fn hpy_default_new(
             base = (*base).tp_base;
         }
         let Some(new) = (if base.is_null() { None } else { (*base).tp_new }) else {
-            raise(ffi::PyExc_TypeError, "cannot create instances of this HPy type");
+            raise(
+                ffi::PyExc_TypeError,
+                "cannot create instances of this HPy type",
+            );
             return null_mut();
         };
         let r = new(tp, args, kw);
@@ -447,12 +471,18 @@ struct FieldMember {
     ex: bool,
 }
 
-unsafe extern "C" fn field_get(obj: *mut ffi::PyObject, closure: *mut c_void) -> *mut ffi::PyObject {
+unsafe extern "C" fn field_get(
+    obj: *mut ffi::PyObject,
+    closure: *mut c_void,
+) -> *mut ffi::PyObject {
     // SAFETY: `closure` is the leaked FieldMember of this getset, its offset
     // addresses an HPyField inside `obj`.
     unsafe {
         let m = &*(closure as *const FieldMember);
-        let v = *obj.cast::<u8>().offset(m.offset).cast::<*mut ffi::PyObject>();
+        let v = *obj
+            .cast::<u8>()
+            .offset(m.offset)
+            .cast::<*mut ffi::PyObject>();
         if v.is_null() {
             if m.ex {
                 missing_attribute(obj, m.name);
@@ -470,15 +500,25 @@ unsafe fn missing_attribute(obj: *mut ffi::PyObject, name: *const c_char) {
         let tn = CStr::from_ptr((*ffi::Py_TYPE(obj)).tp_name).to_string_lossy();
         let n = CStr::from_ptr(name).to_string_lossy();
         let tn: String = tn.chars().take(50).collect();
-        raise(ffi::PyExc_AttributeError, &format!("'{tn}' object has no attribute '{n}'"));
+        raise(
+            ffi::PyExc_AttributeError,
+            &format!("'{tn}' object has no attribute '{n}'"),
+        );
     }
 }
 
-unsafe extern "C" fn field_set(obj: *mut ffi::PyObject, value: *mut ffi::PyObject, closure: *mut c_void) -> c_int {
+unsafe extern "C" fn field_set(
+    obj: *mut ffi::PyObject,
+    value: *mut ffi::PyObject,
+    closure: *mut c_void,
+) -> c_int {
     // SAFETY: as in `field_get`; `value` is NULL (delete) or a live object.
     unsafe {
         let m = &*(closure as *const FieldMember);
-        let slot = obj.cast::<u8>().offset(m.offset).cast::<*mut ffi::PyObject>();
+        let slot = obj
+            .cast::<u8>()
+            .offset(m.offset)
+            .cast::<*mut ffi::PyObject>();
         let old = *slot;
         if value.is_null() && old.is_null() && m.ex {
             missing_attribute(obj, m.name);
@@ -493,7 +533,6 @@ unsafe extern "C" fn field_set(obj: *mut ffi::PyObject, value: *mut ffi::PyObjec
 
 // ---------------------------------------------------------------------------
 // HPyType_FromSpec
-
 
 fn leak<T>(v: Vec<T>) -> *mut T {
     Box::leak(v.into_boxed_slice()).as_mut_ptr()
@@ -518,7 +557,10 @@ impl Drop for Params {
 }
 
 unsafe fn parse_params(params: *mut HPyType_SpecParam, name: &str) -> Option<Params> {
-    let mut out = Params { bases: null_mut(), meta: null_mut() };
+    let mut out = Params {
+        bases: null_mut(),
+        meta: null_mut(),
+    };
     if params.is_null() {
         return Some(out);
     }
@@ -537,13 +579,19 @@ unsafe fn parse_params(params: *mut HPyType_SpecParam, name: &str) -> Option<Par
                 HPyType_SpecParam_BasesTuple => n_tuple += 1,
                 HPyType_SpecParam_Metaclass => {}
                 _ => {
-                    raise(ffi::PyExc_TypeError, &format!("unknown HPyType_SpecParam specification for '{name}'"));
+                    raise(
+                        ffi::PyExc_TypeError,
+                        &format!("unknown HPyType_SpecParam specification for '{name}'"),
+                    );
                     return None;
                 }
             }
         }
         if n_tuple > 1 {
-            raise(ffi::PyExc_TypeError, "multiple specifications of HPyType_SpecParam_BasesTuple");
+            raise(
+                ffi::PyExc_TypeError,
+                "multiple specifications of HPyType_SpecParam_BasesTuple",
+            );
             return None;
         }
         if n_base > 0 && n_tuple > 0 {
@@ -556,7 +604,10 @@ unsafe fn parse_params(params: *mut HPyType_SpecParam, name: &str) -> Option<Par
         for p in &all {
             if p.kind == HPyType_SpecParam_Metaclass {
                 if !out.meta.is_null() {
-                    raise(ffi::PyExc_ValueError, "metaclass was specified multiple times");
+                    raise(
+                        ffi::PyExc_ValueError,
+                        "metaclass was specified multiple times",
+                    );
                     return None;
                 }
                 let m = as_obj(p.object);
@@ -576,22 +627,34 @@ unsafe fn parse_params(params: *mut HPyType_SpecParam, name: &str) -> Option<Par
                         ffi::Py_DECREF(r);
                         s
                     };
-                    raise(ffi::PyExc_TypeError, &format!("Metaclass '{s}' is not a subclass of 'type'."));
+                    raise(
+                        ffi::PyExc_TypeError,
+                        &format!("Metaclass '{s}' is not a subclass of 'type'."),
+                    );
                     return None;
                 }
                 out.meta = m.cast();
             }
         }
         if n_tuple == 1 {
-            let t = all.iter().find(|p| p.kind == HPyType_SpecParam_BasesTuple).map_or(null_mut(), |p| as_obj(p.object));
+            let t = all
+                .iter()
+                .find(|p| p.kind == HPyType_SpecParam_BasesTuple)
+                .map_or(null_mut(), |p| as_obj(p.object));
             // CPython reads the bases as a tuple without checking
             if t.is_null() || ffi::PyTuple_Check(t) == 0 {
-                raise(ffi::PyExc_TypeError, &format!("HPyType_SpecParam_BasesTuple of '{name}' is not a tuple"));
+                raise(
+                    ffi::PyExc_TypeError,
+                    &format!("HPyType_SpecParam_BasesTuple of '{name}' is not a tuple"),
+                );
                 return None;
             }
             out.bases = new_ref(t);
         } else if n_base > 0 {
-            let bases: Vec<_> = all.iter().filter(|p| p.kind == HPyType_SpecParam_Base).collect();
+            let bases: Vec<_> = all
+                .iter()
+                .filter(|p| p.kind == HPyType_SpecParam_Base)
+                .collect();
             let t = ffi::PyTuple_New(bases.len() as ffi::Py_ssize_t);
             if t.is_null() {
                 return None;
@@ -654,7 +717,12 @@ pub unsafe extern "C" fn ctx_Type_FromSpec(
 unsafe fn check_spec(spec: &HPyType_Spec, defs: &[&HPyDef], name: &str) -> Option<()> {
     let fail = |msg: String| {
         // SAFETY: GIL held (caller).
-        unsafe { raise(ffi::PyExc_ValueError, &format!("HPyType_FromSpec: type '{name}': {msg}")) };
+        unsafe {
+            raise(
+                ffi::PyExc_ValueError,
+                &format!("HPyType_FromSpec: type '{name}': {msg}"),
+            )
+        };
         None
     };
     if spec.basicsize < 0 {
@@ -679,10 +747,16 @@ unsafe fn check_spec(spec: &HPyType_Spec, defs: &[&HPyDef], name: &str) -> Optio
         if d.kind == HPyDef_Kind_Member {
             // SAFETY: kind is Member.
             let m = unsafe { &d.__bindgen_anon_1.member };
-            if !hpy_sys::ENUM_HPyMember_FieldType.iter().any(|(_, v)| *v == m.type_) {
+            if !hpy_sys::ENUM_HPyMember_FieldType
+                .iter()
+                .any(|(_, v)| *v == m.type_)
+            {
                 // SAFETY: checked non-NULL above; NUL-terminated by contract.
                 let n = unsafe { CStr::from_ptr(m.name) }.to_string_lossy();
-                return fail(format!("member '{n}' has an unknown HPyMember type ({})", m.type_));
+                return fail(format!(
+                    "member '{n}' has an unknown HPyMember type ({})",
+                    m.type_
+                ));
             }
         }
     }
@@ -700,7 +774,10 @@ unsafe fn check_spec(spec: &HPyType_Spec, defs: &[&HPyDef], name: &str) -> Optio
     Some(())
 }
 
-unsafe fn type_from_spec(spec: &HPyType_Spec, params: *mut HPyType_SpecParam) -> Option<*mut ffi::PyObject> {
+unsafe fn type_from_spec(
+    spec: &HPyType_Spec,
+    params: *mut HPyType_SpecParam,
+) -> Option<*mut ffi::PyObject> {
     // SAFETY: see module comment; every pointer read below comes from the
     // extension's spec and definitions.
     unsafe {
@@ -713,7 +790,11 @@ unsafe fn type_from_spec(spec: &HPyType_Spec, params: *mut HPyType_SpecParam) ->
         let params = parse_params(params, &name)?;
         let defs: Vec<&HPyDef> = null_terminated(spec.defines).map(|d| &*d).collect();
         check_spec(spec, &defs, &name)?;
-        let slot_defs = || defs.iter().filter(|d| d.kind == HPyDef_Kind_Slot).map(|d| &d.__bindgen_anon_1.slot);
+        let slot_defs = || {
+            defs.iter()
+                .filter(|d| d.kind == HPyDef_Kind_Slot)
+                .map(|d| &d.__bindgen_anon_1.slot)
+        };
         let has_traverse = slot_defs().any(|s| s.slot == HPy_tp_traverse);
         let needs_dealloc = has_traverse || slot_defs().any(|s| s.slot == HPy_tp_destroy);
         let legacy_slots: *const ffi::PyType_Slot = spec.legacy_slots.cast();
@@ -750,12 +831,24 @@ unsafe fn type_from_spec(spec: &HPyType_Spec, params: *mut HPyType_SpecParam) ->
             return None;
         }
         let Some(header) = header_size(spec.builtin_shape) else {
-            raise(ffi::PyExc_ValueError, &format!("invalid shape: {}", spec.builtin_shape));
+            raise(
+                ffi::PyExc_ValueError,
+                &format!("invalid shape: {}", spec.builtin_shape),
+            );
             return None;
         };
-        let mut basicsize: isize = if spec.basicsize != 0 { spec.basicsize as isize + header } else { 0 };
+        let mut basicsize: isize = if spec.basicsize != 0 {
+            spec.basicsize as isize + header
+        } else {
+            0
+        };
         let mut flags = spec.flags;
-        let mut data = TypeData { shape: spec.builtin_shape, traverse: None, destroy: None, vectorcall: None };
+        let mut data = TypeData {
+            shape: spec.builtin_shape,
+            traverse: None,
+            destroy: None,
+            vectorcall: None,
+        };
 
         // HPy slots.
         let mut slots: Vec<ffi::PyType_Slot> = Vec::new();
@@ -765,15 +858,21 @@ unsafe fn type_from_spec(spec: &HPyType_Spec, params: *mut HPyType_SpecParam) ->
             let tramp = std::mem::transmute::<cpy_PyCFunction, *mut c_void>(s.cpy_trampoline);
             match s.slot {
                 HPy_tp_destroy => {
-                    data.destroy = std::mem::transmute::<HPyCFunction, HPyFunc_destroyfunc>(s.impl_);
+                    data.destroy =
+                        std::mem::transmute::<HPyCFunction, HPyFunc_destroyfunc>(s.impl_);
                     continue;
                 }
                 HPy_tp_call => {
                     if spec.itemsize != 0 {
-                        raise(ffi::PyExc_TypeError, "Cannot use HPy call protocol with var objects");
+                        raise(
+                            ffi::PyExc_TypeError,
+                            "Cannot use HPy call protocol with var objects",
+                        );
                         return None;
                     }
-                    data.vectorcall = std::mem::transmute::<cpy_PyCFunction, cpy_vectorcallfunc>(s.cpy_trampoline);
+                    data.vectorcall = std::mem::transmute::<cpy_PyCFunction, cpy_vectorcallfunc>(
+                        s.cpy_trampoline,
+                    );
                     if vc_offset == 0 {
                         let base_size = if basicsize != 0 {
                             basicsize
@@ -797,13 +896,17 @@ unsafe fn type_from_spec(spec: &HPyType_Spec, params: *mut HPyType_SpecParam) ->
                 }
                 HPy_tp_new => has_new = true,
                 HPy_tp_traverse => {
-                    data.traverse = std::mem::transmute::<HPyCFunction, HPyFunc_traverseproc>(s.impl_)
+                    data.traverse =
+                        std::mem::transmute::<HPyCFunction, HPyFunc_traverseproc>(s.impl_)
                 }
                 _ => {}
             }
             // HPy slot numbers are CPython's (including bf_getbuffer and
             // bf_releasebuffer, which PyType_FromSpec puts into tp_as_buffer).
-            slots.push(ffi::PyType_Slot { slot: s.slot as c_int, pfunc: tramp });
+            slots.push(ffi::PyType_Slot {
+                slot: s.slot as c_int,
+                pfunc: tramp,
+            });
         }
 
         // Methods, members and getsets (HPy ones, then legacy ones).
@@ -818,7 +921,10 @@ unsafe fn type_from_spec(spec: &HPyType_Spec, params: *mut HPyType_SpecParam) ->
                 .map(|s| count_until(s.pfunc as *const ffi::PyMemberDef, |m| m.name.is_null()))
                 .sum::<usize>();
         if basicsize == 0 && n_members > 0 {
-            raise(ffi::PyExc_TypeError, "Type claims to have basicsize==0 but defines members");
+            raise(
+                ffi::PyExc_TypeError,
+                "Type claims to have basicsize==0 but defines members",
+            );
             return None;
         }
         let mut explicit_vc = false;
@@ -838,7 +944,11 @@ unsafe fn type_from_spec(spec: &HPyType_Spec, params: *mut HPyType_SpecParam) ->
                         getsets.push(ffi::PyGetSetDef {
                             name: m.name,
                             get: Some(field_get),
-                            set: if m.readonly != 0 { None } else { Some(field_set) },
+                            set: if m.readonly != 0 {
+                                None
+                            } else {
+                                Some(field_set)
+                            },
                             doc: m.doc,
                             closure: closure.cast(),
                         });
@@ -859,14 +969,21 @@ unsafe fn type_from_spec(spec: &HPyType_Spec, params: *mut HPyType_SpecParam) ->
                     let g = &d.__bindgen_anon_1.getset;
                     getsets.push(ffi::PyGetSetDef {
                         name: g.name,
-                        get: std::mem::transmute::<cpy_getter, Option<ffi::getter>>(g.getter_cpy_trampoline),
-                        set: std::mem::transmute::<cpy_setter, Option<ffi::setter>>(g.setter_cpy_trampoline),
+                        get: std::mem::transmute::<cpy_getter, Option<ffi::getter>>(
+                            g.getter_cpy_trampoline,
+                        ),
+                        set: std::mem::transmute::<cpy_setter, Option<ffi::setter>>(
+                            g.setter_cpy_trampoline,
+                        ),
                         doc: g.doc,
                         closure: g.closure,
                     });
                 }
                 kind => {
-                    raise(ffi::PyExc_TypeError, &format!("unknown HPyDef kind {kind} in HPyType_Spec.defines"));
+                    raise(
+                        ffi::PyExc_TypeError,
+                        &format!("unknown HPyDef kind {kind} in HPyType_Spec.defines"),
+                    );
                     return None;
                 }
             }
@@ -875,7 +992,10 @@ unsafe fn type_from_spec(spec: &HPyType_Spec, params: *mut HPyType_SpecParam) ->
             match s.slot {
                 ffi::Py_tp_methods => {
                     let p = s.pfunc as *const ffi::PyMethodDef;
-                    methods.extend((0..count_until(p, |m| m.ml_name.is_null())).map(|i| std::ptr::read(p.add(i))));
+                    methods.extend(
+                        (0..count_until(p, |m| m.ml_name.is_null()))
+                            .map(|i| std::ptr::read(p.add(i))),
+                    );
                 }
                 ffi::Py_tp_members => {
                     let p = s.pfunc as *const ffi::PyMemberDef;
@@ -889,9 +1009,14 @@ unsafe fn type_from_spec(spec: &HPyType_Spec, params: *mut HPyType_SpecParam) ->
                 }
                 ffi::Py_tp_getset => {
                     let p = s.pfunc as *const ffi::PyGetSetDef;
-                    getsets.extend((0..count_until(p, |g| g.name.is_null())).map(|i| std::ptr::read(p.add(i))));
+                    getsets.extend(
+                        (0..count_until(p, |g| g.name.is_null())).map(|i| std::ptr::read(p.add(i))),
+                    );
                 }
-                _ => slots.push(ffi::PyType_Slot { slot: s.slot, pfunc: s.pfunc }),
+                _ => slots.push(ffi::PyType_Slot {
+                    slot: s.slot,
+                    pfunc: s.pfunc,
+                }),
             }
         }
         if vc_offset > 0 {
@@ -914,37 +1039,66 @@ unsafe fn type_from_spec(spec: &HPyType_Spec, params: *mut HPyType_SpecParam) ->
             );
         }
         if vc_offset > 0 || explicit_vc {
-            slots.push(ffi::PyType_Slot { slot: ffi::Py_tp_call, pfunc: ffi::PyVectorcall_Call as *mut c_void });
+            slots.push(ffi::PyType_Slot {
+                slot: ffi::Py_tp_call,
+                pfunc: ffi::PyVectorcall_Call as *mut c_void,
+            });
             if vc_offset > 0 && !has_new {
-                slots.push(ffi::PyType_Slot { slot: ffi::Py_tp_new, pfunc: hpy_default_new as *mut c_void });
+                slots.push(ffi::PyType_Slot {
+                    slot: ffi::Py_tp_new,
+                    pfunc: hpy_default_new as *mut c_void,
+                });
             }
             flags |= ffi::Py_TPFLAGS_HAVE_VECTORCALL as std::ffi::c_ulong;
         }
         if !spec.doc.is_null() {
-            slots.push(ffi::PyType_Slot { slot: ffi::Py_tp_doc, pfunc: spec.doc as *mut c_void });
+            slots.push(ffi::PyType_Slot {
+                slot: ffi::Py_tp_doc,
+                pfunc: spec.doc as *mut c_void,
+            });
         }
         methods.push(std::mem::zeroed());
         members.push(std::mem::zeroed());
         getsets.push(std::mem::zeroed());
         // CPython keeps pointers to the method and getset arrays (the
         // descriptors refer to them): they live for the rest of the process.
-        slots.push(ffi::PyType_Slot { slot: ffi::Py_tp_methods, pfunc: leak(methods).cast() });
-        slots.push(ffi::PyType_Slot { slot: ffi::Py_tp_members, pfunc: leak(members).cast() });
-        slots.push(ffi::PyType_Slot { slot: ffi::Py_tp_getset, pfunc: leak(getsets).cast() });
+        slots.push(ffi::PyType_Slot {
+            slot: ffi::Py_tp_methods,
+            pfunc: leak(methods).cast(),
+        });
+        slots.push(ffi::PyType_Slot {
+            slot: ffi::Py_tp_members,
+            pfunc: leak(members).cast(),
+        });
+        slots.push(ffi::PyType_Slot {
+            slot: ffi::Py_tp_getset,
+            pfunc: leak(getsets).cast(),
+        });
         if needs_dealloc {
-            slots.push(ffi::PyType_Slot { slot: ffi::Py_tp_dealloc, pfunc: hpy_dealloc as *mut c_void });
+            slots.push(ffi::PyType_Slot {
+                slot: ffi::Py_tp_dealloc,
+                pfunc: hpy_dealloc as *mut c_void,
+            });
         }
         if has_traverse {
-            slots.push(ffi::PyType_Slot { slot: ffi::Py_tp_clear, pfunc: hpy_clear as *mut c_void });
+            slots.push(ffi::PyType_Slot {
+                slot: ffi::Py_tp_clear,
+                pfunc: hpy_clear as *mut c_void,
+            });
         }
-        slots.push(ffi::PyType_Slot { slot: 0, pfunc: null_mut() });
+        slots.push(ffi::PyType_Slot {
+            slot: 0,
+            pfunc: null_mut(),
+        });
 
         // The hidden module that carries the type's runtime data.
         let module = ffi::PyModule_Create2(addr_of_mut!(DATA_DEF), ffi::PYTHON_API_VERSION);
         if module.is_null() {
             return None;
         }
-        ffi::PyModule_GetState(module).cast::<TypeData>().write(data);
+        ffi::PyModule_GetState(module)
+            .cast::<TypeData>()
+            .write(data);
 
         // Older CPythons keep `spec.name` as `tp_name`: give them a copy
         // that lives forever (the extension's may be temporary).
@@ -969,9 +1123,15 @@ unsafe fn type_from_spec(spec: &HPyType_Spec, params: *mut HPyType_SpecParam) ->
         let tp: *mut ffi::PyTypeObject = result.cast();
         #[cfg(not(Py_3_9))]
         py38.apply(tp);
-        if !is_pure(type_data(tp)) && !(*tp).tp_base.is_null() && is_pure(nearest_data((*tp).tp_base)) {
+        if !is_pure(type_data(tp))
+            && !(*tp).tp_base.is_null()
+            && is_pure(nearest_data((*tp).tp_base))
+        {
             ffi::Py_DECREF(result);
-            raise(ffi::PyExc_TypeError, "A legacy type should not inherit its memory layout from a pure type");
+            raise(
+                ffi::PyExc_TypeError,
+                "A legacy type should not inherit its memory layout from a pure type",
+            );
             return None;
         }
         Some(result)
@@ -1029,7 +1189,10 @@ unsafe fn from_metaclass_compat(
     unsafe {
         let type_type = addr_of_mut!(ffi::PyType_Type);
         if (*meta).tp_new.map(|f| f as *const ()) != (*type_type).tp_new.map(|f| f as *const ()) {
-            raise(ffi::PyExc_TypeError, "Metaclasses with custom tp_new are not supported.");
+            raise(
+                ffi::PyExc_TypeError,
+                "Metaclasses with custom tp_new are not supported.",
+            );
             return null_mut();
         }
         let temp = from_module_and_spec(module, spec, bases);
@@ -1040,7 +1203,8 @@ unsafe fn from_metaclass_compat(
         let mut sl = (*spec).slots;
         while (*sl).slot != 0 {
             if (*sl).slot == ffi::Py_tp_members {
-                nmembers = count_until((*sl).pfunc as *const ffi::PyMemberDef, |m| m.name.is_null());
+                nmembers =
+                    count_until((*sl).pfunc as *const ffi::PyMemberDef, |m| m.name.is_null());
             }
             sl = sl.add(1);
         }
@@ -1060,7 +1224,14 @@ unsafe fn from_metaclass_compat(
         );
         let tp = &mut (*ht).ht_type;
         let copied_module = type_module(ht.cast());
-        for o in [(*ht).ht_name, (*ht).ht_qualname, (*ht).ht_slots, copied_module, tp.tp_base.cast(), tp.tp_bases] {
+        for o in [
+            (*ht).ht_name,
+            (*ht).ht_qualname,
+            (*ht).ht_slots,
+            copied_module,
+            tp.tp_base.cast(),
+            tp.tp_bases,
+        ] {
             ffi::Py_XINCREF(o);
         }
         tp.tp_as_async = &mut (*ht).as_async;
@@ -1105,7 +1276,8 @@ unsafe fn from_metaclass_compat(
         }
         let name = CStr::from_ptr((*spec).name).to_bytes();
         if let Some(dot) = name.iter().rposition(|&c| c == b'.') {
-            let modname = ffi::PyUnicode_FromStringAndSize(name.as_ptr().cast(), dot as ffi::Py_ssize_t);
+            let modname =
+                ffi::PyUnicode_FromStringAndSize(name.as_ptr().cast(), dot as ffi::Py_ssize_t);
             let err = modname.is_null()
                 || ffi::PyDict_SetItemString(tp.tp_dict, c"__module__".as_ptr(), modname) < 0;
             ffi::Py_XDECREF(modname);
@@ -1122,7 +1294,11 @@ unsafe fn from_metaclass_compat(
 // ---------------------------------------------------------------------------
 // Instances
 
-pub unsafe extern "C" fn ctx_New(_ctx: *mut HPyContext, h_type: HPy, data: *mut *mut c_void) -> HPy {
+pub unsafe extern "C" fn ctx_New(
+    _ctx: *mut HPyContext,
+    h_type: HPy,
+    data: *mut *mut c_void,
+) -> HPy {
     // SAFETY: see module comment; `data` points to the caller's `void *`.
     unsafe {
         let t = as_obj(h_type);
@@ -1157,7 +1333,10 @@ pub unsafe extern "C" fn ctx_Type_GenericNew(
     unsafe {
         let t = as_obj(type_);
         if ffi::PyType_Check(t) == 0 {
-            raise(ffi::PyExc_TypeError, "HPy_Type_GenericNew arg 1 must be a type");
+            raise(
+                ffi::PyExc_TypeError,
+                "HPy_Type_GenericNew arg 1 must be a type",
+            );
             return HPY_NULL;
         }
         let tp: *mut ffi::PyTypeObject = t.cast();
@@ -1193,7 +1372,10 @@ as_struct! {
     ctx_AsStruct_Dict => HPyType_BuiltinShape_Dict,
 }
 
-pub unsafe extern "C" fn ctx_Type_GetBuiltinShape(_ctx: *mut HPyContext, h_type: HPy) -> HPyType_BuiltinShape {
+pub unsafe extern "C" fn ctx_Type_GetBuiltinShape(
+    _ctx: *mut HPyContext,
+    h_type: HPy,
+) -> HPyType_BuiltinShape {
     // SAFETY: see module comment.
     unsafe {
         let t = as_obj(h_type);
@@ -1210,7 +1392,11 @@ pub unsafe extern "C" fn ctx_Type_GetBuiltinShape(_ctx: *mut HPyContext, h_type:
     }
 }
 
-pub unsafe extern "C" fn ctx_SetCallFunction(_ctx: *mut HPyContext, h: HPy, func: *mut HPyCallFunction) -> c_int {
+pub unsafe extern "C" fn ctx_SetCallFunction(
+    _ctx: *mut HPyContext,
+    h: HPy,
+    func: *mut HPyCallFunction,
+) -> c_int {
     // SAFETY: see module comment; `func` is the extension's HPyCallFunction.
     unsafe {
         let obj = as_obj(h);
@@ -1220,11 +1406,21 @@ pub unsafe extern "C" fn ctx_SetCallFunction(_ctx: *mut HPyContext, h: HPy, func
         let hpy_call = !d.is_null() && (*d).vectorcall.is_some();
         let flag = (*tp).tp_flags & ffi::Py_TPFLAGS_HAVE_VECTORCALL != 0;
         if off <= 0 || !(hpy_call || flag) {
-            let tn: String = CStr::from_ptr((*tp).tp_name).to_string_lossy().chars().take(50).collect();
-            raise(ffi::PyExc_TypeError, &format!("type '{tn}' does not implement the HPy call protocol"));
+            let tn: String = CStr::from_ptr((*tp).tp_name)
+                .to_string_lossy()
+                .chars()
+                .take(50)
+                .collect();
+            raise(
+                ffi::PyExc_TypeError,
+                &format!("type '{tn}' does not implement the HPy call protocol"),
+            );
             return -1;
         }
-        obj.cast::<u8>().offset(off).cast::<cpy_vectorcallfunc>().write_unaligned((*func).cpy_trampoline);
+        obj.cast::<u8>()
+            .offset(off)
+            .cast::<cpy_vectorcallfunc>()
+            .write_unaligned((*func).cpy_trampoline);
         0
     }
 }
@@ -1232,7 +1428,12 @@ pub unsafe extern "C" fn ctx_SetCallFunction(_ctx: *mut HPyContext, h: HPy, func
 // ---------------------------------------------------------------------------
 // HPyField
 
-pub unsafe extern "C" fn ctx_Field_Store(_ctx: *mut HPyContext, _target: HPy, field: *mut HPyField, h: HPy) {
+pub unsafe extern "C" fn ctx_Field_Store(
+    _ctx: *mut HPyContext,
+    _target: HPy,
+    field: *mut HPyField,
+    h: HPy,
+) {
     // SAFETY: `field` lies inside the target's payload and holds NULL or a
     // reference owned by the object; the new value gets its own reference.
     unsafe {
@@ -1243,7 +1444,11 @@ pub unsafe extern "C" fn ctx_Field_Store(_ctx: *mut HPyContext, _target: HPy, fi
     }
 }
 
-pub unsafe extern "C" fn ctx_Field_Load(_ctx: *mut HPyContext, _source: HPy, field: HPyField) -> HPy {
+pub unsafe extern "C" fn ctx_Field_Load(
+    _ctx: *mut HPyContext,
+    _source: HPy,
+    field: HPyField,
+) -> HPy {
     let o = field._i as *mut ffi::PyObject;
     // SAFETY: the field holds NULL or a live reference owned by `source`.
     unsafe { ffi::Py_XINCREF(o) };
@@ -1303,7 +1508,13 @@ pub unsafe fn traverse(
     let f = func.expect("traverse impl");
     let mut v = VisitArgs { visit, arg };
     // SAFETY: forwarded contract; `v` outlives the call.
-    unsafe { f(payload(obj), Some(forward_visit), (&mut v as *mut VisitArgs).cast()) }
+    unsafe {
+        f(
+            payload(obj),
+            Some(forward_visit),
+            (&mut v as *mut VisitArgs).cast(),
+        )
+    }
 }
 
 /// `HPyFunc_GETBUFFERPROC`: the impl fills an `HPy_buffer`; on success its
@@ -1316,9 +1527,17 @@ pub unsafe fn call_getbuffer(ctx: *mut HPyContext, func: HPyCFunction, args: *mu
     // SAFETY: forwarded contract; `view` is CPython's Py_buffer.
     unsafe {
         let a = &mut *(args as *mut _HPyFunc_args_GETBUFFERPROC);
-        let f = std::mem::transmute::<HPyCFunction, HPyFunc_getbufferproc>(func).expect("getbuffer impl");
+        let f = std::mem::transmute::<HPyCFunction, HPyFunc_getbufferproc>(func)
+            .expect("getbuffer impl");
         let mut hb: HPy_buffer = std::mem::zeroed();
-        a.result = f(ctx, HPy { _i: a.self_ as isize }, &mut hb, a.flags);
+        a.result = f(
+            ctx,
+            HPy {
+                _i: a.self_ as isize,
+            },
+            &mut hb,
+            a.flags,
+        );
         let view = a.view.cast::<ffi::Py_buffer>();
         if a.result < 0 {
             (*view).obj = null_mut();
@@ -1366,9 +1585,16 @@ pub unsafe fn call_releasebuffer(ctx: *mut HPyContext, func: HPyCFunction, args:
     // SAFETY: forwarded contract.
     unsafe {
         let a = &mut *(args as *mut _HPyFunc_args_RELEASEBUFFERPROC);
-        let f = std::mem::transmute::<HPyCFunction, HPyFunc_releasebufferproc>(func).expect("releasebuffer impl");
+        let f = std::mem::transmute::<HPyCFunction, HPyFunc_releasebufferproc>(func)
+            .expect("releasebuffer impl");
         let v = &*a.view.cast::<ffi::Py_buffer>();
         let mut hb = hpy_buffer_from_view(v, HPy { _i: v.obj as isize });
-        f(ctx, HPy { _i: a.self_ as isize }, &mut hb);
+        f(
+            ctx,
+            HPy {
+                _i: a.self_ as isize,
+            },
+            &mut hb,
+        );
     }
 }

@@ -1,7 +1,7 @@
 //! Strings and bytes.
 
 use crate::handle::{as_obj, from_owned, raise};
-use hpy_sys::{HPy, HPyContext, HPy_ssize_t, HPy_NULL};
+use hpy_sys::{HPy, HPyContext, HPy_NULL, HPy_ssize_t};
 use pyo3_ffi as ffi;
 use std::ffi::c_char;
 
@@ -29,7 +29,11 @@ pub unsafe extern "C" fn ctx_Unicode_AsLatin1String(_ctx: *mut HPyContext, h: HP
 }
 
 /// The buffer lives as long as the string object (CPython caches it there).
-pub unsafe extern "C" fn ctx_Unicode_AsUTF8AndSize(_ctx: *mut HPyContext, h: HPy, size: *mut HPy_ssize_t) -> *const c_char {
+pub unsafe extern "C" fn ctx_Unicode_AsUTF8AndSize(
+    _ctx: *mut HPyContext,
+    h: HPy,
+    size: *mut HPy_ssize_t,
+) -> *const c_char {
     // SAFETY: see module comment; `size` may be NULL.
     unsafe { ffi::PyUnicode_AsUTF8AndSize(as_obj(h), size) }
 }
@@ -39,13 +43,22 @@ pub unsafe extern "C" fn ctx_Bytes_FromString(_ctx: *mut HPyContext, bytes: *con
     from_owned(unsafe { ffi::PyBytes_FromString(bytes) })
 }
 
-pub unsafe extern "C" fn ctx_Bytes_FromStringAndSize(_ctx: *mut HPyContext, bytes: *const c_char, len: HPy_ssize_t) -> HPy {
+pub unsafe extern "C" fn ctx_Bytes_FromStringAndSize(
+    _ctx: *mut HPyContext,
+    bytes: *const c_char,
+    len: HPy_ssize_t,
+) -> HPy {
     if bytes.is_null() {
         // CPython would hand out uninitialised bytes to fill in later; an HPy
         // bytes object is immutable from the start, so NULL is an error
         // (checked before the size, as HPy specifies).
         // SAFETY: GIL held (context call); ValueError is an exception type.
-        unsafe { raise(ffi::PyExc_ValueError, "NULL char * passed to HPyBytes_FromStringAndSize") };
+        unsafe {
+            raise(
+                ffi::PyExc_ValueError,
+                "NULL char * passed to HPyBytes_FromStringAndSize",
+            )
+        };
         return HPy_NULL;
     }
     // SAFETY: see module comment.

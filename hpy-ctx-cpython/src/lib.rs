@@ -75,7 +75,9 @@ pub unsafe fn init_context() -> *mut HPyContext {
     let ctx = unsafe { &mut *p };
     if ctx.name.is_null() {
         // SAFETY: GIL held (caller).
-        unsafe { hpy_cpython::context::fill_context(ctx, NAME, ctx_CallRealFunctionFromTrampoline) };
+        unsafe {
+            hpy_cpython::context::fill_context(ctx, NAME, ctx_CallRealFunctionFromTrampoline)
+        };
     }
     p
 }
@@ -141,7 +143,9 @@ pub unsafe extern "C" fn _HPyRs_cpy_CallTraverse(
 /// # Safety
 /// `result` is NULL or a new reference; GIL held.
 #[no_mangle]
-pub unsafe extern "C" fn _HPyRs_cpy_CheckModCreateResult(result: *mut ffi::PyObject) -> *mut ffi::PyObject {
+pub unsafe extern "C" fn _HPyRs_cpy_CheckModCreateResult(
+    result: *mut ffi::PyObject,
+) -> *mut ffi::PyObject {
     let mut r: *mut hpy_sys::cpy_PyObject = result.cast();
     // SAFETY: forwarded contract.
     unsafe { hpy_cpython::defs::reject_module_from_mod_create(&mut r) };

@@ -15,7 +15,10 @@ fn with_gil<R>(f: impl FnOnce(&HPyContext) -> R) -> R {
 #[test]
 fn every_member_is_filled() {
     with_gil(|c| {
-        assert_eq!(hpy_cpython::context::unfilled_members(c), Vec::<&str>::new());
+        assert_eq!(
+            hpy_cpython::context::unfilled_members(c),
+            Vec::<&str>::new()
+        );
         assert_eq!(c.abi_version, 0);
         // SAFETY: `name` is a static C string.
         assert_eq!(unsafe { CStr::from_ptr(c.name) }, c"HPy CPython ABI");

@@ -25,8 +25,10 @@ struct Global(Table);
 // GIL held.
 unsafe impl Send for Global {}
 
-static TABLE: Mutex<Global> =
-    Mutex::new(Global(Table { known: BTreeSet::new(), closed: VecDeque::new() }));
+static TABLE: Mutex<Global> = Mutex::new(Global(Table {
+    known: BTreeSet::new(),
+    closed: VecDeque::new(),
+}));
 
 fn table() -> MutexGuard<'static, Global> {
     TABLE.lock().unwrap_or_else(|e| e.into_inner())
@@ -38,7 +40,10 @@ pub(crate) fn open(inner: isize) -> isize {
     if inner == 0 {
         return 0;
     }
-    let p = Box::into_raw(Box::new(DBuilder { inner, closed: false }));
+    let p = Box::into_raw(Box::new(DBuilder {
+        inner,
+        closed: false,
+    }));
     table().0.known.insert(p as usize);
     p as isize
 }
@@ -74,8 +79,12 @@ pub(crate) unsafe fn unwrap(b: isize) -> isize {
     }
     let what = match find(b) {
         Found::Open(inner) => return inner,
-        Found::Consumed => "a builder was used after HPy{Tuple,List}Builder_Build or _Cancel consumed it",
-        Found::Unknown => "a value that is not a live HPyTupleBuilder/HPyListBuilder was used as one",
+        Found::Consumed => {
+            "a builder was used after HPy{Tuple,List}Builder_Build or _Cancel consumed it"
+        }
+        Found::Unknown => {
+            "a value that is not a live HPyTupleBuilder/HPyListBuilder was used as one"
+        }
     };
     // SAFETY: GIL held.
     unsafe { handles::report_invalid_builder_handle(what) };
@@ -99,7 +108,9 @@ pub(crate) fn close(b: isize) {
     t.closed.push_back(p);
     let max = handles::closed_handles_queue_max_size();
     while t.closed.len() > max {
-        let Some(old) = t.closed.pop_front() else { break };
+        let Some(old) = t.closed.pop_front() else {
+            break;
+        };
         t.known.remove(&(old as usize));
         // SAFETY: out of the table: nothing refers to it any more.
         drop(unsafe { Box::from_raw(old) });
@@ -123,7 +134,9 @@ pub unsafe extern "C" fn ctx_TupleBuilder_Build(dctx: *mut HPyContext, b: HPyTup
     let _busy = crate::ctx::enter(dctx);
     // SAFETY: GIL held (context function); the token is unwrapped first.
     unsafe {
-        let ub = HPyTupleBuilder { _tup: unwrap(b._tup) };
+        let ub = HPyTupleBuilder {
+            _tup: unwrap(b._tup),
+        };
         let (inner, f) = inner!(ctx_TupleBuilder_Build);
         let r = f(inner, ub);
         close(b._tup);
@@ -137,7 +150,9 @@ pub unsafe extern "C" fn ctx_TupleBuilder_Cancel(dctx: *mut HPyContext, b: HPyTu
     let _busy = crate::ctx::enter(dctx);
     // SAFETY: as in `ctx_TupleBuilder_Build`.
     unsafe {
-        let ub = HPyTupleBuilder { _tup: unwrap(b._tup) };
+        let ub = HPyTupleBuilder {
+            _tup: unwrap(b._tup),
+        };
         let (inner, f) = inner!(ctx_TupleBuilder_Cancel);
         f(inner, ub);
         close(b._tup);
@@ -150,7 +165,9 @@ pub unsafe extern "C" fn ctx_ListBuilder_Build(dctx: *mut HPyContext, b: HPyList
     let _busy = crate::ctx::enter(dctx);
     // SAFETY: as in `ctx_TupleBuilder_Build`.
     unsafe {
-        let ub = HPyListBuilder { _lst: unwrap(b._lst) };
+        let ub = HPyListBuilder {
+            _lst: unwrap(b._lst),
+        };
         let (inner, f) = inner!(ctx_ListBuilder_Build);
         let r = f(inner, ub);
         close(b._lst);
@@ -164,7 +181,9 @@ pub unsafe extern "C" fn ctx_ListBuilder_Cancel(dctx: *mut HPyContext, b: HPyLis
     let _busy = crate::ctx::enter(dctx);
     // SAFETY: as in `ctx_TupleBuilder_Build`.
     unsafe {
-        let ub = HPyListBuilder { _lst: unwrap(b._lst) };
+        let ub = HPyListBuilder {
+            _lst: unwrap(b._lst),
+        };
         let (inner, f) = inner!(ctx_ListBuilder_Cancel);
         f(inner, ub);
         close(b._lst);
@@ -177,7 +196,9 @@ mod tests {
 
     #[test]
     fn open_close_find() {
-        let _queue_size = handles::QUEUE_SIZE_TEST_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+        let _queue_size = handles::QUEUE_SIZE_TEST_LOCK
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         assert_eq!(open(0), 0);
         let b = open(0x1234);
         assert!(matches!(find(b), Found::Open(0x1234)));

@@ -40,10 +40,17 @@ struct Global(Pool);
 // atomic flag behind `_private`), and only handed out under the mutex.
 unsafe impl Send for Global {}
 
-static POOL: Mutex<Global> = Mutex::new(Global(Pool { template: None, free: VecDeque::new() }));
+static POOL: Mutex<Global> = Mutex::new(Global(Pool {
+    template: None,
+    free: VecDeque::new(),
+}));
 
 fn new_info(valid: bool) -> *mut std::ffi::c_void {
-    Box::into_raw(Box::new(CtxInfo { magic: MAGIC, valid: AtomicBool::new(valid) })).cast()
+    Box::into_raw(Box::new(CtxInfo {
+        magic: MAGIC,
+        valid: AtomicBool::new(valid),
+    }))
+    .cast()
 }
 
 fn new_copy(template: &HPyContext) -> *mut HPyContext {
@@ -141,7 +148,9 @@ pub(crate) fn switch() -> CallCtx {
             },
         }
     };
-    let Some(info) = info(ctx) else { wrong_context() };
+    let Some(info) = info(ctx) else {
+        wrong_context()
+    };
     info.valid.store(true, Ordering::Relaxed);
     CallCtx { ctx, info }
 }

@@ -78,7 +78,11 @@ struct List {
 
 impl List {
     const fn new() -> List {
-        List { head: null_mut(), tail: null_mut(), len: 0 }
+        List {
+            head: null_mut(),
+            tail: null_mut(),
+            len: 0,
+        }
     }
 
     /// # Safety
@@ -199,7 +203,7 @@ fn slot_of(st: &State, dh: HPy) -> Option<*mut Slot> {
     for &(base, n) in st.chunks.iter().rev() {
         let b = base as usize;
         if p >= b && p < b + n * size {
-            if !(p - b).is_multiple_of(size) {
+            if (p - b) % size != 0 {
                 return None;
             }
             let s = p as *mut Slot;
@@ -549,7 +553,11 @@ unsafe fn call_callback(cb: usize) {
     unsafe {
         let cb = cb as *mut ffi::PyObject;
         ffi::Py_INCREF(cb);
-        let (mut t, mut v, mut tb) = (std::ptr::null_mut(), std::ptr::null_mut(), std::ptr::null_mut());
+        let (mut t, mut v, mut tb) = (
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+        );
         ffi::PyErr_Fetch(&mut t, &mut v, &mut tb);
         let r = hpy_cpython::compat::call_no_args(cb);
         if r.is_null() {
@@ -606,7 +614,7 @@ pub struct HandleRef(NonNull<Slot>);
 impl HandleRef {
     fn pin(st: &State, p: *mut Slot) -> HandleRef {
         let _ = st; // the lock proves exclusive access
-        // SAFETY: `p` is a live slot of the table; lock held.
+                    // SAFETY: `p` is a live slot of the table; lock held.
         unsafe { (*p).pins += 1 };
         // SAFETY: slots are arena addresses: never NULL.
         HandleRef(unsafe { NonNull::new_unchecked(p) })
@@ -656,7 +664,11 @@ impl HandleRef {
         let open = self.with(|s| !s.closed && s.tag == Tag::InTable && !s.permanent);
         if open {
             // SAFETY: forwarded contract; the handle is open.
-            unsafe { close(HPy { _i: self.id() as isize }) }
+            unsafe {
+                close(HPy {
+                    _i: self.id() as isize,
+                })
+            }
         }
     }
 }
@@ -747,7 +759,9 @@ mod tests {
     // One test: the state is process-wide.
     #[test]
     fn table_reuse_pins_and_generations() {
-        let _queue_size = QUEUE_SIZE_TEST_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+        let _queue_size = QUEUE_SIZE_TEST_LOCK
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         let gen = new_generation();
         assert!(gen >= 1);
         let k = open_permanent(HPy { _i: 0x10 });

@@ -73,10 +73,10 @@ mod impls {
         ctx_AsStruct_Dict, ctx_AsStruct_Float, ctx_AsStruct_Legacy, ctx_AsStruct_List,
         ctx_AsStruct_Long, ctx_AsStruct_Object, ctx_AsStruct_Tuple, ctx_AsStruct_Type,
         ctx_AsStruct_Unicode, ctx_Bytes_AS_STRING, ctx_Bytes_AsString, ctx_Call, ctx_CallMethod,
-        ctx_Close, ctx_ContextVar_Get, ctx_Tracker_Add, ctx_Tracker_Close,
-        ctx_Tracker_ForgetAll, ctx_Tracker_New, ctx_Tuple_FromArray, ctx_TypeCheck,
-        ctx_Type_FromSpec, ctx_Type_GenericNew, ctx_Type_GetName, ctx_Type_IsSubtype,
-        ctx_Unicode_AsUTF8AndSize, ctx_Unicode_Substring,
+        ctx_Close, ctx_ContextVar_Get, ctx_Tracker_Add, ctx_Tracker_Close, ctx_Tracker_ForgetAll,
+        ctx_Tracker_New, ctx_Tuple_FromArray, ctx_TypeCheck, ctx_Type_FromSpec,
+        ctx_Type_GenericNew, ctx_Type_GetName, ctx_Type_IsSubtype, ctx_Unicode_AsUTF8AndSize,
+        ctx_Unicode_Substring,
     };
     pub use crate::trampoline::ctx_CallRealFunctionFromTrampoline;
     pub use crate::wrappers::*;

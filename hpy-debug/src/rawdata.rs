@@ -28,7 +28,11 @@ impl RawData {
             return None;
         }
         let ptr = imp::alloc_copy(data)?;
-        Some(RawData { ptr, len: data.len(), protected: std::cell::Cell::new(false) })
+        Some(RawData {
+            ptr,
+            len: data.len(),
+            protected: std::cell::Cell::new(false),
+        })
     }
 
     pub(crate) fn as_ptr(&self) -> *const u8 {
@@ -42,7 +46,8 @@ impl RawData {
     /// True if the copy holds exactly `data` (so it can be handed out again).
     pub(crate) fn holds(&self, data: &[u8]) -> bool {
         // SAFETY: the copy is readable (not protected yet) and `len` long.
-        data.len() == self.len && unsafe { std::slice::from_raw_parts(self.as_ptr(), self.len) } == data
+        data.len() == self.len
+            && unsafe { std::slice::from_raw_parts(self.as_ptr(), self.len) } == data
     }
 
     /// Makes the copy unreadable (its handle was closed).
@@ -90,7 +95,11 @@ mod imp {
     /// copies (so they can be pooled), else `len` (rounded by the kernel).
     fn map_len(len: usize) -> usize {
         let page = page_size();
-        if len <= page { page } else { len }
+        if len <= page {
+            page
+        } else {
+            len
+        }
     }
 
     pub(super) fn alloc_copy(data: &[u8]) -> Option<NonNull<u8>> {

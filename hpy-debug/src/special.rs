@@ -69,7 +69,9 @@ unsafe fn kw_len(kw: HPy, api: &str) -> Option<usize> {
     }
     // SAFETY: forwarded contract.
     if !unsafe { is_instance(kw, |c| c.h_TupleType) } {
-        fatal(&format!("{api} arg 'kwnames' must be a tuple object or HPy_NULL"));
+        fatal(&format!(
+            "{api} arg 'kwnames' must be a tuple object or HPy_NULL"
+        ));
     }
     let (inner, len) = inner!(ctx_Length);
     // SAFETY: `kw` is an open inner handle; GIL held.
@@ -100,7 +102,9 @@ pub unsafe extern "C" fn ctx_Call(
     unsafe {
         let callable = handles::unwrap(callable);
         let kwnames = handles::unwrap(kwnames);
-        let Some(nkw) = kw_len(kwnames, "HPy_Call") else { return HPy_NULL };
+        let Some(nkw) = kw_len(kwnames, "HPy_Call") else {
+            return HPy_NULL;
+        };
         let items = unwrap_array(args, nargs + nkw);
         let (inner, f) = inner!(ctx_Call);
         handles::wrap(f(inner, callable, items.as_ptr(), nargs, kwnames))
@@ -121,7 +125,9 @@ pub unsafe extern "C" fn ctx_CallMethod(
     unsafe {
         let name = handles::unwrap(name);
         let kwnames = handles::unwrap(kwnames);
-        let Some(nkw) = kw_len(kwnames, "HPy_CallMethod") else { return HPy_NULL };
+        let Some(nkw) = kw_len(kwnames, "HPy_CallMethod") else {
+            return HPy_NULL;
+        };
         let items = unwrap_array(args, nargs + nkw);
         let (inner, f) = inner!(ctx_CallMethod);
         handles::wrap(f(inner, name, items.as_ptr(), nargs, kwnames))
@@ -215,7 +221,11 @@ pub unsafe extern "C" fn ctx_Type_FromSpec(
                 p = p.add(1);
             }
         }
-        let ptr = if params.is_null() { std::ptr::null_mut() } else { copy.as_mut_ptr() };
+        let ptr = if params.is_null() {
+            std::ptr::null_mut()
+        } else {
+            copy.as_mut_ptr()
+        };
         let (inner, f) = inner!(ctx_Type_FromSpec);
         handles::wrap(f(inner, spec, ptr))
     }
@@ -261,7 +271,11 @@ pub unsafe extern "C" fn ctx_Unicode_AsUTF8AndSize(
         if p.is_null() {
             return p;
         }
-        let len = if size.is_null() { len_with_nul(p) } else { (*size).max(0) as usize + 1 };
+        let len = if size.is_null() {
+            len_with_nul(p)
+        } else {
+            (*size).max(0) as usize + 1
+        };
         tie_to_handle(h, p, len)
     }
 }
@@ -465,7 +479,9 @@ fn tracker<'a>(ht: HPyTracker, api: &str, remove: bool) -> &'a mut DTracker {
         }
     };
     if !live {
-        fatal(&format!("{api}: invalid HPyTracker (already closed, or never made by HPyTracker_New)"));
+        fatal(&format!(
+            "{api}: invalid HPyTracker (already closed, or never made by HPyTracker_New)"
+        ));
     }
     // SAFETY: live trackers are Box<DTracker> allocations from
     // `ctx_Tracker_New`, freed only by `ctx_Tracker_Close`; GIL held.

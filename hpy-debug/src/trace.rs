@@ -62,13 +62,17 @@ const FUNCTIONS: &[(usize, &str)] = &hpy_sys::for_each_ctx_function!(function_ta
 /// The number of calls of every function member since the process started,
 /// keyed by member name (`"ctx_Add"`).
 pub fn call_counts() -> impl Iterator<Item = (&'static str, u64)> {
-    FUNCTIONS.iter().map(|&(i, name)| (name, CALL_COUNTS[i].load(Ordering::Relaxed)))
+    FUNCTIONS
+        .iter()
+        .map(|&(i, name)| (name, CALL_COUNTS[i].load(Ordering::Relaxed)))
 }
 
 /// The total time spent in every function member, in nanoseconds, keyed by
 /// member name. Only the inner call is timed, not the trace functions.
 pub fn durations() -> impl Iterator<Item = (&'static str, u64)> {
-    FUNCTIONS.iter().map(|&(i, name)| (name, DURATIONS_NS[i].load(Ordering::Relaxed)))
+    FUNCTIONS
+        .iter()
+        .map(|&(i, name)| (name, DURATIONS_NS[i].load(Ordering::Relaxed)))
 }
 
 /// Which trace function.
@@ -195,8 +199,15 @@ fn call_hook(hook: Hook, idx: usize) {
             let (mut t, mut v, mut tb) = (null_mut(), null_mut(), null_mut());
             ffi::PyErr_Fetch(&mut t, &mut v, &mut tb);
             let name = CTX_MEMBER_NAMES[idx];
-            let arg = ffi::PyUnicode_FromStringAndSize(name.as_ptr().cast(), name.len() as ffi::Py_ssize_t);
-            let res = if arg.is_null() { null_mut() } else { hpy_cpython::compat::call_one_arg(func, arg) };
+            let arg = ffi::PyUnicode_FromStringAndSize(
+                name.as_ptr().cast(),
+                name.len() as ffi::Py_ssize_t,
+            );
+            let res = if arg.is_null() {
+                null_mut()
+            } else {
+                hpy_cpython::compat::call_one_arg(func, arg)
+            };
             ffi::Py_XDECREF(arg);
             ffi::Py_DECREF(func);
             if res.is_null() {

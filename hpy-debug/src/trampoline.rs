@@ -205,9 +205,10 @@ pub unsafe extern "C" fn ctx_CallRealFunctionFromTrampoline(
         HPyFunc_NEWFUNC => call!(args as _HPyFunc_args_NEWFUNC, func as HPyFunc_newfunc,
             |a, c| (c.h(a.self_), { let (p, n) = tuple_items(a.args); c.arr(p, n) },
                 tuple_items(a.args).1 as HPy_ssize_t, c.h(a.kw)) => py),
-        HPyFunc_UNARYFUNC | HPyFunc_REPRFUNC | HPyFunc_GETITERFUNC | HPyFunc_ITERNEXTFUNC =>
+        HPyFunc_UNARYFUNC | HPyFunc_REPRFUNC | HPyFunc_GETITERFUNC | HPyFunc_ITERNEXTFUNC => {
             call!(args as _HPyFunc_args_UNARYFUNC, func as HPyFunc_unaryfunc,
-                |a, c| (c.h(a.arg0)) => py),
+                |a, c| (c.h(a.arg0)) => py)
+        }
         HPyFunc_BINARYFUNC | HPyFunc_GETATTROFUNC => call!(args as _HPyFunc_args_BINARYFUNC,
             func as HPyFunc_binaryfunc, |a, c| (c.h(a.arg0), c.h(a.arg1)) => py),
         HPyFunc_TERNARYFUNC | HPyFunc_DESCRGETFUNC => call!(
@@ -243,8 +244,11 @@ pub unsafe extern "C" fn ctx_CallRealFunctionFromTrampoline(
             |a, c| (c.h(a.arg0), a.arg1) => py),
         HPyFunc_SETTER => call!(args as _HPyFunc_args_SETTER, func as HPyFunc_setter,
             |a, c| (c.h(a.arg0), c.h(a.arg1), a.arg2) => same_),
-        HPyFunc_DESTRUCTOR => call!(args as _HPyFunc_args_DESTRUCTOR,
-            func as HPyFunc_destructor, |a, c| (c.h(a.arg0))),
+        HPyFunc_DESTRUCTOR => call!(
+            args as _HPyFunc_args_DESTRUCTOR,
+            func as HPyFunc_destructor,
+            |a, c| (c.h(a.arg0))
+        ),
         HPyFunc_MOD_CREATE => {
             // SAFETY: the trampoline passed its argument struct, `func` is
             // an `HPyFunc_mod_create`; GIL held.
@@ -269,9 +273,7 @@ pub unsafe extern "C" fn ctx_CallRealFunctionFromTrampoline(
         }
         HPyFunc_RELEASEBUFFERPROC => {
             // SAFETY: as above, for HPyFunc_releasebufferproc.
-            unsafe {
-                releasebuffer(func, &mut *(args as *mut _HPyFunc_args_RELEASEBUFFERPROC))
-            }
+            unsafe { releasebuffer(func, &mut *(args as *mut _HPyFunc_args_RELEASEBUFFERPROC)) }
         }
         _ => {
             // No handles involved (capsule destructors, traverse, destroy):
@@ -279,9 +281,9 @@ pub unsafe extern "C" fn ctx_CallRealFunctionFromTrampoline(
             let inner = crate::inner_ctx();
             // SAFETY: same contract as ours, forwarded; GIL held.
             unsafe {
-                ((*inner).ctx_CallRealFunctionFromTrampoline.unwrap_unchecked())(
-                    inner, sig, func, args,
-                )
+                ((*inner)
+                    .ctx_CallRealFunctionFromTrampoline
+                    .unwrap_unchecked())(inner, sig, func, args)
             }
         }
     }

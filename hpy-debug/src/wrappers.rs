@@ -47,26 +47,32 @@ impl DebugRet for HPy {
 impl DebugArg for HPyTupleBuilder {
     unsafe fn to_inner(self) -> Self {
         // SAFETY: forwarded contract.
-        HPyTupleBuilder { _tup: unsafe { builders::unwrap(self._tup) } }
+        let inner = unsafe { builders::unwrap(self._tup) };
+        HPyTupleBuilder { _tup: inner }
     }
 }
 
 impl DebugRet for HPyTupleBuilder {
     fn to_debug(self) -> Self {
-        HPyTupleBuilder { _tup: builders::open(self._tup) }
+        HPyTupleBuilder {
+            _tup: builders::open(self._tup),
+        }
     }
 }
 
 impl DebugArg for HPyListBuilder {
     unsafe fn to_inner(self) -> Self {
         // SAFETY: forwarded contract.
-        HPyListBuilder { _lst: unsafe { builders::unwrap(self._lst) } }
+        let inner = unsafe { builders::unwrap(self._lst) };
+        HPyListBuilder { _lst: inner }
     }
 }
 
 impl DebugRet for HPyListBuilder {
     fn to_debug(self) -> Self {
-        HPyListBuilder { _lst: builders::open(self._lst) }
+        HPyListBuilder {
+            _lst: builders::open(self._lst),
+        }
     }
 }
 
@@ -77,8 +83,20 @@ macro_rules! pass_through {
 // Aliases (`HPy_ssize_t`, `HPyFunc_Signature`, `_HPyCapsule_key`, ...) are
 // covered by their underlying integer types.
 pass_through!(
-    (), bool, i32, u32, i64, u64, isize, usize, f64, HPyField, HPyGlobal, HPyTracker,
-    HPyThreadState, HPyCFunction,
+    (),
+    bool,
+    i32,
+    u32,
+    i64,
+    u64,
+    isize,
+    usize,
+    f64,
+    HPyField,
+    HPyGlobal,
+    HPyTracker,
+    HPyThreadState,
+    HPyCFunction,
 );
 
 impl<T> DebugArg for *mut T {}

@@ -196,7 +196,9 @@ pub unsafe fn cstr_lossy(p: *const c_char) -> String {
         return "(null)".to_owned();
     }
     // SAFETY: the caller promises a NUL-terminated string.
-    unsafe { core::ffi::CStr::from_ptr(p) }.to_string_lossy().into_owned()
+    unsafe { core::ffi::CStr::from_ptr(p) }
+        .to_string_lossy()
+        .into_owned()
 }
 
 /// The null handle, re-exported for the modules.

@@ -15,8 +15,8 @@
 
 use core::ffi::{c_char, c_int};
 use hpy_sys::{
-    HPy, HPyContext, HPyStructSequence_Desc, HPyTracker, HPyType_Spec, HPyType_SpecParam,
-    HPy_ssize_t, HPy_NULL,
+    HPy, HPyContext, HPyStructSequence_Desc, HPyTracker, HPyType_Spec, HPyType_SpecParam, HPy_NULL,
+    HPy_ssize_t,
 };
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -83,7 +83,16 @@ pub unsafe extern "C" fn hpy_rs_arg_parse_keywords(
     guard(ctx, "HPyArg_ParseKeywords", 0, || {
         // SAFETY: forwarded from the C caller.
         unsafe {
-            argparse::parse_keywords(Ctx(ctx), ht, args, nargs, kwnames, fmt, keywords, VaArgs::new(va))
+            argparse::parse_keywords(
+                Ctx(ctx),
+                ht,
+                args,
+                nargs,
+                kwnames,
+                fmt,
+                keywords,
+                VaArgs::new(va),
+            )
         }
     })
 }
@@ -104,7 +113,16 @@ pub unsafe extern "C" fn hpy_rs_arg_parse_keywords_dict(
     guard(ctx, "HPyArg_ParseKeywordsDict", 0, || {
         // SAFETY: forwarded from the C caller.
         unsafe {
-            argparse::parse_keywords_dict(Ctx(ctx), ht, args, nargs, kw, fmt, keywords, VaArgs::new(va))
+            argparse::parse_keywords_dict(
+                Ctx(ctx),
+                ht,
+                args,
+                nargs,
+                kw,
+                fmt,
+                keywords,
+                VaArgs::new(va),
+            )
         }
     })
 }

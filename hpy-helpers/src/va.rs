@@ -5,7 +5,9 @@
 //! at a time; the caller picks the type from the format unit it is reading,
 //! exactly as C's `va_arg` would.
 
-use core::ffi::{c_char, c_double, c_int, c_long, c_longlong, c_uint, c_ulong, c_ulonglong, c_void};
+use core::ffi::{
+    c_char, c_double, c_int, c_long, c_longlong, c_uint, c_ulong, c_ulonglong, c_void,
+};
 use hpy_sys::{HPy, HPy_ssize_t};
 
 /// Opaque: `HPyRs_VaCursor` (a struct holding one `va_list`).

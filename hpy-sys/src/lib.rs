@@ -11,7 +11,12 @@
 //! context, and with pointers valid for the C signature's documented use.
 
 #![no_std]
-#![allow(non_camel_case_types, non_snake_case, non_upper_case_globals, dead_code)]
+#![allow(
+    non_camel_case_types,
+    non_snake_case,
+    non_upper_case_globals,
+    dead_code
+)]
 #![allow(clippy::all, clippy::undocumented_unsafe_blocks)]
 
 mod bindings;
@@ -41,20 +46,13 @@ mod abi_asserts {
     include!(concat!(env!("OUT_DIR"), "/abi_asserts.rs"));
 }
 
-/// True when this build checked the layout against the measured ABI tables
-/// (`../shared/abi`); the crate's tests insist on it.
-pub const ABI_TABLES_CHECKED: bool = cfg!(hpy_abi_tables_checked);
-
-#[cfg(hpy_abi_tables_checked)]
 extern "C" {
     fn hpy_sys_abi_probe_compiled() -> core::ffi::c_int;
 }
 
 /// Returns 1 when the C-side probe of the ABI tables was compiled and linked.
 pub fn c_probe_linked() -> bool {
-    #[cfg(hpy_abi_tables_checked)]
-    // SAFETY: a C function with no arguments and no side effects.
-    return unsafe { hpy_sys_abi_probe_compiled() } == 1;
-    #[cfg(not(hpy_abi_tables_checked))]
-    false
+    // SAFETY: a C function with no arguments and no side effects, compiled
+    // by build.rs from the probe of abi/*.tsv.
+    unsafe { hpy_sys_abi_probe_compiled() == 1 }
 }

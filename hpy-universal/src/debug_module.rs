@@ -367,7 +367,10 @@ unsafe fn callback_arg(cb: *mut ffi::PyObject) -> Result<*mut ffi::PyObject, ()>
 /// (`None` clears it).
 macro_rules! callback_setter {
     ($name:ident, $set:path) => {
-        unsafe extern "C" fn $name(_m: *mut ffi::PyObject, cb: *mut ffi::PyObject) -> *mut ffi::PyObject {
+        unsafe extern "C" fn $name(
+            _m: *mut ffi::PyObject,
+            cb: *mut ffi::PyObject,
+        ) -> *mut ffi::PyObject {
             // SAFETY: GIL held (CPython calls methods with it).
             unsafe {
                 let Ok(cb) = callback_arg(cb) else {
@@ -381,7 +384,10 @@ macro_rules! callback_setter {
 }
 
 callback_setter!(set_on_invalid_handle, hpy_debug::set_on_invalid_handle);
-callback_setter!(set_on_invalid_builder_handle, hpy_debug::set_on_invalid_builder_handle);
+callback_setter!(
+    set_on_invalid_builder_handle,
+    hpy_debug::set_on_invalid_builder_handle
+);
 
 unsafe extern "C" fn set_stack_trace_limit(
     _m: *mut ffi::PyObject,

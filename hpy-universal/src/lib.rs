@@ -91,8 +91,10 @@ pub unsafe extern "C" fn PyInit_universal() -> *mut ffi::PyObject {
         // not the first extension load.
         let _ = universal_ctx();
         type Create = unsafe fn() -> *mut ffi::PyObject;
-        let submodules: [(&std::ffi::CStr, Create); 2] =
-            [(c"_debug", debug_module::create), (c"_trace", trace_module::create)];
+        let submodules: [(&std::ffi::CStr, Create); 2] = [
+            (c"_debug", debug_module::create),
+            (c"_trace", trace_module::create),
+        ];
         for (name, create) in submodules {
             let sub = create();
             if sub.is_null() || ffi::PyModule_AddObject(m, name.as_ptr(), sub) < 0 {

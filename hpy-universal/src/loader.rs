@@ -1,5 +1,5 @@
 //! Loading a universal binary: `hpy.universal.load` and `_load_bootstrap`
-//! (the loader protocol of `../shared/abi/symbols.md`).
+//! (the loader protocol of `hpy-sys/abi/symbols.md`).
 
 use crate::module::create_module;
 use crate::util::raise;
@@ -253,6 +253,11 @@ unsafe fn mapping_get(
     }
 }
 
+/// `hpy.universal.load(name, path, spec, debug=False, mode=-1)`.
+///
+/// # Safety
+/// CPython calls it as a METH_VARARGS|METH_KEYWORDS function: GIL held,
+/// `args` a tuple and `kwargs` NULL or a dict.
 pub unsafe extern "C" fn load(
     _self: *mut ffi::PyObject,
     args: *mut ffi::PyObject,
@@ -297,6 +302,10 @@ pub unsafe extern "C" fn load(
     }
 }
 
+/// `hpy.universal._load_bootstrap(name, ext_name, package, file, loader, spec, env)`.
+///
+/// # Safety
+/// As for [`load`].
 pub unsafe extern "C" fn load_bootstrap(
     _self: *mut ffi::PyObject,
     args: *mut ffi::PyObject,

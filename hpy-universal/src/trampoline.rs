@@ -1,5 +1,5 @@
 //! `ctx_CallRealFunctionFromTrampoline`: the runtime half of every universal
-//! trampoline (see `../shared/abi/trampolines.md`).
+//! trampoline (see `hpy-sys/abi/trampolines.md`).
 //!
 //! The extension's trampoline packs CPython's arguments into an
 //! `_HPyFunc_args_<SIG>` on its stack; here each argument becomes a handle,

@@ -40,7 +40,10 @@ pub const fn module_def(name: &'static CStr, doc: Option<&'static CStr>) -> ffi:
 /// # Safety
 /// GIL held; `def` and `methods` are statics that nothing else touches, and
 /// this is called once per definition (CPython keeps pointers to both).
-pub unsafe fn create_module(def: *mut ffi::PyModuleDef, methods: *mut ffi::PyMethodDef) -> *mut ffi::PyObject {
+pub unsafe fn create_module(
+    def: *mut ffi::PyModuleDef,
+    methods: *mut ffi::PyMethodDef,
+) -> *mut ffi::PyObject {
     // SAFETY: forwarded contract: `def` is valid and exclusively ours here.
     unsafe {
         (*def).m_methods = methods;

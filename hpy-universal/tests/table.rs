@@ -14,7 +14,10 @@ fn with_gil<R>(f: impl FnOnce(&HPyContext) -> R) -> R {
 #[test]
 fn every_member_is_filled() {
     with_gil(|c| {
-        assert_eq!(hpy_cpython::context::unfilled_members(c), Vec::<&str>::new());
+        assert_eq!(
+            hpy_cpython::context::unfilled_members(c),
+            Vec::<&str>::new()
+        );
         assert_eq!(c.abi_version, 0);
         // SAFETY: `name` is a static C string.
         let name = unsafe { CStr::from_ptr(c.name) }.to_str().unwrap();
@@ -29,10 +32,8 @@ fn handle_constants_are_the_builtin_objects() {
         unsafe {
             assert_eq!(c.h_None._i as *mut ffi::PyObject, ffi::Py_None());
             assert_eq!(c.h_True._i as *mut ffi::PyObject, ffi::Py_True());
-            assert_eq!(
-                c.h_TypeError._i as *mut ffi::PyObject,
-                *(&raw const ffi::PyExc_TypeError)
-            );
+            let type_error = ffi::PyExc_TypeError;
+            assert_eq!(c.h_TypeError._i as *mut ffi::PyObject, type_error);
             assert_eq!(
                 c.h_DictType._i as *mut ffi::PyObject,
                 (&raw mut ffi::PyDict_Type).cast()

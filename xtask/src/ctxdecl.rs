@@ -9,7 +9,11 @@ pub enum Member {
     /// A data field (`name`, `_private`, `abi_version`) or a handle constant (`h_None`, ...).
     Field { ty: String, name: String },
     /// A function pointer `ret (*name)(params)`; `params` includes the leading ctx.
-    Func { ret: String, name: String, params: Vec<Param> },
+    Func {
+        ret: String,
+        name: String,
+        params: Vec<Param>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,7 +50,9 @@ fn parse_member(line: &str) -> Result<Member, String> {
     if let Some(star) = line.find("(*") {
         let ret = line[..star].trim().to_string();
         let rest = &line[star + 2..];
-        let close = rest.find(')').ok_or_else(|| format!("bad member: {line}"))?;
+        let close = rest
+            .find(')')
+            .ok_or_else(|| format!("bad member: {line}"))?;
         let name = rest[..close].trim().to_string();
         let params_text = rest[close + 1..].trim();
         let params_text = params_text
@@ -60,7 +66,7 @@ fn parse_member(line: &str) -> Result<Member, String> {
         Ok(Member::Func { ret, name, params })
     } else {
         let split = line
-            .rfind(|c: char| c == ' ' || c == '*')
+            .rfind([' ', '*'])
             .ok_or_else(|| format!("bad field: {line}"))?;
         Ok(Member::Field {
             ty: line[..=split].trim().to_string(),
@@ -79,5 +85,8 @@ fn parse_param(decl: &str) -> Result<Param, String> {
     if name.is_empty() || start == 0 {
         return Err(format!("parameter without a name: {decl}"));
     }
-    Ok(Param { decl: decl.to_string(), name: name.to_string() })
+    Ok(Param {
+        decl: decl.to_string(),
+        name: name.to_string(),
+    })
 }

@@ -19,7 +19,10 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 struct Output {
@@ -47,7 +50,10 @@ fn generate(with_bindgen: bool) -> Result<Vec<Output>, String> {
         },
     ];
     if with_bindgen {
-        out.push(Output { path: root.join("hpy-sys/src/bindings.rs"), text: bindings(&include)? });
+        out.push(Output {
+            path: root.join("hpy-sys/src/bindings.rs"),
+            text: bindings(&include)?,
+        });
     }
     Ok(out)
 }
@@ -57,7 +63,10 @@ fn bindings(include: &Path) -> Result<String, String> {
     let b = bindgen::Builder::default()
         .header(include.join("hpy.h").to_string_lossy())
         .clang_arg(format!("-I{}", include.display()))
-        .clang_arg(format!("-I{}", include.join("hpy/forbid_python_h").display()))
+        .clang_arg(format!(
+            "-I{}",
+            include.join("hpy/forbid_python_h").display()
+        ))
         .clang_arg("-DHPY_ABI_UNIVERSAL")
         .clang_arg("-DHPY")
         .allowlist_type("_?HPy.*|cpy_.*|_HPyContext_s|HPyContext")
@@ -112,7 +121,11 @@ fn main() -> ExitCode {
                     println!("up to date: {}", o.path.display());
                 }
             }
-            if stale == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+            if stale == 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
         }
         other => {
             eprintln!("usage: cargo xtask [gen|check] [--no-bindgen]  (unknown command {other})");

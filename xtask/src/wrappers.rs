@@ -9,38 +9,103 @@ use std::fmt::Write;
 
 /// Prefixes that become `HPy<Prefix>_...` (otherwise a member is `HPy_...`).
 const PREFIXES: &[&str] = &[
-    "Long", "Float", "Bool", "Number", "Callable", "Err", "Type", "Bytes", "Unicode", "List",
-    "Dict", "Tuple", "Import", "ListBuilder", "TupleBuilder", "Tracker", "Field", "Global",
-    "Capsule", "ContextVar", "Slice", "Iter",
+    "Long",
+    "Float",
+    "Bool",
+    "Number",
+    "Callable",
+    "Err",
+    "Type",
+    "Bytes",
+    "Unicode",
+    "List",
+    "Dict",
+    "Tuple",
+    "Import",
+    "ListBuilder",
+    "TupleBuilder",
+    "Tracker",
+    "Field",
+    "Global",
+    "Capsule",
+    "ContextVar",
+    "Slice",
+    "Iter",
 ];
 
 /// Members whose public name is private (leading underscore).
-const PRIVATE: &[&str] = &["New", "Dump", "CallRealFunctionFromTrampoline", "Type_GetBuiltinShape"];
+const PRIVATE: &[&str] = &[
+    "New",
+    "Dump",
+    "CallRealFunctionFromTrampoline",
+    "Type_GetBuiltinShape",
+];
 
 /// Wrappers that return `HPy_NULL` although the member returns void.
-const RETURNS_NULL: &[&str] =
-    &["Err_SetString", "Err_SetObject", "Err_SetFromErrnoWithFilenameObjects", "Err_NoMemory"];
+const RETURNS_NULL: &[&str] = &[
+    "Err_SetString",
+    "Err_SetObject",
+    "Err_SetFromErrnoWithFilenameObjects",
+    "Err_NoMemory",
+];
 
 /// Extra wrappers over one member with a fixed argument: (member, name, ret, params, call args).
 const CAPSULE_WRAPPERS: &[(&str, &str, &str, &str, &str)] = &[
-    ("Capsule_Get", "HPyCapsule_GetPointer", "void *", "HPy capsule, const char *name",
-        "capsule, HPyCapsule_key_Pointer, name"),
-    ("Capsule_Get", "HPyCapsule_GetName", "const char *", "HPy capsule",
-        "capsule, HPyCapsule_key_Name, NULL"),
-    ("Capsule_Get", "HPyCapsule_GetContext", "void *", "HPy capsule",
-        "capsule, HPyCapsule_key_Context, NULL"),
-    ("Capsule_Set", "HPyCapsule_SetPointer", "int", "HPy capsule, void *pointer",
-        "capsule, HPyCapsule_key_Pointer, pointer"),
-    ("Capsule_Set", "HPyCapsule_SetName", "int", "HPy capsule, const char *name",
-        "capsule, HPyCapsule_key_Name, (void *)name"),
-    ("Capsule_Set", "HPyCapsule_SetContext", "int", "HPy capsule, void *context",
-        "capsule, HPyCapsule_key_Context, context"),
-    ("Capsule_Set", "HPyCapsule_SetDestructor", "int", "HPy capsule, HPyCapsule_Destructor *destructor",
-        "capsule, HPyCapsule_key_Destructor, (void *)destructor"),
+    (
+        "Capsule_Get",
+        "HPyCapsule_GetPointer",
+        "void *",
+        "HPy capsule, const char *name",
+        "capsule, HPyCapsule_key_Pointer, name",
+    ),
+    (
+        "Capsule_Get",
+        "HPyCapsule_GetName",
+        "const char *",
+        "HPy capsule",
+        "capsule, HPyCapsule_key_Name, NULL",
+    ),
+    (
+        "Capsule_Get",
+        "HPyCapsule_GetContext",
+        "void *",
+        "HPy capsule",
+        "capsule, HPyCapsule_key_Context, NULL",
+    ),
+    (
+        "Capsule_Set",
+        "HPyCapsule_SetPointer",
+        "int",
+        "HPy capsule, void *pointer",
+        "capsule, HPyCapsule_key_Pointer, pointer",
+    ),
+    (
+        "Capsule_Set",
+        "HPyCapsule_SetName",
+        "int",
+        "HPy capsule, const char *name",
+        "capsule, HPyCapsule_key_Name, (void *)name",
+    ),
+    (
+        "Capsule_Set",
+        "HPyCapsule_SetContext",
+        "int",
+        "HPy capsule, void *context",
+        "capsule, HPyCapsule_key_Context, context",
+    ),
+    (
+        "Capsule_Set",
+        "HPyCapsule_SetDestructor",
+        "int",
+        "HPy capsule, HPyCapsule_Destructor *destructor",
+        "capsule, HPyCapsule_key_Destructor, (void *)destructor",
+    ),
 ];
 
 pub fn public_name(member: &str) -> Result<String, String> {
-    let x = member.strip_prefix("ctx_").ok_or_else(|| format!("not a ctx function: {member}"))?;
+    let x = member
+        .strip_prefix("ctx_")
+        .ok_or_else(|| format!("not a ctx function: {member}"))?;
     let public = match x.split_once('_') {
         Some((prefix, rest)) if PREFIXES.contains(&prefix) && !x.starts_with("AsStruct") => {
             format!("HPy{prefix}_{rest}")
@@ -55,15 +120,27 @@ pub fn public_name(member: &str) -> Result<String, String> {
 }
 
 fn ret_prefix(ret: &str) -> String {
-    if ret.ends_with('*') { ret.to_string() } else { format!("{ret} ") }
+    if ret.ends_with('*') {
+        ret.to_string()
+    } else {
+        format!("{ret} ")
+    }
 }
 
 fn args(params: &[Param]) -> String {
-    params.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(", ")
+    params
+        .iter()
+        .map(|p| p.name.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn decls(params: &[Param]) -> String {
-    params.iter().map(|p| p.decl.as_str()).collect::<Vec<_>>().join(", ")
+    params
+        .iter()
+        .map(|p| p.decl.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Where a generated wrapper finds the implementation of its member.
@@ -94,7 +171,9 @@ impl Target {
 pub fn public_names(members: &[Member]) -> Result<Vec<String>, String> {
     let mut names = Vec::new();
     for m in members {
-        let Member::Func { name, .. } = m else { continue };
+        let Member::Func { name, .. } = m else {
+            continue;
+        };
         names.push(public_name(name)?);
         for (member, wname, ..) in CAPSULE_WRAPPERS {
             if *member == &name[4..] {
@@ -139,8 +218,16 @@ pub fn render_cpython(members: &[Member], handwritten: &[String]) -> Result<Stri
         "/* the static runtime */\n",
     ));
     for m in members {
-        let Member::Func { ret, name, params } = m else { continue };
-        writeln!(s, "HPyAPI_IMPL {}{RUNTIME_PREFIX}{name}({});", ret_prefix(ret), decls(params)).unwrap();
+        let Member::Func { ret, name, params } = m else {
+            continue;
+        };
+        writeln!(
+            s,
+            "HPyAPI_IMPL {}{RUNTIME_PREFIX}{name}({});",
+            ret_prefix(ret),
+            decls(params)
+        )
+        .unwrap();
     }
     s.push_str("\n/* the API */\n");
     render_wrappers(&mut s, members, Target::Runtime, handwritten)?;
@@ -148,10 +235,17 @@ pub fn render_cpython(members: &[Member], handwritten: &[String]) -> Result<Stri
     Ok(s)
 }
 
-fn render_wrappers(s: &mut String, members: &[Member], target: Target, skip: &[String]) -> Result<(), String> {
+fn render_wrappers(
+    s: &mut String,
+    members: &[Member],
+    target: Target,
+    skip: &[String],
+) -> Result<(), String> {
     let mut nfuncs = 0;
     for m in members {
-        let Member::Func { ret, name, params } = m else { continue };
+        let Member::Func { ret, name, params } = m else {
+            continue;
+        };
         nfuncs += 1;
         let x = &name[4..];
         let public = public_name(name)?;
@@ -160,10 +254,18 @@ fn render_wrappers(s: &mut String, members: &[Member], target: Target, skip: &[S
         if skip.contains(&public) {
             // defined by hand
         } else if x == "FatalError" {
-            writeln!(s, "#if defined(__GNUC__) || defined(__clang__)\n__attribute__((noreturn))\n#endif").unwrap();
+            writeln!(
+                s,
+                "#if defined(__GNUC__) || defined(__clang__)\n__attribute__((noreturn))\n#endif"
+            )
+            .unwrap();
             writeln!(s, "static inline void {public}({all})\n{{\n    {call};\n    /* the member must not return; make sure of it */\n    abort();\n}}\n").unwrap();
         } else if RETURNS_NULL.contains(&x) {
-            writeln!(s, "static inline HPy {public}({all})\n{{\n    {call};\n    return HPy_NULL;\n}}\n").unwrap();
+            writeln!(
+                s,
+                "static inline HPy {public}({all})\n{{\n    {call};\n    return HPy_NULL;\n}}\n"
+            )
+            .unwrap();
         } else if x == "New" {
             // The caller passes any T** cast to void**; go through a real void*
             // so that the runtime never writes through a pointer of another type.
@@ -171,11 +273,20 @@ fn render_wrappers(s: &mut String, members: &[Member], target: Target, skip: &[S
             writeln!(s, "static inline HPy {public}(HPyContext *ctx, HPy h_type, void **data)\n{{\n    void *payload = NULL;\n    HPy result = {call};\n    *data = payload;\n    return result;\n}}\n").unwrap();
         } else {
             let ret_kw = if ret == "void" { "" } else { "return " };
-            writeln!(s, "static inline {}{public}({all})\n{{\n    {ret_kw}{call};\n}}\n", ret_prefix(ret)).unwrap();
+            writeln!(
+                s,
+                "static inline {}{public}({all})\n{{\n    {ret_kw}{call};\n}}\n",
+                ret_prefix(ret)
+            )
+            .unwrap();
         }
         for (member, wname, wret, wparams, wargs) in CAPSULE_WRAPPERS {
             if *member == x && !skip.iter().any(|n| n == wname) {
-                let cast = if *wret == "const char *" { "(const char *)" } else { "" };
+                let cast = if *wret == "const char *" {
+                    "(const char *)"
+                } else {
+                    ""
+                };
                 let call = target.call(name, &format!("ctx, {wargs}"));
                 writeln!(s, "static inline {}{wname}(HPyContext *ctx, {wparams})\n{{\n    return {cast}{call};\n}}\n", ret_prefix(wret)).unwrap();
             }
@@ -195,7 +306,9 @@ pub fn handwritten_names(api_h: &str, members: &[Member]) -> Result<Vec<String>,
     let known = public_names(members)?;
     let mut names = Vec::new();
     for line in api_h.lines() {
-        let Some(rest) = line.strip_prefix("HPyAPI_FUNC ") else { continue };
+        let Some(rest) = line.strip_prefix("HPyAPI_FUNC ") else {
+            continue;
+        };
         let head = rest.split('(').next().unwrap_or("");
         let name = head
             .rsplit(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
@@ -229,9 +342,18 @@ mod tests {
         let api = "static inline PyObject *_h2py(HPy h) { return 0; }\n\
                    HPyAPI_FUNC HPy HPy_Dup(HPyContext *ctx, HPy h)\n{\n}\n\
                    HPyAPI_FUNC void *HPyCapsule_GetPointer(HPyContext *ctx, HPy c, const char *n)\n";
-        assert_eq!(handwritten_names(api, &members).unwrap(), ["HPy_Dup", "HPyCapsule_GetPointer"]);
-        assert!(handwritten_names("HPyAPI_FUNC HPy HPy_Nope(HPyContext *ctx)\n", &members).is_err());
-        assert!(handwritten_names("HPyAPI_FUNC HPy HPy_Dup(x)\nHPyAPI_FUNC HPy HPy_Dup(x)\n", &members).is_err());
+        assert_eq!(
+            handwritten_names(api, &members).unwrap(),
+            ["HPy_Dup", "HPyCapsule_GetPointer"]
+        );
+        assert!(
+            handwritten_names("HPyAPI_FUNC HPy HPy_Nope(HPyContext *ctx)\n", &members).is_err()
+        );
+        assert!(handwritten_names(
+            "HPyAPI_FUNC HPy HPy_Dup(x)\nHPyAPI_FUNC HPy HPy_Dup(x)\n",
+            &members
+        )
+        .is_err());
     }
 
     #[test]
@@ -250,7 +372,10 @@ mod tests {
             ("ctx_Compile_s", "HPy_Compile_s"),
             ("ctx_Err_SetString", "HPyErr_SetString"),
             ("ctx_Iter_Next", "HPyIter_Next"),
-            ("ctx_CallRealFunctionFromTrampoline", "_HPy_CallRealFunctionFromTrampoline"),
+            (
+                "ctx_CallRealFunctionFromTrampoline",
+                "_HPy_CallRealFunctionFromTrampoline",
+            ),
         ] {
             assert_eq!(public_name(member).unwrap(), public);
         }

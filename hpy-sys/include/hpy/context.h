@@ -4,7 +4,7 @@
  * hpy/universal/autogen_api.h, the Rust bindings and the Rust-side tables of
  * hpy-universal, hpy-debug and the trace context) is derived from this struct
  * by `cargo xtask gen`. Members are only ever appended: the offset of member
- * N is N * sizeof(void *). The layout is checked against ../shared/abi by
+ * N is N * sizeof(void *). The layout is checked against hpy-sys/abi/ by
  * hpy-sys's tests.
  *
  * Grammar the generator relies on: one member per line, either

@@ -5,7 +5,7 @@
 #
 # Environment:
 #   HPY_ABI_DIR       directory with structs.tsv/enums.tsv/api.tsv
-#                     (default: <repo>/../shared/abi)
+#                     (default: <repo>/hpy-sys/abi)
 #   CC, CXX, PYTHON   tools (default gcc, g++, python3)
 #   HPY_CPYTHON_LIB   static runtime of the CPython ABI to link against
 #                     (default: built here with `cargo build -p hpy-ctx-cpython`)

@@ -3,8 +3,8 @@
 
 Usage: gen_abi_checks.py OUTDIR
 
-The tables are read from $HPY_ABI_DIR, or else from ../shared/abi relative
-to the repository root (i.e. /work/shared/abi next to /work/main). Writes:
+The tables are read from $HPY_ABI_DIR, or else from hpy-sys/abi/ (upstream
+HPy 0.9.0's measured ABI, committed with the crate). Writes:
 
   OUTDIR/abi_layout.c  structs.tsv + enums.tsv: sizes, alignments, field
                        offsets and types, typedefs, enumerator values;
@@ -32,7 +32,7 @@ IDENT = re.compile(r'^[A-Za-z_][A-Za-z0-9_]*$')
 def abi_dir():
     d = os.environ.get('HPY_ABI_DIR')
     if not d:
-        d = os.path.join(REPO_ROOT, '..', 'shared', 'abi')
+        d = os.path.join(REPO_ROOT, 'hpy-sys', 'abi')
     d = os.path.abspath(d)
     if not os.path.isfile(os.path.join(d, 'api.tsv')):
         sys.stderr.write(

@@ -564,7 +564,9 @@ unsafe fn parse_params(params: *mut HPyType_SpecParam, name: &str) -> Option<Par
     if params.is_null() {
         return Some(out);
     }
-    // SAFETY: `params` is an array ended by kind == 0 holding open handles.
+    // SAFETY: `params` is an array ended by kind == 0 (API contract), read
+    // up to that entry; each `object` is an open handle or HPy_NULL, and
+    // HPy_NULL is rejected in the first loop, before any object is used.
     unsafe {
         let mut all = Vec::new();
         let mut p = params;
@@ -574,10 +576,16 @@ unsafe fn parse_params(params: *mut HPyType_SpecParam, name: &str) -> Option<Par
         }
         let (mut n_base, mut n_tuple) = (0, 0);
         for p in &all {
-            match p.kind {
-                HPyType_SpecParam_Base => n_base += 1,
-                HPyType_SpecParam_BasesTuple => n_tuple += 1,
-                HPyType_SpecParam_Metaclass => {}
+            let what = match p.kind {
+                HPyType_SpecParam_Base => {
+                    n_base += 1;
+                    "Base"
+                }
+                HPyType_SpecParam_BasesTuple => {
+                    n_tuple += 1;
+                    "BasesTuple"
+                }
+                HPyType_SpecParam_Metaclass => "Metaclass",
                 _ => {
                     raise(
                         ffi::PyExc_TypeError,
@@ -585,6 +593,17 @@ unsafe fn parse_params(params: *mut HPyType_SpecParam, name: &str) -> Option<Par
                     );
                     return None;
                 }
+            };
+            // Every object below is used as a live object (increfed,
+            // type-checked): reject HPy_NULL before touching any of them.
+            if p.object.is_null() {
+                raise(
+                    ffi::PyExc_TypeError,
+                    &format!(
+                        "HPyType_FromSpec: type '{name}': HPyType_SpecParam_{what} is HPy_NULL"
+                    ),
+                );
+                return None;
             }
         }
         if n_tuple > 1 {
@@ -641,8 +660,9 @@ unsafe fn parse_params(params: *mut HPyType_SpecParam, name: &str) -> Option<Par
                 .iter()
                 .find(|p| p.kind == HPyType_SpecParam_BasesTuple)
                 .map_or(null_mut(), |p| as_obj(p.object));
-            // CPython reads the bases as a tuple without checking
-            if t.is_null() || ffi::PyTuple_Check(t) == 0 {
+            // CPython reads the bases as a tuple without checking (`t` is
+            // not NULL: checked above)
+            if ffi::PyTuple_Check(t) == 0 {
                 raise(
                     ffi::PyExc_TypeError,
                     &format!("HPyType_SpecParam_BasesTuple of '{name}' is not a tuple"),
@@ -779,10 +799,21 @@ unsafe fn type_from_spec(
     params: *mut HPyType_SpecParam,
 ) -> Option<*mut ffi::PyObject> {
     // SAFETY: see module comment; every pointer read below comes from the
-    // extension's spec and definitions.
+    // extension's spec and definitions, and is read only once the spec says
+    // it is meaningful: `name` after its NULL check, `legacy_slots` only with
+    // the legacy shape, param objects after their HPy_NULL check.
     unsafe {
         if spec.name.is_null() {
             raise(ffi::PyExc_SystemError, "HPyType_Spec.name is NULL");
+            return None;
+        }
+        // `legacy_slots` is only read for the legacy shape: check the shape
+        // before anything in the spec is dereferenced (upstream's message).
+        if !spec.legacy_slots.is_null() && spec.builtin_shape != HPyType_BuiltinShape_Legacy {
+            raise(
+                ffi::PyExc_TypeError,
+                "cannot specify .legacy_slots without setting .builtin_shape=HPyType_BuiltinShape_Legacy",
+            );
             return None;
         }
         let name_c = CStr::from_ptr(spec.name);
@@ -797,6 +828,8 @@ unsafe fn type_from_spec(
         };
         let has_traverse = slot_defs().any(|s| s.slot == HPy_tp_traverse);
         let needs_dealloc = has_traverse || slot_defs().any(|s| s.slot == HPy_tp_destroy);
+        // Non-NULL only with the legacy shape (checked above), where it is a
+        // `PyType_Slot` array ended by slot 0 (API contract).
         let legacy_slots: *const ffi::PyType_Slot = spec.legacy_slots.cast();
         let legacy: Vec<ffi::PyType_Slot> = if legacy_slots.is_null() {
             Vec::new()
@@ -809,13 +842,6 @@ unsafe fn type_from_spec(
             }
             v
         };
-        if !legacy_slots.is_null() && spec.builtin_shape != HPyType_BuiltinShape_Legacy {
-            raise(
-                ffi::PyExc_TypeError,
-                "cannot specify .legacy_slots without setting .builtin_shape=HPyType_BuiltinShape_Legacy",
-            );
-            return None;
-        }
         if needs_dealloc && legacy.iter().any(|s| s.slot == ffi::Py_tp_dealloc) {
             raise(
                 ffi::PyExc_TypeError,

@@ -1,5 +1,7 @@
 """Malformed HPyType_Spec and HPyType_SpecParam input: each is a Python
 exception with a message saying what is wrong, never a crash."""
+import re
+
 import pytest
 
 from conftest import compile_hpy_module, load_hpy_module
@@ -32,6 +34,12 @@ static HPyType_Spec specs[] = {
     /* 5 */ { .name = "m.B5", .basicsize = sizeof(BObject), .itemsize = -1 },
     /* 6 */ { .name = "m.B6", .basicsize = sizeof(BObject), .defines = nullname_defs },
     /* 7 */ { .name = "m.Ok", .basicsize = sizeof(BObject) },
+    /* a pointer that must never be read: .legacy_slots without the legacy shape */
+    /* 8 */ { .name = "m.B8", .basicsize = sizeof(BObject), .legacy_slots = (void *)1 },
+    /* 9 */ { .name = "m.B9", .basicsize = sizeof(BObject), .legacy_slots = (void *)1,
+              .builtin_shape = HPyType_BuiltinShape_Long },
+    /* 10 */ { .name = "m.B10", .basicsize = sizeof(BObject), .legacy_slots = (void *)1,
+               .builtin_shape = (HPyType_BuiltinShape)42 },
 };
 
 HPyDef_METH(make, "make", HPyFunc_O)
@@ -43,7 +51,8 @@ static HPy make_impl(HPyContext *ctx, HPy self, HPy arg)
     return HPyType_FromSpec(ctx, &specs[i], NULL);
 }
 
-/* make_params(kind1, value1, kind2, value2, ...) on the good spec */
+/* make_params(kind1, value1, kind2, value2, ...) on the good spec;
+   a value of Ellipsis (...) is passed as HPy_NULL */
 HPyDef_METH(make_params, "make_params", HPyFunc_VARARGS)
 static HPy make_params_impl(HPyContext *ctx, HPy self, const HPy *args, size_t nargs)
 {
@@ -51,7 +60,7 @@ static HPy make_params_impl(HPyContext *ctx, HPy self, const HPy *args, size_t n
     size_t i, n = 0;
     for (i = 0; i + 1 < nargs && n < 3; i += 2, n++) {
         params[n].kind = (HPyType_SpecParam_Kind)HPyLong_AsLong(ctx, args[i]);
-        params[n].object = args[i + 1];
+        params[n].object = HPy_Is(ctx, args[i + 1], ctx->h_Ellipsis) ? HPy_NULL : args[i + 1];
     }
     params[n].kind = (HPyType_SpecParam_Kind)0;
     params[n].object = HPy_NULL;
@@ -64,6 +73,10 @@ HPy_MODINIT(badspecs, moduledef)
 """
 
 BASE, BASES_TUPLE, METACLASS = 1, 2, 3
+NULL = ...  # make_params passes it as HPy_NULL
+# upstream's message, exactly
+LEGACY_SLOTS = "^" + re.escape("cannot specify .legacy_slots without setting "
+                               ".builtin_shape=HPyType_BuiltinShape_Legacy") + "$"
 
 
 @pytest.fixture(params=["universal", "debug", "cpython"])
@@ -86,6 +99,10 @@ def mod(request, make_module, tmp_path):
     (4, ValueError, r"type 'm.B4': negative basicsize \(-8\)"),
     (5, ValueError, r"type 'm.B5': negative itemsize \(-1\)"),
     (6, ValueError, "type 'm.B6': a method definition has a NULL name"),
+    # .legacy_slots is (void *)1: rejected before it is read
+    (8, TypeError, LEGACY_SLOTS),
+    (9, TypeError, LEGACY_SLOTS),
+    (10, TypeError, LEGACY_SLOTS),
 ])
 def test_malformed_spec(mod, index, exc, pattern):
     with pytest.raises(exc, match=pattern):
@@ -106,3 +123,20 @@ def test_bad_params(mod):
         mod.make_params(METACLASS, "not a type")
     with pytest.raises(TypeError, match="unknown HPyType_SpecParam"):
         mod.make_params(99, int)
+
+
+@pytest.mark.parametrize("params,what", [
+    ((BASE, NULL), "Base"),
+    ((BASE, int, BASE, NULL), "Base"),
+    ((METACLASS, NULL), "Metaclass"),
+    ((METACLASS, NULL, BASE, int), "Metaclass"),
+    ((BASE, int, METACLASS, NULL), "Metaclass"),
+    ((BASES_TUPLE, NULL), "BasesTuple"),
+    ((METACLASS, type, BASES_TUPLE, NULL), "BasesTuple"),
+])
+def test_null_param(mod, params, what):
+    with pytest.raises(TypeError, match=f"^HPyType_FromSpec: type 'm.Ok': "
+                                        f"HPyType_SpecParam_{what} is HPy_NULL$"):
+        mod.make_params(*params)
+    # the interpreter is still fine, and good params still work
+    assert mod.make_params(BASE, int, METACLASS, type).__base__ is int

@@ -16,9 +16,14 @@ The table and the failing tests are also written to
 The only excluded tests are listed in tests/conformance/environmental.txt,
 one per line with the environmental reason. See docs/conformance-environment.md.
 
-Exit status: 0 when the suite ran (whatever the results), 2 when the runner
-itself could not do its job (download, missing tools, no hpy installed,
-pytest usage error, ...).
+Exit status:
+  0  every selected test passed (or was skipped by upstream's own conditions);
+  1  any test failed, errored, crashed or timed out, a file could not be
+     collected, the session ended early, or no test ran at all: a regression
+     anywhere in upstream's suite is a red run. The only way to accept a
+     failing test is to list its id, with a reason, in environmental.txt;
+  2  the runner itself could not do its job (download, missing tools, no hpy
+     installed, pytest usage error, ...).
 """
 import argparse
 import collections
@@ -393,6 +398,9 @@ def main(argv=None):
                    "the JSON summary goes next to it)")
     p.add_argument("--test-dir", help="run this directory instead of upstream's test/ "
                    "(only for checking the runner itself, see tests/conformance/selftest)")
+    p.add_argument("--exclusions", help="read the exclusions from this file instead of "
+                   "tests/conformance/environmental.txt (only for checking the runner "
+                   "itself: the suite's one exclusions file is that one)")
     p.add_argument("--keep-workdir", action="store_true",
                    help="keep the copied test directory (under <cache>/conformance-run/)")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
@@ -403,6 +411,9 @@ def main(argv=None):
         if a not in MODES and a not in ("none", NO_ABI):
             p.error("unknown --abi %r (choose from %s, none)" % (a, ", ".join(MODES)))
 
+    global ENVIRONMENTAL
+    if args.exclusions:
+        ENVIRONMENTAL = Path(args.exclusions).resolve()
     try:
         return run(args)
     except RunnerError as e:
@@ -415,7 +426,9 @@ def run(args):
     cache.mkdir(parents=True, exist_ok=True)
     python = args.python
     if shutil.which(python):
-        python = shutil.which(python)
+        # absolute (the tests run in another directory), but not resolved:
+        # a venv's python is a symlink whose target is another environment
+        python = os.path.abspath(shutil.which(python))
     sdist = get_sdist(cache)
     test_src = Path(args.test_dir).resolve() if args.test_dir else sdist / "test"
     tools = ["pytest", "xdist", "filelock"] + (["pytest_timeout"] if args.timeout else [])
@@ -497,6 +510,29 @@ def run(args):
     }
     report_json.write_text(json.dumps(summary, indent=1) + "\n")
     log("report: %s, %s" % (report_txt, report_json))
+    return verdict(results, collect_errors, finish, total)
+
+
+def verdict(results, collect_errors, finish, total):
+    """The exit status (see the module docstring), with the reason printed."""
+    bad = sum(1 for r in results.values() if r["outcome"] in ("failed", "error"))
+    reasons = []
+    if bad:
+        reasons.append("%d test(s) failed, errored, crashed or timed out" % bad)
+    if collect_errors:
+        reasons.append("%d collection error(s)" % len(collect_errors))
+    if finish is None:
+        reasons.append("the pytest session did not finish normally")
+    if not results:
+        reasons.append("no test ran")
+    elif total["passed"] == 0:
+        reasons.append("no test passed")
+    if reasons:
+        print("\nconformance: FAILED: " + "; ".join(reasons) +
+              " (accept a test only by listing it, with its reason, in %s)"
+              % ENVIRONMENTAL)
+        return 1
+    print("\nconformance: OK: %d passed, %d skipped" % (total["passed"], total["skipped"]))
     return 0
 
 

@@ -5,8 +5,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
+export PIP_ROOT_USER_ACTION=ignore PIP_DISABLE_PIP_VERSION_CHECK=1
 
-command -v cc >/dev/null || { apt-get update -qq && apt-get install -y -qq gcc; }
+source scripts/system-packages.sh
+ensure_system_packages cc
 command -v cargo >/dev/null || { echo "cargo (Rust) is required: https://rustup.rs" >&2; exit 1; }
 
 echo "== installing the hpy package (hpy.universal, hpy.devel) from this checkout"

@@ -1,9 +1,16 @@
 #!/usr/bin/env bash
 # Run every test on a fresh machine: installs what the tests need (Debian
-# packages, the Python package under test and test tools), then runs the Rust
-# tests, the generated-files check, the C header checks and the Python tests.
+# packages, the Python package under test and test tools), then runs the
+# lints, the generated-files check, the C header checks, the Rust tests, the
+# Python tests and upstream HPy 0.9.0's suite (conformance) -- the last two on
+# the main interpreter and again on both ends of the supported range.
+#
+#   PYTHON=python3.12 bash scripts/test.sh   # another main interpreter
+#   HPY_RS_EXTRA_PYTHONS="3.9 3.12"          # other extra versions ("" for none;
+#                                            # default "3.8 3.13", found with pyenv)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/system-packages.sh
 PY=${PYTHON:-python3}
 if [ -n "${PYTHON:-}" ]; then
     # another interpreter: the Rust crates are built and tested for it too
@@ -11,28 +18,72 @@ if [ -n "${PYTHON:-}" ]; then
     PY=$("$PY" -c 'import sys; print(sys.executable)')
     export PYTHON=$PY PYO3_PYTHON=$PY
 fi
-export CARGO_TERM_COLOR=never
+EXTRA=${HPY_RS_EXTRA_PYTHONS-3.8 3.13}
+export CARGO_TERM_COLOR=never PIP_ROOT_USER_ACTION=ignore PIP_DISABLE_PIP_VERSION_CHECK=1
 
-step() { printf '\n==== %s\n' "$*"; }
+t0=$SECONDS
+t_step=$SECONDS
+name_step=""
+timings=()
+step() {
+    if [ -n "$name_step" ]; then timings+=("$(printf '%5ds  %s' $((SECONDS - t_step)) "$name_step")"); fi
+    name_step=$*
+    t_step=$SECONDS
+    printf '\n==== %s\n' "$*"
+}
+finish() {
+    local rc=$?
+    if [ -n "$name_step" ]; then timings+=("$(printf '%5ds  %s' $((SECONDS - t_step)) "$name_step")"); fi
+    printf '\n==== time per step\n'
+    printf '%s\n' "${timings[@]}"
+    printf '%5ds  total (%s)\n' $((SECONDS - t0)) "$([ $rc = 0 ] && echo passed || echo "FAILED, exit $rc")"
+}
+trap finish EXIT
 
-step "system packages"
-need=()
-command -v cc >/dev/null || need+=(gcc)
-command -v g++ >/dev/null || need+=(g++)
-[ -e /usr/lib/llvm-14/lib/libclang.so ] || ls /usr/lib/x86_64-linux-gnu/libclang*.so* >/dev/null 2>&1 || need+=(libclang-dev)
-if [ ${#need[@]} -gt 0 ]; then
-    if [ "$(id -u)" = 0 ]; then
-        apt-get update -qq && apt-get install -y -qq "${need[@]}"
-    else
-        echo "missing system packages: ${need[*]} (install them, then rerun)" >&2
-        exit 1
+# The interpreter of CPython X.Y: pythonX.Y on PATH if it runs (a pyenv shim
+# of another version does not), else pyenv's newest X.Y.
+find_python() {
+    local v=$1 p full
+    local candidates=("$(command -v "python$v" || true)")
+    if command -v pyenv >/dev/null; then
+        for full in $(pyenv versions --bare 2>/dev/null | grep -E "^$v(\.[0-9]+)?$" | sort -rV); do
+            candidates+=("$(PYENV_VERSION=$full pyenv which python 2>/dev/null || true)")
+        done
     fi
-fi
+    for p in "${candidates[@]}"; do
+        [ -n "$p" ] && "$p" -c 'import sys' 2>/dev/null &&
+            { "$p" -c 'import sys; print(sys.executable)'; return 0; }
+    done
+    return 1
+}
 
-step "python packages"
-"$PY" -m pip install -q --upgrade pip 2>&1 | grep -v "Running pip as the 'root' user" || true
-"$PY" -m pip install -q pytest pytest-xdist filelock 2>&1 | grep -v "Running pip as the 'root' user" || true
-"$PY" -m pip install -q . 2>&1 | grep -v "Running pip as the 'root' user" || true
+# The Python side for one interpreter: the package, our tests, upstream's suite.
+python_suites() {  # $1 = interpreter, $2 = label
+    local py=$1 label=$2
+    step "$label: python packages (test tools, then this package)"
+    "$py" -m pip install -q pytest pytest-xdist pytest-timeout filelock
+    "$py" -m pip install -q .
+    step "$label: python tests (tests/python, against the installed package)"
+    (cd tests/python && "$py" -m pytest -q -n 2 -p no:cacheprovider .)
+    step "$label: conformance (upstream HPy 0.9.0's suite against the installed package)"
+    "$py" scripts/conformance.py --python "$py" --quiet
+}
+
+step "system packages (C and C++ compilers; libclang for bindgen)"
+ensure_system_packages cc cxx clang
+extra_pys=()
+for v in $EXTRA; do
+    p=$(find_python "$v") || {
+        echo "CPython $v not found (neither python$v on PATH nor a pyenv version $v):" \
+             "install it, or set HPY_RS_EXTRA_PYTHONS" >&2
+        exit 1
+    }
+    extra_pys+=("$v=$p")
+done
+
+step "lints: cargo fmt --check, cargo clippy -D warnings"
+cargo fmt --all --check
+cargo clippy -q --workspace --all-targets -- -D warnings
 
 step "generated files are up to date (cargo xtask check: C API wrappers and bindgen output)"
 cargo xtask check
@@ -44,12 +95,16 @@ step "cargo test --workspace"
 # tests that embed the interpreter load its libpython (not another one the
 # dynamic loader might find first)
 libdir=$("$PY" -c 'import sysconfig; print(sysconfig.get_config_var("LIBDIR") or "")')
-LD_LIBRARY_PATH="$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" cargo test --workspace
+LD_LIBRARY_PATH="$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" cargo test -q --workspace
 
-step "python tests (against the installed package)"
-cd tests/python
-"$PY" -m pytest -q -n 2 -p no:cacheprovider .
+main_ver=$("$PY" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+python_suites "$PY" "CPython $main_ver"
 
-step "conformance: upstream HPy 0.9.0's test suite against the installed package (table below)"
-cd ../..
-"$PY" scripts/conformance.py
+for entry in "${extra_pys[@]}"; do
+    v=${entry%%=*}
+    p=${entry#*=}
+    [ "$p" = "$PY" ] && continue
+    # a target directory per interpreter: pyo3-ffi's build depends on it, so
+    # sharing one would rebuild everything at each switch
+    CARGO_TARGET_DIR=$PWD/target/py$v python_suites "$p" "CPython $v"
+done

@@ -5,7 +5,6 @@ import os
 import subprocess
 import sys
 import tarfile
-import venv
 from pathlib import Path
 
 from filelock import FileLock
@@ -44,20 +43,25 @@ def sdist_dir():
     return target
 
 
-def venv_python():
+def venv_python(base_python=None):
     """A virtualenv with upstream's hpy installed; returns its python.
 
-    Upstream published binary wheels of 0.9.0 for CPython 3.8 to 3.11 only;
-    for a newer interpreter its sdist is built instead (it compiles there).
-    The `.py` stubs its hpy.devel writes next to universal binaries import
-    pkg_resources, which setuptools 81 removed: hence the pin (the venvs of
-    3.12 and later have no setuptools of their own)."""
-    env_dir = CACHE / f"upstream-venv-{sys.version_info[0]}{sys.version_info[1]}"
+    The venv is made with `base_python` (an interpreter's path; default: the
+    running one) and cached per Python version. Upstream published binary
+    wheels of 0.9.0 for CPython 3.8 to 3.11 only; for a newer interpreter its
+    sdist is built instead (it compiles there). The `.py` stubs its hpy.devel
+    writes next to universal binaries import pkg_resources, which setuptools
+    81 removed: hence the pin (the venvs of 3.12 and later have no setuptools
+    of their own)."""
+    base = base_python or sys.executable
+    ver = subprocess.run([str(base), "-c", "import sys; print('%d%d' % sys.version_info[:2])"],
+                         check=True, capture_output=True, text=True).stdout.strip()
+    env_dir = CACHE / f"upstream-venv-{ver}"
     py = env_dir / "bin" / "python"
     with _lock():
         marker = env_dir / ".hpy-installed"
         if not marker.exists():
-            venv.EnvBuilder(with_pip=True, clear=True).create(env_dir)
+            subprocess.run([str(base), "-m", "venv", "--clear", str(env_dir)], check=True)
             wheel = subprocess.run([str(py), "-m", "pip", "install", "-q", "--only-binary",
                                     ":all:", f"hpy=={VERSION}", "setuptools<81"],
                                    capture_output=True, text=True)

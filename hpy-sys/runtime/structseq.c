@@ -3,8 +3,10 @@
 #include "hpy_rs_helpers.h"
 
 /* Upstream's value: "_" is not a valid namedtuple field name, so the field
-   is renamed to "_<index>" and stays reachable by index only. */
-const char *const HPyStructSequence_UnnamedField = "_";
+   is renamed to "_<index>" and stays reachable by index only. Hidden, as
+   its declaration in hpy/runtime/structseq.h says: every extension has its
+   own copy and exports none. */
+HPyAPI_HELPER const char *const HPyStructSequence_UnnamedField = "_";
 
 HPyAPI_HELPER HPy
 HPyStructSequence_NewType(HPyContext *ctx, HPyStructSequence_Desc *desc)

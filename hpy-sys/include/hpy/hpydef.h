@@ -8,7 +8,12 @@
  *   - a static trampoline with the exact C signature CPython calls for that
  *     kind of function (see hpy/universal/trampolines.h and
  *     hpy/cpython/trampolines.h);
- *   - a global HPyDef variable named SYM pointing at both.
+ *   - a global HPyDef variable named SYM pointing at both. It has external
+ *     linkage, so that an HPyDef defined in one C file of an extension can be
+ *     listed (`extern HPyDef SYM;`) in the module or type definition of
+ *     another, but hidden visibility (_HPyDef_VISIBILITY): it is never
+ *     exported from the shared object, whose dynamic symbols are only the
+ *     loader's entry points (or PyInit_<ext> in the CPython ABI).
  * The optional trailing arguments of the macros are extra designated
  * initializers for the embedded struct, e.g. `.doc = "..."`.
  */
@@ -43,6 +48,17 @@ typedef void (*HPyFunc_Capsule_Destructor)(const char *name, void *pointer, void
 #  define _HPyDef_INIT_BEGIN
 #  define _HPyDef_INIT_END
 #endif
+
+/* Visibility of the HPyDef globals defined by the HPyDef_* macros: hidden
+   under GCC/Clang (visibility is per shared object, so every file of the
+   extension still sees them; nothing outside it does), nothing elsewhere
+   (PE/COFF exports only what is dllexport'ed or listed). As upstream's,
+   the macros take no storage class in front: all but HPyDef_MEMBER start
+   with the implementation's static prototype. `static HPyDef_MEMBER(...)`
+   happens to compile in C (it starts with the variable there) and still
+   does, the variable then being static; GCC warns that the visibility
+   attribute is ignored on it. */
+#define _HPyDef_VISIBILITY _HPy_HIDDEN
 
 typedef struct {
     HPySlot_Slot slot;                /* which slot */
@@ -150,7 +166,7 @@ typedef struct {
     HPyFunc_DECLARE(IMPL, SIG);                                             \
     HPyFunc_TRAMPOLINE(SYM##_trampoline, IMPL, SIG)                         \
     _HPyDef_INIT_BEGIN                                                      \
-    HPyDef SYM = {                                                          \
+    _HPyDef_VISIBILITY HPyDef SYM = {                                       \
         .kind = HPyDef_Kind_Slot,                                           \
         .slot = {                                                           \
             .slot = SLOT,                                                   \
@@ -171,7 +187,7 @@ typedef struct {
     HPyFunc_DECLARE(IMPL, SIG);                                             \
     HPyFunc_TRAMPOLINE(SYM##_trampoline, IMPL, SIG)                         \
     _HPyDef_INIT_BEGIN                                                      \
-    HPyDef SYM = {                                                          \
+    _HPyDef_VISIBILITY HPyDef SYM = {                                       \
         .kind = HPyDef_Kind_Meth,                                           \
         .meth = {                                                           \
             .name = NAME,                                                   \
@@ -190,7 +206,7 @@ typedef struct {
 
 #define HPyDef_MEMBER(SYM, NAME, TYPE, OFFSET, ...)                         \
     _HPyDef_INIT_BEGIN                                                      \
-    HPyDef SYM = {                                                          \
+    _HPyDef_VISIBILITY HPyDef SYM = {                                       \
         .kind = HPyDef_Kind_Member,                                         \
         .member = {                                                         \
             .name = NAME,                                                   \
@@ -213,7 +229,7 @@ typedef struct {
     HPyFunc_DECLARE(GETIMPL, HPyFunc_GETTER);                               \
     HPyFunc_TRAMPOLINE(SYM##_get_trampoline, GETIMPL, HPyFunc_GETTER)       \
     _HPyDef_INIT_BEGIN                                                      \
-    HPyDef SYM = {                                                          \
+    _HPyDef_VISIBILITY HPyDef SYM = {                                       \
         .kind = HPyDef_Kind_GetSet,                                         \
         .getset = {                                                         \
             .name = NAME,                                                   \
@@ -231,7 +247,7 @@ typedef struct {
     HPyFunc_DECLARE(SETIMPL, HPyFunc_SETTER);                               \
     HPyFunc_TRAMPOLINE(SYM##_set_trampoline, SETIMPL, HPyFunc_SETTER)       \
     _HPyDef_INIT_BEGIN                                                      \
-    HPyDef SYM = {                                                          \
+    _HPyDef_VISIBILITY HPyDef SYM = {                                       \
         .kind = HPyDef_Kind_GetSet,                                         \
         .getset = {                                                         \
             .name = NAME,                                                   \
@@ -251,7 +267,7 @@ typedef struct {
     HPyFunc_TRAMPOLINE(SYM##_get_trampoline, GETIMPL, HPyFunc_GETTER)       \
     HPyFunc_TRAMPOLINE(SYM##_set_trampoline, SETIMPL, HPyFunc_SETTER)       \
     _HPyDef_INIT_BEGIN                                                      \
-    HPyDef SYM = {                                                          \
+    _HPyDef_VISIBILITY HPyDef SYM = {                                       \
         .kind = HPyDef_Kind_GetSet,                                         \
         .getset = {                                                         \
             .name = NAME,                                                   \

@@ -78,31 +78,49 @@ done
 
 # --------------------------------------------------------------------------
 step "2. exported symbols of a universal extension"
-check_exports() {  # $1 = shared object, $2 = label
-    local so=$1 what=$2 funcs expected
-    funcs=$(nm -D --defined-only "$so" | awk '$2 == "T" { print $3 }' | sort)
-    expected=$(printf '%s\n' HPyInitGlobalContext_usage HPyInit_usage \
-        get_required_hpy_major_version_usage get_required_hpy_minor_version_usage | sort)
-    [ "$funcs" = "$expected" ] ||
-        fail "$what: exported functions are:"$'\n'"$funcs"$'\n'"expected exactly:"$'\n'"$expected"
-    # data: only HPyDef globals (all HPyDef_* symbols of usage.c), the
-    # helper data object and the test's own array
-    local data bad
-    local dyn all
-    dyn=$(nm -D --defined-only "$so")
+# The dynamic symbols an extension defines must be exactly its entry points:
+# nothing else, data included (HPyDef globals, HPyStructSequence_UnnamedField,
+# the helpers and the runtime are all hidden). Only the markers older linkers
+# define in every shared object are ignored.
+dyn_defined() {  # $1 = shared object: names of its defined dynamic symbols, sorted
+    nm -D --defined-only "$1" | awk 'NF >= 3 { print $3 }' |
+        grep -Evx '_init|_fini|_edata|_end|__bss_start' | sort || true
+}
+expect_exports() {  # $1 = shared object, $2 = label, rest = the exact exports
+    local so=$1 what=$2 got want
+    shift 2
+    got=$(dyn_defined "$so")
+    want=$(printf '%s\n' "$@" | sort)
+    [ "$got" = "$want" ] ||
+        fail "$what: exported symbols are:"$'\n'"$got"$'\n'"expected exactly:"$'\n'"$want"
+}
+loader_exports() {  # $1 = extension name: the four symbols of the loader protocol
+    printf '%s\n' "HPyInit_$1" "HPyInitGlobalContext_$1" \
+        "get_required_hpy_major_version_$1" "get_required_hpy_minor_version_$1"
+}
+# every HPyDef usage.c defines with an HPyDef_* macro (HPyDef_CALL_FUNCTION
+# and HPyCapsule_DESTRUCTOR define static objects of other types)
+usage_hpydefs=$(grep -oE '^(static )?HPyDef_(SLOT|METH|MEMBER|GET|SET|GETSET)(_IMPL)?\([A-Za-z_0-9]+' usage.c |
+    sed 's/.*(//' | sort -u)
+[ "$(wc -l <<<"$usage_hpydefs")" -ge 40 ] || fail "usage.c: HPyDef_* definitions not found"
+check_hidden_defs() {  # $1 = shared object, $2 = label: the HPyDefs are there, as local symbols
+    local so=$1 what=$2 all d
     all=$(nm "$so")
-    data=$(printf '%s\n' "$dyn" | awk '$2 ~ /^[DBR]$/ { print $3 }')
-    bad=$(printf '%s\n' "$data" | grep -Ev '^(m_|p_|mod_)[a-z_]+$|^HPyStructSequence_UnnamedField$|^standalone_trampolines$' || true)
-    [ -z "$bad" ] || fail "$what: unexpected exported data symbols: $bad"
-    grep -qx p_new <<<"$data" || fail "$what: HPyDef p_new not exported"
+    for d in $usage_hpydefs; do
+        grep -Eq "^[0-9a-f]+ [dbr] $d\$" <<<"$all" ||
+            fail "$what: HPyDef $d is not a local (hidden) data symbol: $(grep -E " $d\$" <<<"$all" || echo missing)"
+    done
+}
+check_exports() {  # $1 = shared object, $2 = label
+    local so=$1 what=$2 all
+    # shellcheck disable=SC2046
+    expect_exports "$so" "$what" $(loader_exports usage)
+    check_hidden_defs "$so" "$what"
+    all=$(nm "$so")
     # (grep on variables, not pipes: grep -q + pipefail would race nm)
-    if grep -q '_ctx_for_trampolines' <<<"$(nm -D "$so")"; then
-        fail "$what: _ctx_for_trampolines is exported"
-    fi
     grep -Eq '[bBdD] _ctx_for_trampolines$' <<<"$all" || fail "$what: _ctx_for_trampolines missing"
-    if grep -Eq 'HPyArg_|HPy_BuildValue|HPyHelpers_|HPyErr_Format' <<<"$dyn"; then
-        fail "$what: out-of-line helpers must be hidden"
-    fi
+    grep -Eq '^[0-9a-f]+ [dr] HPyStructSequence_UnnamedField$' <<<"$all" ||
+        fail "$what: HPyStructSequence_UnnamedField is not a local (hidden) symbol"
 }
 $CC -std=gnu11 -O2 -fPIC -shared "${WARN[@]}" "${UNIV[@]}" usage.c stubs.c -o "$tmp/usage.hpy0.so" ||
     fail "linking the C extension"
@@ -117,6 +135,7 @@ $CC -std=gnu11 -O2 -fPIC -shared "${WARN[@]}" "${UNIV[@]}" -DHPY_EMBEDDED_MODULE
     -o "$tmp/usage_emb.so" || fail "linking the embedded-modules extension"
 grep -Eq '[bd] _ctx_for_trampolines$' <<<"$(nm "$tmp/usage_emb.so")" ||
     fail "HPY_EMBEDDED_MODULES: _ctx_for_trampolines should be a static (local) symbol"
+check_hidden_defs "$tmp/usage_emb.so" "embedded-modules extension"
 
 step "2b. exported symbols of a CPython-ABI extension (linked with the static runtime)"
 cpylib=${HPY_CPYTHON_LIB:-}
@@ -127,26 +146,27 @@ if [ -z "$cpylib" ]; then
 fi
 [ -f "$cpylib" ] || fail "static runtime not found: $cpylib"
 check_cpython_exports() {  # $1 = shared object, $2 = label
-    local so=$1 what=$2 dyn funcs data bad
-    dyn=$(nm -D --defined-only "$so")
-    funcs=$(awk '$2 == "T" { print $3 }' <<<"$dyn")
-    [ "$funcs" = "PyInit_usage" ] ||
-        fail "$what: exported functions are:"$'\n'"$funcs"$'\n'"expected exactly: PyInit_usage"
-    data=$(awk '$2 ~ /^[DBR]$/ { print $3 }' <<<"$dyn")
-    bad=$(grep -Ev '^(m_|p_|mod_)[a-z_]+$|^standalone_trampolines$' <<<"$data" || true)
-    [ -z "$bad" ] || fail "$what: unexpected exported data symbols: $bad"
-    grep -Eq '[bBdD] _HPyRs_cpy_ctx$' <<<"$(nm "$so")" || fail "$what: the context _HPyRs_cpy_ctx is missing"
+    local so=$1 what=$2 all
+    expect_exports "$so" "$what" PyInit_usage
+    check_hidden_defs "$so" "$what"
+    all=$(nm "$so")
+    grep -Eq '[bBdD] _HPyRs_cpy_ctx$' <<<"$all" || fail "$what: the context _HPyRs_cpy_ctx is missing"
+    grep -Eq '^[0-9a-f]+ [dr] HPyStructSequence_UnnamedField$' <<<"$all" ||
+        fail "$what: HPyStructSequence_UnnamedField is not a local (hidden) symbol"
 }
 for lang in c c++; do
     cc=$CC; [ $lang = c ] || cc=$CXX
     # What the extension refers to is hidden by the headers' declarations
-    # alone. (The rest of the archive members it pulls in, Rust's std
-    # included, is hidden by --exclude-libs, which hpy.devel passes.)
+    # alone, HPyStructSequence_UnnamedField included. (The rest of the
+    # archive members it pulls in, Rust's std included, is hidden by
+    # --exclude-libs, which hpy.devel passes.)
     $cc -x $lang -O2 -fPIC -shared "${WARN[@]}" "${CPY[@]}" usage.c -x none "$cpylib" \
         -o "$tmp/usage_cpy.so" -lpthread -lm -ldl || fail "linking the $lang CPython-ABI extension"
     $cc -x $lang -O2 -fPIC "${WARN[@]}" "${CPY[@]}" -c usage.c -o "$tmp/usage_cpy.o"
-    used=$(nm -u "$tmp/usage_cpy.o" | awk '$2 ~ /^_HPyRs_/ { print $2 }')
+    used=$(nm -u "$tmp/usage_cpy.o" | awk '$2 ~ /^_HPyRs_|^HPyStructSequence_UnnamedField$/ { print $2 }')
     [ -n "$used" ] || fail "$lang CPython-ABI extension: no use of the static runtime seen"
+    grep -qx HPyStructSequence_UnnamedField <<<"$used" ||
+        fail "$lang CPython-ABI extension: HPyStructSequence_UnnamedField not referenced"
     leaked=$(nm -D --defined-only "$tmp/usage_cpy.so" | awk '{ print $3 }' | grep -Fx -f <(printf '%s\n' "$used") || true)
     [ -z "$leaked" ] || fail "$lang CPython-ABI extension: runtime entry points exported: $leaked"
     $cc -x $lang -O2 -fPIC -shared "${WARN[@]}" "${CPY[@]}" usage.c -x none "$cpylib" \
@@ -154,6 +174,75 @@ for lang in c c++; do
         fail "linking the $lang CPython-ABI extension (--exclude-libs)"
     check_cpython_exports "$tmp/usage_cpy.so" "$lang CPython-ABI extension"
 done
+
+step "2c. an HPyDef defined in one file and listed by another links, and stays hidden"
+cat >"$tmp/defs.c" <<'SRC'
+#include <hpy.h>
+HPyDef_METH(shared_meth, "shared_meth", HPyFunc_NOARGS)
+static HPy shared_meth_impl(HPyContext *ctx, HPy self)
+{
+    (void)self;
+    return HPyLong_FromLong(ctx, 42);
+}
+SRC
+cat >"$tmp/twofiles.c" <<'SRC'
+#include <hpy.h>
+extern HPyDef shared_meth;          /* defined (hidden) in defs.c */
+HPyDef_METH(local_meth, "local_meth", HPyFunc_NOARGS)
+static HPy local_meth_impl(HPyContext *ctx, HPy self)
+{
+    (void)self;
+    return HPyUnicode_FromString(ctx, HPyStructSequence_UnnamedField);
+}
+static HPyDef *defines[] = { &shared_meth, &local_meth, NULL };
+static HPyModuleDef moduledef = { .doc = NULL, .size = 0, .legacy_methods = NULL,
+                                  .defines = defines, .globals = NULL };
+HPy_MODINIT(twofiles, moduledef)
+SRC
+for lang in c c++; do
+    cc=$CC; [ $lang = c ] || cc=$CXX
+    for abi in UNIV HYB CPY; do
+        flags="$abi[@]"
+        what="two-file $lang extension ($abi)"
+        case $abi in
+            CPY) extra=("$cpylib" -Wl,--exclude-libs,ALL -lpthread -lm -ldl) ;;
+            *) extra=("$tmp/stubs.o") ;;
+        esac
+        [ $abi = CPY ] || $CC -std=gnu11 -O2 -fPIC "${WARN[@]}" "${!flags}" -c stubs.c -o "$tmp/stubs.o" ||
+            fail "$what: stubs.c"
+        # -z defs where no symbol may stay undefined (universal: no libpython);
+        # elsewhere shared_meth must simply not be left to the dynamic linker
+        zdefs=(); [ $abi != UNIV ] || zdefs=(-Wl,-z,defs)
+        $cc -x $lang -O2 -fPIC -shared "${WARN[@]}" "${!flags}" "$tmp/twofiles.c" "$tmp/defs.c" \
+            -x none "${extra[@]}" "${zdefs[@]}" -o "$tmp/twofiles.so" || fail "linking the $what"
+        if [ $abi = CPY ]; then
+            expect_exports "$tmp/twofiles.so" "$what" PyInit_twofiles
+        else
+            # shellcheck disable=SC2046
+            expect_exports "$tmp/twofiles.so" "$what" $(loader_exports twofiles)
+        fi
+        if grep -Eq ' (shared_meth|local_meth)$' <<<"$(nm -D --undefined-only "$tmp/twofiles.so")"; then
+            fail "$what: an HPyDef is left undefined"
+        fi
+        for d in shared_meth local_meth; do
+            grep -Eq "^[0-9a-f]+ d $d\$" <<<"$(nm "$tmp/twofiles.so")" ||
+                fail "$what: $d is not a local (hidden) data symbol"
+        done
+    done
+done
+# As with upstream's macro, `static HPyDef_MEMBER(...)` compiles in C (GCC
+# warns that the visibility attribute is ignored) and the variable is static.
+cat >"$tmp/static_member.c" <<'SRC'
+#include <hpy.h>
+typedef struct { long x; } Obj;
+static HPyDef_MEMBER(static_member, "x", HPyMember_LONG, offsetof(Obj, x))
+HPyDef *static_member_ref(void);
+HPyDef *static_member_ref(void) { return &static_member; }
+SRC
+$CC -std=gnu11 "${WARN[@]}" -Wno-error=attributes "${UNIV[@]}" -c "$tmp/static_member.c" \
+    -o "$tmp/static_member.o" 2>"$tmp/static_member.log" || { cat "$tmp/static_member.log"; fail "static HPyDef_MEMBER"; }
+grep -Eq '^[0-9a-f]+ [dbr] static_member$' <<<"$(nm "$tmp/static_member.o")" ||
+    fail "static HPyDef_MEMBER: the variable is not static"
 
 # --------------------------------------------------------------------------
 step "3+4. ABI tables: layouts, enum values and API signatures"
@@ -215,12 +304,18 @@ echo "check.sh: all header checks passed"
 #      HPY_EMBEDDED_MODULES, and every HPyDef_* macro / trampoline signature
 #      expands warning-free;
 #  1b  each sub-header pulls in whatever it needs (in each ABI it serves);
-#  2   HPy_MODINIT exports exactly the four loader entry points (with C
-#      linkage from C++ too), _ctx_for_trampolines stays hidden (static with
-#      HPY_EMBEDDED_MODULES) and the runtime helpers are not exported;
-#  2b  a CPython-ABI extension links against the static runtime, exports
-#      PyInit_<ext> alone and keeps the runtime's entry points and its
-#      context hidden;
+#  2   a universal/hybrid extension exports exactly the four loader entry
+#      points (with C linkage from C++ too) and nothing else: the HPyDef
+#      globals of every HPyDef_* macro and HPyStructSequence_UnnamedField
+#      are there but hidden (local in the shared object),
+#      _ctx_for_trampolines too (static with HPY_EMBEDDED_MODULES), and the
+#      runtime helpers are not exported;
+#  2b  a CPython-ABI extension links against the static runtime and exports
+#      PyInit_<ext> alone: the runtime's entry points, its context, the
+#      HPyDefs and HPyStructSequence_UnnamedField stay hidden;
+#  2c  in every ABI, from C and C++, an HPyDef defined in one file and
+#      listed (`extern HPyDef`) in another's module definition is resolved
+#      inside the shared object and is not exported;
 #  3+4 every layout/value of structs.tsv and enums.tsv and every
 #      name/signature/value of api.tsv holds (see gen_abi_checks.py), in
 #      the cpython ABI too (where HPy_ssize_t & co. must stay the same types);

@@ -40,6 +40,9 @@ int HPyHelpers_PackArgsAndKeywords(HPyContext *ctx, const HPy *args, size_t narg
                                    HPy kwnames, HPy *out_args_tuple, HPy *out_kwd)
 { (void)ctx; (void)args; (void)nargs; (void)kwnames; (void)out_args_tuple; (void)out_kwd; return 0; }
 
+/* hidden by its declaration in hpy/runtime/structseq.h (this file is also
+   compiled as C++, where repeating the attribute here is ignored, with a
+   warning, because a const definition alone would have internal linkage) */
 const char *const HPyStructSequence_UnnamedField = "_";
 
 HPy HPyStructSequence_NewType(HPyContext *ctx, HPyStructSequence_Desc *desc)

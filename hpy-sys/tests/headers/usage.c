@@ -30,6 +30,12 @@ typedef struct {
 } LegacyThing;
 HPyType_LEGACY_HELPERS(LegacyThing)
 
+/* An HPyDef may be declared before (or without) its definition, as a file
+   listing the HPyDefs of another would (upstream's test_extern_def): the
+   hidden visibility of the definition must not clash with this plain
+   declaration. check.sh (step 2c) links such a pair of files. */
+extern HPyDef m_noargs;
+
 /* ---- methods: the four method signatures ----------------------------- */
 
 HPyDef_METH(m_noargs, "m_noargs", HPyFunc_NOARGS)
@@ -445,14 +451,16 @@ static int f_descrset(HPyContext *ctx, HPy self, HPy obj, HPy value)
     return 0;
 }
 
-/* keep the stand-alone trampolines referenced */
+/* keep the stand-alone trampolines referenced (and compiled: mod_exec reads
+   the volatile pointer, so even -O2 keeps the array and what it lists) */
 typedef void (*any_fn)(void);
-any_fn standalone_trampolines[] = {
+static any_fn standalone_trampolines[] = {
     (any_fn)f_ssizessizearg_tr, (any_fn)f_ssizessizeobjarg_tr, (any_fn)f_free_tr,
     (any_fn)f_getattr_tr, (any_fn)f_getattro_tr, (any_fn)f_setattr_tr,
     (any_fn)f_setattro_tr, (any_fn)f_getiter_tr, (any_fn)f_iternext_tr,
     (any_fn)f_descrget_tr, (any_fn)f_descrset_tr,
 };
+static any_fn *volatile standalone_trampolines_ref = standalone_trampolines;
 
 /* ---- more helpers and macros ------------------------------------------ */
 
@@ -561,6 +569,8 @@ static int mod_exec_impl(HPyContext *ctx, HPy m)
         return -1;
     HPy_Close(ctx, seq);
     (void)TupleSub_AsStruct; (void)LegacyThing_AsStruct;
+    if (standalone_trampolines_ref == NULL)
+        return -1;
     return 0;
 }
 

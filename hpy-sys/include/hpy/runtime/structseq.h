@@ -20,8 +20,10 @@ typedef struct {
     HPyStructSequence_Field *fields;   /* NULL-name terminated, required */
 } HPyStructSequence_Desc;
 
-/* Use as a field name to leave that field without an attribute name. */
-extern const char *const HPyStructSequence_UnnamedField;
+/* Use as a field name to leave that field without an attribute name.
+   Defined by the helpers compiled or linked into each extension, hidden
+   like them: it is not exported from the extension. */
+extern HPyAPI_HELPER const char *const HPyStructSequence_UnnamedField;
 
 /* Create a new struct sequence type from `desc`. */
 HPyAPI_HELPER HPy

@@ -9,7 +9,9 @@
 //! Methods become `PyMethodDef`s whose `ml_meth` is the extension's own
 //! trampoline; `HPy_mod_create`/`HPy_mod_exec` become PEP 489 module slots.
 //! The generated `PyModuleDef` and its arrays live for the rest of the process,
-//! as CPython requires of module definitions.
+//! as CPython requires of module definitions; there is one per distinct
+//! definition ([`DefKey`]), shared by every module made from it, so loading
+//! or importing an extension again costs no memory ([`module_def`]).
 
 #![allow(non_upper_case_globals)]
 
@@ -17,8 +19,10 @@ use crate::defs::{method_def, null_terminated};
 use crate::handle::raise;
 use hpy_sys::*;
 use pyo3_ffi as ffi;
+use std::collections::HashMap;
 use std::ffi::{c_char, c_int, c_void, CStr, CString};
 use std::ptr::null_mut;
+use std::sync::{LazyLock, Mutex};
 
 const NON_DEFAULT_MESSAGE: &str = "This is not allowed because custom HPy_mod_create slot cannot \
      return a builtin module object and cannot make any use of any other data defined in the \
@@ -36,13 +40,12 @@ pub unsafe fn create_module(hpydef: &HPyModuleDef, spec: *mut ffi::PyObject) -> 
     // SAFETY: forwarded contract (all pointers below come from the extension's
     // static definitions, which live as long as the loaded library: forever).
     unsafe {
-        let Some(pydef) = module_def(hpydef) else {
-            return null_mut();
-        };
         let Some(name) = spec_name(spec) else {
             return null_mut();
         };
-        (*pydef).m_name = name;
+        let Some(pydef) = module_def(hpydef, &name) else {
+            return null_mut();
+        };
         reset_globals(hpydef);
         let m = ffi::PyModule_FromDefAndSpec2(pydef, spec, ffi::PYTHON_API_VERSION);
         if m.is_null() {
@@ -69,13 +72,13 @@ pub unsafe fn module_def_init(
 ) -> *mut ffi::PyObject {
     // SAFETY: forwarded contract.
     unsafe {
-        let Some(pydef) = module_def(hpydef) else {
-            return null_mut();
-        };
-        (*pydef).m_name = if ext_name.is_null() {
-            c"".as_ptr()
+        let name = if ext_name.is_null() {
+            c""
         } else {
-            ext_name
+            CStr::from_ptr(ext_name)
+        };
+        let Some(pydef) = module_def(hpydef, name) else {
+            return null_mut();
         };
         reset_globals(hpydef);
         ffi::PyModuleDef_Init(pydef)
@@ -93,12 +96,34 @@ unsafe fn reset_globals(hpydef: &HPyModuleDef) {
     }
 }
 
-/// Validates `hpydef` and converts it (without a name) to a `PyModuleDef`
-/// that is never freed.
+/// What makes two converted definitions interchangeable: the module name
+/// (copied) and the doc, methods and slots, by address (they point into the
+/// extension, which is never unloaded).
+#[derive(PartialEq, Eq, Hash)]
+struct DefKey {
+    name: CString,
+    doc: usize,
+    /// (ml_name, ml_meth, ml_flags, ml_doc) of each method.
+    methods: Vec<(usize, usize, c_int, usize)>,
+    /// (slot, value) of each module slot.
+    slots: Vec<(c_int, usize)>,
+}
+
+/// Every `PyModuleDef` made so far, by what it holds: the address of a leaked
+/// `Box<PyModuleDef>` whose `m_name` points into its key's `name` (a heap
+/// buffer, which does not move with the key) and whose arrays are leaked too.
+static DEFS: LazyLock<Mutex<HashMap<DefKey, usize>>> = LazyLock::new(Mutex::default);
+
+/// Validates `hpydef` and converts it to a `PyModuleDef` named `name` that is
+/// never freed: the one made before for an identical definition if there is
+/// one (a module holds its definition in `md_def`, and its functions point
+/// into the method table, so a definition must outlive every module and
+/// function made from it; sharing it bounds the memory by the number of
+/// distinct definitions, not of loads).
 ///
 /// # Safety
 /// See [`create_module`].
-unsafe fn module_def(hpydef: &HPyModuleDef) -> Option<*mut ffi::PyModuleDef> {
+unsafe fn module_def(hpydef: &HPyModuleDef, name: &CStr) -> Option<*mut ffi::PyModuleDef> {
     // SAFETY: see `create_module`.
     unsafe {
         if hpydef.size < 0 {
@@ -205,9 +230,29 @@ unsafe fn module_def(hpydef: &HPyModuleDef) -> Option<*mut ffi::PyModuleDef> {
             slot: 0,
             value: null_mut(),
         });
-        let def = Box::new(ffi::PyModuleDef {
+        let key = DefKey {
+            name: name.to_owned(),
+            doc: hpydef.doc as usize,
+            methods: methods
+                .iter()
+                .map(|m| {
+                    (
+                        m.ml_name as usize,
+                        m.ml_meth.as_ptr() as usize,
+                        m.ml_flags,
+                        m.ml_doc as usize,
+                    )
+                })
+                .collect(),
+            slots: slots.iter().map(|s| (s.slot, s.value as usize)).collect(),
+        };
+        let mut defs = DEFS.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(&def) = defs.get(&key) {
+            return Some(def as *mut ffi::PyModuleDef);
+        }
+        let def = Box::into_raw(Box::new(ffi::PyModuleDef {
             m_base: ffi::PyModuleDef_HEAD_INIT,
-            m_name: std::ptr::null(),
+            m_name: key.name.as_ptr(),
             m_doc: hpydef.doc,
             m_size: 0,
             m_methods: Box::leak(methods.into_boxed_slice()).as_mut_ptr(),
@@ -215,13 +260,14 @@ unsafe fn module_def(hpydef: &HPyModuleDef) -> Option<*mut ffi::PyModuleDef> {
             m_traverse: None,
             m_clear: None,
             m_free: None,
-        });
-        Some(Box::into_raw(def))
+        }));
+        defs.insert(key, def as usize);
+        Some(def)
     }
 }
 
-/// `spec.name` as a C string that lives forever (PyModuleDef.m_name).
-unsafe fn spec_name(spec: *mut ffi::PyObject) -> Option<*const c_char> {
+/// `spec.name` as a C string.
+unsafe fn spec_name(spec: *mut ffi::PyObject) -> Option<CString> {
     // SAFETY: GIL held; `spec` is an object.
     unsafe {
         let name = ffi::PyObject_GetAttrString(spec, c"name".as_ptr());
@@ -232,7 +278,7 @@ unsafe fn spec_name(spec: *mut ffi::PyObject) -> Option<*const c_char> {
         let r = if s.is_null() {
             None
         } else {
-            Some(CString::from(CStr::from_ptr(s)).into_raw().cast_const())
+            Some(CString::from(CStr::from_ptr(s)))
         };
         ffi::Py_DECREF(name);
         r

@@ -738,8 +738,11 @@ pub fn set_handle_stack_trace_limit(limit: Option<usize>) {
 }
 
 /// Shown in a handle's description when it has no allocation stack trace.
+/// Cheap: whether stack traces can be recorded is found out once (taking
+/// and symbolizing a stack per call made a `DebugHandle`'s repr 15x slower).
 pub fn stack_trace_hint() -> &'static str {
-    if crate::stacktrace::current(1).is_some() {
+    static SUPPORTED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    if *SUPPORTED.get_or_init(crate::stacktrace::supported) {
         "To see where it was opened, record stack traces with \
          hpy.debug.set_handle_stack_trace_limit(n)"
     } else {

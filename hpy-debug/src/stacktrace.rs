@@ -12,6 +12,10 @@ pub(crate) const DEFAULT_LIMIT: usize = 16;
 /// around it) we may have to skip on top of the requested limit.
 const OWN_FRAMES: usize = 8;
 
+/// At most this many frames are recorded, whatever limit is asked for (the
+/// limit sizes a buffer).
+const MAX_FRAMES: usize = 4096;
+
 /// The return addresses of a stack, innermost first.
 pub(crate) struct StackTrace {
     frames: Box<[usize]>,
@@ -21,7 +25,7 @@ pub(crate) struct StackTrace {
 impl StackTrace {
     /// The current stack, or None where C stack traces are not supported.
     pub(crate) fn capture(limit: usize) -> Option<StackTrace> {
-        let frames = imp::backtrace(limit.saturating_add(OWN_FRAMES))?;
+        let frames = imp::backtrace(limit.min(MAX_FRAMES) + OWN_FRAMES)?;
         Some(StackTrace { frames, limit })
     }
 
@@ -36,6 +40,12 @@ impl StackTrace {
 /// The current stack as text (None where unsupported).
 pub(crate) fn current(limit: usize) -> Option<String> {
     StackTrace::capture(limit).map(|t| t.format())
+}
+
+/// True if C stack traces can be recorded here (takes a one-frame stack,
+/// without turning it into text).
+pub(crate) fn supported() -> bool {
+    imp::backtrace(1).is_some()
 }
 
 /// Said instead of a stack trace where we cannot record one.

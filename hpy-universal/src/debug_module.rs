@@ -2,7 +2,7 @@
 //! view of the debug context's handle table (`hpy-debug`).
 
 use pyo3_ffi as ffi;
-use std::ffi::{c_int, c_void, CString};
+use std::ffi::{c_int, c_void};
 use std::ptr::null_mut;
 
 /// A `DebugHandle` Python object: a view of one debug handle's slot (it
@@ -130,12 +130,20 @@ unsafe extern "C" fn dh_force_close(
 }
 
 unsafe extern "C" fn dh_repr(o: *mut ffi::PyObject) -> *mut ffi::PyObject {
+    use std::fmt::Write;
     let h = this(o);
-    // SAFETY: GIL held; the object reference is released after use.
+    // SAFETY: GIL held; the object reference and its repr are released after
+    // use; `u` points to `n` bytes owned by `r`, read before `r` is released.
     unsafe {
         let obj = handle_object(h);
-        let head = if obj.is_null() {
-            format!("<DebugHandle {:#x} CLOSED>", h.id())
+        let trace = h.allocation_stack_trace();
+        let tail = match &trace {
+            Some(t) => t.as_str(),
+            None => hpy_debug::stack_trace_hint(),
+        };
+        let mut s = String::with_capacity(64 + tail.len());
+        if obj.is_null() {
+            let _ = write!(s, "<DebugHandle {:#x} CLOSED>", h.id());
         } else {
             let r = ffi::PyObject_Repr(obj);
             ffi::Py_DECREF(obj);
@@ -144,20 +152,22 @@ unsafe extern "C" fn dh_repr(o: *mut ffi::PyObject) -> *mut ffi::PyObject {
             }
             let mut n: ffi::Py_ssize_t = 0;
             let u = ffi::PyUnicode_AsUTF8AndSize(r, &mut n);
-            let text = if u.is_null() {
+            let _ = write!(s, "<DebugHandle {:#x} for ", h.id());
+            if u.is_null() {
                 ffi::PyErr_Clear();
-                String::from("?")
+                s.push('?');
             } else {
-                String::from_utf8_lossy(std::slice::from_raw_parts(u.cast::<u8>(), n as usize))
-                    .into_owned()
-            };
+                let bytes = std::slice::from_raw_parts(u.cast::<u8>(), n as usize);
+                s.push_str(&String::from_utf8_lossy(bytes));
+            }
             ffi::Py_DECREF(r);
-            format!("<DebugHandle {:#x} for {}>", h.id(), text)
-        };
-        let s = match h.allocation_stack_trace() {
-            Some(t) => format!("{head}\nAllocation stacktrace:\n{t}"),
-            None => format!("{head}\n{}", hpy_debug::stack_trace_hint()),
-        };
+            s.push('>');
+        }
+        s.push('\n');
+        if trace.is_some() {
+            s.push_str("Allocation stacktrace:\n");
+        }
+        s.push_str(tail);
         ffi::PyUnicode_FromStringAndSize(s.as_ptr().cast(), s.len() as ffi::Py_ssize_t)
     }
 }
@@ -502,7 +512,8 @@ static mut MODULE_DEF: ffi::PyModuleDef = ffi::PyModuleDef {
 /// GIL held; called once, from `PyInit_universal`.
 pub unsafe fn create() -> *mut ffi::PyObject {
     // SAFETY: GIL held; the statics are initialised here before CPython reads
-    // them and never written afterwards.
+    // them and never written afterwards; the new type's tp_new is cleared
+    // before anything can see the type or make an instance.
     unsafe {
         let mut slots = [
             ffi::PyType_Slot {
@@ -534,9 +545,9 @@ pub unsafe fn create() -> *mut ffi::PyObject {
                 pfunc: null_mut(),
             },
         ];
-        let name = CString::new("hpy.debug._debug.DebugHandle").unwrap();
         let mut spec = ffi::PyType_Spec {
-            name: name.as_ptr(),
+            // 'static: before 3.11 the type keeps this pointer as its tp_name.
+            name: c"hpy.debug._debug.DebugHandle".as_ptr(),
             basicsize: std::mem::size_of::<DebugHandleObject>() as c_int,
             itemsize: 0,
             flags: ffi::Py_TPFLAGS_DEFAULT as _,
@@ -546,6 +557,11 @@ pub unsafe fn create() -> *mut ffi::PyObject {
         if tp.is_null() {
             return null_mut();
         }
+        // Not callable from Python: only `new_handle_object` makes instances
+        // (one made by `DebugHandle()` would have no handle). What
+        // Py_TPFLAGS_DISALLOW_INSTANTIATION (3.10+) does, for every version.
+        (*(tp as *mut ffi::PyTypeObject)).tp_new = None;
+        ffi::PyType_Modified(tp as *mut ffi::PyTypeObject);
         DEBUG_HANDLE_TYPE = tp;
         MODULE_DEF.m_methods = (&raw mut METHODS).cast();
         let m = ffi::PyModule_Create(&raw mut MODULE_DEF);

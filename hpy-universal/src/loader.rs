@@ -1,12 +1,19 @@
 //! Loading a universal binary: `hpy.universal.load` and `_load_bootstrap`
 //! (the loader protocol of `hpy-sys/abi/symbols.md`).
+//!
+//! Unlike upstream, one file can be loaded in several modes in one process,
+//! each module keeping its mode's context: see [`binary_for`].
 
 use crate::module::create_module;
 use crate::util::raise;
 use hpy_sys::{HPyContext, HPyModuleDef, HPY_ABI_VERSION, HPY_ABI_VERSION_MINOR};
 use pyo3_ffi as ffi;
-use std::ffi::{c_char, c_int, CStr, CString};
+use std::collections::HashMap;
+use std::ffi::{c_char, c_int, c_void, CStr, CString, OsStr, OsString};
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::path::{Path, PathBuf};
 use std::ptr::null_mut;
+use std::sync::{LazyLock, Mutex};
 
 pub const MODE_UNIVERSAL: c_int = 0;
 pub const MODE_DEBUG: c_int = 1;
@@ -26,6 +33,178 @@ unsafe fn context_for(mode: c_int) -> *mut HPyContext {
         MODE_TRACE => unsafe { hpy_debug::trace::trace_ctx(universal) },
         // Like upstream, any other value means the universal context.
         _ => universal,
+    }
+}
+
+/// How error messages name a mode.
+fn mode_name(mode: c_int) -> &'static str {
+    match mode {
+        MODE_DEBUG => "debug",
+        MODE_TRACE => "trace",
+        _ => "universal",
+    }
+}
+
+/// The loaded binaries and the context each one's `_ctx_for_trampolines`
+/// holds. That global is one variable per loaded object, and every module
+/// made from the object runs with it; so when a file already loaded in one
+/// mode is loaded in another, the new mode gets a private copy of the file,
+/// loaded as another object with its own globals ([`private_copy`]). At most
+/// one object per file and context: loading again in a mode reuses it.
+#[derive(Default)]
+struct Binaries {
+    /// dlopen handle → the name of the mode whose context is installed in it.
+    installed: HashMap<usize, &'static str>,
+    /// (dlopen handle of the file, context) → handle of the object that
+    /// serves the file in that context.
+    serving: HashMap<(usize, usize), usize>,
+}
+
+static BINARIES: LazyLock<Mutex<Binaries>> = LazyLock::new(Mutex::default);
+
+/// The object whose modules run with `ctx`, for the file `lib` (dlopened
+/// from `path`): `lib` itself, unless it already serves another context.
+/// Err: why no private copy could be loaded.
+fn binary_for(
+    lib: *mut c_void,
+    path: &CStr,
+    ctx: *mut HPyContext,
+    mode: c_int,
+) -> Result<*mut c_void, String> {
+    let mut b = BINARIES.lock().unwrap_or_else(|e| e.into_inner());
+    let key = (lib as usize, ctx as usize);
+    if let Some(&l) = b.serving.get(&key) {
+        return Ok(l as *mut c_void);
+    }
+    let Some(&other) = b.installed.get(&(lib as usize)) else {
+        b.installed.insert(lib as usize, mode_name(mode));
+        b.serving.insert(key, lib as usize);
+        return Ok(lib);
+    };
+    let fail = |why: String| {
+        format!(
+            "Cannot load the HPy extension module at path '{}' in {} mode: this process already loaded it in {other} mode, and a loaded binary runs in one mode only (its global context); loading a private copy of it failed: {why}",
+            path.to_string_lossy(),
+            mode_name(mode)
+        )
+    };
+    let copy = private_copy(path).map_err(fail)?;
+    if b.installed.contains_key(&(copy as usize)) {
+        // The system loader took the copy for an object it had loaded.
+        return Err(fail("the copy is an already loaded binary".into()));
+    }
+    b.installed.insert(copy as usize, mode_name(mode));
+    b.serving.insert(key, copy as usize);
+    Ok(copy)
+}
+
+/// Loads a copy of the file at `path` as a new object: dlopen knows objects
+/// by name and by file identity, so a copy with another name and inode is
+/// loaded anew, with its own globals. The copy is written to a private
+/// temporary directory and removed once loaded (the mapping keeps it); where
+/// that cannot be loaded (a `noexec` temporary directory, say), on Linux, to
+/// an anonymous memory file.
+fn private_copy(path: &CStr) -> Result<*mut c_void, String> {
+    let src = Path::new(OsStr::from_bytes(path.to_bytes()));
+    match copy_to_temp_dir(src) {
+        Ok(lib) => Ok(lib),
+        #[cfg(target_os = "linux")]
+        Err(e) => copy_to_memfd(src).map_err(|e2| format!("{e}; {e2}")),
+        #[cfg(not(target_os = "linux"))]
+        Err(e) => Err(e),
+    }
+}
+
+fn copy_to_temp_dir(src: &Path) -> Result<*mut c_void, String> {
+    let tmp = std::env::temp_dir();
+    let mut template = tmp.join("hpy-copy-XXXXXX").into_os_string().into_vec();
+    template.push(0);
+    // SAFETY: `template` is a writable NUL-terminated path ending in XXXXXX,
+    // which mkdtemp replaces in place.
+    if unsafe { libc::mkdtemp(template.as_mut_ptr().cast()) }.is_null() {
+        return Err(format!(
+            "cannot create a directory in {}: {}",
+            tmp.display(),
+            std::io::Error::last_os_error()
+        ));
+    }
+    template.pop();
+    let dir = PathBuf::from(OsString::from_vec(template));
+    let dest = dir.join(src.file_name().unwrap_or(OsStr::new("extension.so")));
+    let loaded = std::fs::copy(src, &dest)
+        .map_err(|e| format!("cannot copy {} to {}: {e}", src.display(), dest.display()))
+        .and_then(|_| dlopen_path(&dest));
+    let _ = std::fs::remove_file(&dest);
+    let _ = std::fs::remove_dir(&dir);
+    loaded
+}
+
+#[cfg(target_os = "linux")]
+fn copy_to_memfd(src: &Path) -> Result<*mut c_void, String> {
+    use std::os::fd::{FromRawFd, IntoRawFd};
+    // SAFETY: a NUL-terminated name and valid flags.
+    let fd = unsafe { libc::memfd_create(c"hpy-copy".as_ptr(), libc::MFD_CLOEXEC) };
+    if fd < 0 {
+        return Err(format!("memfd_create: {}", std::io::Error::last_os_error()));
+    }
+    // SAFETY: `fd` is a new descriptor that nothing else owns.
+    let mut file = unsafe { std::fs::File::from_raw_fd(fd) };
+    std::fs::File::open(src)
+        .and_then(|mut f| std::io::copy(&mut f, &mut file))
+        .map_err(|e| format!("cannot copy {} to a memory file: {e}", src.display()))?;
+    let lib = dlopen_path(Path::new(&format!("/proc/self/fd/{fd}")))?;
+    // Kept open for good: the loader knows the copy by this name, which must
+    // not come to name another file.
+    let _ = file.into_raw_fd();
+    Ok(lib)
+}
+
+/// `dlopen(path, RTLD_NOW)`, as for the original (local scope).
+fn dlopen_path(path: &Path) -> Result<*mut c_void, String> {
+    let c = CString::new(path.as_os_str().as_bytes()).map_err(|e| e.to_string())?;
+    // SAFETY: `c` is NUL-terminated. Loading runs the copy's initialisers, as
+    // loading the original did.
+    let lib = unsafe { libc::dlopen(c.as_ptr(), libc::RTLD_NOW) };
+    if lib.is_null() {
+        Err(format!("dlopen: {}", dlerror()))
+    } else {
+        Ok(lib)
+    }
+}
+
+/// The base address of the loaded object holding `addr` (0 if none).
+fn object_base(addr: *const c_void) -> usize {
+    // SAFETY: dladdr only reads the loader's tables; `info` is a plain
+    // out-parameter.
+    unsafe {
+        let mut info: libc::Dl_info = std::mem::zeroed();
+        if libc::dladdr(addr, &mut info) == 0 {
+            0
+        } else {
+            info.dli_fbase as usize
+        }
+    }
+}
+
+/// True if the module definition of a private copy, one of its `HPyDef`s
+/// or one of its `HPyGlobal`s lies in the object `base` (the original): the
+/// copy's references to its exported symbols were bound to the original's
+/// (loaded with RTLD_GLOBAL, say), so its trampolines would run with the
+/// original's context, or its globals be shared with the original's modules.
+///
+/// # Safety
+/// `def` is the `HPyModuleDef` returned by the copy's `HPyInit_<ext>`.
+unsafe fn uses_object(def: *const HPyModuleDef, base: usize) -> bool {
+    if base == 0 {
+        return false;
+    }
+    let inside = |p: *const c_void| object_base(p) == base;
+    // SAFETY: `defines` and `globals` are NULL or NULL-terminated arrays of
+    // pointers (the caller's contract).
+    unsafe {
+        inside(def.cast())
+            || crate::module::null_terminated((*def).defines).any(|d| inside(d.cast_const().cast()))
+            || crate::module::null_terminated((*def).globals).any(|g| inside(g.cast_const().cast()))
     }
 }
 
@@ -142,6 +321,14 @@ pub unsafe fn do_load(
         }
 
         let ctx = context_for(mode);
+        let file = lib;
+        let lib = match binary_for(file, &soname, ctx, mode) {
+            Ok(lib) => lib,
+            Err(msg) => {
+                raise(ffi::PyExc_ImportError, &msg);
+                return null_mut();
+            }
+        };
 
         // Upstream formats "%.20s_%.200s" with a 21-character prefix, which
         // drops the prefix's own trailing underscore: one underscore remains.
@@ -164,6 +351,16 @@ pub unsafe fn do_load(
             raise(
                 ffi::PyExc_RuntimeError,
                 &format!("Error during loading of the HPy extension module at path '{so}'. Function '{init_name}' returned NULL."),
+            );
+            return null_mut();
+        }
+        if lib != file && uses_object(def, object_base(sym(file, &init_name))) {
+            raise(
+                ffi::PyExc_ImportError,
+                &format!(
+                    "Cannot load the HPy extension module at path '{so}' in {} mode: this process already loaded it in another mode, and the private copy loaded for this mode uses the definitions or globals of the first one (was it loaded with RTLD_GLOBAL?)",
+                    mode_name(mode)
+                ),
             );
             return null_mut();
         }

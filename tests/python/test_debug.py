@@ -189,3 +189,110 @@ def test_settings():
         _debug.set_on_invalid_handle(42)
     with pytest.raises(TypeError):
         _debug.set_on_invalid_builder_handle(42)
+
+
+HINT = ("To see where it was opened, record stack traces with "
+        "hpy.debug.set_handle_stack_trace_limit(n)")
+
+
+def leaked_handles(mod, *objs):
+    ld = LeakDetector()
+    ld.start()
+    for o in objs:
+        mod.leak(o)
+    with pytest.raises(HPyLeakError) as exc:
+        ld.stop()
+    return exc.value
+
+
+def test_debug_handle_type():
+    # The type's name is a static string (CPython < 3.11 keeps the spec's
+    # pointer as tp_name).
+    tp = _debug.DebugHandle
+    assert tp.__name__ == "DebugHandle"
+    assert tp.__qualname__ == "DebugHandle"
+    assert tp.__module__ == "hpy.debug._debug"
+    assert repr(tp) == "<class 'hpy.debug._debug.DebugHandle'>"
+
+
+def test_debug_handle_repr_and_leak_report(mod):
+    err = leaked_handles(mod, "a", 42)
+    a, b = err.leaks
+    assert type(a).__name__ == "DebugHandle"
+    assert repr(a) == f"<DebugHandle {a.id:#x} for 'a'>\n{HINT}"
+    assert repr(b) == f"<DebugHandle {b.id:#x} for 42>\n{HINT}"
+    assert str(err) == (
+        "2 unclosed handles:\n"
+        f"    <DebugHandle {a.id:#x} for 'a'>\n    {HINT}\n"
+        f"    <DebugHandle {b.id:#x} for 42>\n    {HINT}"
+    )
+    for h in err.leaks:
+        h._force_close()
+    assert repr(a) == f"<DebugHandle {a.id:#x} CLOSED>\n{HINT}"
+    assert str(HPyLeakError([])) == "0 unclosed handles:"
+    # tp_name, which CPython < 3.11 reads from the type spec's name pointer
+    name = r"'hpy\.debug\._debug\.DebugHandle'"
+    with pytest.raises(TypeError, match=rf"^object of type {name} has no len\(\)$"):
+        len(a)
+
+
+def test_debug_handle_repr_of_odd_objects(mod):
+    class BadRepr:
+        def __repr__(self):
+            raise ZeroDivisionError("no repr")
+
+    class SurrogateRepr:
+        def __repr__(self):
+            return "\udcff"
+
+    err = leaked_handles(mod, BadRepr(), SurrogateRepr())
+    bad, surrogate = err.leaks
+    try:
+        with pytest.raises(ZeroDivisionError):
+            repr(bad)
+        assert repr(surrogate).startswith(f"<DebugHandle {surrogate.id:#x} for ?>\n")
+    finally:
+        for h in err.leaks:
+            h._force_close()
+
+
+def test_leak_report_with_stack_traces(mod):
+    import hpy.debug
+    hpy.debug.set_handle_stack_trace_limit(8)
+    try:
+        err = leaked_handles(mod, "traced")
+    finally:
+        hpy.debug.disable_handle_stack_traces()
+    (h,) = err.leaks
+    try:
+        head, rest = repr(h).split("\n", 1)
+        assert head == f"<DebugHandle {h.id:#x} for 'traced'>"
+        assert rest == "Allocation stacktrace:\n" + h.allocation_stack_trace
+        lines = str(err).split("\n")
+        assert lines[0] == "1 unclosed handle:"
+        assert lines[1:] == ["    " + line for line in repr(h).split("\n")]
+    finally:
+        h._force_close()
+
+
+def test_debug_handle_not_instantiable():
+    # A DebugHandle made from Python would have no handle behind it.
+    name = r"'hpy\.debug\._debug\.DebugHandle'"
+    with pytest.raises(TypeError, match=rf"^cannot create {name} instances$"):
+        _debug.DebugHandle()
+    with pytest.raises(TypeError):
+        object.__new__(_debug.DebugHandle)
+
+
+def test_huge_stack_trace_limit(mod):
+    # The limit is clamped, not used to size a buffer.
+    _debug.set_handle_stack_trace_limit(10**15)
+    try:
+        err = leaked_handles(mod, "deep")
+    finally:
+        _debug.set_handle_stack_trace_limit(None)
+    (h,) = err.leaks
+    try:
+        assert 0 < len(h.allocation_stack_trace.splitlines()) <= 4096
+    finally:
+        h._force_close()

@@ -145,7 +145,9 @@ def test_closed_queue_shrinks_gradually(mod):
         _debug.set_closed_handles_queue_max_size(1)
         assert len(_debug.get_closed_handles()) == n
         mod.add(1, 2)  # opens 4 (each reusing a queued slot), closes 4
-        assert len(_debug.get_closed_handles()) == n - 4
+        # the queue never drops below the maximum (1) through closes: with
+        # n == 4 (a fresh worker) the 4 opens empty it and the closes refill one
+        assert len(_debug.get_closed_handles()) == max(n - 4, 1)
         for _ in range(n):
             mod.add(1, 2)
         assert len(_debug.get_closed_handles()) == 1

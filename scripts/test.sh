@@ -60,13 +60,16 @@ find_python() {
 # The Python side for one interpreter: the package, our tests, upstream's suite.
 python_suites() {  # $1 = interpreter, $2 = label
     local py=$1 label=$2
+    # everything built from here on is for this interpreter (setuptools-rust
+    # and pyo3-ffi read PYO3_PYTHON, whatever runs them)
+    local env=(env PYO3_PYTHON="$py" PYTHON="$py")
     step "$label: python packages (test tools, then this package)"
-    "$py" -m pip install -q pytest pytest-xdist pytest-timeout filelock
-    "$py" -m pip install -q .
+    "${env[@]}" "$py" -m pip install -q pytest pytest-xdist pytest-timeout filelock
+    "${env[@]}" "$py" -m pip install -q .
     step "$label: python tests (tests/python, against the installed package)"
-    (cd tests/python && "$py" -m pytest -q -n 2 -p no:cacheprovider .)
+    (cd tests/python && "${env[@]}" "$py" -m pytest -q -n 2 -p no:cacheprovider .)
     step "$label: conformance (upstream HPy 0.9.0's suite against the installed package)"
-    "$py" scripts/conformance.py --python "$py" --quiet
+    "${env[@]}" "$py" scripts/conformance.py --python "$py" --quiet
 }
 
 step "system packages (C and C++ compilers; libclang for bindgen)"

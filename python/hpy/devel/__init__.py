@@ -18,6 +18,10 @@ optionally ``hpy_use_static_libs``) on it and call
 This package also ships the C headers (``include/``), the C sources of the
 API helpers that are compiled into every extension (``src/runtime/``) and
 prebuilt static libraries of those helpers (``lib/<abi>/``).
+
+Extensions written in Rust (crates using ``hpy-core``) build with
+:mod:`hpy.devel.rust` (``python -m hpy.devel.rust build``) and the PEP 517
+backend :mod:`hpy.devel.rust_backend`.
 """
 
 import functools

@@ -31,6 +31,7 @@ mod number;
 mod object;
 mod scalar;
 mod text;
+pub mod trampoline;
 mod types;
 mod unicode;
 

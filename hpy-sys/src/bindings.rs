@@ -135,6 +135,24 @@ pub const HPy_NE: HPy_RichCmpOp = 3;
 pub const HPy_GT: HPy_RichCmpOp = 4;
 pub const HPy_GE: HPy_RichCmpOp = 5;
 pub type HPy_RichCmpOp = ::core::ffi::c_uint;
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct HPy_buffer {
+    pub buf: *mut ::core::ffi::c_void,
+    pub obj: HPy,
+    pub len: HPy_ssize_t,
+    pub itemsize: HPy_ssize_t,
+    pub readonly: ::core::ffi::c_int,
+    pub ndim: ::core::ffi::c_int,
+    pub format: *mut ::core::ffi::c_char,
+    pub shape: *mut HPy_ssize_t,
+    pub strides: *mut HPy_ssize_t,
+    pub suboffsets: *mut HPy_ssize_t,
+    pub internal: *mut ::core::ffi::c_void,
+}
+pub type HPyFunc_visitproc = ::core::option::Option<
+    unsafe extern "C" fn(arg1: *mut HPyField, arg2: *mut ::core::ffi::c_void) -> ::core::ffi::c_int,
+>;
 pub const HPyFunc_VARARGS: HPyFunc_Signature = 1;
 pub const HPyFunc_KEYWORDS: HPyFunc_Signature = 2;
 pub const HPyFunc_NOARGS: HPyFunc_Signature = 3;
@@ -175,28 +193,6 @@ pub const HPyFunc_CAPSULE_DESTRUCTOR: HPyFunc_Signature = 37;
 pub const HPyFunc_VECTORCALLFUNC: HPyFunc_Signature = 38;
 pub const HPyFunc_MOD_CREATE: HPyFunc_Signature = 39;
 pub type HPyFunc_Signature = ::core::ffi::c_uint;
-#[repr(C)]
-#[derive(Copy, Clone)]
-pub struct HPy_buffer {
-    pub buf: *mut ::core::ffi::c_void,
-    pub obj: HPy,
-    pub len: HPy_ssize_t,
-    pub itemsize: HPy_ssize_t,
-    pub readonly: ::core::ffi::c_int,
-    pub ndim: ::core::ffi::c_int,
-    pub format: *mut ::core::ffi::c_char,
-    pub shape: *mut HPy_ssize_t,
-    pub strides: *mut HPy_ssize_t,
-    pub suboffsets: *mut HPy_ssize_t,
-    pub internal: *mut ::core::ffi::c_void,
-}
-pub type HPyFunc_visitproc = ::core::option::Option<
-    unsafe extern "C" fn(arg1: *mut HPyField, arg2: *mut ::core::ffi::c_void) -> ::core::ffi::c_int,
->;
-pub type HPyFunc_noargs =
-    ::core::option::Option<unsafe extern "C" fn(ctx: *mut HPyContext, self_: HPy) -> HPy>;
-pub type HPyFunc_o =
-    ::core::option::Option<unsafe extern "C" fn(ctx: *mut HPyContext, self_: HPy, arg: HPy) -> HPy>;
 pub type HPyFunc_varargs = ::core::option::Option<
     unsafe extern "C" fn(ctx: *mut HPyContext, self_: HPy, args: *const HPy, nargs: usize) -> HPy,
 >;
@@ -208,6 +204,23 @@ pub type HPyFunc_keywords = ::core::option::Option<
         nargs: usize,
         kwnames: HPy,
     ) -> HPy,
+>;
+pub type HPyFunc_noargs =
+    ::core::option::Option<unsafe extern "C" fn(ctx: *mut HPyContext, self_: HPy) -> HPy>;
+pub type HPyFunc_o =
+    ::core::option::Option<unsafe extern "C" fn(ctx: *mut HPyContext, self_: HPy, arg: HPy) -> HPy>;
+pub type HPyFunc_destroyfunc =
+    ::core::option::Option<unsafe extern "C" fn(arg1: *mut ::core::ffi::c_void)>;
+pub type HPyFunc_getbufferproc = ::core::option::Option<
+    unsafe extern "C" fn(
+        ctx: *mut HPyContext,
+        arg1: HPy,
+        arg2: *mut HPy_buffer,
+        arg3: ::core::ffi::c_int,
+    ) -> ::core::ffi::c_int,
+>;
+pub type HPyFunc_releasebufferproc = ::core::option::Option<
+    unsafe extern "C" fn(ctx: *mut HPyContext, arg1: HPy, arg2: *mut HPy_buffer),
 >;
 pub type HPyFunc_unaryfunc =
     ::core::option::Option<unsafe extern "C" fn(ctx: *mut HPyContext, arg1: HPy) -> HPy>;
@@ -335,17 +348,6 @@ pub type HPyFunc_setter = ::core::option::Option<
 pub type HPyFunc_objobjproc = ::core::option::Option<
     unsafe extern "C" fn(ctx: *mut HPyContext, arg1: HPy, arg2: HPy) -> ::core::ffi::c_int,
 >;
-pub type HPyFunc_getbufferproc = ::core::option::Option<
-    unsafe extern "C" fn(
-        ctx: *mut HPyContext,
-        arg1: HPy,
-        arg2: *mut HPy_buffer,
-        arg3: ::core::ffi::c_int,
-    ) -> ::core::ffi::c_int,
->;
-pub type HPyFunc_releasebufferproc = ::core::option::Option<
-    unsafe extern "C" fn(ctx: *mut HPyContext, arg1: HPy, arg2: *mut HPy_buffer),
->;
 pub type HPyFunc_traverseproc = ::core::option::Option<
     unsafe extern "C" fn(
         object: *mut ::core::ffi::c_void,
@@ -355,8 +357,6 @@ pub type HPyFunc_traverseproc = ::core::option::Option<
 >;
 pub type HPyFunc_destructor =
     ::core::option::Option<unsafe extern "C" fn(ctx: *mut HPyContext, arg1: HPy)>;
-pub type HPyFunc_destroyfunc =
-    ::core::option::Option<unsafe extern "C" fn(arg1: *mut ::core::ffi::c_void)>;
 pub type HPyFunc_mod_create =
     ::core::option::Option<unsafe extern "C" fn(ctx: *mut HPyContext, arg1: HPy) -> HPy>;
 pub const HPy_bf_getbuffer: HPySlot_Slot = 1;
@@ -566,19 +566,6 @@ pub struct HPyModuleDef {
 }
 #[repr(C)]
 #[derive(Copy, Clone)]
-pub struct _HPyFunc_args_NOARGS {
-    pub self_: *mut cpy_PyObject,
-    pub result: *mut cpy_PyObject,
-}
-#[repr(C)]
-#[derive(Copy, Clone)]
-pub struct _HPyFunc_args_O {
-    pub self_: *mut cpy_PyObject,
-    pub arg: *mut cpy_PyObject,
-    pub result: *mut cpy_PyObject,
-}
-#[repr(C)]
-#[derive(Copy, Clone)]
 pub struct _HPyFunc_args_VARARGS {
     pub self_: *mut cpy_PyObject,
     pub args: *const *mut cpy_PyObject,
@@ -596,26 +583,15 @@ pub struct _HPyFunc_args_KEYWORDS {
 }
 #[repr(C)]
 #[derive(Copy, Clone)]
-pub struct _HPyFunc_args_INITPROC {
+pub struct _HPyFunc_args_NOARGS {
     pub self_: *mut cpy_PyObject,
-    pub args: *mut cpy_PyObject,
-    pub kw: *mut cpy_PyObject,
-    pub result: ::core::ffi::c_int,
-}
-#[repr(C)]
-#[derive(Copy, Clone)]
-pub struct _HPyFunc_args_NEWFUNC {
-    pub self_: *mut cpy_PyObject,
-    pub args: *mut cpy_PyObject,
-    pub kw: *mut cpy_PyObject,
     pub result: *mut cpy_PyObject,
 }
 #[repr(C)]
 #[derive(Copy, Clone)]
-pub struct _HPyFunc_args_RICHCMPFUNC {
-    pub arg0: *mut cpy_PyObject,
-    pub arg1: *mut cpy_PyObject,
-    pub arg2: HPy_RichCmpOp,
+pub struct _HPyFunc_args_O {
+    pub self_: *mut cpy_PyObject,
+    pub arg: *mut cpy_PyObject,
     pub result: *mut cpy_PyObject,
 }
 #[repr(C)]
@@ -631,20 +607,6 @@ pub struct _HPyFunc_args_GETBUFFERPROC {
 pub struct _HPyFunc_args_RELEASEBUFFERPROC {
     pub self_: *mut cpy_PyObject,
     pub view: *mut cpy_Py_buffer,
-}
-#[repr(C)]
-#[derive(Copy, Clone)]
-pub struct _HPyFunc_args_TRAVERSEPROC {
-    pub self_: *mut cpy_PyObject,
-    pub visit: cpy_visitproc,
-    pub arg: *mut ::core::ffi::c_void,
-    pub result: ::core::ffi::c_int,
-}
-#[repr(C)]
-#[derive(Copy, Clone)]
-pub struct _HPyFunc_args_MOD_CREATE {
-    pub spec: *mut cpy_PyObject,
-    pub result: *mut cpy_PyObject,
 }
 #[repr(C)]
 #[derive(Copy, Clone)]
@@ -768,6 +730,14 @@ pub struct _HPyFunc_args_HASHFUNC {
 }
 #[repr(C)]
 #[derive(Copy, Clone)]
+pub struct _HPyFunc_args_RICHCMPFUNC {
+    pub arg0: *mut cpy_PyObject,
+    pub arg1: *mut cpy_PyObject,
+    pub arg2: HPy_RichCmpOp,
+    pub result: *mut cpy_PyObject,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
 pub struct _HPyFunc_args_GETITERFUNC {
     pub arg0: *mut cpy_PyObject,
     pub result: *mut cpy_PyObject,
@@ -796,6 +766,22 @@ pub struct _HPyFunc_args_DESCRSETFUNC {
 }
 #[repr(C)]
 #[derive(Copy, Clone)]
+pub struct _HPyFunc_args_INITPROC {
+    pub self_: *mut cpy_PyObject,
+    pub args: *mut cpy_PyObject,
+    pub kw: *mut cpy_PyObject,
+    pub result: ::core::ffi::c_int,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct _HPyFunc_args_NEWFUNC {
+    pub self_: *mut cpy_PyObject,
+    pub args: *mut cpy_PyObject,
+    pub kw: *mut cpy_PyObject,
+    pub result: *mut cpy_PyObject,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
 pub struct _HPyFunc_args_GETTER {
     pub arg0: *mut cpy_PyObject,
     pub arg1: *mut ::core::ffi::c_void,
@@ -818,8 +804,22 @@ pub struct _HPyFunc_args_OBJOBJPROC {
 }
 #[repr(C)]
 #[derive(Copy, Clone)]
+pub struct _HPyFunc_args_TRAVERSEPROC {
+    pub self_: *mut cpy_PyObject,
+    pub visit: cpy_visitproc,
+    pub arg: *mut ::core::ffi::c_void,
+    pub result: ::core::ffi::c_int,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
 pub struct _HPyFunc_args_DESTRUCTOR {
     pub arg0: *mut cpy_PyObject,
+}
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct _HPyFunc_args_MOD_CREATE {
+    pub spec: *mut cpy_PyObject,
+    pub result: *mut cpy_PyObject,
 }
 #[repr(C)]
 #[derive(Copy, Clone)]

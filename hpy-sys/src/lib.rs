@@ -1,8 +1,12 @@
 //! Raw bindings to the HPy universal ABI.
 //!
-//! Everything here is generated: `bindings.rs` by bindgen from our C headers
-//! (`include/hpy.h`, committed; regenerate with `cargo xtask gen`), and the
-//! context X-macros by the build script from those bindings. Names are the C
+//! Everything here is generated and committed (regenerate with `cargo xtask
+//! gen`; `cargo xtask check` fails when stale): `bindings.rs` by bindgen from
+//! our C headers (`include/hpy.h`), and `generated/` by xtask from the
+//! declarations: the context X-macros (`for_each_ctx_function!`, ...) from
+//! `include/hpy/context.h`, the calling-convention X-macro
+//! (`for_each_hpyfunc!`) from `hpyfunc.txt`, and the layout asserts from
+//! `abi/*.tsv` (with their C probe, which build.rs compiles). Names are the C
 //! names, verbatim.
 //!
 //! # Safety
@@ -22,7 +26,8 @@
 mod bindings;
 pub use bindings::*;
 
-include!(concat!(env!("OUT_DIR"), "/ctx_members.rs"));
+include!("generated/ctx_members.rs");
+include!("generated/hpyfunc.rs");
 
 /// The null handle (`HPy_NULL`).
 pub const HPy_NULL: HPy = HPy { _i: 0 };
@@ -43,7 +48,7 @@ const fn size_of_field<T, F>(_: fn(&T) -> &F) -> usize {
 mod abi_asserts {
     #![allow(unused_imports)]
     use super::*;
-    include!(concat!(env!("OUT_DIR"), "/abi_asserts.rs"));
+    include!("generated/abi_asserts.rs");
 }
 
 extern "C" {
@@ -53,6 +58,6 @@ extern "C" {
 /// Returns 1 when the C-side probe of the ABI tables was compiled and linked.
 pub fn c_probe_linked() -> bool {
     // SAFETY: a C function with no arguments and no side effects, compiled
-    // by build.rs from the probe of abi/*.tsv.
+    // by build.rs from the probe of abi/*.tsv (generated/abi_probe.c).
     unsafe { hpy_sys_abi_probe_compiled() == 1 }
 }

@@ -1,5 +1,6 @@
-//! The layout asserts run at compile time (see build.rs); these tests make sure
-//! they actually ran, and check the shape of the derived member tables.
+//! The layout asserts run at compile time (src/generated/abi_asserts.rs and the C
+//! probe that build.rs compiles); these tests make sure they actually ran, and
+//! check the shape of the derived member and calling-convention tables.
 
 #[test]
 fn layout_was_checked_against_the_measured_tables() {
@@ -54,4 +55,33 @@ fn function_entries_match_the_declaration() {
         call.2, 4,
         "ctx_Call takes callable, args, nargs, kwnames after ctx"
     );
+}
+
+macro_rules! hpyfunc_entries {
+    ($( ($sig:path, $F:ty, $S:ty, ($($conv:ident($($f:ident),+)),*) -> $res:ident) ),* $(,)?) => {
+        [$(($sig, core::mem::size_of::<$S>(), stringify!($res))),*]
+    };
+}
+
+#[test]
+fn every_signature_is_derived_or_written_by_hand() {
+    let derived = hpy_sys::for_each_hpyfunc!(hpyfunc_entries);
+    // `hand` or `-` in hpyfunc.txt: dispatched without the table.
+    let hand = [
+        hpy_sys::HPyFunc_DESTROYFUNC,
+        hpy_sys::HPyFunc_GETBUFFERPROC,
+        hpy_sys::HPyFunc_RELEASEBUFFERPROC,
+        hpy_sys::HPyFunc_TRAVERSEPROC,
+        hpy_sys::HPyFunc_CAPSULE_DESTRUCTOR,
+        hpy_sys::HPyFunc_VECTORCALLFUNC,
+    ];
+    for &(name, sig) in hpy_sys::ENUM_HPyFunc_Signature {
+        let n = derived.iter().filter(|d| d.0 == sig).count();
+        assert_eq!(n + usize::from(hand.contains(&sig)), 1, "{name}");
+    }
+    let mod_create = derived
+        .iter()
+        .find(|d| d.0 == hpy_sys::HPyFunc_MOD_CREATE)
+        .unwrap();
+    assert_eq!((mod_create.1, mod_create.2), (16, "module"));
 }

@@ -1,5 +1,8 @@
-//! `cargo xtask gen` regenerates every file derived from `hpy/context.h`;
-//! `cargo xtask check` fails when a committed derived file is out of date.
+//! `cargo xtask gen` regenerates every file derived from the declarations of
+//! the ABI; `cargo xtask check` fails when a committed derived file is out of
+//! date. xtask is the only program that reads the declarations:
+//! `hpy-sys/include/hpy/context.h` (the context), `hpy-sys/hpyfunc.txt` (the
+//! calling conventions) and upstream's measured tables `hpy-sys/abi/*.tsv`.
 //!
 //! Derived files (each carries a "generated, do not edit" banner):
 //! - `hpy-sys/include/hpy/universal/autogen_api.h`: one inline C wrapper per
@@ -7,12 +10,18 @@
 //! - `hpy-sys/include/hpy/cpython/autogen_api.h`: the same API for the CPython
 //!   ABI, calling the static runtime directly, minus the functions that
 //!   `hpy/cpython/api.h` maps onto Python.h by hand;
-//! - `hpy-sys/src/bindings.rs`: bindgen's view of `hpy.h` (needs libclang).
-//!
-//! The Rust-side tables (universal, debug, trace) are expanded at build time by
-//! hpy-sys's build script from `bindings.rs`, so they need no step here.
+//! - `hpy-sys/include/hpy/autogen_hpyfunc.h`, `hpy/universal/autogen_trampolines.h`,
+//!   `hpy/cpython/autogen_trampolines.h`: the calling conventions (`hpyfunc.rs`);
+//! - `hpy-sys/src/generated/`: the Rust X-macros over the context and the
+//!   calling conventions, the enum tables, and the ABI asserts with their C
+//!   probe (`rustabi.rs`, `hpyfunc.rs`);
+//! - `hpy-sys/src/bindings.rs`: bindgen's view of `hpy.h` (needs libclang),
+//!   made after the headers above are written.
 
 mod ctxdecl;
+mod hpyfunc;
+mod rustabi;
+mod sigs;
 mod wrappers;
 
 use std::path::{Path, PathBuf};
@@ -30,7 +39,7 @@ struct Output {
     text: String,
 }
 
-fn generate(with_bindgen: bool) -> Result<Vec<Output>, String> {
+fn generate() -> Result<Vec<Output>, String> {
     let root = root();
     let include = root.join("hpy-sys/include");
     let header = std::fs::read_to_string(include.join("hpy/context.h"))
@@ -39,23 +48,50 @@ fn generate(with_bindgen: bool) -> Result<Vec<Output>, String> {
     let cpython_api = std::fs::read_to_string(include.join("hpy/cpython/api.h"))
         .map_err(|e| format!("reading hpy/cpython/api.h: {e}"))?;
     let handwritten = wrappers::handwritten_names(&cpython_api, &members)?;
-    let mut out = vec![
-        Output {
-            path: include.join("hpy/universal/autogen_api.h"),
-            text: wrappers::render(&members)?,
-        },
-        Output {
-            path: include.join("hpy/cpython/autogen_api.h"),
-            text: wrappers::render_cpython(&members, &handwritten)?,
-        },
-    ];
-    if with_bindgen {
-        out.push(Output {
-            path: root.join("hpy-sys/src/bindings.rs"),
-            text: bindings(&include)?,
-        });
-    }
-    Ok(out)
+    let table = std::fs::read_to_string(root.join("hpy-sys/hpyfunc.txt"))
+        .map_err(|e| format!("reading hpy-sys/hpyfunc.txt: {e}"))?;
+    let sigs = sigs::parse(&table)?;
+    let generated = root.join("hpy-sys/src/generated");
+    let (asserts, probe) = rustabi::render_asserts(&root.join("hpy-sys/abi"), &members)?;
+    let out = |path: PathBuf, text: String| Output { path, text };
+    Ok(vec![
+        out(
+            include.join("hpy/universal/autogen_api.h"),
+            wrappers::render(&members)?,
+        ),
+        out(
+            include.join("hpy/cpython/autogen_api.h"),
+            wrappers::render_cpython(&members, &handwritten)?,
+        ),
+        out(
+            include.join("hpy/autogen_hpyfunc.h"),
+            hpyfunc::render_decls(&sigs),
+        ),
+        out(
+            include.join("hpy/universal/autogen_trampolines.h"),
+            hpyfunc::render_universal(&sigs),
+        ),
+        out(
+            include.join("hpy/cpython/autogen_trampolines.h"),
+            hpyfunc::render_cpython(&sigs),
+        ),
+        out(generated.join("hpyfunc.rs"), hpyfunc::render_rust(&sigs)),
+        out(
+            generated.join("ctx_members.rs"),
+            rustabi::render_members(&members, &include)?,
+        ),
+        out(generated.join("abi_asserts.rs"), asserts),
+        out(generated.join("abi_probe.c"), probe),
+    ])
+}
+
+/// bindgen's view of the headers as they are on disk.
+fn bindings_output() -> Result<Output, String> {
+    let root = root();
+    Ok(Output {
+        path: root.join("hpy-sys/src/bindings.rs"),
+        text: bindings(&root.join("hpy-sys/include"))?,
+    })
 }
 
 #[cfg(feature = "bindgen")]
@@ -95,22 +131,40 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let cmd = args.first().map(String::as_str).unwrap_or("gen");
     let with_bindgen = !args.iter().any(|a| a == "--no-bindgen");
-    let outputs = match generate(with_bindgen) {
+    let fail = |e: String| {
+        eprintln!("xtask: {e}");
+        ExitCode::FAILURE
+    };
+    let mut outputs = match generate() {
         Ok(o) => o,
-        Err(e) => {
-            eprintln!("xtask: {e}");
-            return ExitCode::FAILURE;
-        }
+        Err(e) => return fail(e),
     };
     match cmd {
         "gen" => {
-            for o in outputs {
+            // bindgen reads the headers written first.
+            let write = |o: Output| {
+                if let Some(dir) = o.path.parent() {
+                    std::fs::create_dir_all(dir).expect("create the output directory");
+                }
                 std::fs::write(&o.path, o.text).expect("write generated file");
                 println!("wrote {}", o.path.display());
+            };
+            outputs.into_iter().for_each(write);
+            if with_bindgen {
+                match bindings_output() {
+                    Ok(o) => write(o),
+                    Err(e) => return fail(e),
+                }
             }
             ExitCode::SUCCESS
         }
         "check" => {
+            if with_bindgen {
+                match bindings_output() {
+                    Ok(o) => outputs.push(o),
+                    Err(e) => return fail(e),
+                }
+            }
             let mut stale = 0;
             for o in outputs {
                 let current = std::fs::read_to_string(&o.path).unwrap_or_default();

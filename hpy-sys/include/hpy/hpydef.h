@@ -149,6 +149,24 @@ typedef struct {
     HPyFunc_keywords impl;
 } HPyCallFunction;
 
+/* The pieces every definition macro is made of:
+   _HPyDef_FUNC(IMPL, SIG, TRAMPOLINE): IMPL's static prototype and the
+   trampoline calling it (both of signature SIG);
+   _HPyDef_DEFINE(DECL, ...): the initialised variable DECL (`static T SYM`,
+   or an HPyDef with its visibility), its initializers being the rest. */
+#define _HPyDef_FUNC(IMPL, SIG, TRAMPOLINE)                                 \
+    HPyFunc_DECLARE(IMPL, SIG);                                             \
+    HPyFunc_TRAMPOLINE(TRAMPOLINE, IMPL, SIG)
+
+#define _HPyDef_DEFINE(DECL, ...)                                           \
+    _HPyDef_INIT_BEGIN                                                      \
+    DECL = { __VA_ARGS__ };                                                 \
+    _HPyDef_INIT_END
+
+#define _HPyDef_OF_KIND(SYM, KIND, ...)                                     \
+    _HPyDef_DEFINE(_HPyDef_VISIBILITY HPyDef SYM,                           \
+                   .kind = HPyDef_Kind_##KIND, __VA_ARGS__)
+
 /* ---------------------------------------------------------------------
    Slots.  HPyDef_SLOT(SYM, SLOT) expects `SYM_impl` with the signature
    dictated by SLOT; HPyDef_SLOT_IMPL lets the caller name the function.
@@ -163,18 +181,12 @@ typedef struct {
     _HPyDef_SLOT(SYM, IMPL, SLOT, HPySlot_SIG(SLOT))
 
 #define _HPyDef_SLOT(SYM, IMPL, SLOT, SIG)                                  \
-    HPyFunc_DECLARE(IMPL, SIG);                                             \
-    HPyFunc_TRAMPOLINE(SYM##_trampoline, IMPL, SIG)                         \
-    _HPyDef_INIT_BEGIN                                                      \
-    _HPyDef_VISIBILITY HPyDef SYM = {                                       \
-        .kind = HPyDef_Kind_Slot,                                           \
-        .slot = {                                                           \
-            .slot = SLOT,                                                   \
-            .impl = _HPy_FUNC_CAST(HPyCFunction, IMPL),                     \
-            .cpy_trampoline = _HPy_FUNC_CAST(cpy_PyCFunction, SYM##_trampoline) \
-        }                                                                   \
-    };                                                                      \
-    _HPyDef_INIT_END
+    _HPyDef_FUNC(IMPL, SIG, SYM##_trampoline)                               \
+    _HPyDef_OF_KIND(SYM, Slot, .slot = {                                    \
+        .slot = SLOT,                                                       \
+        .impl = _HPy_FUNC_CAST(HPyCFunction, IMPL),                         \
+        .cpy_trampoline = _HPy_FUNC_CAST(cpy_PyCFunction, SYM##_trampoline) \
+    })
 
 /* ---------------------------------------------------------------------
    Methods.  HPyDef_METH(SYM, "name", SIG[, .doc = "..."]) expects SYM_impl.
@@ -184,20 +196,14 @@ typedef struct {
     HPyDef_METH_IMPL(SYM, NAME, SYM##_impl, SIG, __VA_ARGS__)
 
 #define HPyDef_METH_IMPL(SYM, NAME, IMPL, SIG, ...)                         \
-    HPyFunc_DECLARE(IMPL, SIG);                                             \
-    HPyFunc_TRAMPOLINE(SYM##_trampoline, IMPL, SIG)                         \
-    _HPyDef_INIT_BEGIN                                                      \
-    _HPyDef_VISIBILITY HPyDef SYM = {                                       \
-        .kind = HPyDef_Kind_Meth,                                           \
-        .meth = {                                                           \
-            .name = NAME,                                                   \
-            .impl = _HPy_FUNC_CAST(HPyCFunction, IMPL),                     \
-            .cpy_trampoline = _HPy_FUNC_CAST(cpy_PyCFunction, SYM##_trampoline), \
-            .signature = SIG,                                               \
-            __VA_ARGS__                                                     \
-        }                                                                   \
-    };                                                                      \
-    _HPyDef_INIT_END
+    _HPyDef_FUNC(IMPL, SIG, SYM##_trampoline)                               \
+    _HPyDef_OF_KIND(SYM, Meth, .meth = {                                    \
+        .name = NAME,                                                       \
+        .impl = _HPy_FUNC_CAST(HPyCFunction, IMPL),                         \
+        .cpy_trampoline = _HPy_FUNC_CAST(cpy_PyCFunction, SYM##_trampoline), \
+        .signature = SIG,                                                   \
+        __VA_ARGS__                                                         \
+    })
 
 /* ---------------------------------------------------------------------
    Members.  HPyDef_MEMBER(SYM, "name", HPyMember_INT, offsetof(T, f)
@@ -205,80 +211,55 @@ typedef struct {
    --------------------------------------------------------------------- */
 
 #define HPyDef_MEMBER(SYM, NAME, TYPE, OFFSET, ...)                         \
-    _HPyDef_INIT_BEGIN                                                      \
-    _HPyDef_VISIBILITY HPyDef SYM = {                                       \
-        .kind = HPyDef_Kind_Member,                                         \
-        .member = {                                                         \
-            .name = NAME,                                                   \
-            .type = TYPE,                                                   \
-            .offset = OFFSET,                                               \
-            __VA_ARGS__                                                     \
-        }                                                                   \
-    };                                                                      \
-    _HPyDef_INIT_END
+    _HPyDef_OF_KIND(SYM, Member, .member = {                                \
+        .name = NAME,                                                       \
+        .type = TYPE,                                                       \
+        .offset = OFFSET,                                                   \
+        __VA_ARGS__                                                         \
+    })
 
 /* ---------------------------------------------------------------------
    Get/set descriptors.  HPyDef_GET expects SYM_get, HPyDef_SET expects
    SYM_set, HPyDef_GETSET expects both. Extra initializers: .doc, .closure.
    --------------------------------------------------------------------- */
 
+/* HPyDef_GET_IMPL and HPyDef_SET_IMPL: ROLE is getter or setter, S get or set. */
+#define _HPyDef_GETSET_ONE(SYM, NAME, ROLE, S, SIG, IMPL, ...)              \
+    _HPyDef_FUNC(IMPL, SIG, SYM##_##S##_trampoline)                         \
+    _HPyDef_OF_KIND(SYM, GetSet, .getset = {                                \
+        .name = NAME,                                                       \
+        .ROLE##_impl = _HPy_FUNC_CAST(HPyCFunction, IMPL),                  \
+        .ROLE##_cpy_trampoline = SYM##_##S##_trampoline,                    \
+        __VA_ARGS__                                                         \
+    })
+
 #define HPyDef_GET(SYM, NAME, ...)                                          \
     HPyDef_GET_IMPL(SYM, NAME, SYM##_get, __VA_ARGS__)
 
 #define HPyDef_GET_IMPL(SYM, NAME, GETIMPL, ...)                            \
-    HPyFunc_DECLARE(GETIMPL, HPyFunc_GETTER);                               \
-    HPyFunc_TRAMPOLINE(SYM##_get_trampoline, GETIMPL, HPyFunc_GETTER)       \
-    _HPyDef_INIT_BEGIN                                                      \
-    _HPyDef_VISIBILITY HPyDef SYM = {                                       \
-        .kind = HPyDef_Kind_GetSet,                                         \
-        .getset = {                                                         \
-            .name = NAME,                                                   \
-            .getter_impl = _HPy_FUNC_CAST(HPyCFunction, GETIMPL),           \
-            .getter_cpy_trampoline = SYM##_get_trampoline,                  \
-            __VA_ARGS__                                                     \
-        }                                                                   \
-    };                                                                      \
-    _HPyDef_INIT_END
+    _HPyDef_GETSET_ONE(SYM, NAME, getter, get, HPyFunc_GETTER, GETIMPL, __VA_ARGS__)
 
 #define HPyDef_SET(SYM, NAME, ...)                                          \
     HPyDef_SET_IMPL(SYM, NAME, SYM##_set, __VA_ARGS__)
 
 #define HPyDef_SET_IMPL(SYM, NAME, SETIMPL, ...)                            \
-    HPyFunc_DECLARE(SETIMPL, HPyFunc_SETTER);                               \
-    HPyFunc_TRAMPOLINE(SYM##_set_trampoline, SETIMPL, HPyFunc_SETTER)       \
-    _HPyDef_INIT_BEGIN                                                      \
-    _HPyDef_VISIBILITY HPyDef SYM = {                                       \
-        .kind = HPyDef_Kind_GetSet,                                         \
-        .getset = {                                                         \
-            .name = NAME,                                                   \
-            .setter_impl = _HPy_FUNC_CAST(HPyCFunction, SETIMPL),           \
-            .setter_cpy_trampoline = SYM##_set_trampoline,                  \
-            __VA_ARGS__                                                     \
-        }                                                                   \
-    };                                                                      \
-    _HPyDef_INIT_END
+    _HPyDef_GETSET_ONE(SYM, NAME, setter, set, HPyFunc_SETTER, SETIMPL, __VA_ARGS__)
 
 #define HPyDef_GETSET(SYM, NAME, ...)                                       \
     HPyDef_GETSET_IMPL(SYM, NAME, SYM##_get, SYM##_set, __VA_ARGS__)
 
+/* (C++ wants the designators in declaration order: both impls first.) */
 #define HPyDef_GETSET_IMPL(SYM, NAME, GETIMPL, SETIMPL, ...)                \
-    HPyFunc_DECLARE(GETIMPL, HPyFunc_GETTER);                               \
-    HPyFunc_DECLARE(SETIMPL, HPyFunc_SETTER);                               \
-    HPyFunc_TRAMPOLINE(SYM##_get_trampoline, GETIMPL, HPyFunc_GETTER)       \
-    HPyFunc_TRAMPOLINE(SYM##_set_trampoline, SETIMPL, HPyFunc_SETTER)       \
-    _HPyDef_INIT_BEGIN                                                      \
-    _HPyDef_VISIBILITY HPyDef SYM = {                                       \
-        .kind = HPyDef_Kind_GetSet,                                         \
-        .getset = {                                                         \
-            .name = NAME,                                                   \
-            .getter_impl = _HPy_FUNC_CAST(HPyCFunction, GETIMPL),           \
-            .setter_impl = _HPy_FUNC_CAST(HPyCFunction, SETIMPL),           \
-            .getter_cpy_trampoline = SYM##_get_trampoline,                  \
-            .setter_cpy_trampoline = SYM##_set_trampoline,                  \
-            __VA_ARGS__                                                     \
-        }                                                                   \
-    };                                                                      \
-    _HPyDef_INIT_END
+    _HPyDef_FUNC(GETIMPL, HPyFunc_GETTER, SYM##_get_trampoline)             \
+    _HPyDef_FUNC(SETIMPL, HPyFunc_SETTER, SYM##_set_trampoline)             \
+    _HPyDef_OF_KIND(SYM, GetSet, .getset = {                                \
+        .name = NAME,                                                       \
+        .getter_impl = _HPy_FUNC_CAST(HPyCFunction, GETIMPL),               \
+        .setter_impl = _HPy_FUNC_CAST(HPyCFunction, SETIMPL),               \
+        .getter_cpy_trampoline = SYM##_get_trampoline,                      \
+        .setter_cpy_trampoline = SYM##_set_trampoline,                      \
+        __VA_ARGS__                                                         \
+    })
 
 /* ---------------------------------------------------------------------
    Capsule destructor: HPyCapsule_DESTRUCTOR(SYM) expects
@@ -289,12 +270,8 @@ typedef struct {
 #define HPyCapsule_DESTRUCTOR(SYM)                                          \
     static void SYM##_impl(const char *name, void *pointer, void *context); \
     HPyCapsule_DESTRUCTOR_TRAMPOLINE(SYM##_trampoline, SYM##_impl)          \
-    _HPyDef_INIT_BEGIN                                                      \
-    static HPyCapsule_Destructor SYM = {                                    \
-        .cpy_trampoline = SYM##_trampoline,                                 \
-        .impl = SYM##_impl                                                  \
-    };                                                                      \
-    _HPyDef_INIT_END
+    _HPyDef_DEFINE(static HPyCapsule_Destructor SYM,                        \
+                   .cpy_trampoline = SYM##_trampoline, .impl = SYM##_impl)
 
 /* ---------------------------------------------------------------------
    Call function: HPyDef_CALL_FUNCTION(SYM) expects SYM_impl with the
@@ -302,13 +279,8 @@ typedef struct {
    --------------------------------------------------------------------- */
 
 #define HPyDef_CALL_FUNCTION(SYM)                                           \
-    HPyFunc_DECLARE(SYM##_impl, HPyFunc_KEYWORDS);                          \
-    HPyFunc_TRAMPOLINE(SYM##_trampoline, SYM##_impl, HPyFunc_KEYWORDS)      \
-    _HPyDef_INIT_BEGIN                                                      \
-    static HPyCallFunction SYM = {                                          \
-        .cpy_trampoline = SYM##_trampoline,                                 \
-        .impl = SYM##_impl                                                  \
-    };                                                                      \
-    _HPyDef_INIT_END
+    _HPyDef_FUNC(SYM##_impl, HPyFunc_KEYWORDS, SYM##_trampoline)            \
+    _HPyDef_DEFINE(static HPyCallFunction SYM,                              \
+                   .cpy_trampoline = SYM##_trampoline, .impl = SYM##_impl)
 
 #endif /* HPY_RS_HPYDEF_H */

@@ -30,77 +30,16 @@ HPyAPI_IMPL int _HPyRs_cpy_CallTraverse(HPyFunc_traverseproc impl, PyObject *sel
    SystemError (and NULL), anything else is returned unchanged. */
 HPyAPI_IMPL PyObject *_HPyRs_cpy_CheckModCreateResult(PyObject *result);
 
-/* ---------------------------------------------------------------------
-   Methods
-   --------------------------------------------------------------------- */
-
-/* METH_NOARGS: CPython passes (self, NULL). */
-#define _HPyFunc_TRAMPOLINE_HPyFunc_NOARGS(SYM, IMPL) \
-    static PyObject *SYM(PyObject *self, PyObject *_hpy_ignored) \
-    { \
-        (void)_hpy_ignored; \
-        return _h2py(IMPL(_HPyGetContext(), _py2h(self))); \
-    }
-
-/* METH_O */
-#define _HPyFunc_TRAMPOLINE_HPyFunc_O(SYM, IMPL) \
-    static PyObject *SYM(PyObject *self, PyObject *arg) \
-    { \
-        return _h2py(IMPL(_HPyGetContext(), _py2h(self), _py2h(arg))); \
-    }
-
-/* METH_FASTCALL: a C array of nargs objects is an array of nargs handles. */
-#define _HPyFunc_TRAMPOLINE_HPyFunc_VARARGS(SYM, IMPL) \
-    static PyObject *SYM(PyObject *self, PyObject *const *args, HPy_ssize_t nargs) \
-    { \
-        return _h2py(IMPL(_HPyGetContext(), _py2h(self), (const HPy *)args, \
-                          (size_t)nargs)); \
-    }
-
-/* METH_FASTCALL | METH_KEYWORDS, which is also the vectorcall signature
-   (HPy_tp_call, HPyCallFunction): nargsf may carry
-   PY_VECTORCALL_ARGUMENTS_OFFSET, which the implementation must not see. */
-#define _HPyFunc_TRAMPOLINE_HPyFunc_KEYWORDS(SYM, IMPL) \
-    static PyObject *SYM(PyObject *self, PyObject *const *args, size_t nargsf, \
-                         PyObject *kwnames) \
-    { \
-        return _h2py(IMPL(_HPyGetContext(), _py2h(self), (const HPy *)args, \
-                          (size_t)PyVectorcall_NARGS(nargsf), _py2h(kwnames))); \
-    }
-
-/* ---------------------------------------------------------------------
-   Slots with a non-uniform calling convention
-   --------------------------------------------------------------------- */
-
-/* The items of the argument tuple of tp_new/tp_init, as a handle array. */
+/* The items of the argument tuple of tp_new/tp_init, as a handle array
+   (the `tuple_items` conversion of hpyfunc.txt). */
 static inline const HPy *_HPyRs_cpy_tuple_items(PyObject *args)
 {
     return (const HPy *)((PyTupleObject *)args)->ob_item;
 }
 
-/* tp_init: (self, args tuple, kwargs dict or NULL) */
-#define _HPyFunc_TRAMPOLINE_HPyFunc_INITPROC(SYM, IMPL) \
-    static int SYM(PyObject *self, PyObject *args, PyObject *kw) \
-    { \
-        return IMPL(_HPyGetContext(), _py2h(self), _HPyRs_cpy_tuple_items(args), \
-                    (HPy_ssize_t)PyTuple_GET_SIZE(args), _py2h(kw)); \
-    }
-
-/* tp_new: (type, args tuple, kwargs dict or NULL) */
-#define _HPyFunc_TRAMPOLINE_HPyFunc_NEWFUNC(SYM, IMPL) \
-    static PyObject *SYM(PyObject *self, PyObject *args, PyObject *kw) \
-    { \
-        return _h2py(IMPL(_HPyGetContext(), _py2h(self), _HPyRs_cpy_tuple_items(args), \
-                          (HPy_ssize_t)PyTuple_GET_SIZE(args), _py2h(kw))); \
-    }
-
-/* tp_richcompare: CPython's operator numbers are HPy's. */
-#define _HPyFunc_TRAMPOLINE_HPyFunc_RICHCMPFUNC(SYM, IMPL) \
-    static PyObject *SYM(PyObject *arg0, PyObject *arg1, int op) \
-    { \
-        return _h2py(IMPL(_HPyGetContext(), _py2h(arg0), _py2h(arg1), \
-                          (HPy_RichCmpOp)op)); \
-    }
+/* ---------------------------------------------------------------------
+   The signatures marked `hand` in hpy-sys/hpyfunc.txt
+   --------------------------------------------------------------------- */
 
 /* bf_getbuffer: the implementation fills an HPy_buffer; on success its
    fields move into CPython's Py_buffer, and the `obj` handle becomes the
@@ -157,21 +96,6 @@ static inline const HPy *_HPyRs_cpy_tuple_items(PyObject *args)
         return _HPyRs_cpy_CallTraverse(IMPL, self, visit, arg); \
     }
 
-/* HPy_tp_destroy has no CPython counterpart: the runtime calls the
-   implementation from its own deallocator and never registers this
-   function. Reaching it means something is badly wrong. */
-#define _HPyFunc_TRAMPOLINE_HPyFunc_DESTROYFUNC(SYM, IMPL) \
-    static void SYM(void) { abort(); }
-
-/* HPy_mod_create: CPython's Py_mod_create signature. */
-#define _HPyFunc_TRAMPOLINE_HPyFunc_MOD_CREATE(SYM, IMPL) \
-    static PyObject *SYM(PyObject *spec, PyModuleDef *def) \
-    { \
-        (void)def; \
-        return _HPyRs_cpy_CheckModCreateResult( \
-            _h2py(IMPL(_HPyGetContext(), _py2h(spec)))); \
-    }
-
 /* Capsule destructors get the capsule's contents and no context. A capsule
    being deallocated is valid, so the lookups cannot fail. */
 #define HPyCapsule_DESTRUCTOR_TRAMPOLINE(SYM, IMPL) \
@@ -182,144 +106,8 @@ static inline const HPy *_HPyRs_cpy_tuple_items(PyObject *args)
              PyCapsule_GetContext(capsule)); \
     }
 
-/* ---------------------------------------------------------------------
-   Slots whose arguments map one-to-one (objects become handles, integers
-   and raw pointers pass through).
-   --------------------------------------------------------------------- */
-
-#define _HPyFunc_TRAMPOLINE_HPyFunc_UNARYFUNC(SYM, IMPL) \
-    static PyObject *SYM(PyObject *arg0) \
-    { \
-        return _h2py(IMPL(_HPyGetContext(), _py2h(arg0))); \
-    }
-
-#define _HPyFunc_TRAMPOLINE_HPyFunc_BINARYFUNC(SYM, IMPL) \
-    static PyObject *SYM(PyObject *arg0, PyObject *arg1) \
-    { \
-        return _h2py(IMPL(_HPyGetContext(), _py2h(arg0), _py2h(arg1))); \
-    }
-
-#define _HPyFunc_TRAMPOLINE_HPyFunc_TERNARYFUNC(SYM, IMPL) \
-    static PyObject *SYM(PyObject *arg0, PyObject *arg1, PyObject *arg2) \
-    { \
-        return _h2py(IMPL(_HPyGetContext(), _py2h(arg0), _py2h(arg1), _py2h(arg2))); \
-    }
-
-#define _HPyFunc_TRAMPOLINE_HPyFunc_INQUIRY(SYM, IMPL) \
-    static int SYM(PyObject *arg0) \
-    { \
-        return IMPL(_HPyGetContext(), _py2h(arg0)); \
-    }
-
-#define _HPyFunc_TRAMPOLINE_HPyFunc_LENFUNC(SYM, IMPL) \
-    static HPy_ssize_t SYM(PyObject *arg0) \
-    { \
-        return IMPL(_HPyGetContext(), _py2h(arg0)); \
-    }
-
-#define _HPyFunc_TRAMPOLINE_HPyFunc_SSIZEARGFUNC(SYM, IMPL) \
-    static PyObject *SYM(PyObject *arg0, HPy_ssize_t arg1) \
-    { \
-        return _h2py(IMPL(_HPyGetContext(), _py2h(arg0), arg1)); \
-    }
-
-#define _HPyFunc_TRAMPOLINE_HPyFunc_SSIZESSIZEARGFUNC(SYM, IMPL) \
-    static PyObject *SYM(PyObject *arg0, HPy_ssize_t arg1, HPy_ssize_t arg2) \
-    { \
-        return _h2py(IMPL(_HPyGetContext(), _py2h(arg0), arg1, arg2)); \
-    }
-
-#define _HPyFunc_TRAMPOLINE_HPyFunc_SSIZEOBJARGPROC(SYM, IMPL) \
-    static int SYM(PyObject *arg0, HPy_ssize_t arg1, PyObject *arg2) \
-    { \
-        return IMPL(_HPyGetContext(), _py2h(arg0), arg1, _py2h(arg2)); \
-    }
-
-#define _HPyFunc_TRAMPOLINE_HPyFunc_SSIZESSIZEOBJARGPROC(SYM, IMPL) \
-    static int SYM(PyObject *arg0, HPy_ssize_t arg1, HPy_ssize_t arg2, PyObject *arg3) \
-    { \
-        return IMPL(_HPyGetContext(), _py2h(arg0), arg1, arg2, _py2h(arg3)); \
-    }
-
-#define _HPyFunc_TRAMPOLINE_HPyFunc_OBJOBJARGPROC(SYM, IMPL) \
-    static int SYM(PyObject *arg0, PyObject *arg1, PyObject *arg2) \
-    { \
-        return IMPL(_HPyGetContext(), _py2h(arg0), _py2h(arg1), _py2h(arg2)); \
-    }
-
-#define _HPyFunc_TRAMPOLINE_HPyFunc_FREEFUNC(SYM, IMPL) \
-    static void SYM(void *arg0) \
-    { \
-        IMPL(_HPyGetContext(), arg0); \
-    }
-
-#define _HPyFunc_TRAMPOLINE_HPyFunc_GETATTRFUNC(SYM, IMPL) \
-    static PyObject *SYM(PyObject *arg0, char *arg1) \
-    { \
-        return _h2py(IMPL(_HPyGetContext(), _py2h(arg0), arg1)); \
-    }
-
-#define _HPyFunc_TRAMPOLINE_HPyFunc_GETATTROFUNC(SYM, IMPL) \
-    static PyObject *SYM(PyObject *arg0, PyObject *arg1) \
-    { \
-        return _h2py(IMPL(_HPyGetContext(), _py2h(arg0), _py2h(arg1))); \
-    }
-
-#define _HPyFunc_TRAMPOLINE_HPyFunc_SETATTRFUNC(SYM, IMPL) \
-    static int SYM(PyObject *arg0, char *arg1, PyObject *arg2) \
-    { \
-        return IMPL(_HPyGetContext(), _py2h(arg0), arg1, _py2h(arg2)); \
-    }
-
-#define _HPyFunc_TRAMPOLINE_HPyFunc_SETATTROFUNC(SYM, IMPL) \
-    static int SYM(PyObject *arg0, PyObject *arg1, PyObject *arg2) \
-    { \
-        return IMPL(_HPyGetContext(), _py2h(arg0), _py2h(arg1), _py2h(arg2)); \
-    }
-
-#define _HPyFunc_TRAMPOLINE_HPyFunc_REPRFUNC(SYM, IMPL) \
-    _HPyFunc_TRAMPOLINE_HPyFunc_UNARYFUNC(SYM, IMPL)
-
-#define _HPyFunc_TRAMPOLINE_HPyFunc_HASHFUNC(SYM, IMPL) \
-    static HPy_hash_t SYM(PyObject *arg0) \
-    { \
-        return IMPL(_HPyGetContext(), _py2h(arg0)); \
-    }
-
-#define _HPyFunc_TRAMPOLINE_HPyFunc_GETITERFUNC(SYM, IMPL) \
-    _HPyFunc_TRAMPOLINE_HPyFunc_UNARYFUNC(SYM, IMPL)
-
-#define _HPyFunc_TRAMPOLINE_HPyFunc_ITERNEXTFUNC(SYM, IMPL) \
-    _HPyFunc_TRAMPOLINE_HPyFunc_UNARYFUNC(SYM, IMPL)
-
-#define _HPyFunc_TRAMPOLINE_HPyFunc_DESCRGETFUNC(SYM, IMPL) \
-    _HPyFunc_TRAMPOLINE_HPyFunc_TERNARYFUNC(SYM, IMPL)
-
-#define _HPyFunc_TRAMPOLINE_HPyFunc_DESCRSETFUNC(SYM, IMPL) \
-    _HPyFunc_TRAMPOLINE_HPyFunc_OBJOBJARGPROC(SYM, IMPL)
-
-#define _HPyFunc_TRAMPOLINE_HPyFunc_GETTER(SYM, IMPL) \
-    static PyObject *SYM(PyObject *arg0, void *arg1) \
-    { \
-        return _h2py(IMPL(_HPyGetContext(), _py2h(arg0), arg1)); \
-    }
-
-#define _HPyFunc_TRAMPOLINE_HPyFunc_SETTER(SYM, IMPL) \
-    static int SYM(PyObject *arg0, PyObject *arg1, void *arg2) \
-    { \
-        return IMPL(_HPyGetContext(), _py2h(arg0), _py2h(arg1), arg2); \
-    }
-
-#define _HPyFunc_TRAMPOLINE_HPyFunc_OBJOBJPROC(SYM, IMPL) \
-    static int SYM(PyObject *arg0, PyObject *arg1) \
-    { \
-        return IMPL(_HPyGetContext(), _py2h(arg0), _py2h(arg1)); \
-    }
-
-#define _HPyFunc_TRAMPOLINE_HPyFunc_DESTRUCTOR(SYM, IMPL) \
-    static void SYM(PyObject *arg0) \
-    { \
-        IMPL(_HPyGetContext(), _py2h(arg0)); \
-    }
+/* The trampolines of every signature of hpy-sys/hpyfunc.txt not written
+   above (objects are cast to handles and back, arrays passed as they are). */
+#include "hpy/cpython/autogen_trampolines.h"
 
 #endif /* HPY_RS_CPYTHON_TRAMPOLINES_H */

@@ -68,6 +68,8 @@ python_suites() {  # $1 = interpreter, $2 = label
     "${env[@]}" "$py" -m pip install -q .
     step "$label: python tests (tests/python, against the installed package)"
     (cd tests/python && "${env[@]}" "$py" -m pytest -q -n 2 -p no:cacheprovider .)
+    step "$label: the Rust example (examples/rust-geometry, universal, debug and cpython ABI)"
+    "${env[@]}" "$py" -m pytest -q -p no:cacheprovider examples/rust-geometry/tests
     step "$label: conformance (upstream HPy 0.9.0's suite against the installed package)"
     "${env[@]}" "$py" scripts/conformance.py --python "$py" --quiet
 }

@@ -13,6 +13,11 @@ use core::cell::UnsafeCell;
 use core::mem::MaybeUninit;
 
 /// What `#[hpy_def]` implements for a struct.
+#[diagnostic::on_unimplemented(
+    message = "`&{Self}` cannot be borrowed from a Python object",
+    label = "only `#[hpy_def]` types, `str`, `[u8]` and `Handle` can be borrowed",
+    note = "take `{Self}` by value, or the object as `&Handle<'_>`"
+)]
 pub trait HPyClass: Sized + 'static {
     /// The type's name in Python (without the module).
     const NAME: &'static str;

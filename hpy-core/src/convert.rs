@@ -14,12 +14,23 @@ use std::ffi::CString;
 use std::hash::{BuildHasher, Hash};
 
 /// A Rust value that becomes a Python object.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be converted into a Python object",
+    label = "`{Self}` does not implement `IntoHPy`",
+    note = "return a type that converts (numbers, `bool`, `String`, `Vec`, `Option`, tuples, maps, `Handle`, `Bytes`, an `#[hpy_def]` type), make `{Self}` an `#[hpy_def] struct`, or implement `IntoHPy` for it"
+)]
 pub trait IntoHPy<'c> {
     /// A new handle to the object for `self`.
     fn into_hpy(self, ctx: Context<'c>) -> HPyResult<Handle<'c>>;
 }
 
 /// A Rust value read out of a Python object.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be converted from a Python object",
+    label = "`{Self}` does not implement `FromHPy`",
+    note = "implement `FromHPy` for `{Self}`, or take the object as `&Handle<'_>` and convert it yourself",
+    note = "by value, parameters take numbers, `bool`, `String`, `Vec`, `Option`, tuples, maps, `Handle`, `Bytes`; by reference, `&str`, `&[u8]`, `&Handle<'_>` and `&T` for `#[hpy_def]` types"
+)]
 pub trait FromHPy<'c>: Sized {
     /// Converts the object; a `TypeError` (or `OverflowError`, ...) if it
     /// does not fit.
@@ -29,6 +40,11 @@ pub trait FromHPy<'c>: Sized {
 /// Values lent out of an argument for the call, without a copy: `&str`,
 /// `&[u8]`, `&Handle<'c>`, and `&T` for `#[hpy_def]` types. `Holder` keeps
 /// what the loan needs (an object's borrow flag) until the call returns.
+#[diagnostic::on_unimplemented(
+    message = "`&{Self}` cannot be borrowed from a Python object",
+    label = "`{Self}` does not implement `FromHPyRef`",
+    note = "references work for `&str`, `&[u8]`, `&Handle<'_>` and `&T` for `#[hpy_def]` types; take `{Self}` by value (it needs `FromHPy`) or take `&Handle<'_>`"
+)]
 pub trait FromHPyRef<'c> {
     /// Kept alive by the caller while the reference is used.
     type Holder: Default;
@@ -39,6 +55,11 @@ pub trait FromHPyRef<'c> {
 }
 
 /// `&mut T` out of an argument (for `#[hpy_def]` types).
+#[diagnostic::on_unimplemented(
+    message = "`&mut {Self}` cannot be borrowed from a Python object",
+    label = "`{Self}` does not implement `FromHPyRefMut`",
+    note = "only `#[hpy_def]` types can be taken as `&mut T`; take a value or `&Handle<'_>` instead"
+)]
 pub trait FromHPyRefMut<'c> {
     /// Kept alive by the caller while the reference is used.
     type Holder: Default;

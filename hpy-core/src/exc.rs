@@ -162,6 +162,6 @@ macro_rules! create_exception {
             }
         }
     };
-    (@doc) => { None };
-    (@doc $doc:expr) => { Some(concat!($doc, "\0")) };
+    (@doc) => { ::core::option::Option::None };
+    (@doc $doc:expr) => { ::core::option::Option::Some(::core::concat!($doc, "\0")) };
 }

@@ -24,12 +24,13 @@ use hpy_sys::{HPy, HPyContext};
 /// `Err` is raised and a panic becomes a `SystemError`, and in both cases
 /// the signature's error value is returned. Nothing unwinds into C.
 /// `cx` is the context the runtime passed to the implementation
-/// (`Context::from_raw` of it).
+/// (`Context::from_raw` of it). The body gets it under a lifetime of its own
+/// (`for<'c>`), so nothing it makes can outlive the call.
 #[inline(always)]
-pub fn entry<'c, R>(
-    cx: Context<'c>,
+pub fn entry<R>(
+    cx: Context<'_>,
     error: R,
-    body: impl FnOnce(Context<'c>) -> HPyResult<R>,
+    body: impl for<'c> FnOnce(Context<'c>) -> HPyResult<R>,
 ) -> R {
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| body(cx))) {
         Ok(Ok(r)) => r,

@@ -16,7 +16,7 @@ fn ui() {
     t.compile_fail("tests/ui/signature_missing_param.rs");
     t.compile_fail("tests/ui/signature_leaves_out_param.rs");
     t.compile_fail("tests/ui/unsupported_special_method.rs");
-    t.compile_fail("tests/ui/not_fn_struct_impl.rs");
+    t.compile_fail("tests/ui/hpy_def_on_enum.rs");
     t.compile_fail("tests/ui/method_without_self.rs");
     t.compile_fail("tests/ui/generic_function.rs");
 }

@@ -6,7 +6,7 @@ use crate::args::{bind_args, rust_params, RawArgs, Role, RustParam};
 use crate::doc::{doc_string, python_doc};
 use crate::sig::{Convention, PySignature, SigList};
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use quote::{format_ident, quote, quote_spanned};
 use syn::parse::{Parse, ParseStream};
 use syn::spanned::Spanned;
 use syn::{Ident, ItemFn, LitStr, Token};
@@ -67,6 +67,7 @@ pub fn impl_fn(
     pyname: &str,
     slf_stmts: TokenStream,
     slf_expr: Option<&TokenStream>,
+    ret: &syn::ReturnType,
     call: impl FnOnce(&[TokenStream]) -> TokenStream,
 ) -> syn::Result<(TokenStream, Ident, TokenStream)> {
     let (raw, head, conv_name, fn_ty) = match conv {
@@ -100,6 +101,14 @@ pub fn impl_fn(
     let bound = bind_args(params, sig, raw, pyname, slf_expr)?;
     let stmts = bound.stmts;
     let result = call(&bound.call_args);
+    // spanned at the return type: an error for a type without `IntoHPy` points there
+    let ret_span = match ret {
+        syn::ReturnType::Type(_, t) => t.span(),
+        syn::ReturnType::Default => proc_macro2::Span::call_site(),
+    };
+    let convert = quote_spanned! {ret_span=>
+        ::hpy_core::__private::ret_obj(__cx, ::hpy_core::__private::Wrap(__r).into_result()?)
+    };
     let body = quote! {
         extern "C" fn #impl_name(#head) -> ::hpy_core::sys::HPy {
             // SAFETY: the runtime calls implementations with the live context of the call.
@@ -109,7 +118,7 @@ pub fn impl_fn(
                 let __r = #result;
                 #[allow(unused_imports)]
                 use ::hpy_core::__private::WrapOk as _;
-                ::hpy_core::__private::ret_obj(__cx, ::hpy_core::__private::Wrap(__r).into_result()?)
+                #convert
             })
         }
     };
@@ -126,8 +135,15 @@ pub fn expand(opts: FnOptions, item: ItemFn) -> syn::Result<TokenStream> {
         .is_empty()
         || item.sig.generics.const_params().next().is_some()
     {
+        // at the first type or const parameter
+        let first = item
+            .sig
+            .generics
+            .params
+            .iter()
+            .find(|p| !matches!(p, syn::GenericParam::Lifetime(_)));
         return Err(syn::Error::new(
-            item.sig.generics.span(),
+            first.map_or_else(|| item.sig.generics.span(), |p| p.span()),
             "#[hpy_def] functions cannot be generic over types (lifetimes are fine)",
         ));
     }
@@ -165,6 +181,7 @@ pub fn expand(opts: FnOptions, item: ItemFn) -> syn::Result<TokenStream> {
         &pyname,
         quote!(),
         None,
+        &item.sig.output,
         |args| quote!(super::#fname(#(#args),*)),
     )?;
     let vis = &item.vis;

@@ -51,6 +51,10 @@ pub fn hpy_def(attr: TokenStream, item: TokenStream) -> TokenStream {
                 methods::expand(i)
             }
         }
+        syn::Item::Enum(e) => Err(syn::Error::new_spanned(
+            &e.ident,
+            "#[hpy_def] does not make Python types from enums: it goes on a function, a struct or an impl block",
+        )),
         other => Err(syn::Error::new_spanned(
             other,
             "#[hpy_def] goes on a function, a struct or an impl block",

@@ -221,6 +221,7 @@ fn method(g: &mut Gen, ty: &Type, f: &ImplItemFn, opts: &FnOptions) -> syn::Resu
         &pyname,
         selfs,
         Some(&slf),
+        &f.sig.output,
         |a| quote!(<#ty>::#name(__this, #(#a),*)),
     )?;
     let doc = python_doc(
@@ -258,6 +259,7 @@ fn call_slot(g: &mut Gen, ty: &Type, f: &ImplItemFn, opts: &FnOptions) -> syn::R
         "__call__",
         selfs,
         Some(&slf),
+        &f.sig.output,
         |a| quote!(<#ty>::#name(__this, #(#a),*)),
     )?;
     g.code.extend(quote! {
@@ -361,6 +363,7 @@ fn static_method(
         &pyname,
         quote!(),
         None,
+        &f.sig.output,
         |a| quote!(<#ty>::#name(#(#a),*)),
     )?;
     let module_attr = format!("{tyname}.{pyname}");

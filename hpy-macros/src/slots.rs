@@ -238,13 +238,25 @@ fn call(
         .filter(|p| matches!(p.role, Role::Arg))
         .count();
     if n_args != ops.len() {
+        // at the first parameter too many, or at the parameter list
+        let span = match params
+            .iter()
+            .filter(|p| matches!(p.role, Role::Arg))
+            .nth(ops.len())
+        {
+            Some(extra) => extra.name.span(),
+            None => f.sig.paren_token.span.join(),
+        };
+        let expected = match ops.len() {
+            0 => "no arguments".to_string(),
+            1 => "1 argument".to_string(),
+            n => format!("{n} arguments"),
+        };
         return Err(syn::Error::new(
-            f.sig.inputs.span(),
+            span,
             format!(
-                "`{}` takes {} argument{} after the receiver, not {n_args}",
-                f.sig.ident,
-                ops.len(),
-                if ops.len() == 1 { "" } else { "s" }
+                "`{}` takes {expected} after `self`, not {n_args}",
+                f.sig.ident
             ),
         ));
     }

@@ -5,7 +5,12 @@
 use hpy_core::prelude::*;
 use std::collections::BTreeMap;
 
-create_exception!(kitchen, KitchenError, exc::ValueError, "Something went wrong.");
+create_exception!(
+    kitchen,
+    KitchenError,
+    exc::ValueError,
+    "Something went wrong."
+);
 create_exception!(kitchen, PlainError, exc::Exception);
 
 /// Positional-only parameters, no signature.
@@ -74,7 +79,11 @@ impl Vec2 {
     #[new]
     #[hpy(signature = (x = 0.0, y = 0.0))]
     fn new(x: f64, y: f64) -> Self {
-        Vec2 { x, y, label: String::new() }
+        Vec2 {
+            x,
+            y,
+            label: String::new(),
+        }
     }
 
     /// A method.
@@ -84,7 +93,11 @@ impl Vec2 {
 
     #[hpy(signature = (dx, dy = 0.0))]
     fn moved(&self, dx: f64, dy: f64) -> Vec2 {
-        Vec2 { x: self.x + dx, y: self.y + dy, label: self.label.clone() }
+        Vec2 {
+            x: self.x + dx,
+            y: self.y + dy,
+            label: self.label.clone(),
+        }
     }
 
     fn relabel(&mut self, slf: &Handle<'_>, label: &str) -> HPyResult<()> {
@@ -95,7 +108,11 @@ impl Vec2 {
 
     #[staticmethod]
     fn origin() -> Vec2 {
-        Vec2 { x: 0.0, y: 0.0, label: String::new() }
+        Vec2 {
+            x: 0.0,
+            y: 0.0,
+            label: String::new(),
+        }
     }
 
     #[classmethod]
@@ -114,11 +131,19 @@ impl Vec2 {
     }
 
     fn __add__(&self, other: &Vec2) -> Vec2 {
-        Vec2 { x: self.x + other.x, y: self.y + other.y, label: String::new() }
+        Vec2 {
+            x: self.x + other.x,
+            y: self.y + other.y,
+            label: String::new(),
+        }
     }
 
     fn __rmul__(&self, k: f64) -> Vec2 {
-        Vec2 { x: self.x * k, y: self.y * k, label: String::new() }
+        Vec2 {
+            x: self.x * k,
+            y: self.y * k,
+            label: String::new(),
+        }
     }
 
     fn __iadd__(&mut self, other: &Vec2) {
@@ -131,7 +156,11 @@ impl Vec2 {
     }
 
     fn __neg__(&self) -> Vec2 {
-        Vec2 { x: -self.x, y: -self.y, label: self.label.clone() }
+        Vec2 {
+            x: -self.x,
+            y: -self.y,
+            label: self.label.clone(),
+        }
     }
 
     fn __bool__(&self) -> bool {
@@ -171,7 +200,10 @@ impl Bag {
     #[new]
     #[hpy(signature = (*items))]
     fn new(items: Vec<i64>) -> Self {
-        Bag { items, parent: Field::new() }
+        Bag {
+            items,
+            parent: Field::new(),
+        }
     }
 
     fn adopt(&mut self, slf: &Handle<'_>, parent: &Handle<'_>) {
@@ -183,11 +215,17 @@ impl Bag {
     }
 
     fn __getitem__(&self, i: usize) -> HPyResult<i64> {
-        self.items.get(i).copied().ok_or_else(|| exc::IndexError::new_err("index out of range"))
+        self.items
+            .get(i)
+            .copied()
+            .ok_or_else(|| exc::IndexError::new_err("index out of range"))
     }
 
     fn __setitem__(&mut self, i: usize, v: i64) -> HPyResult<()> {
-        *self.items.get_mut(i).ok_or_else(|| exc::IndexError::new_err("index out of range"))? = v;
+        *self
+            .items
+            .get_mut(i)
+            .ok_or_else(|| exc::IndexError::new_err("index out of range"))? = v;
         Ok(())
     }
 
@@ -200,6 +238,14 @@ impl Bag {
     fn __contains__(&self, v: i64) -> bool {
         self.items.contains(&v)
     }
+
+    fn __richcmp__(&self, other: &Bag, op: CompareOp) -> HPyResult<bool> {
+        match op {
+            CompareOp::Eq => Ok(self.items == other.items),
+            CompareOp::Ne => Ok(self.items != other.items),
+            _ => Err(exc::TypeError::new_err("bags are not ordered")),
+        }
+    }
 }
 
 /// A type without an impl block.
@@ -211,7 +257,10 @@ struct Marker;
 mod kitchen {
     use hpy_core::prelude::*;
 
-    pub use super::{add, first, join, nothing, one, raw_bytes, scale, Bag, KitchenError, Marker, PlainError, Vec2};
+    pub use super::{
+        add, first, join, nothing, one, raw_bytes, scale, Bag, KitchenError, Marker, PlainError,
+        Vec2,
+    };
 
     #[hpy(exec)]
     fn init<'c>(_ctx: Context<'c>, module: &Handle<'c>) -> HPyResult<()> {

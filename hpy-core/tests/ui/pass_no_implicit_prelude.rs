@@ -24,7 +24,11 @@ fn scale(x: f64, factor: f64, offset: f64) -> f64 {
 }
 
 #[hpy_def(signature = (*words, sep = ::std::option::Option::None, **kw))]
-fn join(words: Vec<String>, sep: ::std::option::Option<String>, kw: ::std::option::Option<Handle<'_>>) -> String {
+fn join(
+    words: Vec<String>,
+    sep: ::std::option::Option<String>,
+    kw: ::std::option::Option<Handle<'_>>,
+) -> String {
     let _ = kw;
     words.join(sep.as_deref().unwrap_or(" "))
 }
@@ -47,7 +51,10 @@ impl P {
     #[new]
     #[hpy(signature = (x = 0.0))]
     fn new(x: f64) -> Self {
-        P { x, parent: Field::new() }
+        P {
+            x,
+            parent: Field::new(),
+        }
     }
 
     fn twice(&self) -> f64 {
@@ -56,7 +63,10 @@ impl P {
 
     #[staticmethod]
     fn zero() -> P {
-        P { x: 0.0, parent: Field::new() }
+        P {
+            x: 0.0,
+            parent: Field::new(),
+        }
     }
 
     #[classmethod]
@@ -75,7 +85,10 @@ impl P {
     }
 
     fn __add__(&self, other: &P) -> P {
-        P { x: self.x + other.x, parent: Field::new() }
+        P {
+            x: self.x + other.x,
+            parent: Field::new(),
+        }
     }
 
     fn __iadd__(&mut self, other: &P) {
@@ -109,6 +122,49 @@ impl P {
     fn __call__(&self) -> f64 {
         self.x
     }
+
+    fn __rmul__(&self, k: f64) -> P {
+        P {
+            x: self.x * k,
+            parent: Field::new(),
+        }
+    }
+
+    fn __neg__(&self) -> P {
+        P {
+            x: -self.x,
+            parent: Field::new(),
+        }
+    }
+
+    fn __repr__(&self) -> String {
+        ::std::format!("P({})", self.x)
+    }
+
+    fn __bool__(&self) -> bool {
+        self.x != 0.0
+    }
+
+    fn __contains__(&self, v: f64) -> bool {
+        self.x == v
+    }
+
+    fn __delitem__(&mut self, _i: i64) {
+        self.x = 0.0;
+    }
+}
+
+#[hpy_def(name = "describe")]
+fn describe_it<'c>(
+    ctx: Context<'c>,
+    text: &str,
+    data: &[u8],
+    p: &mut P,
+    h: &Handle<'c>,
+) -> HPyResult<Handle<'c>> {
+    p.x += 1.0;
+    let _ = h.is_none();
+    ctx.to_object((text.len(), data.len()))
 }
 
 /// A documented module.
@@ -116,7 +172,7 @@ impl P {
 mod noprelude {
     use ::hpy_core::prelude::*;
 
-    pub use super::{add, fails, join, scale, P};
+    pub use super::{add, describe_it, fails, join, scale, P};
 
     #[hpy(exec)]
     fn init<'c>(_ctx: Context<'c>, module: &Handle<'c>) -> HPyResult<()> {

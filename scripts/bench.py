@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Benchmark: the same extension operations through the CPython C API,
-upstream HPy 0.9.0 and hpy-rs, measured side by side in one run.
+upstream HPy 0.9.0 and hpy-rs (in C, and in Rust with `#[hpy_def]`), and
+PyO3, measured side by side in one run.
 
     python3 scripts/bench.py [--quick | --smoke] [--only PATTERN]...
                              [--variants PATTERN[,PATTERN...]]
@@ -12,6 +13,10 @@ What it does:
      interpreter; the HPy module for the universal and cpython ABIs with our
      hpy.devel (this interpreter) and with upstream's (a virtualenv holding
      upstream's wheel, made by tests/python/upstream.py, cached in .cache/);
+     the Rust crates benches/rust/hpy (`#[hpy_def]`, built for both ABIs
+     with `python -m hpy.devel.rust build`) and benches/rust/pyo3 (PyO3) with
+     cargo in release mode, their target directories cached in
+     .cache/bench-rust-target/ (a rebuild with nothing changed takes ~1 s);
   2. starts one worker process per variant (upstream's and our hpy.universal
      cannot share a process: both are `hpy.universal`), debug and trace modes
      being the universal binary loaded with HPY=debug / HPY=trace;
@@ -25,7 +30,9 @@ Two kinds of benchmark (see bench_hpy.c): `call`/`slot` ones time a Python
 loop calling an extension function with a trivial body, minus the same loop
 with `pass` (what remains is the call through the extension's trampoline);
 `api` ones call a C function that repeats one API operation n times, and the
-time per iteration is that operation's cost.
+time per iteration is that operation's cost. The Rust crates define only the
+call/slot functions (the `api` loops measure the C API from C); a variant
+that lacks a benchmark gets '-' in the tables.
 
 Not part of the test command (timings are not assertions); --smoke runs every
 variant with tiny counts, which tests/python/test_bench.py checks.
@@ -36,6 +43,7 @@ import json
 import math
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -47,6 +55,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 C_DIR = REPO / "benches" / "c"
+RUST_HPY_CRATE = REPO / "benches" / "rust" / "hpy"
+RUST_PYO3_CRATE = REPO / "benches" / "rust" / "pyo3"
+RUST_TARGET = REPO / ".cache" / "bench-rust-target"
 
 # name, group, description, statement. `call`/`slot` statements run in a
 # timeit loop (N = timeit's number); `api` statements run once with N passed
@@ -88,17 +99,25 @@ BENCHES = [
      "(C API: PyArg_ParseTupleAndKeywords)", "m.argparse_kw_loop(N, 1, c=3.0)", None),
 ]
 
-# name, label, implementation, abi, mode, informative
+# name, label, implementation, abi, mode, table. Implementations: "capi"
+# (bench_capi.c), "ours"/"upstream" (bench_hpy.c with that hpy.devel),
+# "rust-hpy" (benches/rust/hpy, #[hpy_def]), "pyo3" (benches/rust/pyo3).
+# Tables: "release" (the C variants), "rust" (written in Rust, shown next to
+# the C API and the C HPy variants of the same ABI), "modes" (informative).
 VARIANTS = [
-    ("capi", "C API", "capi", None, None, False),
-    ("hpy-rs-universal", "hpy-rs universal", "ours", "universal", None, False),
-    ("upstream-universal", "upstream universal", "upstream", "universal", None, False),
-    ("hpy-rs-cpython", "hpy-rs cpython", "ours", "cpython", None, False),
-    ("upstream-cpython", "upstream cpython", "upstream", "cpython", None, False),
-    ("hpy-rs-debug", "hpy-rs debug", "ours", "universal", "debug", True),
-    ("upstream-debug", "upstream debug", "upstream", "universal", "debug", True),
-    ("hpy-rs-trace", "hpy-rs trace", "ours", "universal", "trace", True),
-    ("upstream-trace", "upstream trace", "upstream", "universal", "trace", True),
+    ("capi", "C API", "capi", None, None, "release"),
+    ("hpy-rs-universal", "hpy-rs universal", "ours", "universal", None, "release"),
+    ("upstream-universal", "upstream universal", "upstream", "universal", None, "release"),
+    ("hpy-rs-cpython", "hpy-rs cpython", "ours", "cpython", None, "release"),
+    ("upstream-cpython", "upstream cpython", "upstream", "cpython", None, "release"),
+    ("hpy-rs-rust-universal", "hpy-rs rust universal", "rust-hpy", "universal", None,
+     "rust"),
+    ("hpy-rs-rust-cpython", "hpy-rs rust cpython", "rust-hpy", "cpython", None, "rust"),
+    ("pyo3", "PyO3", "pyo3", None, None, "rust"),
+    ("hpy-rs-debug", "hpy-rs debug", "ours", "universal", "debug", "modes"),
+    ("upstream-debug", "upstream debug", "upstream", "universal", "debug", "modes"),
+    ("hpy-rs-trace", "hpy-rs trace", "ours", "universal", "trace", "modes"),
+    ("upstream-trace", "upstream trace", "upstream", "universal", "trace", "modes"),
 ]
 
 
@@ -117,7 +136,8 @@ def worker(build_dir, module_name):
 
     o = Obj()
     o.x = 1
-    ns = {"m": m, "P": m.Point, "p": m.Point(), "o": o, "name": sys.intern("x"),
+    P = getattr(m, "Point", None)
+    ns = {"m": m, "P": P, "p": P() if P else None, "o": o, "name": sys.intern("x"),
           "lst": list(range(8)), "tup": tuple(range(8))}
     benches = {b[0]: b for b in BENCHES}
 
@@ -147,6 +167,7 @@ def worker(build_dir, module_name):
         try:
             if cmd["cmd"] == "info":
                 res = worker_info(m)
+                res["benches"] = [b[0] for b in BENCHES if worker_has(m, b)]
             elif cmd["cmd"] == "calibrate":
                 res = calibrate(cmd["bench"], cmd["target"])
             elif cmd["cmd"] == "run":
@@ -158,6 +179,17 @@ def worker(build_dir, module_name):
             reply = {"error": "%s: %s" % (type(e).__name__, e)}
         out.write(json.dumps(reply) + "\n")
         out.flush()
+
+
+def worker_has(m, bench):
+    """Does module `m` define what `bench` calls?"""
+    _, group, _, stmt, func = bench
+    names = set(re.findall(r"\bm\.(\w+)", stmt))
+    if func:
+        names.add(func)
+    if group == "slot":
+        names.add("Point")
+    return all(hasattr(m, n) for n in names)
 
 
 def worker_info(m):
@@ -193,10 +225,91 @@ setup(name="bench-capi", version="0",
 """
 
 
+class Skip(Exception):
+    """A variant that cannot be built here (said why, then left out)."""
+
+
+def run_logged(cmd, what, **kw):
+    res = subprocess.run([str(c) for c in cmd], stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, text=True, **kw)
+    if res.returncode != 0:
+        raise RuntimeError("%s failed (%s):\n%s" % (what, " ".join(map(str, cmd)),
+                                                   res.stdout[-4000:]))
+    return res.stdout
+
+
+def cargo():
+    exe = shutil.which(os.environ.get("CARGO") or "cargo")
+    if exe is None:
+        raise SystemExit(
+            "bench: cargo not found: the Rust variants (%s) need the Rust toolchain "
+            "(https://rustup.rs), or leave them out with --variants 'capi,hpy-rs-u*,"
+            "hpy-rs-c*,upstream*,hpy-rs-d*,hpy-rs-t*'"
+            % ", ".join(v[0] for v in VARIANTS if v[2] in ("rust-hpy", "pyo3")))
+    return exe
+
+
+def build_rust_hpy(python, abi, out_dir):
+    """benches/rust/hpy for `abi` with `python -m hpy.devel.rust build` (cargo
+    --release; the cpython ABI with --features hpy-core/cpython-abi), one
+    cached target directory per ABI so that neither rebuilds the other's."""
+    env = dict(os.environ, CARGO_TARGET_DIR=str(RUST_TARGET / ("hpy-" + abi)))
+    env.pop("CARGO_BUILD_TARGET", None)
+    run_logged([python, "-m", "hpy.devel.rust", "build", "--release", "--abi", abi,
+                "--out", out_dir, RUST_HPY_CRATE], "cargo build of benches/rust/hpy",
+               env=env)
+    return "bench_rust_hpy"
+
+
+def build_pyo3(python, out_dir):
+    """benches/rust/pyo3 with cargo --release for `python` (PYO3_PYTHON), the
+    cdylib copied to bench_rust_pyo3<EXT_SUFFIX>. Skipped (not failed) when
+    PyO3 cannot be fetched from crates.io."""
+    exe = cargo()
+    manifest = RUST_PYO3_CRATE / "Cargo.toml"
+    res = subprocess.run([exe, "fetch", "--manifest-path", str(manifest)],
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if res.returncode != 0:
+        lines = [l.strip() for l in res.stdout.splitlines() if l.strip()] or ["?"]
+        first = next((l for l in lines if l.startswith("error")), lines[-1])
+        raise Skip("PyO3 cannot be fetched from crates.io (cargo fetch: %s)" % first[:300])
+    tag = subprocess.run([str(python), "-c", "import sys; print('%s-%d%d' % ("
+                          "sys.implementation.name, *sys.version_info[:2]))"],
+                         stdout=subprocess.PIPE, text=True, check=True).stdout.strip()
+    env = dict(os.environ, PYO3_PYTHON=str(python),
+               CARGO_TARGET_DIR=str(RUST_TARGET / ("pyo3-" + tag)))
+    env.pop("CARGO_BUILD_TARGET", None)
+    out = run_logged([exe, "build", "--release", "--lib", "--manifest-path", manifest,
+                      "--message-format=json-render-diagnostics"],
+                     "cargo build of benches/rust/pyo3", env=env)
+    lib = None
+    for line in out.splitlines():
+        if not line.startswith("{"):
+            continue
+        msg = json.loads(line)
+        if (msg.get("reason") == "compiler-artifact"
+                and msg["target"]["name"] == "bench_rust_pyo3"):
+            libs = [f for f in msg["filenames"] if f.endswith((".so", ".dylib", ".dll"))]
+            lib = libs[0] if libs else lib
+    if lib is None:
+        raise RuntimeError("cargo build of benches/rust/pyo3 made no library:\n"
+                           + out[-4000:])
+    suffix = subprocess.run([str(python), "-c", "import importlib.machinery as m; "
+                             "print(m.EXTENSION_SUFFIXES[0])"],
+                            stdout=subprocess.PIPE, text=True, check=True).stdout.strip()
+    shutil.copy(lib, out_dir / ("bench_rust_pyo3" + suffix))
+    return "bench_rust_pyo3"
+
+
 def build(python, impl, abi, out_dir):
     """Builds one variant's module in `out_dir` with `python`'s setuptools
-    (and hpy.devel); returns the module name."""
+    (and hpy.devel), or cargo for the Rust crates; returns the module name."""
     out_dir.mkdir(parents=True)
+    if impl == "rust-hpy":
+        cargo()
+        return build_rust_hpy(python, abi, out_dir)
+    if impl == "pyo3":
+        return build_pyo3(python, out_dir)
     if impl == "capi":
         module, setup_py, args = "bench_capi", CAPI_SETUP, []
     else:
@@ -327,6 +440,46 @@ def print_table(title, variants, benches, results, out=sys.stdout):
     print(row, file=out)
 
 
+def print_rust_targets(variants, benches, results, out=sys.stdout):
+    """Issue 10's targets for the #[hpy_def] variants, reported (never
+    asserted): per call within 1 ns of the C HPy variant of the same ABI, and
+    at most 0.8x PyO3's time."""
+    names = {v[0] for v in variants}
+    cols = []
+    for abi in ("universal", "cpython"):
+        rust, c = "hpy-rs-rust-" + abi, "hpy-rs-" + abi
+        if rust in names and c in names:
+            cols.append(("%s - C HPy" % abi, rust, c, "diff"))
+    for abi in ("universal", "cpython"):
+        rust = "hpy-rs-rust-" + abi
+        if rust in names and "pyo3" in names:
+            cols.append(("%s / PyO3" % abi, rust, "pyo3", "ratio"))
+    rows = [b for b in benches
+            if any(results.get(b[0], {}).get(a) is not None for _, a, _, _ in cols)]
+    if not cols or not rows:
+        return
+    print("\n#[hpy_def] (hpy-rs rust) vs the C HPy variant of the same ABI (ns per call, "
+          "target <= +1.0) and vs PyO3 (target <= 0.80x):", file=out)
+    w0 = max(len(b[0]) for b in rows) + 2
+    w = max(len(c[0]) for c in cols) + 3
+    print("benchmark".ljust(w0) + "".join(c[0].rjust(w) for c in cols), file=out)
+    for b in rows:
+        r = results.get(b[0], {})
+        row = b[0].ljust(w0)
+        for _, a, ref, kind in cols:
+            x, y = r.get(a), r.get(ref)
+            if x is None or y is None:
+                cell = "-"
+            elif kind == "diff":
+                cell = "%+.1f%s" % (x - y, "" if x - y <= 1.0 else " !")
+            else:
+                cell = "%.2fx%s" % (x / y, "" if y > 0 and x / y <= 0.8 else " !") \
+                    if y > 0 else "-"
+            row += cell.rjust(w)
+        print(row, file=out)
+    print("('!': target missed)", file=out)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="short run (5 samples of ~3 ms)")
@@ -357,14 +510,17 @@ def main(argv=None):
         raise SystemExit("bench: nothing selected")
     if "capi" not in [v[0] for v in variants]:
         variants.insert(0, VARIANTS[0])  # the baseline of every ratio
+    if any(v[2] in ("rust-hpy", "pyo3") for v in variants):
+        cargo()  # before anything is built: say it now if it is missing
 
-    pythons = {"capi": Path(sys.executable), "ours": Path(sys.executable)}
+    pythons = {impl: Path(sys.executable) for impl in ("capi", "ours", "rust-hpy", "pyo3")}
     if any(v[2] == "upstream" for v in variants):
         log("upstream HPy 0.9.0 virtualenv (tests/python/upstream.py)")
         pythons["upstream"] = upstream_python()
 
     tmp = Path(tempfile.mkdtemp(prefix="hpy-rs-bench-"))
     workers = {}
+    skipped = {}
     try:
         builds = sorted({(v[2], v[3]) for v in variants}, key=str)
         log("building %d modules in %s" % (len(builds), tmp))
@@ -372,11 +528,30 @@ def main(argv=None):
 
         def do_build(key):
             impl, abi = key
-            d = tmp / ("%s-%s" % (impl, abi or "capi"))
-            return key, d, build(pythons[impl], impl, abi, d)
+            d = tmp / ("%s-%s" % (impl, abi or impl))
+            t = time.perf_counter()
+            try:
+                mod = build(pythons[impl], impl, abi, d)
+            except Skip as e:
+                return key, d, None, str(e)
+            if impl in ("rust-hpy", "pyo3"):
+                log("built %s%s with cargo in %.1f s" % (impl, " " + abi if abi else "",
+                                                          time.perf_counter() - t))
+            return key, d, mod, None
 
+        # the cargo builds (slowest when not cached) first
+        builds.sort(key=lambda k: k[0] not in ("rust-hpy", "pyo3"))
         with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as ex:
-            built = {key: (d, mod) for key, d, mod in ex.map(do_build, builds)}
+            built = {}
+            for key, d, mod, why in ex.map(do_build, builds):
+                if mod is None:
+                    for v in variants:
+                        if (v[2], v[3]) == key:
+                            skipped[v[0]] = why
+                            log("%s skipped: %s" % (v[0], why))
+                else:
+                    built[key] = (d, mod)
+        variants = [v for v in variants if v[0] not in skipped]
         log("built in %.1f s" % (time.perf_counter() - t0))
 
         info = {}
@@ -385,31 +560,37 @@ def main(argv=None):
             workers[v[0]] = Worker(v[0], pythons[v[2]], d, mod, v[4])
         for v in variants:
             info[v[0]] = workers[v[0]].ask(cmd="info")
-            log("%-20s ctx=%-26r hpy.universal=%s" % (v[0], info[v[0]]["ctx_name"],
+            log("%-22s ctx=%-26r hpy.universal=%s" % (v[0], info[v[0]]["ctx_name"],
                                                        info[v[0]]["hpy_universal"]))
+            missing = [b[0] for b in benches if b[0] not in info[v[0]]["benches"]]
+            if missing:
+                log("%-22s defines no %s ('-' in the tables)"
+                    % (v[0], ", ".join(missing) if len(missing) < 4 else
+                       "%s, ... (%d benchmarks)" % (missing[0], len(missing))))
 
         results, samples, numbers = {}, {}, {}
         t0 = time.perf_counter()
         for i, b in enumerate(benches):
             name = b[0]
-            for v in variants:
+            here = [v for v in variants if name in info[v[0]]["benches"]]
+            for v in here:
                 numbers.setdefault(name, {})[v[0]] = (
                     3 if args.smoke else workers[v[0]].ask(cmd="calibrate", bench=name,
                                                           target=target))
-            raw = {v[0]: [] for v in variants}
+            raw = {v[0]: [] for v in here}
             for r in range(repeat):
-                order = variants[r % len(variants):] + variants[:r % len(variants)]
-                for v in order:
+                k = r % len(here) if here else 0
+                for v in here[k:] + here[:k]:
                     raw[v[0]].append(workers[v[0]].ask(cmd="run", bench=name,
                                                         number=numbers[name][v[0]]))
             results[name], samples[name] = {}, raw
-            for v in variants:
+            for v in here:
                 n = numbers[name][v[0]]
                 t = min(s[0] for s in raw[v[0]])
                 base = min(s[1] for s in raw[v[0]])
                 results[name][v[0]] = max(t - base, 0.0) / n * 1e9
             log("%2d/%d %-16s %s" % (i + 1, len(benches), name, "  ".join(
-                "%s=%s" % (v[0], fmt_ns(results[name][v[0]])) for v in variants)))
+                "%s=%s" % (v[0], fmt_ns(results[name][v[0]])) for v in here)))
         log("measured in %.1f s" % (time.perf_counter() - t0))
     finally:
         for w in workers.values():
@@ -424,9 +605,22 @@ def main(argv=None):
           "parentheses)" % (repeat, target * 1000))
     print("%s, %d CPUs, %s, %s" % (machine["cpu"], machine["cpus"], machine["python"],
                                    machine["os"]))
-    main_v = [v for v in variants if not v[5]]
-    info_v = [v for v in variants if v[5]]
-    print_table("Release ABIs", main_v, benches, results)
+    by_name = {v[0]: v for v in variants}
+    release_v = [v for v in variants if v[5] == "release"]
+    rust_v = [v for v in variants if v[5] == "rust"]
+    info_v = [v for v in variants if v[5] == "modes"]
+    print_table("Release ABIs", release_v, benches, results)
+    if rust_v:
+        # each Rust variant next to the C HPy variant of its ABI
+        cols = [VARIANTS[0]]
+        for abi in ("universal", "cpython"):
+            cols += [by_name[n] for n in ("hpy-rs-" + abi, "hpy-rs-rust-" + abi)
+                     if n in by_name]
+        cols += [v for v in rust_v if v not in cols]
+        rows = [b for b in benches if any(v[0] in results[b[0]] for v in rust_v)]
+        print_table("Written in Rust (#[hpy_def] and PyO3), next to bench_hpy.c of the same "
+                    "ABI", cols, rows or benches, results)
+        print_rust_targets(variants, rows or benches, results)
     if info_v:
         print_table("Debug and trace modes (informative)", [VARIANTS[0]] + info_v, benches,
                     results)
@@ -436,8 +630,10 @@ def main(argv=None):
         print("\nhpy-rs / upstream, geometric mean over the benchmarks:")
         for a, b in pairs:
             ratios = [results[n[0]][a[0]] / results[n[0]][b[0]] for n in benches
-                      if results[n[0]][a[0]] > 0 and results[n[0]][b[0]] > 0]
+                      if results[n[0]].get(a[0], 0) > 0 and results[n[0]].get(b[0], 0) > 0]
             print("  %-18s %.2fx" % (a[1].replace("hpy-rs ", ""), geomean(ratios)))
+    for name, why in skipped.items():
+        print("\n%s: skipped: %s" % (name, why.splitlines()[0]))
     print("\nbenchmarks:")
     for b in benches:
         print("  %-16s %s" % (b[0], b[2]))
@@ -448,8 +644,10 @@ def main(argv=None):
         doc = {"machine": machine, "repeat": repeat, "target_seconds": target,
                "smoke": args.smoke,
                "variants": {v[0]: dict(label=v[1], implementation=v[2], abi=v[3],
-                                       mode=v[4], informative=v[5], **info[v[0]])
+                                       mode=v[4], table=v[5], informative=v[5] == "modes",
+                                       **info[v[0]])
                             for v in variants},
+               "skipped": skipped,
                "benchmarks": {b[0]: {"group": b[1], "description": b[2]} for b in benches},
                "ns_per_op": results, "numbers": numbers, "samples": samples}
         Path(args.json).write_text(json.dumps(doc, indent=1) + "\n")

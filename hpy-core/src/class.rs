@@ -72,21 +72,89 @@ pub const fn assert_layout<T>() -> usize {
     core::mem::size_of::<Cell<T>>()
 }
 
-/// The cell of `obj`, if it is an instance of `T`'s type (or a subclass).
-fn cell_of<'a, T: HPyClass>(obj: &'a Handle<'_>) -> HPyResult<&'a Cell<T>> {
+/// The cell of `obj` if it is an instance of `T`'s type (or a subclass).
+fn cell_if_instance<'a, T: HPyClass>(obj: &'a Handle<'_>) -> HPyResult<Option<&'a Cell<T>>> {
     let ctx = obj.context();
     let ty = type_object::<T>(ctx)?;
     if !obj.is_instance(&ty) {
-        return Err(exc::TypeError::new_err(format!(
-            "expected '{}', got '{}'",
-            T::NAME,
-            obj.type_name()
-        )));
+        return Ok(None);
     }
     // SAFETY: a live context and an instance of T's type, whose payload is a
     // Cell<T> (the type's basicsize) living as long as the object, which
     // `obj` keeps alive for 'a.
-    unsafe { Ok(&*raw::ctx_AsStruct_Object(ctx.as_ptr(), obj.raw()).cast::<Cell<T>>()) }
+    unsafe {
+        Ok(Some(
+            &*raw::ctx_AsStruct_Object(ctx.as_ptr(), obj.raw()).cast::<Cell<T>>(),
+        ))
+    }
+}
+
+/// The cell of `obj`; a `TypeError` if it is not an instance of `T`'s type.
+fn cell_of<'a, T: HPyClass>(obj: &'a Handle<'_>) -> HPyResult<&'a Cell<T>> {
+    cell_if_instance::<T>(obj)?.ok_or_else(|| {
+        exc::TypeError::new_err(format!("expected '{}', got '{}'", T::NAME, obj.type_name()))
+    })
+}
+
+/// A shared borrow of the value in `cell`, kept by `holder`.
+fn borrow<'a, T: HPyClass>(cell: &'a Cell<T>, holder: &'a mut RefHolder<T>) -> HPyResult<&'a T> {
+    let p = cell.value_ptr()?;
+    let b = cell.borrow.get();
+    if b < 0 {
+        return Err(exc::RuntimeError::new_err(format!(
+            "'{}' object is already borrowed mutably",
+            T::NAME
+        )));
+    }
+    cell.borrow.set(b + 1);
+    holder.0 = Some(cell);
+    // SAFETY: an initialised value, shared-borrowed through the flag until
+    // `holder` drops, which outlives 'a (the caller's frame).
+    Ok(unsafe { &*p })
+}
+
+/// The exclusive borrow of the value in `cell`, kept by `holder`.
+fn borrow_mut<'a, T: HPyClass>(
+    cell: &'a Cell<T>,
+    holder: &'a mut MutHolder<T>,
+) -> HPyResult<&'a mut T> {
+    let p = cell.value_ptr()?;
+    if cell.borrow.get() != 0 {
+        return Err(exc::RuntimeError::new_err(format!(
+            "'{}' object is already borrowed",
+            T::NAME
+        )));
+    }
+    cell.borrow.set(-1);
+    holder.0 = Some(cell);
+    // SAFETY: an initialised value, borrowed exclusively through the flag
+    // until `holder` drops, which outlives 'a.
+    Ok(unsafe { &mut *p })
+}
+
+/// `&T` out of `obj` if it is an instance of `T`'s type, else `None` (one
+/// type check: what binary operators need to choose `NotImplemented`).
+#[doc(hidden)]
+pub fn ref_if_instance<'a, 'c: 'a, T: HPyClass>(
+    obj: &'a Handle<'c>,
+    holder: &'a mut RefHolder<T>,
+) -> HPyResult<Option<&'a T>> {
+    match cell_if_instance::<T>(obj)? {
+        Some(cell) => borrow(cell, holder).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// `&mut T` out of `obj` if it is an instance of `T`'s type, else `None`.
+#[doc(hidden)]
+pub fn mut_if_instance<'a, 'c: 'a, T: HPyClass>(
+    obj: &'a Handle<'c>,
+    holder: &'a mut MutHolder<T>,
+) -> HPyResult<Option<&'a mut T>> {
+    match cell_if_instance::<T>(obj)? {
+        Some(cell) => borrow_mut(cell, holder).map(Some),
+        None => Ok(None),
+    }
 }
 
 /// `T`'s type object (a new handle); an error before the module made it.
@@ -172,20 +240,7 @@ impl<'c, T: HPyClass> FromHPyRef<'c> for T {
     where
         'c: 'a,
     {
-        let cell = cell_of::<T>(obj)?;
-        let p = cell.value_ptr()?;
-        let b = cell.borrow.get();
-        if b < 0 {
-            return Err(exc::RuntimeError::new_err(format!(
-                "'{}' object is already borrowed mutably",
-                T::NAME
-            )));
-        }
-        cell.borrow.set(b + 1);
-        holder.0 = Some(cell);
-        // SAFETY: an initialised value, shared-borrowed through the flag
-        // until `holder` drops, which outlives 'a (the caller's frame).
-        Ok(unsafe { &*p })
+        borrow(cell_of::<T>(obj)?, holder)
     }
 }
 
@@ -195,19 +250,7 @@ impl<'c, T: HPyClass> FromHPyRefMut<'c> for T {
     where
         'c: 'a,
     {
-        let cell = cell_of::<T>(obj)?;
-        let p = cell.value_ptr()?;
-        if cell.borrow.get() != 0 {
-            return Err(exc::RuntimeError::new_err(format!(
-                "'{}' object is already borrowed",
-                T::NAME
-            )));
-        }
-        cell.borrow.set(-1);
-        holder.0 = Some(cell);
-        // SAFETY: an initialised value, borrowed exclusively through the
-        // flag until `holder` drops, which outlives 'a.
-        Ok(unsafe { &mut *p })
+        borrow_mut(cell_of::<T>(obj)?, holder)
     }
 }
 

@@ -89,12 +89,9 @@ impl FnDesc {
     ) -> HPyResult<Parsed<'a, 'c, N>> {
         let mut p = self.positional_args(ctx, &args[..nargs])?;
         if kwnames._i != 0 {
-            // SAFETY: a live context and the call's kwnames tuple.
-            let nkw = unsafe { raw::ctx_Length(ctx.as_ptr(), kwnames) };
-            if nkw < 0 {
-                return Err(HPyErr::pending());
-            }
-            for j in 0..nkw as usize {
+            // `args` holds the positional arguments, then one per keyword
+            let nkw = args.len() - nargs;
+            for j in 0..nkw {
                 // SAFETY: a live context and an index within the tuple.
                 let name = unsafe { raw::ctx_GetItem_i(ctx.as_ptr(), kwnames, j as _) };
                 let name = Handle::from_result(ctx, name)?;

@@ -3,7 +3,9 @@
 //! conversion, argument parsing, and the tables that become `HPyDef`s,
 //! types and modules. Not a public API: it changes with the macros.
 
-pub use crate::class::{assert_layout, destroy, new_object_of, traverse, Cell, HPyClass, Traverse};
+pub use crate::class::{
+    assert_layout, destroy, mut_if_instance, new_object_of, ref_if_instance, traverse, Cell, HPyClass, Traverse,
+};
 pub use crate::err::ExcRef;
 pub use crate::hand::{destroy_slot, traverse_slot};
 pub use crate::handle::Borrowed;

@@ -200,7 +200,11 @@ pub fn expand(opts: ClassOptions, mut item: ItemStruct) -> syn::Result<TokenStre
 
             fn __hpy_defines() -> ::std::vec::Vec<&'static ::hpy_core::__private::SyncDef> {
                 let mut __v: ::std::vec::Vec<&'static ::hpy_core::__private::SyncDef> = ::std::vec![#(&#gs_statics),*];
-                __v.push(&__HPY_DESTROY);
+                // a value with nothing to drop needs no tp_destroy (and its
+                // objects then take CPython's own, cheaper deallocation path)
+                if ::core::mem::needs_drop::<#ident>() {
+                    __v.push(&__HPY_DESTROY);
+                }
                 #traverse_push
                 let __m = __hpy_methods();
                 __v.extend_from_slice(__m.defs);

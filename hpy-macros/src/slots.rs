@@ -221,6 +221,21 @@ fn bind_self(ty: &Type, h: &TokenStream, this: &Ident, mutable: bool) -> TokenSt
     }
 }
 
+/// Binds the receiver from `h` as `this` if `h` is an instance of `ty`,
+/// else leaves the block labelled `'op` (one type check).
+fn bind_self_if_instance(ty: &Type, h: &TokenStream, this: &Ident, mutable: bool) -> TokenStream {
+    let holder = format_ident!("{}_holder", this);
+    let (trait_, f) = if mutable {
+        (quote!(FromHPyRefMut), quote!(mut_if_instance))
+    } else {
+        (quote!(FromHPyRef), quote!(ref_if_instance))
+    };
+    quote! {
+        let mut #holder = <<#ty as ::hpy_core::#trait_<'_>>::Holder as ::core::default::Default>::default();
+        let ::core::option::Option::Some(#this) = ::hpy_core::__private::#f::<#ty>(#h, &mut #holder)? else { break 'op; };
+    }
+}
+
 /// The call of `f` with `this` and the operand handles `ops` for its Python
 /// parameters, in order. With `soft`, an operand that does not convert
 /// leaves the block labelled `'op` (for `NotImplemented`) instead of raising.
@@ -566,11 +581,10 @@ pub fn expand(ty: &Type, specials: &[Special]) -> syn::Result<SlotCode> {
                     std::slice::from_ref(&other),
                     true,
                 )?;
-                let selfb = bind_self(ty, &me, &this, m);
+                let selfb = bind_self_if_instance(ty, &me, &this, m);
                 let value = ret_convert(&Ret::Obj, c);
                 body.extend(quote! {
                     'op: {
-                        if !::hpy_core::__private::is_instance_of::<#ty>(#me) { break 'op; }
                         #selfb #pre
                         return #value;
                     }
@@ -639,11 +653,10 @@ pub fn expand(ty: &Type, specials: &[Special]) -> syn::Result<SlotCode> {
                 vec![other.clone()]
             };
             let (pre, c) = call(ty, f, &quote!(#this), &me, &ops, true)?;
-            let selfb = bind_self(ty, &me, &this, m);
+            let selfb = bind_self_if_instance(ty, &me, &this, m);
             let value = ret_convert(&Ret::Obj, c);
             body.extend(quote! {
                 'op: {
-                    if !::hpy_core::__private::is_instance_of::<#ty>(#me) { break 'op; }
                     #selfb #pre
                     return #value;
                 }
@@ -738,7 +751,7 @@ pub fn expand(ty: &Type, specials: &[Special]) -> syn::Result<SlotCode> {
         }
         call_args.insert(1, quote!(__o0));
         call_args.insert(2, quote!(__opv));
-        let selfb = bind_self(ty, &quote!(&__x), &this, m);
+        let selfb = bind_self_if_instance(ty, &quote!(&__x), &this, m);
         let value = ret_convert(&Ret::Obj, quote!(<#ty>::#name(#(#call_args),*)));
         emit(
             "richcmp",
@@ -751,7 +764,6 @@ pub fn expand(ty: &Type, specials: &[Special]) -> syn::Result<SlotCode> {
                 // SAFETY: as above.
                 let __y = unsafe { ::hpy_core::__private::arg(__cx, __a1) };
                 'op: {
-                    if !::hpy_core::__private::is_instance_of::<#ty>(&__x) { break 'op; }
                     #selfb #other
                     return #value;
                 }
@@ -764,7 +776,7 @@ pub fn expand(ty: &Type, specials: &[Special]) -> syn::Result<SlotCode> {
             let Some(f) = by_name.get(*n) else { continue };
             let m = receiver(f)?;
             let (pre, c) = call(ty, f, &quote!(#this), &quote!(&__x), &[quote!(&__y)], true)?;
-            let selfb = bind_self(ty, &quote!(&__x), &this, m);
+            let selfb = bind_self_if_instance(ty, &quote!(&__x), &this, m);
             let value = ret_convert(&Ret::Obj, c);
             let v = format_ident!("{}", variant);
             arms.extend(quote! {
@@ -781,10 +793,8 @@ pub fn expand(ty: &Type, specials: &[Special]) -> syn::Result<SlotCode> {
                 let __x = unsafe { ::hpy_core::__private::arg(__cx, __a0) };
                 // SAFETY: as above.
                 let __y = unsafe { ::hpy_core::__private::arg(__cx, __a1) };
-                if ::hpy_core::__private::is_instance_of::<#ty>(&__x) {
-                    #[allow(unreachable_patterns)]
-                    match __opv { #arms _ => {} }
-                }
+                #[allow(unreachable_patterns)]
+                match __opv { #arms _ => {} }
                 ::hpy_core::__private::not_implemented(__cx)
             },
         );

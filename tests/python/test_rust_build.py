@@ -438,10 +438,11 @@ def test_error_abi(tmp_path):
 
 
 def test_error_compile(tmp_path):
-    crate = make_crate(tmp_path / "c", "this is not rust", pyproject=None)
-    with build_lock():
-        proc = build_cli(crate)
-    assert proc.returncode == 1
+    # a package name of its own and a target directory of its own: nothing
+    # cached by another build can stand in for this one
+    crate = make_crate(tmp_path / "c", "this is not rust", lib_name="rb_broken", pyproject=None)
+    proc = build_cli(crate, env=cargo_env(CARGO_TARGET_DIR=str(tmp_path / "target")))
+    assert proc.returncode == 1, proc.stdout
     assert "cargo failed" in proc.stdout and "error" in proc.stdout
 
 

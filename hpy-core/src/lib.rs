@@ -55,7 +55,7 @@ mod module;
 mod number;
 mod object;
 mod parse;
-mod raw;
+pub mod raw;
 #[doc(hidden)]
 pub mod trampolines;
 

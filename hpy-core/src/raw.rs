@@ -1,6 +1,8 @@
-//! One inline function per context member, the only place where hpy-core
-//! calls the API. Expanded from `hpy_sys::for_each_ctx_function!`, so every
-//! member of `hpy/context.h` is here under its C name.
+//! The raw layer: one inline `unsafe` function per context member, under
+//! its C name (`raw::ctx_GetItem_i(ctx, h, i)`), the only place where Rust
+//! code calls the HPy API. Expanded from `hpy_sys::for_each_ctx_function!`,
+//! so every member of `hpy/context.h` is here. The safe API is built on it;
+//! code that works with raw handles (the API helpers) calls it directly.
 //!
 //! Universal ABI: through the table of the context the call received (the
 //! universal, debug or trace context: whichever the loader chose). CPython

@@ -11,8 +11,9 @@ cannot express:
   cargo (see DEVEL_FILES and find_static_libs):
   - the helper library (crate ``hpy-helpers``) as
     ``lib/<abi>/libhpy-extra-<abi>.a`` for the universal and hybrid ABIs;
-  - the static runtime of CPython-ABI extensions (crate ``hpy-ctx-cpython``,
-    which contains the helpers too) as ``lib/cpython/libhpy-ctx-cpython.a``.
+  - the static runtime of CPython-ABI extensions (crate ``hpy-cpython-abi``,
+    which contains the helpers too) as ``lib/cpython/libhpy-ctx-cpython.a``
+    (upstream's file name: cargo's ``libhpy_cpython_abi.a`` is renamed).
     It is specific to the Python version of the interpreter running the
     build, like ``hpy.universal``.
 """
@@ -55,9 +56,10 @@ HELPER_LIB_NAMES = {
 }
 
 
-# The static runtime of CPython-ABI extensions (crate hpy-ctx-cpython: every
+# The static runtime of CPython-ABI extensions (crate hpy-cpython-abi: every
 # context function, the context, module creation and the helpers), under
-# upstream's file name.
+# upstream's file name (hpy.devel and users' link lines use it), not cargo's
+# (libhpy_cpython_abi.a).
 CPYTHON_LIB_NAME = 'libhpy-ctx-cpython.a'
 
 
@@ -96,11 +98,11 @@ def build_helper_lib():
 
 
 def build_cpython_lib():
-    """Build crate hpy-ctx-cpython as a static library for the running
+    """Build crate hpy-cpython-abi as a static library for the running
     interpreter (pyo3-ffi reads its version from PYO3_PYTHON) without a
     dependency on libpython, and return its path."""
     env = dict(os.environ, PYO3_PYTHON=sys.executable)
-    return _cargo_static_lib('hpy-ctx-cpython', features=['extension-module'],
+    return _cargo_static_lib('hpy-cpython-abi', features=['extension-module'],
                              env=env)
 
 

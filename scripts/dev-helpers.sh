@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Developer shortcut: rebuild the helper library (crate hpy-helpers) and the
-# static runtime of CPython-ABI extensions (crate hpy-ctx-cpython, which
+# static runtime of CPython-ABI extensions (crate hpy-cpython-abi, which
 # contains the helpers too) and put them, with the headers, into the
 # *installed* hpy package, without a full `pip install .`.
 # Several people (or agents) may run it at once: the copy is serialized.
@@ -11,8 +11,8 @@ cargo build --release -q -p hpy-helpers
 lib=target/release/libhpy_helpers.a
 # for the interpreter that runs the tests ($PYTHON, else python3 on PATH: what
 # pyo3-ffi picks itself), without linking libpython
-env ${PYTHON:+PYO3_PYTHON="$PYTHON"} cargo build --release -q -p hpy-ctx-cpython --features extension-module
-cpylib=target/release/libhpy_ctx_cpython.a
+env ${PYTHON:+PYO3_PYTHON="$PYTHON"} cargo build --release -q -p hpy-cpython-abi --features extension-module
+cpylib=target/release/libhpy_cpython_abi.a
 devel=$("$PY" -c 'import hpy.devel, os; print(os.path.dirname(hpy.devel.__file__))')
 # Strip a copy outside the package (strip writes temporary files next to its
 # input), then move it in under a hidden name and rename it into place.

@@ -1,7 +1,7 @@
 //! Filling an `HPyContext` table with this crate's functions: the one place
 //! that expands the context declaration into assignments, shared by the
 //! universal context (hpy-universal) and the context of CPython-ABI
-//! extensions (hpy-ctx-cpython).
+//! extensions (hpy-cpython-abi).
 
 use hpy_sys::{HPyCFunction, HPyContext, HPyFunc_Signature};
 use std::ffi::{c_void, CStr};

@@ -1,5 +1,5 @@
 //! Conversions of `HPyDef`s shared by modules (`hpy-universal`'s `module.rs`)
-//! and types (`types.rs`).
+//! and types (`types/`).
 
 #![allow(non_upper_case_globals)]
 

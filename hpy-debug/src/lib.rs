@@ -1,7 +1,10 @@
-//! The HPy debug context: a context that wraps an inner (universal) context.
+//! The HPy debug and trace contexts: contexts that wrap an inner (universal)
+//! context. The trace context is `trace.rs`; everything else here is the
+//! debug context. Their Python faces (`hpy.universal._debug`, `_trace`) are
+//! hpy-universal's `py_debug.rs` and `py_trace.rs`.
 //!
 //! Every handle the debug context gives out is the address of a slot of the
-//! handle table (`handles.rs`) holding the inner handle; every context
+//! handle table (`handles/`) holding the inner handle; every context
 //! function is a wrapper, generated from the one context declaration
 //! (`for_each_ctx_function!`), that checks its context may be used now
 //! (`ctx.rs`), unwraps its `HPy` arguments (reporting closed or unknown

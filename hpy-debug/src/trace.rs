@@ -6,6 +6,7 @@
 //! results pass through unchanged. The wrappers are generated from the context
 //! declaration (`for_each_ctx_function!`); two members are handed over from the
 //! inner context untouched (see [`PASSED_THROUGH`]). All state is process-wide.
+//! Its Python face, `hpy.trace._trace`, is hpy-universal's `py_trace.rs`.
 
 use hpy_sys::{HPyContext, CTX_MEMBER_NAMES};
 use pyo3_ffi as ffi;

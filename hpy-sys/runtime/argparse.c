@@ -1,5 +1,5 @@
 /* HPyArg_Parse, HPyArg_ParseKeywords, HPyArg_ParseKeywordsDict: C entry
-   points; the parsing is hpy-helpers/src/argparse.rs. */
+   points; the parsing is hpy-helpers/src/argparse/. */
 #include "hpy_rs_helpers.h"
 
 HPyAPI_HELPER int

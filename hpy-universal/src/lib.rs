@@ -2,15 +2,17 @@
 //! dispatcher and the loader of universal binaries.
 //!
 //! The logic lives in this rlib; the cdylib build of the same crate is the
-//! Python extension module (`PyInit_universal`).
+//! Python extension module (`PyInit_universal`). Its submodules `_debug` and
+//! `_trace` are the Python faces of hpy-debug's debug and trace contexts
+//! (`py_debug.rs`, `py_trace.rs`).
 
 #![allow(non_upper_case_globals, non_snake_case, unused_braces)]
 
 pub mod context;
-mod debug_module;
 pub mod loader;
 pub mod module;
-mod trace_module;
+mod py_debug;
+mod py_trace;
 pub mod trampoline;
 mod util;
 
@@ -91,10 +93,8 @@ pub unsafe extern "C" fn PyInit_universal() -> *mut ffi::PyObject {
         // not the first extension load.
         let _ = universal_ctx();
         type Create = unsafe fn() -> *mut ffi::PyObject;
-        let submodules: [(&std::ffi::CStr, Create); 2] = [
-            (c"_debug", debug_module::create),
-            (c"_trace", trace_module::create),
-        ];
+        let submodules: [(&std::ffi::CStr, Create); 2] =
+            [(c"_debug", py_debug::create), (c"_trace", py_trace::create)];
         for (name, create) in submodules {
             let sub = create();
             if sub.is_null() || ffi::PyModule_AddObject(m, name.as_ptr(), sub) < 0 {

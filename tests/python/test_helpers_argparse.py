@@ -1,5 +1,5 @@
 """HPyArg_Parse, HPyArg_ParseKeywords and HPyArg_ParseKeywordsDict
-(hpy-helpers/src/argparse.rs): every format unit in and out of range, the
+(hpy-helpers/src/argparse/): every format unit in and out of range, the
 markers, keyword matching, every error a caller or an extension can provoke,
 tracker ownership; in the universal, hybrid and CPython ABIs and under the
 debug context.

@@ -1,4 +1,4 @@
-"""HPy types over CPython (hpy-cpython/src/types.rs): HPyType_FromSpec, HPy_New,
+"""HPy types over CPython (hpy-cpython/src/types/): HPyType_FromSpec, HPy_New,
 *_AsStruct, HPyField, the call protocol, and the TRAVERSEPROC / GETBUFFERPROC /
 RELEASEBUFFERPROC cases of ctx_CallRealFunctionFromTrampoline."""
 import gc

@@ -2,7 +2,8 @@
 //! extension authors call, each jumping through one context member.
 //!
 //! The public name follows from the member name (see `public_name`); the few
-//! wrappers that differ from their member are the data table `SPECIALS`.
+//! wrappers that differ from their member are the data tables below
+//! (`PREFIXES`, `PRIVATE`, `RETURNS_NULL`, `CAPSULE_WRAPPERS`).
 
 use crate::ctxdecl::{Member, Param};
 use std::fmt::Write;
@@ -154,7 +155,7 @@ pub enum Target {
 }
 
 /// Prefix of the static runtime's C name for member `ctx_X`: the CPython-ABI
-/// headers call `_HPyRs_cpy_ctx_X` and crate hpy-ctx-cpython exports it.
+/// headers call `_HPyRs_cpy_ctx_X` and crate hpy-cpython-abi exports it.
 pub const RUNTIME_PREFIX: &str = "_HPyRs_cpy_";
 
 impl Target {

@@ -8,7 +8,7 @@
 #                     (default: <repo>/hpy-sys/abi)
 #   CC, CXX, PYTHON   tools (default gcc, g++, python3)
 #   HPY_CPYTHON_LIB   static runtime of the CPython ABI to link against
-#                     (default: built here with `cargo build -p hpy-ctx-cpython`)
+#                     (default: built here with `cargo build -p hpy-cpython-abi`)
 #   HPY_UPSTREAM_DIR  if set (extracted hpy-0.9.0 sdist) and $PYTHON has
 #                     pytest + filelock, also compile upstream's test suite
 #                     against the headers (upstream/run_upstream.sh)
@@ -140,9 +140,9 @@ check_hidden_defs "$tmp/usage_emb.so" "embedded-modules extension"
 step "2b. exported symbols of a CPython-ABI extension (linked with the static runtime)"
 cpylib=${HPY_CPYTHON_LIB:-}
 if [ -z "$cpylib" ]; then
-    (cd ../../.. && cargo build -q -p hpy-ctx-cpython) || fail "building the static runtime (hpy-ctx-cpython)"
+    (cd ../../.. && cargo build -q -p hpy-cpython-abi) || fail "building the static runtime (hpy-cpython-abi)"
     cpylib=$(cd ../../.. && cargo metadata --format-version 1 --no-deps |
-        "$PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/debug/libhpy_ctx_cpython.a
+        "$PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/debug/libhpy_cpython_abi.a
 fi
 [ -f "$cpylib" ] || fail "static runtime not found: $cpylib"
 check_cpython_exports() {  # $1 = shared object, $2 = label

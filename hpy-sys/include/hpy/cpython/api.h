@@ -428,7 +428,7 @@ HPyAPI_FUNC HPy HPyGlobal_Load(HPyContext *ctx, HPyGlobal global)
 
 /* Pure HPy types (HPyType_BuiltinShape_Object) put the C struct after a
    header of sizeof(PyObject) rounded up to 16 bytes, the alignment the
-   runtime gives every payload (MAX_ALIGN in hpy-cpython's types.rs). */
+   runtime gives every payload (MAX_ALIGN in hpy-cpython's types/typedata.rs). */
 #define _HPyRs_cpy_OBJECT_HEADER_SIZE ((sizeof(PyObject) + 15) / 16 * 16)
 
 HPyAPI_FUNC void *_HPy_AsStruct_Object(HPyContext *ctx, HPy h)

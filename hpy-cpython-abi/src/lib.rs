@@ -1,5 +1,6 @@
 //! The static runtime of CPython-ABI extensions (`-DHPY_ABI_CPYTHON`),
-//! shipped as `hpy/devel/lib/cpython/libhpy-ctx-cpython.a` and linked into
+//! shipped as `hpy/devel/lib/cpython/libhpy-ctx-cpython.a` (upstream's file
+//! name; setup.py renames cargo's `libhpy_cpython_abi.a`) and linked into
 //! each such extension, which thereby gets its own copy.
 //!
 //! A CPython-ABI extension is an ordinary CPython extension whose handles

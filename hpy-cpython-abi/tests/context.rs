@@ -9,7 +9,7 @@ use std::ffi::CStr;
 
 fn with_gil<R>(f: impl FnOnce(&HPyContext) -> R) -> R {
     // SAFETY: GIL held; the context is a static filled once.
-    hpy_cpython::embed::with_gil(|| f(unsafe { &*hpy_ctx_cpython::init_context() }))
+    hpy_cpython::embed::with_gil(|| f(unsafe { &*hpy_cpython_abi::init_context() }))
 }
 
 #[test]
@@ -28,7 +28,7 @@ fn every_member_is_filled() {
 #[test]
 fn the_context_is_the_exported_static() {
     with_gil(|c| {
-        assert!(std::ptr::eq(c, &raw const hpy_ctx_cpython::_HPyRs_cpy_ctx));
+        assert!(std::ptr::eq(c, &raw const hpy_cpython_abi::_HPyRs_cpy_ctx));
     });
 }
 
@@ -45,7 +45,7 @@ fn handles_are_objects() {
 }
 
 extern "C" {
-    // exported by hpy-ctx-cpython for the CPython-ABI headers
+    // exported by hpy-cpython-abi for the CPython-ABI headers
     fn _HPyRs_cpy_ctx_Long_FromInt64_t(ctx: *mut HPyContext, v: i64) -> HPy;
     fn _HPyRs_cpy_ctx_Long_AsInt64_t(ctx: *mut HPyContext, h: HPy) -> i64;
 }

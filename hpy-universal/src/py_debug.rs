@@ -1,5 +1,6 @@
-//! `hpy.universal._debug` (a module named `hpy.debug._debug`): the Python
-//! view of the debug context's handle table (`hpy-debug`).
+//! `hpy.universal._debug` (a module named `hpy.debug._debug`, used by
+//! `python/hpy/debug`): the Python face of the debug context (`hpy-debug`):
+//! its `DebugHandle` views of handles, generations and settings.
 
 use pyo3_ffi as ffi;
 use std::ffi::{c_int, c_void};
@@ -70,52 +71,34 @@ unsafe fn handle_object(h: &hpy_debug::HandleRef) -> *mut ffi::PyObject {
     p
 }
 
-unsafe extern "C" fn dh_get_obj(o: *mut ffi::PyObject, _c: *mut c_void) -> *mut ffi::PyObject {
-    // SAFETY: GIL held; returns a new reference.
-    unsafe {
-        let p = handle_object(this(o));
+/// The getters of `DebugHandle`: each reads the handle's view `$h` (a
+/// `&HandleRef`) and returns a new reference (or NULL with an exception set).
+macro_rules! handle_getters {
+    ($($name:ident($h:ident) => $value:expr;)*) => {$(
+        unsafe extern "C" fn $name(o: *mut ffi::PyObject, _c: *mut c_void) -> *mut ffi::PyObject {
+            let $h = this(o);
+            // SAFETY: GIL held (CPython calls getters with it).
+            unsafe { $value }
+        }
+    )*};
+}
+
+handle_getters! {
+    dh_get_obj(h) => {
+        let p = handle_object(h);
         if p.is_null() {
             none()
         } else {
             p
         }
-    }
-}
-
-unsafe extern "C" fn dh_get_id(o: *mut ffi::PyObject, _c: *mut c_void) -> *mut ffi::PyObject {
-    // SAFETY: GIL held.
-    unsafe { ffi::PyLong_FromSize_t(this(o).id()) }
-}
-
-unsafe extern "C" fn dh_get_is_closed(
-    o: *mut ffi::PyObject,
-    _c: *mut c_void,
-) -> *mut ffi::PyObject {
-    // SAFETY: GIL held.
-    unsafe { ffi::PyBool_FromLong(this(o).is_closed() as _) }
-}
-
-unsafe extern "C" fn dh_get_raw_data_size(
-    o: *mut ffi::PyObject,
-    _c: *mut c_void,
-) -> *mut ffi::PyObject {
-    // SAFETY: GIL held.
-    unsafe { ffi::PyLong_FromLongLong(this(o).raw_data_size()) }
-}
-
-unsafe extern "C" fn dh_get_stack_trace(
-    o: *mut ffi::PyObject,
-    _c: *mut c_void,
-) -> *mut ffi::PyObject {
-    // SAFETY: GIL held.
-    unsafe {
-        match this(o).allocation_stack_trace() {
-            Some(t) => {
-                ffi::PyUnicode_FromStringAndSize(t.as_ptr().cast(), t.len() as ffi::Py_ssize_t)
-            }
-            None => none(),
-        }
-    }
+    };
+    dh_get_id(h) => ffi::PyLong_FromSize_t(h.id());
+    dh_get_is_closed(h) => ffi::PyBool_FromLong(h.is_closed() as _);
+    dh_get_raw_data_size(h) => ffi::PyLong_FromLongLong(h.raw_data_size());
+    dh_get_stack_trace(h) => match h.allocation_stack_trace() {
+        Some(t) => ffi::PyUnicode_FromStringAndSize(t.as_ptr().cast(), t.len() as ffi::Py_ssize_t),
+        None => none(),
+    };
 }
 
 unsafe extern "C" fn dh_force_close(
@@ -229,7 +212,7 @@ unsafe fn none() -> *mut ffi::PyObject {
     }
 }
 
-/// An int argument as u64/i64 (`None` allowed when `none_ok`, giving None).
+/// An int argument (None, with an exception set, if it is not an int).
 ///
 /// # Safety
 /// GIL held; `o` a valid object.
@@ -310,110 +293,89 @@ unsafe extern "C" fn get_closed_handles(
     }
 }
 
-unsafe extern "C" fn get_closed_max(
-    _m: *mut ffi::PyObject,
-    _a: *mut ffi::PyObject,
-) -> *mut ffi::PyObject {
-    // SAFETY: GIL held.
-    unsafe { ffi::PyLong_FromSize_t(hpy_debug::closed_handles_queue_max_size()) }
-}
-
-unsafe extern "C" fn set_closed_max(
-    _m: *mut ffi::PyObject,
-    n: *mut ffi::PyObject,
-) -> *mut ffi::PyObject {
-    // SAFETY: GIL held.
-    unsafe {
-        let Some(v) = size_arg(n) else {
-            return null_mut();
-        };
-        hpy_debug::set_closed_handles_queue_max_size(v);
-        none()
-    }
-}
-
-unsafe extern "C" fn get_raw_max(
-    _m: *mut ffi::PyObject,
-    _a: *mut ffi::PyObject,
-) -> *mut ffi::PyObject {
-    // SAFETY: GIL held.
-    unsafe { ffi::PyLong_FromSize_t(hpy_debug::protected_raw_data_max_size()) }
-}
-
-unsafe extern "C" fn set_raw_max(
-    _m: *mut ffi::PyObject,
-    n: *mut ffi::PyObject,
-) -> *mut ffi::PyObject {
-    // SAFETY: GIL held.
-    unsafe {
-        let Some(v) = size_arg(n) else {
-            return null_mut();
-        };
-        hpy_debug::set_protected_raw_data_max_size(v);
-        none()
-    }
-}
-
+/// A callback argument: `None` clears the callback (NULL), a callable sets
+/// it; anything else is a `TypeError` (None returned).
+///
 /// # Safety
 /// GIL held; `cb` a valid object.
-unsafe fn callback_arg(cb: *mut ffi::PyObject) -> Result<*mut ffi::PyObject, ()> {
+unsafe fn callback_arg(cb: *mut ffi::PyObject) -> Option<*mut ffi::PyObject> {
     // SAFETY: GIL held.
     unsafe {
         if cb == ffi::Py_None() {
-            Ok(null_mut())
+            Some(null_mut())
         } else if ffi::PyCallable_Check(cb) == 0 {
             ffi::PyErr_SetString(
                 ffi::PyExc_TypeError,
                 c"Expected a callable object or None".as_ptr(),
             );
-            Err(())
+            None
         } else {
-            Ok(cb)
+            Some(cb)
         }
     }
 }
 
-/// A `METH_O` function that sets one of the debug context's callbacks
-/// (`None` clears it).
-macro_rules! callback_setter {
-    ($name:ident, $set:path) => {
-        unsafe extern "C" fn $name(
-            _m: *mut ffi::PyObject,
-            cb: *mut ffi::PyObject,
-        ) -> *mut ffi::PyObject {
-            // SAFETY: GIL held (CPython calls methods with it).
-            unsafe {
-                let Ok(cb) = callback_arg(cb) else {
-                    return null_mut();
-                };
-                $set(cb);
-                none()
-            }
+/// A stack-trace limit argument: `None` (off) or an int (negative: off).
+///
+/// # Safety
+/// GIL held; `o` a valid object.
+unsafe fn limit_arg(o: *mut ffi::PyObject) -> Option<Option<usize>> {
+    // SAFETY: GIL held.
+    unsafe {
+        if o == ffi::Py_None() {
+            Some(None)
+        } else {
+            int_arg(o).map(|v| Some(v.max(0) as usize))
         }
+    }
+}
+
+/// The debug context's settings as module functions, in one table:
+/// `METH_NOARGS` getters returning a size, and `METH_O` setters whose
+/// argument goes through a converter (`None` from it: it raised).
+macro_rules! settings {
+    (
+        getters { $($get:ident => $read:path;)* }
+        setters { $($set:ident($arg:ident) => $write:path;)* }
+    ) => {
+        $(
+            unsafe extern "C" fn $get(
+                _m: *mut ffi::PyObject,
+                _a: *mut ffi::PyObject,
+            ) -> *mut ffi::PyObject {
+                // SAFETY: GIL held (CPython calls methods with it).
+                unsafe { ffi::PyLong_FromSize_t($read()) }
+            }
+        )*
+        $(
+            unsafe extern "C" fn $set(
+                _m: *mut ffi::PyObject,
+                v: *mut ffi::PyObject,
+            ) -> *mut ffi::PyObject {
+                // SAFETY: GIL held (CPython calls methods with it).
+                unsafe {
+                    let Some(v) = $arg(v) else {
+                        return null_mut();
+                    };
+                    $write(v);
+                    none()
+                }
+            }
+        )*
     };
 }
 
-callback_setter!(set_on_invalid_handle, hpy_debug::set_on_invalid_handle);
-callback_setter!(
-    set_on_invalid_builder_handle,
-    hpy_debug::set_on_invalid_builder_handle
-);
-
-unsafe extern "C" fn set_stack_trace_limit(
-    _m: *mut ffi::PyObject,
-    n: *mut ffi::PyObject,
-) -> *mut ffi::PyObject {
-    // SAFETY: GIL held.
-    unsafe {
-        if n == ffi::Py_None() {
-            hpy_debug::set_handle_stack_trace_limit(None);
-        } else {
-            let Some(v) = int_arg(n) else {
-                return null_mut();
-            };
-            hpy_debug::set_handle_stack_trace_limit(Some(v.max(0) as usize));
-        }
-        none()
+settings! {
+    getters {
+        get_closed_max => hpy_debug::closed_handles_queue_max_size;
+        get_raw_max => hpy_debug::protected_raw_data_max_size;
+    }
+    setters {
+        set_closed_max(size_arg) => hpy_debug::set_closed_handles_queue_max_size;
+        set_raw_max(size_arg) => hpy_debug::set_protected_raw_data_max_size;
+        set_on_invalid_handle(callback_arg) => hpy_debug::set_on_invalid_handle;
+        set_on_invalid_builder_handle(callback_arg) => hpy_debug::set_on_invalid_builder_handle;
+        set_stack_trace_limit(limit_arg) => hpy_debug::set_handle_stack_trace_limit;
     }
 }
 
@@ -494,17 +456,7 @@ static mut DH_GETSET: [ffi::PyGetSetDef; 6] = [
     },
 ];
 
-static mut MODULE_DEF: ffi::PyModuleDef = ffi::PyModuleDef {
-    m_base: ffi::PyModuleDef_HEAD_INIT,
-    m_name: c"hpy.debug._debug".as_ptr(),
-    m_doc: null_mut(),
-    m_size: 0,
-    m_methods: null_mut(),
-    m_slots: null_mut(),
-    m_traverse: None,
-    m_clear: None,
-    m_free: None,
-};
+static mut MODULE_DEF: ffi::PyModuleDef = crate::util::module_def(c"hpy.debug._debug", None);
 
 /// Creates the `_debug` module (new reference, NULL with an exception set).
 ///
@@ -515,35 +467,15 @@ pub unsafe fn create() -> *mut ffi::PyObject {
     // them and never written afterwards; the new type's tp_new is cleared
     // before anything can see the type or make an instance.
     unsafe {
+        let slot = |slot, pfunc: *mut c_void| ffi::PyType_Slot { slot, pfunc };
         let mut slots = [
-            ffi::PyType_Slot {
-                slot: ffi::Py_tp_dealloc,
-                pfunc: dh_dealloc as *mut c_void,
-            },
-            ffi::PyType_Slot {
-                slot: ffi::Py_tp_repr,
-                pfunc: dh_repr as *mut c_void,
-            },
-            ffi::PyType_Slot {
-                slot: ffi::Py_tp_richcompare,
-                pfunc: dh_richcompare as *mut c_void,
-            },
-            ffi::PyType_Slot {
-                slot: ffi::Py_tp_hash,
-                pfunc: dh_hash as *mut c_void,
-            },
-            ffi::PyType_Slot {
-                slot: ffi::Py_tp_methods,
-                pfunc: (&raw mut DH_METHODS).cast(),
-            },
-            ffi::PyType_Slot {
-                slot: ffi::Py_tp_getset,
-                pfunc: (&raw mut DH_GETSET).cast(),
-            },
-            ffi::PyType_Slot {
-                slot: 0,
-                pfunc: null_mut(),
-            },
+            slot(ffi::Py_tp_dealloc, dh_dealloc as *mut c_void),
+            slot(ffi::Py_tp_repr, dh_repr as *mut c_void),
+            slot(ffi::Py_tp_richcompare, dh_richcompare as *mut c_void),
+            slot(ffi::Py_tp_hash, dh_hash as *mut c_void),
+            slot(ffi::Py_tp_methods, (&raw mut DH_METHODS).cast()),
+            slot(ffi::Py_tp_getset, (&raw mut DH_GETSET).cast()),
+            slot(0, null_mut()),
         ];
         let mut spec = ffi::PyType_Spec {
             // 'static: before 3.11 the type keeps this pointer as its tp_name.
@@ -563,8 +495,7 @@ pub unsafe fn create() -> *mut ffi::PyObject {
         (*(tp as *mut ffi::PyTypeObject)).tp_new = None;
         ffi::PyType_Modified(tp as *mut ffi::PyTypeObject);
         DEBUG_HANDLE_TYPE = tp;
-        MODULE_DEF.m_methods = (&raw mut METHODS).cast();
-        let m = ffi::PyModule_Create(&raw mut MODULE_DEF);
+        let m = crate::util::create_module(&raw mut MODULE_DEF, (&raw mut METHODS).cast());
         if m.is_null() {
             return null_mut();
         }

@@ -1,6 +1,6 @@
-//! `hpy.universal._trace` (a module named `hpy.trace._trace`): the Python
-//! view of the trace context's counters and trace functions (`hpy-debug`'s
-//! `trace` module). `hpy.trace` re-exports it.
+//! `hpy.universal._trace` (a module named `hpy.trace._trace`, which
+//! `python/hpy/trace` re-exports): the Python face of the trace context
+//! (`hpy-debug/src/trace.rs`): its counters and trace functions.
 
 use hpy_debug::trace::{self, Hook};
 use pyo3_ffi as ffi;

@@ -1,0 +1,334 @@
+//! What `HPyType_FromSpec` rejects, with upstream's messages where it has
+//! them: a spec CPython would misread (no name, negative sizes, unnamed
+//! definitions, unknown member types, slots or params), contradictory
+//! slots and flags, and a legacy type inheriting a pure type's layout.
+
+use super::typedata::{header_size, nearest_data, type_data, TypeData};
+use crate::handle::{as_obj, new_ref, raise};
+use hpy_sys::*;
+use pyo3_ffi as ffi;
+use std::ffi::{c_ulong, CStr};
+use std::ptr::null_mut;
+
+/// The spec's name, once the spec may be read: `legacy_slots` goes only
+/// with the legacy shape (checked before anything in the spec is
+/// dereferenced; upstream's message).
+///
+/// # Safety
+/// GIL held; `spec.name` is NULL or a C string.
+pub(super) unsafe fn spec_name(spec: &HPyType_Spec) -> Option<&CStr> {
+    // SAFETY: GIL held; `name` is read after its NULL check.
+    unsafe {
+        if spec.name.is_null() {
+            raise(ffi::PyExc_SystemError, "HPyType_Spec.name is NULL");
+            return None;
+        }
+        if !spec.legacy_slots.is_null() && spec.builtin_shape != HPyType_BuiltinShape_Legacy {
+            raise(
+                ffi::PyExc_TypeError,
+                "cannot specify .legacy_slots without setting .builtin_shape=HPyType_BuiltinShape_Legacy",
+            );
+            return None;
+        }
+        Some(CStr::from_ptr(spec.name))
+    }
+}
+
+/// The spec params, validated.
+pub(super) struct Params {
+    pub(super) bases: *mut ffi::PyObject, // owned tuple or NULL
+    pub(super) meta: *mut ffi::PyTypeObject,
+}
+
+impl Drop for Params {
+    fn drop(&mut self) {
+        // SAFETY: `bases` is NULL or our reference; GIL held.
+        unsafe { ffi::Py_XDECREF(self.bases) };
+    }
+}
+
+/// Reads the params (bases, a bases tuple, a metaclass) and rejects what
+/// CPython would misread: NULL objects, unknown kinds, contradictions.
+///
+/// # Safety
+/// GIL held; `params` is NULL or an array ended by kind 0.
+pub(super) unsafe fn parse_params(params: *mut HPyType_SpecParam, name: &str) -> Option<Params> {
+    let mut out = Params {
+        bases: null_mut(),
+        meta: null_mut(),
+    };
+    if params.is_null() {
+        return Some(out);
+    }
+    // SAFETY: `params` is an array ended by kind == 0 (API contract), read
+    // up to that entry; each `object` is an open handle or HPy_NULL, and
+    // HPy_NULL is rejected in the first loop, before any object is used.
+    unsafe {
+        let mut all = Vec::new();
+        let mut p = params;
+        while (*p).kind != 0 {
+            all.push(*p);
+            p = p.add(1);
+        }
+        let (mut n_base, mut n_tuple) = (0, 0);
+        for p in &all {
+            let what = match p.kind {
+                HPyType_SpecParam_Base => {
+                    n_base += 1;
+                    "Base"
+                }
+                HPyType_SpecParam_BasesTuple => {
+                    n_tuple += 1;
+                    "BasesTuple"
+                }
+                HPyType_SpecParam_Metaclass => "Metaclass",
+                _ => {
+                    raise(
+                        ffi::PyExc_TypeError,
+                        &format!("unknown HPyType_SpecParam specification for '{name}'"),
+                    );
+                    return None;
+                }
+            };
+            // Every object below is used as a live object (increfed,
+            // type-checked): reject HPy_NULL before touching any of them.
+            if p.object.is_null() {
+                raise(
+                    ffi::PyExc_TypeError,
+                    &format!(
+                        "HPyType_FromSpec: type '{name}': HPyType_SpecParam_{what} is HPy_NULL"
+                    ),
+                );
+                return None;
+            }
+        }
+        if n_tuple > 1 {
+            raise(
+                ffi::PyExc_TypeError,
+                "multiple specifications of HPyType_SpecParam_BasesTuple",
+            );
+            return None;
+        }
+        if n_base > 0 && n_tuple > 0 {
+            raise(
+                ffi::PyExc_TypeError,
+                "cannot specify both HPyType_SpecParam_Base and HPytype_SpecParam_BasesTuple",
+            );
+            return None;
+        }
+        for p in &all {
+            if p.kind == HPyType_SpecParam_Metaclass {
+                if !out.meta.is_null() {
+                    raise(
+                        ffi::PyExc_ValueError,
+                        "metaclass was specified multiple times",
+                    );
+                    return None;
+                }
+                let m = as_obj(p.object);
+                if ffi::PyType_Check(m) == 0 {
+                    let r = ffi::PyObject_Repr(m);
+                    let s = if r.is_null() {
+                        ffi::PyErr_Clear();
+                        String::from("?")
+                    } else {
+                        let u = ffi::PyUnicode_AsUTF8(r);
+                        let s = if u.is_null() {
+                            ffi::PyErr_Clear();
+                            String::from("?")
+                        } else {
+                            CStr::from_ptr(u).to_string_lossy().into_owned()
+                        };
+                        ffi::Py_DECREF(r);
+                        s
+                    };
+                    raise(
+                        ffi::PyExc_TypeError,
+                        &format!("Metaclass '{s}' is not a subclass of 'type'."),
+                    );
+                    return None;
+                }
+                out.meta = m.cast();
+            }
+        }
+        if n_tuple == 1 {
+            let t = all
+                .iter()
+                .find(|p| p.kind == HPyType_SpecParam_BasesTuple)
+                .map_or(null_mut(), |p| as_obj(p.object));
+            // CPython reads the bases as a tuple without checking (`t` is
+            // not NULL: checked above)
+            if ffi::PyTuple_Check(t) == 0 {
+                raise(
+                    ffi::PyExc_TypeError,
+                    &format!("HPyType_SpecParam_BasesTuple of '{name}' is not a tuple"),
+                );
+                return None;
+            }
+            out.bases = new_ref(t);
+        } else if n_base > 0 {
+            let bases: Vec<_> = all
+                .iter()
+                .filter(|p| p.kind == HPyType_SpecParam_Base)
+                .collect();
+            let t = ffi::PyTuple_New(bases.len() as ffi::Py_ssize_t);
+            if t.is_null() {
+                return None;
+            }
+            for (i, p) in bases.iter().enumerate() {
+                ffi::PyTuple_SET_ITEM(t, i as ffi::Py_ssize_t, new_ref(as_obj(p.object)));
+            }
+            out.bases = t;
+        }
+    }
+    Some(out)
+}
+
+/// Rejects what CPython would silently misread in a spec: negative sizes,
+/// definitions without a name, and member types or slots HPy does not have.
+///
+/// # Safety
+/// GIL held; `defs` point to the extension's definitions.
+pub(super) unsafe fn check_spec(spec: &HPyType_Spec, defs: &[&HPyDef], name: &str) -> Option<()> {
+    let fail = |msg: String| {
+        // SAFETY: GIL held (caller).
+        unsafe {
+            raise(
+                ffi::PyExc_ValueError,
+                &format!("HPyType_FromSpec: type '{name}': {msg}"),
+            )
+        };
+        None
+    };
+    if spec.basicsize < 0 {
+        return fail(format!("negative basicsize ({})", spec.basicsize));
+    }
+    if spec.itemsize < 0 {
+        return fail(format!("negative itemsize ({})", spec.itemsize));
+    }
+    for d in defs {
+        // SAFETY: the union member read is the one `kind` selects.
+        let (what, def_name) = unsafe {
+            match d.kind {
+                HPyDef_Kind_Meth => ("method", d.__bindgen_anon_1.meth.name),
+                HPyDef_Kind_Member => ("member", d.__bindgen_anon_1.member.name),
+                HPyDef_Kind_GetSet => ("getset", d.__bindgen_anon_1.getset.name),
+                _ => continue, // slots have no name; unknown kinds are reported later
+            }
+        };
+        if def_name.is_null() {
+            return fail(format!("a {what} definition has a NULL name"));
+        }
+        if d.kind == HPyDef_Kind_Member {
+            // SAFETY: kind is Member.
+            let m = unsafe { &d.__bindgen_anon_1.member };
+            if !hpy_sys::ENUM_HPyMember_FieldType
+                .iter()
+                .any(|(_, v)| *v == m.type_)
+            {
+                // SAFETY: checked non-NULL above; NUL-terminated by contract.
+                let n = unsafe { CStr::from_ptr(m.name) }.to_string_lossy();
+                return fail(format!(
+                    "member '{n}' has an unknown HPyMember type ({})",
+                    m.type_
+                ));
+            }
+        }
+    }
+    for d in defs.iter().filter(|d| d.kind == HPyDef_Kind_Slot) {
+        // SAFETY: kind is Slot.
+        let slot = unsafe { d.__bindgen_anon_1.slot.slot };
+        match hpy_sys::ENUM_HPySlot_Slot.iter().find(|(_, v)| *v == slot) {
+            None => return fail(format!("unknown slot number {slot}")),
+            Some((n, _)) if n.starts_with("HPy_mod_") => {
+                return fail(format!("module slot {n} in a type definition"))
+            }
+            Some(_) => {}
+        }
+    }
+    Some(())
+}
+
+/// Slots and flags that cannot go together: a legacy `tp_dealloc` with the
+/// runtime's (needed for `HPy_tp_traverse` or `HPy_tp_destroy`), and GC
+/// without `HPy_tp_traverse`.
+///
+/// # Safety
+/// GIL held.
+pub(super) unsafe fn check_slots(
+    spec: &HPyType_Spec,
+    legacy: &[ffi::PyType_Slot],
+    has_traverse: bool,
+    needs_dealloc: bool,
+) -> Option<()> {
+    // SAFETY: GIL held (caller).
+    unsafe {
+        if needs_dealloc && legacy.iter().any(|s| s.slot == ffi::Py_tp_dealloc) {
+            raise(
+                ffi::PyExc_TypeError,
+                "legacy tp_dealloc is incompatible with HPy_tp_traverse or HPy_tp_destroy.",
+            );
+            return None;
+        }
+        if spec.flags & ffi::Py_TPFLAGS_HAVE_GC as c_ulong != 0 && !has_traverse {
+            raise(
+                ffi::PyExc_ValueError,
+                "You must provide an HPy_tp_traverse slot if you specify HPy_TPFLAGS_HAVE_GC",
+            );
+            return None;
+        }
+    }
+    Some(())
+}
+
+/// The size of the header of the spec's shape (see `typedata`), or a
+/// `ValueError` for an unknown shape.
+///
+/// # Safety
+/// GIL held.
+pub(super) unsafe fn shape_header(spec: &HPyType_Spec) -> Option<isize> {
+    let header = header_size(spec.builtin_shape);
+    if header.is_none() {
+        // SAFETY: GIL held (caller).
+        unsafe {
+            raise(
+                ffi::PyExc_ValueError,
+                &format!("invalid shape: {}", spec.builtin_shape),
+            )
+        };
+    }
+    header
+}
+
+fn is_pure(d: *mut TypeData) -> bool {
+    // SAFETY: `d` is NULL or a live TypeData.
+    !d.is_null() && unsafe { (*d).shape } != HPyType_BuiltinShape_Legacy
+}
+
+/// The new type, unless it is a legacy type whose base is a pure HPy type
+/// (its C struct would not start where the base's does): then it is
+/// released and None returned.
+///
+/// # Safety
+/// GIL held; `result` is a type just made by `HPyType_FromSpec` (a new
+/// reference, which this takes).
+pub(super) unsafe fn check_inherited_layout(
+    result: *mut ffi::PyObject,
+) -> Option<*mut ffi::PyObject> {
+    let tp: *mut ffi::PyTypeObject = result.cast();
+    // SAFETY: `tp` and its base are valid types; GIL held.
+    unsafe {
+        if !is_pure(type_data(tp))
+            && !(*tp).tp_base.is_null()
+            && is_pure(nearest_data((*tp).tp_base))
+        {
+            ffi::Py_DECREF(result);
+            raise(
+                ffi::PyExc_TypeError,
+                "A legacy type should not inherit its memory layout from a pure type",
+            );
+            return None;
+        }
+    }
+    Some(result)
+}

@@ -1,0 +1,238 @@
+//! Instances of HPy types: allocation (`HPy_New`, `HPyType_GenericNew`, the
+//! default `tp_new` of callable types), payload access (`*_AsStruct`), the
+//! call function, and the `tp_dealloc`/`tp_clear` the runtime installs.
+
+use super::fields;
+use super::typedata::{
+    header_size, nearest_data, payload, payload_in, type_data, vectorcall_init, vectorcall_init_in,
+};
+use super::HPY_NULL;
+use crate::handle::{as_obj, from_owned, raise};
+use hpy_sys::*;
+use pyo3_ffi as ffi;
+use std::ffi::{c_int, c_void, CStr};
+use std::ptr::null_mut;
+
+// ---------------------------------------------------------------------------
+// Slot functions installed by the runtime itself
+
+/// `tp_clear` of types with `HPy_tp_traverse`: releases every field that the
+/// traverse impls of the HPy types in the hierarchy visit.
+pub(super) unsafe extern "C" fn hpy_clear(obj: *mut ffi::PyObject) -> c_int {
+    // SAFETY: see the note in `types`.
+    unsafe { fields::clear_fields(obj) };
+    0
+}
+
+/// `tp_dealloc` of types with `HPy_tp_traverse` or `HPy_tp_destroy`.
+pub(super) unsafe extern "C" fn hpy_dealloc(obj: *mut ffi::PyObject) {
+    // SAFETY: see the note in `types`; `obj` has refcount 0 and is ours to free.
+    unsafe {
+        let tp = ffi::Py_TYPE(obj);
+        if (*tp).tp_finalize.is_some() && ffi::PyObject_CallFinalizerFromDealloc(obj) < 0 {
+            return; // resurrected
+        }
+        if ffi::PyType_IS_GC(tp) != 0 {
+            ffi::PyObject_GC_UnTrack(obj.cast());
+        }
+        fields::clear_fields(obj);
+        let p = payload(obj);
+        let mut t = tp;
+        while !t.is_null() {
+            let d = type_data(t);
+            if !d.is_null() {
+                if let Some(destroy) = (*d).destroy {
+                    destroy(p);
+                }
+            }
+            t = (*t).tp_base;
+        }
+        // Let the static builtin the type extends release its own contents
+        // (list items, …) and free the memory; `object` just calls tp_free.
+        let mut solid = tp;
+        while (*solid).tp_flags & ffi::Py_TPFLAGS_HEAPTYPE != 0 && !(*solid).tp_base.is_null() {
+            solid = (*solid).tp_base;
+        }
+        match (*solid).tp_dealloc {
+            Some(dealloc) if (*solid).tp_flags & ffi::Py_TPFLAGS_HEAPTYPE == 0 => {
+                if ffi::PyType_IS_GC(solid) != 0 {
+                    // Builtin deallocators expect a tracked object, as in
+                    // CPython's subtype_dealloc.
+                    ffi::PyObject_GC_Track(obj.cast());
+                }
+                dealloc(obj)
+            }
+            _ => ((*tp).tp_free.expect("tp_free"))(obj.cast()),
+        }
+        ffi::Py_DECREF(tp.cast());
+    }
+}
+
+/// `tp_new` of HPy types with `HPy_tp_call` and no `HPy_tp_new`: the base's
+/// `tp_new`, then the default call function written into the instance.
+pub(super) unsafe extern "C" fn hpy_default_new(
+    tp: *mut ffi::PyTypeObject,
+    args: *mut ffi::PyObject,
+    kw: *mut ffi::PyObject,
+) -> *mut ffi::PyObject {
+    // SAFETY: see the note in `types`. The `tp_new` to delegate to is the first
+    // one above the HPy type(s) that use this function.
+    unsafe {
+        let ours = |t: *mut ffi::PyTypeObject| {
+            (*t).tp_new.map(|f| f as *const ()) == Some(hpy_default_new as *const ())
+        };
+        let mut base = tp;
+        while !base.is_null() && !ours(base) {
+            base = (*base).tp_base;
+        }
+        while !base.is_null() && ours(base) {
+            base = (*base).tp_base;
+        }
+        let Some(new) = (if base.is_null() { None } else { (*base).tp_new }) else {
+            raise(
+                ffi::PyExc_TypeError,
+                "cannot create instances of this HPy type",
+            );
+            return null_mut();
+        };
+        let r = new(tp, args, kw);
+        if !r.is_null() {
+            vectorcall_init(tp, r);
+        }
+        r
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Context functions
+
+pub unsafe extern "C" fn ctx_New(
+    _ctx: *mut HPyContext,
+    h_type: HPy,
+    data: *mut *mut c_void,
+) -> HPy {
+    // SAFETY: see the note in `types`; `data` points to the caller's `void *`.
+    unsafe {
+        let t = as_obj(h_type);
+        if ffi::PyType_Check(t) == 0 {
+            raise(ffi::PyExc_TypeError, "HPy_New arg 1 must be a type");
+            return HPY_NULL;
+        }
+        let tp: *mut ffi::PyTypeObject = t.cast();
+        // tp_alloc (PyType_GenericAlloc) zero-fills the object, payload
+        // included, before it tracks GC objects.
+        let alloc = (*tp).tp_alloc.unwrap_or(ffi::PyType_GenericAlloc);
+        let obj = alloc(tp, 0);
+        if obj.is_null() {
+            return HPY_NULL;
+        }
+        // HPy_New is hot: one lookup of the type data serves both.
+        let d = nearest_data(tp);
+        vectorcall_init_in(tp, obj, d);
+        *data = payload_in(obj, d);
+        from_owned(obj)
+    }
+}
+
+pub unsafe extern "C" fn ctx_Type_GenericNew(
+    _ctx: *mut HPyContext,
+    type_: HPy,
+    _args: *const HPy,
+    _nargs: HPy_ssize_t,
+    _kw: HPy,
+) -> HPy {
+    // SAFETY: see the note in `types`.
+    unsafe {
+        let t = as_obj(type_);
+        if ffi::PyType_Check(t) == 0 {
+            raise(
+                ffi::PyExc_TypeError,
+                "HPy_Type_GenericNew arg 1 must be a type",
+            );
+            return HPY_NULL;
+        }
+        let tp: *mut ffi::PyTypeObject = t.cast();
+        let alloc = (*tp).tp_alloc.unwrap_or(ffi::PyType_GenericAlloc);
+        let obj = alloc(tp, 0);
+        if !obj.is_null() {
+            vectorcall_init(tp, obj);
+        }
+        from_owned(obj)
+    }
+}
+
+macro_rules! as_struct {
+    ($($name:ident => $shape:ident),* $(,)?) => {$(
+        pub unsafe extern "C" fn $name(_ctx: *mut HPyContext, h: HPy) -> *mut c_void {
+            let header = header_size($shape).unwrap_or(0);
+            // SAFETY: `h` is an instance of a type of this shape (HPy
+            // contract), so the payload lies within the object.
+            unsafe { as_obj(h).cast::<u8>().offset(header).cast() }
+        }
+    )*};
+}
+
+as_struct! {
+    ctx_AsStruct_Object => HPyType_BuiltinShape_Object,
+    ctx_AsStruct_Legacy => HPyType_BuiltinShape_Legacy,
+    ctx_AsStruct_Type => HPyType_BuiltinShape_Type,
+    ctx_AsStruct_Long => HPyType_BuiltinShape_Long,
+    ctx_AsStruct_Float => HPyType_BuiltinShape_Float,
+    ctx_AsStruct_Unicode => HPyType_BuiltinShape_Unicode,
+    ctx_AsStruct_Tuple => HPyType_BuiltinShape_Tuple,
+    ctx_AsStruct_List => HPyType_BuiltinShape_List,
+    ctx_AsStruct_Dict => HPyType_BuiltinShape_Dict,
+}
+
+pub unsafe extern "C" fn ctx_Type_GetBuiltinShape(
+    _ctx: *mut HPyContext,
+    h_type: HPy,
+) -> HPyType_BuiltinShape {
+    // SAFETY: see the note in `types`.
+    unsafe {
+        let t = as_obj(h_type);
+        if ffi::PyType_Check(t) == 0 {
+            raise(ffi::PyExc_TypeError, "arg must be a type");
+            return -2;
+        }
+        let d = nearest_data(t.cast());
+        if d.is_null() {
+            HPyType_BuiltinShape_Legacy
+        } else {
+            (*d).shape
+        }
+    }
+}
+
+pub unsafe extern "C" fn ctx_SetCallFunction(
+    _ctx: *mut HPyContext,
+    h: HPy,
+    func: *mut HPyCallFunction,
+) -> c_int {
+    // SAFETY: see the note in `types`; `func` is the extension's HPyCallFunction.
+    unsafe {
+        let obj = as_obj(h);
+        let tp = ffi::Py_TYPE(obj);
+        let off = (*tp).tp_vectorcall_offset;
+        let d = nearest_data(tp);
+        let hpy_call = !d.is_null() && (*d).vectorcall.is_some();
+        let flag = (*tp).tp_flags & ffi::Py_TPFLAGS_HAVE_VECTORCALL != 0;
+        if off <= 0 || !(hpy_call || flag) {
+            let tn: String = CStr::from_ptr((*tp).tp_name)
+                .to_string_lossy()
+                .chars()
+                .take(50)
+                .collect();
+            raise(
+                ffi::PyExc_TypeError,
+                &format!("type '{tn}' does not implement the HPy call protocol"),
+            );
+            return -1;
+        }
+        obj.cast::<u8>()
+            .offset(off)
+            .cast::<cpy_vectorcallfunc>()
+            .write_unaligned((*func).cpy_trampoline);
+        0
+    }
+}

@@ -1,0 +1,179 @@
+//! The runtime data of each HPy type (in the hidden module behind the type's
+//! `ht_module`) and the object layout it implies: the header in front of the
+//! payload, where the payload starts, and the vectorcall slot of instances.
+
+use super::compat::type_module;
+use hpy_sys::*;
+use pyo3_ffi as ffi;
+use std::ffi::c_void;
+use std::ptr::{addr_of_mut, null, null_mut};
+
+/// `sizeof(_HPy_MaxAlign_t)`: the payload is aligned for any C type.
+pub(super) const MAX_ALIGN: isize = 16;
+
+#[inline]
+pub(super) fn align(n: isize) -> isize {
+    (n + MAX_ALIGN - 1) & !(MAX_ALIGN - 1)
+}
+
+/// Runtime data of one HPy type (module state of the type's hidden module).
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub(super) struct TypeData {
+    pub(super) shape: HPyType_BuiltinShape,
+    pub(super) traverse: HPyFunc_traverseproc,
+    pub(super) destroy: HPyFunc_destroyfunc,
+    pub(super) vectorcall: cpy_vectorcallfunc,
+}
+
+/// Def of the hidden per-type modules; its address identifies them.
+pub(super) static mut DATA_DEF: ffi::PyModuleDef = ffi::PyModuleDef {
+    m_base: ffi::PyModuleDef_HEAD_INIT,
+    m_name: c"hpy.universal._typedata".as_ptr(),
+    m_doc: null(),
+    m_size: std::mem::size_of::<TypeData>() as ffi::Py_ssize_t,
+    m_methods: null_mut(),
+    m_slots: null_mut(),
+    m_traverse: None,
+    m_clear: None,
+    m_free: None,
+};
+
+/// The runtime data of `tp` if it was made by `HPyType_FromSpec`, else NULL.
+///
+/// # Safety
+/// `tp` is a valid type; GIL held.
+#[inline]
+pub(super) unsafe fn type_data(tp: *mut ffi::PyTypeObject) -> *mut TypeData {
+    // SAFETY: a heap type's module slot is NULL or a live object; a module
+    // made from `DATA_DEF` has a `TypeData` state.
+    unsafe {
+        if (*tp).tp_flags & ffi::Py_TPFLAGS_HEAPTYPE == 0 {
+            return null_mut();
+        }
+        let m = type_module(tp);
+        if m.is_null()
+            || ffi::Py_TYPE(m) != addr_of_mut!(ffi::PyModule_Type)
+            || ffi::PyModule_GetDef(m) != addr_of_mut!(DATA_DEF)
+        {
+            return null_mut();
+        }
+        ffi::PyModule_GetState(m).cast()
+    }
+}
+
+/// The data of the nearest HPy type in `tp`'s base chain (`tp` included).
+///
+/// # Safety
+/// As `type_data`.
+#[inline]
+pub(super) unsafe fn nearest_data(mut tp: *mut ffi::PyTypeObject) -> *mut TypeData {
+    // SAFETY: forwarded; `tp_base` is NULL or a valid type.
+    unsafe {
+        while !tp.is_null() {
+            let d = type_data(tp);
+            if !d.is_null() {
+                return d;
+            }
+            tp = (*tp).tp_base;
+        }
+    }
+    null_mut()
+}
+
+/// Size of the runtime header in front of the user struct, or None for an
+/// invalid shape.
+#[inline]
+pub(super) fn header_size(shape: HPyType_BuiltinShape) -> Option<isize> {
+    // SAFETY: reading the sizes of CPython's static builtin types.
+    unsafe {
+        let size = |tp: *mut ffi::PyTypeObject, with_item: bool| {
+            (*tp).tp_basicsize + if with_item { (*tp).tp_itemsize } else { 0 }
+        };
+        Some(match shape {
+            HPyType_BuiltinShape_Legacy => 0,
+            HPyType_BuiltinShape_Object => align(std::mem::size_of::<ffi::PyObject>() as isize),
+            // sizeof(PyHeapTypeObject)
+            HPyType_BuiltinShape_Type => align(size(addr_of_mut!(ffi::PyType_Type), false)),
+            // sizeof(PyLongObject) includes one digit
+            HPyType_BuiltinShape_Long => align(size(addr_of_mut!(ffi::PyLong_Type), true)),
+            HPyType_BuiltinShape_Float => align(size(addr_of_mut!(ffi::PyFloat_Type), false)),
+            HPyType_BuiltinShape_Unicode => align(size(addr_of_mut!(ffi::PyUnicode_Type), false)),
+            // sizeof(PyTupleObject) includes one item
+            HPyType_BuiltinShape_Tuple => align(size(addr_of_mut!(ffi::PyTuple_Type), true)),
+            HPyType_BuiltinShape_List => align(size(addr_of_mut!(ffi::PyList_Type), false)),
+            HPyType_BuiltinShape_Dict => align(size(addr_of_mut!(ffi::PyDict_Type), false)),
+            _ => return None,
+        })
+    }
+}
+
+/// The payload of `obj` (after the header of its nearest HPy type's shape;
+/// the object itself for legacy and non-HPy types).
+///
+/// # Safety
+/// `obj` is a valid object; GIL held.
+#[inline]
+pub(super) unsafe fn payload(obj: *mut ffi::PyObject) -> *mut c_void {
+    // SAFETY: forwarded.
+    unsafe { payload_in(obj, nearest_data(ffi::Py_TYPE(obj))) }
+}
+
+/// [`payload`], given the nearest HPy type data `d` of `obj`'s type (NULL
+/// for none).
+///
+/// # Safety
+/// As `payload`, and `d` is `nearest_data(Py_TYPE(obj))`.
+#[inline]
+pub(super) unsafe fn payload_in(obj: *mut ffi::PyObject, d: *const TypeData) -> *mut c_void {
+    // SAFETY: forwarded; the header lies within the object (basicsize).
+    unsafe {
+        let header = if d.is_null() {
+            0
+        } else {
+            header_size((*d).shape).unwrap_or(0)
+        };
+        obj.cast::<u8>().offset(header).cast()
+    }
+}
+
+/// Writes the default call trampoline into a fresh instance of an HPy type
+/// with `HPy_tp_call` (no-op for other types).
+///
+/// # Safety
+/// `obj` is a valid, newly allocated instance of `tp`; GIL held.
+#[inline]
+pub(super) unsafe fn vectorcall_init(tp: *mut ffi::PyTypeObject, obj: *mut ffi::PyObject) {
+    // SAFETY: forwarded; the type data is looked up only when needed.
+    unsafe {
+        if (*tp).tp_vectorcall_offset > 0 {
+            vectorcall_init_in(tp, obj, nearest_data(tp));
+        }
+    }
+}
+
+/// [`vectorcall_init`], given `d = nearest_data(tp)` (NULL for none).
+///
+/// # Safety
+/// As `vectorcall_init`.
+#[inline]
+pub(super) unsafe fn vectorcall_init_in(
+    tp: *mut ffi::PyTypeObject,
+    obj: *mut ffi::PyObject,
+    d: *const TypeData,
+) {
+    // SAFETY: a positive `tp_vectorcall_offset` addresses a vectorcallfunc
+    // inside every instance (we reserved it in `basicsize`).
+    unsafe {
+        let off = (*tp).tp_vectorcall_offset;
+        if off <= 0 || d.is_null() {
+            return;
+        }
+        if let Some(f) = (*d).vectorcall {
+            obj.cast::<u8>()
+                .offset(off)
+                .cast::<cpy_vectorcallfunc>()
+                .write_unaligned(Some(f));
+        }
+    }
+}

@@ -1,0 +1,512 @@
+//! The keyword parsers' side: the parameter names (`Params`, `Key`), where
+//! keyword arguments come from (`Source`: none, a `kwnames` tuple, a dict),
+//! and the loop that gives each unit its positional or keyword argument.
+
+use super::format::{Format, Unit};
+use super::messages::complaint;
+use super::run::Run;
+use super::{handles, Api, Raised, Res};
+use crate::ctx::Ctx;
+use crate::smallvec::SmallVec;
+use crate::{call, constant};
+use core::ffi::{c_char, CStr};
+use hpy_sys::{HPy, HPy_NULL, HPy_ssize_t};
+
+/// The parameter names of the keyword parsers (the `keywords` array, up to
+/// its NULL terminator), as the caller gave them.
+#[derive(Clone, Copy)]
+pub(super) struct Params<'k> {
+    pub(super) names: &'k [*const c_char],
+    /// Index of the first that is not empty: positional-only parameters
+    /// (named "") come first.
+    pub(super) named_from: usize,
+    /// Whether an empty name follows a non-empty one.
+    pub(super) misplaced_empty: bool,
+}
+
+impl<'k> Params<'k> {
+    /// # Safety
+    /// `keywords` must be NULL or a NULL-terminated array of C strings, all
+    /// of which outlive `'k`.
+    #[inline(always)]
+    pub(super) unsafe fn read(
+        ctx: Ctx,
+        api: Api,
+        keywords: *const *const c_char,
+    ) -> Res<Params<'k>> {
+        if keywords.is_null() {
+            ctx.system_error(&format!("{}: the keywords array is NULL", api.name()));
+            return Err(Raised);
+        }
+        let mut len = 0;
+        let mut named_from = None;
+        let mut misplaced_empty = false;
+        loop {
+            // SAFETY: the array is NULL-terminated and we stop at the NULL.
+            let k = unsafe { *keywords.add(len) };
+            if k.is_null() {
+                break;
+            }
+            // SAFETY: a C string (caller's contract): its first byte is
+            // readable.
+            let empty = unsafe { *k } == 0;
+            match named_from {
+                None if !empty => named_from = Some(len),
+                Some(_) if empty => misplaced_empty = true,
+                _ => {}
+            }
+            len += 1;
+        }
+        Ok(Params {
+            // SAFETY: `len` readable, non-null entries (just checked), which
+            // outlive `'k` (caller's contract).
+            names: unsafe { core::slice::from_raw_parts(keywords, len) },
+            named_from: named_from.unwrap_or(len),
+            misplaced_empty,
+        })
+    }
+
+    pub(super) fn len(self) -> usize {
+        self.names.len()
+    }
+
+    /// The name of parameter `i` (`i < len`).
+    pub(super) fn get(self, i: usize) -> Key<'k> {
+        Key(self.names[i], core::marker::PhantomData)
+    }
+
+    pub(super) fn iter(self) -> impl Iterator<Item = Key<'k>> {
+        (0..self.len()).map(move |i| self.get(i))
+    }
+}
+
+/// A parameter name: a C string of the caller's, compared in place (never
+/// measured first).
+#[derive(Clone, Copy)]
+pub(super) struct Key<'k>(*const c_char, core::marker::PhantomData<&'k CStr>);
+
+impl<'k> Key<'k> {
+    pub(super) fn is_empty(self) -> bool {
+        // SAFETY: a non-null C string (see `Params::read`): its first byte
+        // is readable.
+        unsafe { *self.0 == 0 }
+    }
+
+    /// True if the name is `name`.
+    pub(super) fn is(self, name: &[u8]) -> bool {
+        for (i, &b) in name.iter().enumerate() {
+            // SAFETY: the key's bytes before `i` were not its NUL (else we
+            // returned), so byte `i` is at most the NUL: readable.
+            let k = unsafe { *self.0.add(i) } as u8;
+            if k != b || k == 0 {
+                return false;
+            }
+        }
+        // SAFETY: as above, for `i = name.len()`.
+        unsafe { *self.0.add(name.len()) == 0 }
+    }
+
+    pub(super) fn as_cstr(self) -> &'k CStr {
+        // SAFETY: a non-null C string outliving `'k` (see `Params::read`).
+        unsafe { CStr::from_ptr(self.0) }
+    }
+}
+
+/// Where the keyword parsers find keyword arguments: nowhere
+/// ([`NoKeywords`]), in a `kwnames` tuple ([`Named`]) or in a dict
+/// ([`Dict`]). [`Run::with_keywords`] has a copy for each.
+pub(super) trait Source {
+    /// The argument named `key` (None if absent). `take` marks it as used.
+    fn find(&mut self, ctx: Ctx, key: Key, take: bool) -> Res<Option<Arg>>;
+
+    /// The message for the first keyword argument that no unit took (None
+    /// if every one was); `named` are the parameters that can be passed by
+    /// name. An `Err` means the lookup itself failed.
+    fn unexpected(&self, ctx: Ctx, named: Params) -> Res<Option<String>>;
+}
+
+/// No keyword arguments.
+pub(super) struct NoKeywords;
+
+impl Source for NoKeywords {
+    #[inline(always)]
+    fn find(&mut self, _: Ctx, _: Key, _: bool) -> Res<Option<Arg>> {
+        Ok(None)
+    }
+
+    #[inline(always)]
+    fn unexpected(&self, _: Ctx, _: Params) -> Res<Option<String>> {
+        Ok(None)
+    }
+}
+
+/// Vectorcall style: the names of a `kwnames` tuple and their values.
+pub(super) struct Named<'a> {
+    names: &'a mut Names,
+    values: &'a [HPy],
+}
+
+impl Source for Named<'_> {
+    #[inline(always)]
+    fn find(&mut self, _: Ctx, key: Key, take: bool) -> Res<Option<Arg>> {
+        let Some(j) = self.names.position(key) else {
+            return Ok(None);
+        };
+        self.names.items.as_mut_slice()[j].used |= take;
+        Ok(Some(Arg::Lent(self.values[j])))
+    }
+
+    #[inline(always)]
+    fn unexpected(&self, _: Ctx, _: Params) -> Res<Option<String>> {
+        let names = &self.names;
+        Ok((0..names.items.len())
+            .find(|&j| !names.items.as_slice()[j].used)
+            .map(|j| complaint(names.utf8(j))))
+    }
+}
+
+/// A dict (or any mapping: only a dict is checked for unknown keys).
+pub(super) struct Dict(HPy);
+
+impl Source for Dict {
+    fn find(&mut self, ctx: Ctx, key: Key, _: bool) -> Res<Option<Arg>> {
+        // SAFETY: live context; open handle; `key` is a C string.
+        let item = unsafe { call!(ctx.0, ctx_GetItem_s, self.0, key.0) };
+        if !item.is_null() {
+            return Ok(Some(Arg::Owned(item)));
+        }
+        // SAFETY: live context; reading one of its constants.
+        if unsafe {
+            call!(
+                ctx.0,
+                ctx_Err_ExceptionMatches,
+                constant!(ctx.0, h_KeyError)
+            )
+        } != 0
+        {
+            // SAFETY: live context.
+            unsafe { call!(ctx.0, ctx_Err_Clear) };
+            return Ok(None);
+        }
+        Err(Raised)
+    }
+
+    fn unexpected(&self, ctx: Ctx, named: Params) -> Res<Option<String>> {
+        unknown_key(ctx, self.0, named)
+    }
+}
+
+/// [`Source::unexpected`] for a dict (any other mapping is not checked).
+#[inline(never)]
+pub(super) fn unknown_key(ctx: Ctx, dict: HPy, named: Params) -> Res<Option<String>> {
+    // SAFETY: live context, open handle.
+    if unsafe { call!(ctx.0, ctx_Dict_Check, dict) } == 0 {
+        return Ok(None);
+    }
+    // SAFETY: live context, a dict; the list is closed below.
+    let keys = unsafe { call!(ctx.0, ctx_Dict_Keys, dict) };
+    if keys.is_null() {
+        return Err(Raised);
+    }
+    let is_known = |name: &[u8]| named.iter().any(|k| k.is(name));
+    let result = (|| {
+        // SAFETY: live context, open handle.
+        let n = unsafe { call!(ctx.0, ctx_Length, keys) };
+        if n < 0 {
+            return Err(Raised);
+        }
+        for i in 0..n {
+            // SAFETY: live context, open list; the item is closed below.
+            let key = unsafe { call!(ctx.0, ctx_GetItem_i, keys, i) };
+            if key.is_null() {
+                return Err(Raised);
+            }
+            // SAFETY: `key` is open; the bytes are used before
+            // it is closed.
+            let name = unsafe { utf8_of(ctx, key) };
+            let unknown = !name.is_some_and(is_known);
+            let msg = unknown.then(|| complaint(name));
+            ctx.close(key);
+            if msg.is_some() {
+                return Ok(msg);
+            }
+        }
+        Ok(None)
+    })();
+    ctx.close(keys);
+    result
+}
+
+/// One name of a `kwnames` tuple: its handle (open while the parse runs, so
+/// that its UTF-8 stays valid), its UTF-8 (a null pointer if it is not a
+/// `str` or cannot be encoded) and whether a unit took its value.
+#[derive(Clone, Copy)]
+pub(super) struct Name {
+    h: HPy,
+    utf8: *const u8,
+    len: usize,
+    used: bool,
+}
+
+/// The names of a `kwnames` tuple; closes their handles when dropped.
+pub(super) struct Names {
+    ctx: Ctx,
+    items: SmallVec<Name, 4>,
+}
+
+impl Names {
+    #[inline]
+    pub(super) fn new(ctx: Ctx) -> Names {
+        Names {
+            ctx,
+            items: SmallVec::new(Name {
+                h: HPy_NULL,
+                utf8: core::ptr::null(),
+                len: 0,
+                used: false,
+            }),
+        }
+    }
+
+    /// Read the names of `kwnames`, and return their values, which start
+    /// at `values`.
+    ///
+    /// # Safety
+    /// `kwnames` is an open handle and `values` holds one handle per name,
+    /// valid for `'v`.
+    pub(super) unsafe fn read<'v>(
+        &mut self,
+        ctx: Ctx,
+        api: Api,
+        format: &Format,
+        kwnames: HPy,
+        values: *const HPy,
+    ) -> Res<&'v [HPy]> {
+        // SAFETY: live context, open handle.
+        let n = unsafe { call!(ctx.0, ctx_Length, kwnames) };
+        if n < 0 {
+            ctx.system_error(
+                &format
+                    .wording
+                    .word("could not retrieve length of keyword names tuple"),
+            );
+            return Err(Raised);
+        }
+        for i in 0..n {
+            // SAFETY: live context, open handle; `self` closes the item.
+            let h = unsafe { call!(ctx.0, ctx_GetItem_i, kwnames, i) };
+            if h.is_null() {
+                return Err(Raised);
+            }
+            // SAFETY: `h` is open; the bytes are only read while `self`
+            // keeps it open.
+            let (utf8, len) = unsafe { utf8_of(ctx, h) }
+                .map_or((core::ptr::null(), 0), |b| (b.as_ptr(), b.len()));
+            self.items.push(Name {
+                h,
+                utf8,
+                len,
+                used: false,
+            });
+        }
+        let n = self.items.len();
+        // `values` is `args + nargs`: NULL only if `args` is
+        if n == 0 {
+            Ok(&[])
+        } else if values.is_null() {
+            ctx.system_error(&format!(
+                "{}: args is NULL but kwnames is not empty",
+                api.name()
+            ));
+            Err(Raised)
+        } else {
+            // SAFETY: the caller passed one value per name after the
+            // positional arguments.
+            Ok(unsafe { core::slice::from_raw_parts(values, n) })
+        }
+    }
+
+    /// The UTF-8 of name `j` (None if it is not a `str`).
+    pub(super) fn utf8(&self, j: usize) -> Option<&[u8]> {
+        let name = self.items.as_slice()[j];
+        if name.utf8.is_null() {
+            return None;
+        }
+        // SAFETY: the runtime returned `len` bytes at `utf8`, valid while
+        // `name.h` is open, which it is until `self` is dropped.
+        Some(unsafe { core::slice::from_raw_parts(name.utf8, name.len) })
+    }
+
+    /// The index of the first name equal to `key`.
+    pub(super) fn position(&self, key: Key) -> Option<usize> {
+        (0..self.items.len()).find(|&j| self.utf8(j).is_some_and(|name| key.is(name)))
+    }
+}
+
+impl Drop for Names {
+    fn drop(&mut self) {
+        for name in self.items.as_slice() {
+            self.ctx.close(name.h);
+        }
+    }
+}
+
+/// The UTF-8 of `str` object `h`, or None (exception cleared) if it is not
+/// a `str` or cannot be encoded.
+///
+/// # Safety
+/// `h` is open, and the bytes are not used after it is closed.
+pub(super) unsafe fn utf8_of<'h>(ctx: Ctx, h: HPy) -> Option<&'h [u8]> {
+    let mut size: HPy_ssize_t = 0;
+    // SAFETY: live context, open handle, `size` is a valid out pointer.
+    let p = unsafe { call!(ctx.0, ctx_Unicode_AsUTF8AndSize, h, &mut size) };
+    if p.is_null() {
+        // SAFETY: live context.
+        unsafe { call!(ctx.0, ctx_Err_Clear) };
+        return None;
+    }
+    let len = usize::try_from(size).unwrap_or(0);
+    // SAFETY: the runtime returned `len` bytes at `p`, valid while `h` is
+    // open (caller's contract).
+    Some(unsafe { core::slice::from_raw_parts(p as *const u8, len) })
+}
+
+/// An argument found for a unit.
+pub(super) enum Arg {
+    /// Borrowed from the caller for the duration of the call.
+    Lent(HPy),
+    /// A new handle the parser must close or give to the tracker.
+    Owned(HPy),
+}
+
+impl Run<'_> {
+    /// The keyword parsers: where the keyword arguments are (`kw`: the
+    /// `kwnames` tuple, whose values follow the `nargs` positional ones in
+    /// `args`, or the dict), then [`Run::with_keywords`].
+    ///
+    /// # Safety
+    /// `args` holds `nargs` handles, followed by one per keyword name.
+    #[inline(always)]
+    pub(super) unsafe fn keywords(
+        &mut self,
+        args: *const HPy,
+        nargs: usize,
+        kw: HPy,
+        keywords: Params,
+    ) -> Res<()> {
+        let (ctx, api) = (self.ctx, self.api);
+        let values = args.wrapping_add(nargs);
+        // SAFETY: forwarded contract.
+        let args = unsafe { handles(ctx, api, args, nargs) }?;
+        if kw.is_null() {
+            return self.with_keywords(args, keywords, NoKeywords);
+        }
+        if api != Api::Keywords {
+            return self.with_keywords(args, keywords, Dict(kw));
+        }
+        // `names` keeps the names open (their UTF-8 is compared) until the
+        // units are done
+        let mut names = Names::new(ctx);
+        // SAFETY: `kw` is open; the values follow the positional ones.
+        let values = unsafe { names.read(ctx, api, self.format, kw, values) }?;
+        self.with_keywords(
+            args,
+            keywords,
+            Named {
+                names: &mut names,
+                values,
+            },
+        )
+    }
+
+    /// The keyword parsers: unit `i` takes `args[i]` or the keyword argument
+    /// named `keywords[i]`.
+    #[inline(never)]
+    pub(super) fn with_keywords<S: Source>(
+        &mut self,
+        args: &[HPy],
+        keywords: Params,
+        mut source: S,
+    ) -> Res<()> {
+        let ctx = self.ctx;
+        for (i, unit) in self.format.units().enumerate() {
+            let key = keywords.get(i);
+            let arg = if let Some(&given) = args.get(i) {
+                if i >= self.format.kwonly_from {
+                    return Err(
+                        self.raise_type("keyword only argument passed as positional argument")
+                    );
+                }
+                if !key.is_empty() {
+                    if let Some(dup) = source.find(ctx, key, false)? {
+                        if let Arg::Owned(h) = dup {
+                            ctx.close(h);
+                        }
+                        let msg = format!(
+                            "got multiple values for argument '{}'",
+                            key.as_cstr().to_string_lossy()
+                        );
+                        return Err(self.raise_type(&msg));
+                    }
+                }
+                Some(Arg::Lent(given)).filter(|_| !given.is_null())
+            } else if key.is_empty() {
+                None
+            } else {
+                source.find(ctx, key, true)?
+            };
+            if arg.is_none() && !self.format.is_optional(i) {
+                return Err(self.raise_type("no value for required argument"));
+            }
+            let out = self.next_out();
+            let (h, owned) = match arg {
+                None => continue,
+                Some(Arg::Lent(h)) => (h, false),
+                Some(Arg::Owned(h)) => (h, true),
+            };
+            // `O` hands out a new handle (upstream's choice), which the
+            // tracker keeps open; so it does (if there is one) for the
+            // string an `s` pointer points into.
+            let h = if unit == Unit::Object && !owned {
+                ctx.dup(h)
+            } else {
+                h
+            };
+            let keep =
+                unit == Unit::Object || (owned && unit == Unit::Str && self.tracker.is_some());
+            if keep {
+                self.track(h)?;
+            }
+            let stored = self.store(unit, h, out);
+            if owned && !keep {
+                ctx.close(h);
+            }
+            stored?;
+        }
+        if args.len() > self.format.len {
+            return Err(self.raise_type("mismatched args (too many arguments for fmt)"));
+        }
+        if let Some(msg) = source.unexpected(ctx, keywords)? {
+            return Err(self.raise_type(&msg));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys() {
+        let key = |s: &'static CStr| Key(s.as_ptr(), core::marker::PhantomData);
+        assert!(key(c"abc").is(b"abc"));
+        assert!(!key(c"abc").is(b"ab"));
+        assert!(!key(c"ab").is(b"abc"));
+        assert!(!key(c"ab").is(b"ab\0"));
+        assert!(!key(c"abc").is(b"abd"));
+        assert!(key(c"").is(b"") && key(c"").is_empty());
+        assert!(!key(c"a").is_empty());
+        assert_eq!(key(c"k\xff").as_cstr().to_bytes(), b"k\xff");
+    }
+}

@@ -1,0 +1,148 @@
+//! Error messages: how they are worded (`Wording`: upstream's prefixes, its
+//! `:name` and `;text`, cut at its lengths) and raised during a parse, with
+//! the exception types they use.
+
+use super::format::Unit;
+use super::run::Run;
+use super::Raised;
+use crate::constant;
+use hpy_sys::HPy;
+
+/// How messages about the arguments are worded: upstream prefixes them with
+/// `function ` or, after `:name`, with `name() `; `;text` replaces them. The
+/// name and the text are the format's bytes, decoded only for a message.
+#[derive(Debug, PartialEq, Clone, Copy)]
+pub(super) enum Wording<'a> {
+    Default,
+    Named(&'a [u8]),
+    Replaced(&'a [u8]),
+}
+
+impl<'a> Wording<'a> {
+    /// The wording given by what follows the units: nothing, or `:` or `;`
+    /// and the rest of the format.
+    pub(super) fn from_tail(tail: &'a [u8]) -> Wording<'a> {
+        match tail.split_first() {
+            None => Wording::Default,
+            Some((b':', name)) => Wording::Named(name),
+            Some((_, msg)) => Wording::Replaced(msg),
+        }
+    }
+
+    /// The format bytes it came from (see `from_tail`).
+    pub(super) fn tail(&self) -> (&'static [u8], &'a [u8]) {
+        match *self {
+            Wording::Default => (b"", b""),
+            Wording::Named(name) => (b":", name),
+            Wording::Replaced(msg) => (b";", msg),
+        }
+    }
+
+    /// The final message, cut at upstream's lengths (its buffers are fixed).
+    pub(super) fn word(&self, msg: &str) -> String {
+        let text = match self {
+            Wording::Default => format!("function {}", clip(msg, 256)),
+            Wording::Named(name) => format!(
+                "{}() {}",
+                clip(&String::from_utf8_lossy(name), 200),
+                clip(msg, 256)
+            ),
+            Wording::Replaced(text) => String::from_utf8_lossy(text).into_owned(),
+        };
+        clip(&text, 511).to_owned()
+    }
+}
+
+/// The longest prefix of `s` of at most `max` bytes that ends on a character.
+fn clip(s: &str, max: usize) -> &str {
+    let mut end = s.len().min(max);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+/// The message about a keyword argument no unit took: its name's UTF-8,
+/// None if it is not a `str`.
+#[cold]
+pub(super) fn complaint(name: Option<&[u8]>) -> String {
+    match name {
+        Some(name) => format!(
+            "got an unexpected keyword argument '{}'",
+            String::from_utf8_lossy(name)
+        ),
+        None => "keywords must be strings".to_owned(),
+    }
+}
+
+/// The exception types the parsers raise with worded messages.
+pub(super) enum Exc {
+    Type,
+    Value,
+    Overflow,
+    System,
+}
+
+/// The exception type `exc` of context `c`.
+pub(super) fn constant_of(c: *mut hpy_sys::HPyContext, exc: Exc) -> HPy {
+    // SAFETY: reading constants of a live context.
+    unsafe {
+        match exc {
+            Exc::Type => constant!(c, h_TypeError),
+            Exc::Value => constant!(c, h_ValueError),
+            Exc::Overflow => constant!(c, h_OverflowError),
+            Exc::System => constant!(c, h_SystemError),
+        }
+    }
+}
+
+/// Raising during a parse: each returns the `Raised` to propagate.
+impl Run<'_> {
+    #[cold]
+    pub(super) fn null_output(&self, unit: Unit) -> Raised {
+        self.ctx.system_error(&format!(
+            "{}: NULL output pointer for format unit '{}'",
+            self.api.name(),
+            unit.code()
+        ));
+        Raised
+    }
+
+    #[cold]
+    #[inline(never)]
+    pub(super) fn raise(&self, exc: HPy, msg: &str) -> Raised {
+        self.ctx.set_error(exc, &self.format.wording.word(msg));
+        Raised
+    }
+
+    #[cold]
+    pub(super) fn raise_type(&self, msg: &str) -> Raised {
+        self.raise(constant_of(self.ctx.0, Exc::Type), msg)
+    }
+
+    #[cold]
+    pub(super) fn raise_overflow(&self, msg: &str) -> Raised {
+        self.raise(constant_of(self.ctx.0, Exc::Overflow), msg)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wording_limits() {
+        assert_eq!(Wording::Default.word("msg"), "function msg");
+        assert_eq!(Wording::Named(b"f").word("msg"), "f() msg");
+        assert_eq!(Wording::Replaced(b"mine").word("msg"), "mine");
+        let long = Wording::Named("x".repeat(300).as_bytes()).word(&"m".repeat(300));
+        assert_eq!(long, format!("{}() {}", "x".repeat(200), "m".repeat(256)));
+        assert_eq!(
+            Wording::Replaced("é".repeat(300).as_bytes()).word("").len(),
+            510
+        );
+        assert_eq!(clip("aé", 2), "a");
+        // invalid UTF-8 in the format is replaced, then cut
+        assert_eq!(Wording::Named(b"a\xffb").word("m"), "a\u{fffd}b() m");
+    }
+}

@@ -2,9 +2,10 @@
 //! `#[hpy(get)]`/`#[hpy(get, set)]` become attributes, `Field`s are traversed,
 //! and the type's definition gathers the methods of its `#[hpy_def] impl`.
 
-use crate::doc::{c_str, doc_string};
+use crate::doc::doc_string;
+use crate::getset;
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use quote::quote;
 use syn::parse::{Parse, ParseStream};
 use syn::spanned::Spanned;
 use syn::{Fields, Ident, ItemStruct, LitStr, Token, Type};
@@ -220,74 +221,28 @@ pub fn expand(opts: ClassOptions, mut item: ItemStruct) -> syn::Result<TokenStre
 /// The getter (and setter) of field `f`, and the static holding its `HPyDef`.
 fn field_getset(ty: &Ident, f: &Ident, fty: &Type, set: bool, doc: &str) -> (TokenStream, Ident) {
     let name = f.to_string();
-    let name_c = c_str(&name);
-    let doc_c = c_str(doc);
-    let getter = format_ident!("__HpyGet_{}", f);
-    let setter = format_ident!("__HpySet_{}", f);
-    let get_fn = format_ident!("__hpy_get_{}", f);
-    let set_fn = format_ident!("__hpy_set_{}", f);
-    let def = format_ident!("__HPY_GETSET_{}", f);
-    let setter_ty = if set {
-        quote!(#setter)
-    } else {
-        quote!(::hpy_core::__private::NoSetter)
-    };
-    let setter_code = if set {
+    let n = getset::names(&name);
+    let mut code = getset::getter(
+        &n,
         quote! {
-            struct #setter;
-            impl ::hpy_core::__private::Impl<::hpy_core::sys::HPyFunc_setter> for #setter {
-                const IMPL: ::hpy_core::sys::HPyFunc_setter = ::core::option::Option::Some(#set_fn);
-            }
-            extern "C" fn #set_fn(
-                __ctx: *mut ::hpy_core::sys::HPyContext,
-                __self: ::hpy_core::sys::HPy,
-                __value: ::hpy_core::sys::HPy,
-                _closure: *mut ::core::ffi::c_void,
-            ) -> ::core::ffi::c_int {
-                // SAFETY: the runtime calls implementations with the live context of the call.
-                ::hpy_core::__private::entry(unsafe { ::hpy_core::Context::from_raw(__ctx) }, ::hpy_core::__private::STATUS_ERROR, |__cx| {
-                    // SAFETY: the runtime's arguments, open for the call
-                    // (a NULL value means `del`).
-                    let __v = unsafe { ::hpy_core::__private::opt_arg(__cx, __value) };
-                    let ::core::option::Option::Some(__v) = __v else {
-                        return ::core::result::Result::Err(::hpy_core::exc::TypeError::new_err(
-                            ::core::concat!("can't delete attribute '", #name, "'")));
-                    };
-                    let __new: #fty = ::hpy_core::__private::extract::<#fty>(&__v, #name)?;
-                    // SAFETY: as above.
-                    let __s = unsafe { ::hpy_core::__private::arg(__cx, __self) };
-                    let mut __h = <<#ty as ::hpy_core::FromHPyRefMut<'_>>::Holder as ::core::default::Default>::default();
-                    let __this = ::hpy_core::__private::extract_mut::<#ty>(&__s, &mut __h, "self")?;
-                    __this.#f = __new;
-                    ::core::result::Result::Ok(0)
-                })
-            }
-        }
-    } else {
-        quote!()
-    };
-    let code = quote! {
-        struct #getter;
-        impl ::hpy_core::__private::Impl<::hpy_core::sys::HPyFunc_getter> for #getter {
-            const IMPL: ::hpy_core::sys::HPyFunc_getter = ::core::option::Option::Some(#get_fn);
-        }
-        extern "C" fn #get_fn(
-            __ctx: *mut ::hpy_core::sys::HPyContext,
-            __self: ::hpy_core::sys::HPy,
-            _closure: *mut ::core::ffi::c_void,
-        ) -> ::hpy_core::sys::HPy {
-            // SAFETY: the runtime calls implementations with the live context of the call.
-            ::hpy_core::__private::entry(unsafe { ::hpy_core::Context::from_raw(__ctx) }, ::hpy_core::__private::NULL, |__cx| {
-                // SAFETY: the runtime's argument, open for the call.
-                let __s = unsafe { ::hpy_core::__private::arg(__cx, __self) };
-                let mut __h = <<#ty as ::hpy_core::FromHPyRef<'_>>::Holder as ::core::default::Default>::default();
-                let __this = ::hpy_core::__private::extract_ref::<#ty>(&__s, &mut __h, "self")?;
-                ::hpy_core::__private::ret_obj(__cx, ::core::clone::Clone::clone(&__this.#f))
-            })
-        }
-        #setter_code
-        static #def: ::hpy_core::__private::SyncDef =
-            ::hpy_core::__private::getset::<#getter, #setter_ty>(#name_c, #doc_c, #set);
-    };
-    (code, def)
+            let mut __h = <<#ty as ::hpy_core::FromHPyRef<'_>>::Holder as ::core::default::Default>::default();
+            let __this = ::hpy_core::__private::extract_ref::<#ty>(&__s, &mut __h, "self")?;
+            ::hpy_core::__private::ret_obj(__cx, ::core::clone::Clone::clone(&__this.#f))
+        },
+    );
+    if set {
+        code.extend(getset::setter(
+            &n,
+            &name,
+            quote! {
+                let __new: #fty = ::hpy_core::__private::extract::<#fty>(&__v, #name)?;
+                let mut __h = <<#ty as ::hpy_core::FromHPyRefMut<'_>>::Holder as ::core::default::Default>::default();
+                let __this = ::hpy_core::__private::extract_mut::<#ty>(&__s, &mut __h, "self")?;
+                __this.#f = __new;
+                ::core::result::Result::Ok(0)
+            },
+        ));
+    }
+    code.extend(getset::def(&n, &name, doc, set));
+    (code, n.def)
 }

@@ -10,6 +10,7 @@ mod args;
 mod class;
 mod doc;
 mod func;
+mod getset;
 mod methods;
 mod module;
 mod sig;

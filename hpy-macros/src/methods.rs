@@ -7,6 +7,7 @@
 use crate::args::{bind_args, rust_params, RawArgs, Role};
 use crate::doc::{c_str, doc_string, python_doc};
 use crate::func::{impl_fn, python_signature, FnOptions};
+use crate::getset;
 use crate::sig::Convention;
 use crate::slots::{self, Special};
 use proc_macro2::TokenStream;
@@ -400,8 +401,7 @@ fn getsets(
         }
     }
     for (n, gf) in getters {
-        let getter = format_ident!("__HpyGet_{}", n);
-        let get_fn = format_ident!("__hpy_get_{}", n);
+        let names = getset::names(n);
         let gname = &gf.sig.ident;
         let (gself, _) = receiver_stmts(ty, gf)?;
         let gparams = rust_params(gf.sig.inputs.iter(), true)?;
@@ -417,30 +417,18 @@ fn getsets(
                 )),
             })
             .collect::<syn::Result<_>>()?;
-        g.code.extend(quote! {
-            struct #getter;
-            impl ::hpy_core::__private::Impl<::hpy_core::sys::HPyFunc_getter> for #getter {
-                const IMPL: ::hpy_core::sys::HPyFunc_getter = ::core::option::Option::Some(#get_fn);
-            }
-            extern "C" fn #get_fn(
-                __ctx: *mut ::hpy_core::sys::HPyContext,
-                __self: ::hpy_core::sys::HPy,
-                _closure: *mut ::core::ffi::c_void,
-            ) -> ::hpy_core::sys::HPy {
-                // SAFETY: the runtime calls implementations with the live context of the call.
-                ::hpy_core::__private::entry(unsafe { ::hpy_core::Context::from_raw(__ctx) }, ::hpy_core::__private::NULL, |__cx| {
-                    #gself
-                    let __r = <#ty>::#gname(__this, #(#gargs),*);
-                    #[allow(unused_imports)]
-                    use ::hpy_core::__private::WrapOk as _;
-                    ::hpy_core::__private::ret_obj(__cx, ::hpy_core::__private::Wrap(__r).into_result()?)
-                })
-            }
-        });
-        let setter_ty = match setters.iter().find(|(s, _)| s == n) {
-            Some((_, sf)) => {
-                let setter = format_ident!("__HpySet_{}", n);
-                let set_fn = format_ident!("__hpy_set_{}", n);
+        g.code.extend(getset::getter(
+            &names,
+            quote! {
+                #gself
+                let __r = <#ty>::#gname(__this, #(#gargs),*);
+                #[allow(unused_imports)]
+                use ::hpy_core::__private::WrapOk as _;
+                ::hpy_core::__private::ret_obj(__cx, ::hpy_core::__private::Wrap(__r).into_result()?)
+            },
+        ));
+        if let Some((_, sf)) = setters.iter().find(|(s, _)| s == n) {
+            {
                 let sname = &sf.sig.ident;
                 let (sself, _) = receiver_stmts(ty, sf)?;
                 let sparams = rust_params(sf.sig.inputs.iter(), true)?;
@@ -468,45 +456,24 @@ fn getsets(
                         "a `#[setter]` takes `&mut self` and the new value",
                     ));
                 }
-                g.code.extend(quote! {
-                    struct #setter;
-                    impl ::hpy_core::__private::Impl<::hpy_core::sys::HPyFunc_setter> for #setter {
-                        const IMPL: ::hpy_core::sys::HPyFunc_setter = ::core::option::Option::Some(#set_fn);
-                    }
-                    extern "C" fn #set_fn(
-                        __ctx: *mut ::hpy_core::sys::HPyContext,
-                        __self: ::hpy_core::sys::HPy,
-                        __value: ::hpy_core::sys::HPy,
-                        _closure: *mut ::core::ffi::c_void,
-                    ) -> ::core::ffi::c_int {
-                        // SAFETY: the runtime calls implementations with the live context of the call.
-                        ::hpy_core::__private::entry(unsafe { ::hpy_core::Context::from_raw(__ctx) }, ::hpy_core::__private::STATUS_ERROR, |__cx| {
-                            // SAFETY: the runtime's argument (NULL for `del`).
-                            let ::core::option::Option::Some(__v) = (unsafe { ::hpy_core::__private::opt_arg(__cx, __value) }) else {
-                                return ::core::result::Result::Err(::hpy_core::exc::TypeError::new_err(
-                                    ::core::concat!("can't delete attribute '", #n, "'")));
-                            };
-                            #pre
-                            #sself
-                            let __r = <#ty>::#sname(__this, #(#sargs),*);
-                            #[allow(unused_imports)]
-                            use ::hpy_core::__private::WrapOk as _;
-                            ::hpy_core::__private::ret_unit(::hpy_core::__private::Wrap(__r).into_result()?)
-                        })
-                    }
-                });
-                quote!(#setter)
+                g.code.extend(getset::setter(
+                    &names,
+                    n,
+                    quote! {
+                        #pre
+                        #sself
+                        let __r = <#ty>::#sname(__this, #(#sargs),*);
+                        #[allow(unused_imports)]
+                        use ::hpy_core::__private::WrapOk as _;
+                        ::hpy_core::__private::ret_unit(::hpy_core::__private::Wrap(__r).into_result()?)
+                    },
+                ));
             }
-            None => quote!(::hpy_core::__private::NoSetter),
-        };
+        }
         let has_setter = setters.iter().any(|(s, _)| s == n);
-        let def = format_ident!("__HPY_GETSET_{}", n);
-        let (name_c, doc_c) = (c_str(n), c_str(&doc_string(&gf.attrs)));
-        g.code.extend(quote! {
-            static #def: ::hpy_core::__private::SyncDef =
-                ::hpy_core::__private::getset::<#getter, #setter_ty>(#name_c, #doc_c, #has_setter);
-        });
-        g.defs.push(def);
+        g.code
+            .extend(getset::def(&names, n, &doc_string(&gf.attrs), has_setter));
+        g.defs.push(names.def);
     }
     Ok(())
 }

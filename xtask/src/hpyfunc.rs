@@ -227,6 +227,23 @@ pub fn rust_ident(name: &str) -> String {
     }
 }
 
+/// The conversions of a regular signature as the Rust X-macros spell them:
+/// `obj(self_)`, `array(args, nargs)`, ..., `cast(F)` for a `val` whose C
+/// type changes on the way.
+fn rust_conversions(s: &Sig, args: &[Arg], imp: &crate::sigs::CFunc) -> Vec<String> {
+    args.iter()
+        .zip(&imp.params[1..])
+        .map(|(a, p)| {
+            let mut kind = a.kind.name();
+            if a.kind == ArgKind::Val && s.field(&a.fields[0]).stored != param_type(p) {
+                kind = "cast";
+            }
+            let fields: Vec<String> = a.fields.iter().map(|f| rust_ident(f)).collect();
+            format!("{kind}({})", fields.join(", "))
+        })
+        .collect()
+}
+
 /// `hpy-sys/src/generated/hpyfunc.rs`: `for_each_hpyfunc!` and the enum table.
 pub fn render_rust(sigs: &[Sig]) -> String {
     let mut entries = String::new();
@@ -235,18 +252,7 @@ pub fn render_rust(sigs: &[Sig]) -> String {
             continue;
         };
         let imp = s.imp.as_ref().unwrap();
-        let convs: Vec<String> = args
-            .iter()
-            .zip(&imp.params[1..])
-            .map(|(a, p)| {
-                let mut kind = a.kind.name();
-                if a.kind == ArgKind::Val && s.field(&a.fields[0]).stored != param_type(p) {
-                    kind = "cast";
-                }
-                let fields: Vec<String> = a.fields.iter().map(|f| rust_ident(f)).collect();
-                format!("{kind}({})", fields.join(", "))
-            })
-            .collect();
+        let convs = rust_conversions(s, args, imp);
         writeln!(
             entries,
             "            ($crate::HPyFunc_{n}, $crate::{t}, $crate::_HPyFunc_args_{n},\n             ({}) -> {}),",
@@ -303,18 +309,7 @@ fn render_rust_trampolines(sigs: &[Sig]) -> String {
             .map(|p| format!("{}: {}", rust_ident(&p.name), tramp_rust_type(&p.ty)))
             .collect();
         let stored: Vec<String> = s.stored().iter().map(|p| rust_ident(&p.name)).collect();
-        let convs: Vec<String> = args
-            .iter()
-            .zip(&imp.params[1..])
-            .map(|(a, p)| {
-                let mut kind = a.kind.name();
-                if a.kind == ArgKind::Val && s.field(&a.fields[0]).stored != param_type(p) {
-                    kind = "cast";
-                }
-                let fields: Vec<String> = a.fields.iter().map(|f| rust_ident(f)).collect();
-                format!("{kind}({})", fields.join(", "))
-            })
-            .collect();
+        let convs = rust_conversions(s, args, imp);
         writeln!(
             entries,
             "            ({n}, $crate::HPyFunc_{n}, $crate::{t}, $crate::_HPyFunc_args_{n},\n             ({}) -> {}, [{}],\n             ({}) -> {}),",

@@ -38,11 +38,17 @@ pub unsafe extern "C" fn ctx_Long_FromSsize_t(_ctx: *mut HPyContext, value: HPy_
     from_owned(unsafe { ffi::PyLong_FromSsize_t(value) })
 }
 
-/// `PyLong_AsLongLong` with `__index__` semantics, narrowed to `T` with an
-/// OverflowError naming the C type when it does not fit.
-unsafe fn as_signed<T: TryFrom<i64>>(h: HPy, what: &str) -> Option<T> {
+/// `read` (`PyLong_AsLong` for 32 bits, as upstream, so that its errors and
+/// messages are CPython's; `PyLong_AsLongLong` for 64) with `__index__`
+/// semantics, narrowed to `T` with an OverflowError naming the C type when
+/// it does not fit.
+unsafe fn as_signed<W: Into<i64>, T: TryFrom<i64>>(
+    h: HPy,
+    read: unsafe extern "C" fn(*mut ffi::PyObject) -> W,
+    what: &str,
+) -> Option<T> {
     // SAFETY: open handle, GIL held (caller).
-    let v = unsafe { ffi::PyLong_AsLongLong(as_obj(h)) };
+    let v: i64 = unsafe { read(as_obj(h)) }.into();
     // SAFETY: GIL held.
     if v == -1 && unsafe { !ffi::PyErr_Occurred().is_null() } {
         return None;
@@ -62,7 +68,13 @@ unsafe fn as_signed<T: TryFrom<i64>>(h: HPy, what: &str) -> Option<T> {
     }
 }
 
-unsafe fn as_unsigned<T: TryFrom<u64>>(h: HPy, what: &str) -> Option<T> {
+/// Like [`as_signed`], with `PyLong_AsUnsignedLong` for 32 bits and
+/// `PyLong_AsUnsignedLongLong` for 64.
+unsafe fn as_unsigned<W: Into<u64>, T: TryFrom<u64>>(
+    h: HPy,
+    read: unsafe extern "C" fn(*mut ffi::PyObject) -> W,
+    what: &str,
+) -> Option<T> {
     let o = as_obj(h);
     // SAFETY: open handle, GIL held (caller). Unsigned conversions accept
     // only ints (like CPython's PyLong_AsUnsigned*), not __index__ objects.
@@ -71,7 +83,7 @@ unsafe fn as_unsigned<T: TryFrom<u64>>(h: HPy, what: &str) -> Option<T> {
             raise(ffi::PyExc_TypeError, "an integer is required");
             return None;
         }
-        let v = ffi::PyLong_AsUnsignedLongLong(o);
+        let v: u64 = read(o).into();
         if v == u64::MAX && !ffi::PyErr_Occurred().is_null() {
             return None;
         }
@@ -90,12 +102,12 @@ unsafe fn as_unsigned<T: TryFrom<u64>>(h: HPy, what: &str) -> Option<T> {
 
 pub unsafe extern "C" fn ctx_Long_AsInt32_t(_ctx: *mut HPyContext, h: HPy) -> i32 {
     // SAFETY: forwarded contract.
-    unsafe { as_signed::<i32>(h, "C int32_t") }.unwrap_or(-1)
+    unsafe { as_signed::<_, i32>(h, ffi::PyLong_AsLong, "C int32_t") }.unwrap_or(-1)
 }
 
 pub unsafe extern "C" fn ctx_Long_AsInt64_t(_ctx: *mut HPyContext, h: HPy) -> i64 {
     // SAFETY: forwarded contract.
-    unsafe { as_signed::<i64>(h, "C int64_t") }.unwrap_or(-1)
+    unsafe { as_signed::<_, i64>(h, ffi::PyLong_AsLongLong, "C int64_t") }.unwrap_or(-1)
 }
 
 pub unsafe extern "C" fn ctx_Long_AsSsize_t(_ctx: *mut HPyContext, h: HPy) -> HPy_ssize_t {
@@ -105,12 +117,14 @@ pub unsafe extern "C" fn ctx_Long_AsSsize_t(_ctx: *mut HPyContext, h: HPy) -> HP
 
 pub unsafe extern "C" fn ctx_Long_AsUInt32_t(_ctx: *mut HPyContext, h: HPy) -> u32 {
     // SAFETY: forwarded contract.
-    unsafe { as_unsigned::<u32>(h, "C uint32_t") }.unwrap_or(u32::MAX)
+    unsafe { as_unsigned::<_, u32>(h, ffi::PyLong_AsUnsignedLong, "C uint32_t") }
+        .unwrap_or(u32::MAX)
 }
 
 pub unsafe extern "C" fn ctx_Long_AsUInt64_t(_ctx: *mut HPyContext, h: HPy) -> u64 {
     // SAFETY: forwarded contract.
-    unsafe { as_unsigned::<u64>(h, "C uint64_t") }.unwrap_or(u64::MAX)
+    unsafe { as_unsigned::<_, u64>(h, ffi::PyLong_AsUnsignedLongLong, "C uint64_t") }
+        .unwrap_or(u64::MAX)
 }
 
 pub unsafe extern "C" fn ctx_Long_AsSize_t(_ctx: *mut HPyContext, h: HPy) -> usize {

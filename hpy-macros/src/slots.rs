@@ -321,6 +321,59 @@ fn operand(p: &RustParam, h: &TokenStream, v: &Ident, soft: bool) -> TokenStream
     }
 }
 
+/// `'op: { <self, if an instance> <operands> return <result>; }`: one way
+/// to serve an operator (forward or reflected); leaving the block means
+/// `NotImplemented` from this method.
+fn reflected_arm(
+    ty: &Type,
+    f: &ImplItemFn,
+    me: &TokenStream,
+    ops: &[TokenStream],
+) -> syn::Result<TokenStream> {
+    let this = format_ident!("__this");
+    let m = receiver(f)?;
+    let (pre, c) = call(ty, f, &quote!(#this), me, ops, true)?;
+    let selfb = bind_self_if_instance(ty, me, &this, m);
+    let value = ret_convert(&Ret::Obj, c);
+    Ok(quote! {
+        'op: {
+            #selfb #pre
+            return #value;
+        }
+    })
+}
+
+/// The body of an in-place operator (self is `__x`): a method returning
+/// `()` gives the object itself back.
+fn inplace_body(ty: &Type, f: &ImplItemFn, ops: &[TokenStream]) -> syn::Result<TokenStream> {
+    let this = format_ident!("__this");
+    let m = receiver(f)?;
+    let (pre, c) = call(ty, f, &quote!(#this), &quote!(&__x), ops, true)?;
+    let selfb = bind_self(ty, &quote!(&__x), &this, m);
+    let value = if returns_unit(&f.sig.output) {
+        let unit = ret_convert(&Ret::Status, c);
+        quote! { #unit?; return ::core::result::Result::Ok(__x.dup().into_raw()); }
+    } else {
+        let v = ret_convert(&Ret::Obj, c);
+        quote! { return #v; }
+    };
+    Ok(quote! { #selfb #pre #value })
+}
+
+/// The operands of a `__pow__`-like method: the other one and, if it takes
+/// it, the modulo (`__z`).
+fn pow_ops(f: &ImplItemFn, other: TokenStream) -> syn::Result<Vec<TokenStream>> {
+    let n = rust_params(f.sig.inputs.iter(), true)?
+        .iter()
+        .filter(|p| matches!(p.role, Role::Arg))
+        .count();
+    Ok(if n == 2 {
+        vec![other, quote!(&__z)]
+    } else {
+        vec![other]
+    })
+}
+
 /// A slot `HPyDef` named `def` filled by `impl_fn` (of convention `conv`).
 fn slot_def(
     def: &Ident,
@@ -572,23 +625,7 @@ pub fn expand(ty: &Type, specials: &[Special]) -> syn::Result<SlotCode> {
                 (rev, quote!(&__y), quote!(&__x)),
             ] {
                 let Some(f) = f else { continue };
-                let m = receiver(f)?;
-                let (pre, c) = call(
-                    ty,
-                    f,
-                    &quote!(#this),
-                    &me,
-                    std::slice::from_ref(&other),
-                    true,
-                )?;
-                let selfb = bind_self_if_instance(ty, &me, &this, m);
-                let value = ret_convert(&Ret::Obj, c);
-                body.extend(quote! {
-                    'op: {
-                        #selfb #pre
-                        return #value;
-                    }
-                });
+                body.extend(reflected_arm(ty, f, &me, std::slice::from_ref(&other))?);
             }
             emit(
                 op,
@@ -608,16 +645,7 @@ pub fn expand(ty: &Type, specials: &[Special]) -> syn::Result<SlotCode> {
             continue;
         }
         if let Some(f) = by_name.get(*iop) {
-            let m = receiver(f)?;
-            let (pre, c) = call(ty, f, &quote!(#this), &quote!(&__x), &[quote!(&__y)], true)?;
-            let selfb = bind_self(ty, &quote!(&__x), &this, m);
-            let value = if returns_unit(&f.sig.output) {
-                let unit = ret_convert(&Ret::Status, c);
-                quote! { #unit?; return ::core::result::Result::Ok(__x.dup().into_raw()); }
-            } else {
-                let v = ret_convert(&Ret::Obj, c);
-                quote! { return #v; }
-            };
+            let value = inplace_body(ty, f, &[quote!(&__y)])?;
             emit(
                 iop,
                 "BINARYFUNC",
@@ -627,7 +655,7 @@ pub fn expand(ty: &Type, specials: &[Special]) -> syn::Result<SlotCode> {
                     let __x = unsafe { ::hpy_core::__private::arg(__cx, __a0) };
                     // SAFETY: as above.
                     let __y = unsafe { ::hpy_core::__private::arg(__cx, __a1) };
-                    'op: { #selfb #pre #value }
+                    'op: { #value }
                     ::hpy_core::__private::not_implemented(__cx)
                 },
             );
@@ -642,25 +670,7 @@ pub fn expand(ty: &Type, specials: &[Special]) -> syn::Result<SlotCode> {
             ("rpow", quote!(&__y), quote!(&__x)),
         ] {
             let Some(f) = by_name.get(name) else { continue };
-            let m = receiver(f)?;
-            let n = rust_params(f.sig.inputs.iter(), true)?
-                .iter()
-                .filter(|p| matches!(p.role, Role::Arg))
-                .count();
-            let ops = if n == 2 {
-                vec![other.clone(), quote!(&__z)]
-            } else {
-                vec![other.clone()]
-            };
-            let (pre, c) = call(ty, f, &quote!(#this), &me, &ops, true)?;
-            let selfb = bind_self_if_instance(ty, &me, &this, m);
-            let value = ret_convert(&Ret::Obj, c);
-            body.extend(quote! {
-                'op: {
-                    #selfb #pre
-                    return #value;
-                }
-            });
+            body.extend(reflected_arm(ty, f, &me, &pow_ops(f, other)?)?);
         }
         emit(
             "pow",
@@ -679,25 +689,7 @@ pub fn expand(ty: &Type, specials: &[Special]) -> syn::Result<SlotCode> {
         );
     }
     if let Some(f) = by_name.get("ipow") {
-        let m = receiver(f)?;
-        let n = rust_params(f.sig.inputs.iter(), true)?
-            .iter()
-            .filter(|p| matches!(p.role, Role::Arg))
-            .count();
-        let ops = if n == 2 {
-            vec![quote!(&__y), quote!(&__z)]
-        } else {
-            vec![quote!(&__y)]
-        };
-        let (pre, c) = call(ty, f, &quote!(#this), &quote!(&__x), &ops, true)?;
-        let selfb = bind_self(ty, &quote!(&__x), &this, m);
-        let value = if returns_unit(&f.sig.output) {
-            let unit = ret_convert(&Ret::Status, c);
-            quote! { #unit?; return ::core::result::Result::Ok(__x.dup().into_raw()); }
-        } else {
-            let v = ret_convert(&Ret::Obj, c);
-            quote! { return #v; }
-        };
+        let value = inplace_body(ty, f, &pow_ops(f, quote!(&__y))?)?;
         emit(
             "ipow",
             "TERNARYFUNC",
@@ -709,7 +701,7 @@ pub fn expand(ty: &Type, specials: &[Special]) -> syn::Result<SlotCode> {
                 let __y = unsafe { ::hpy_core::__private::arg(__cx, __a1) };
                 // SAFETY: as above.
                 let __z = unsafe { ::hpy_core::__private::arg(__cx, __a2) };
-                'op: { #selfb #pre #value }
+                'op: { #value }
                 ::hpy_core::__private::not_implemented(__cx)
             },
         );

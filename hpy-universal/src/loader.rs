@@ -281,6 +281,13 @@ pub unsafe fn do_load(
         ffi::Py_DECREF(pathbytes);
         let so = soname.to_string_lossy().into_owned();
 
+        if let Err(why) = check_segments_in_file(Path::new(OsStr::from_bytes(soname.to_bytes()))) {
+            raise(
+                ffi::PyExc_RuntimeError,
+                &format!("Error during loading of the HPy extension module at path '{so}'. {why}"),
+            );
+            return null_mut();
+        }
         // The handle is never closed: the module's code must outlive it.
         let lib = libc::dlopen(soname.as_ptr(), libc::RTLD_NOW);
         if lib.is_null() {
@@ -366,6 +373,82 @@ pub unsafe fn do_load(
         }
         create_module(&*def, spec)
     }
+}
+
+/// Rejects an ELF file whose program headers or loaded segments extend past
+/// its end (a truncated copy, say): dlopen maps such a segment and the
+/// first access to a page beyond the end of the file kills the process with
+/// SIGBUS instead of failing. Anything else (not ELF, another class or byte
+/// order, an unreadable file) is left to dlopen, which reports it.
+fn check_segments_in_file(path: &Path) -> Result<(), String> {
+    use std::io::{Read, Seek, SeekFrom};
+    const PT_LOAD: u32 = 1;
+    let wide = cfg!(target_pointer_width = "64");
+    let (ehdr_size, phent_size) = if wide { (64, 56) } else { (52, 32) };
+    let Ok(mut f) = std::fs::File::open(path) else {
+        return Ok(());
+    };
+    let Ok(size) = f.metadata().map(|m| m.len()) else {
+        return Ok(());
+    };
+    let mut ehdr = vec![0u8; ehdr_size];
+    let native_data = if cfg!(target_endian = "little") { 1 } else { 2 };
+    if f.read_exact(&mut ehdr).is_err()
+        || ehdr[..4] != *b"\x7fELF"
+        || ehdr[4] != if wide { 2 } else { 1 }
+        || ehdr[5] != native_data
+    {
+        return Ok(());
+    }
+    let uint = |b: &[u8]| -> u64 {
+        let mut x = [0u8; 8];
+        if cfg!(target_endian = "little") {
+            x[..b.len()].copy_from_slice(b);
+            u64::from_le_bytes(x)
+        } else {
+            x[8 - b.len()..].copy_from_slice(b);
+            u64::from_be_bytes(x)
+        }
+    };
+    let (phoff, phentsize, phnum) = if wide {
+        (
+            uint(&ehdr[32..40]),
+            uint(&ehdr[54..56]),
+            uint(&ehdr[56..58]),
+        )
+    } else {
+        (
+            uint(&ehdr[28..32]),
+            uint(&ehdr[42..44]),
+            uint(&ehdr[44..46]),
+        )
+    };
+    if phentsize != phent_size as u64 {
+        return Ok(());
+    }
+    let truncated = |end: u64, what: &str| {
+        format!("The file is truncated: {what} ends at byte {end}, but the file has {size} bytes.")
+    };
+    let table_end = phoff.saturating_add(phnum * phentsize);
+    if table_end > size {
+        return Err(truncated(table_end, "its program header table"));
+    }
+    let mut table = vec![0u8; (phnum * phentsize) as usize];
+    if f.seek(SeekFrom::Start(phoff)).is_err() || f.read_exact(&mut table).is_err() {
+        return Ok(());
+    }
+    for ph in table.chunks(phent_size) {
+        let (p_type, offset, filesz) = if wide {
+            (uint(&ph[0..4]), uint(&ph[8..16]), uint(&ph[32..40]))
+        } else {
+            (uint(&ph[0..4]), uint(&ph[4..8]), uint(&ph[16..20]))
+        };
+        let end = offset.saturating_add(filesz);
+        if p_type == u64::from(PT_LOAD) && end > size {
+            return Err(truncated(end, "a loadable segment"));
+        }
+    }
+    Ok(())
 }
 
 fn dlsym_error(so: &str, symbol: &str) {

@@ -38,9 +38,11 @@ mod direct {
 }
 
 /// A member the running context left empty (an older runtime): a panic,
-/// which the entry point turns into a Python exception.
+/// which the entry point turns into a Python exception. `#[inline]` (and
+/// cold): each crate gets its own copy, so using `raw` links nothing else of
+/// hpy-core into a C extension (the helper library).
 #[cold]
-#[inline(never)]
+#[inline]
 fn missing(name: &str) -> ! {
     panic!("the HPy runtime provides no {name}")
 }

@@ -14,13 +14,13 @@
 //! Where upstream is stricter than it means to be, we accept more: blanks
 //! (space, tab) may surround every separator, also in `(...)` and `[...]`.
 
-use crate::call;
 use crate::ctx::Ctx;
 use crate::helpers::{Raised, Res};
 use crate::smallvec::SmallVec;
 use crate::va::VaArgs;
 use core::ffi::{c_char, CStr};
 use core::fmt;
+use hpy_core::raw;
 use hpy_sys::{HPy, HPy_NULL, HPy_ssize_t};
 
 /// Brackets nest at most this deep: building recurses, and the stack of an
@@ -536,24 +536,24 @@ unsafe fn scalar(ctx: Ctx, va: &mut VaArgs, code: u8) -> Option<Res<(HPy, bool)>
     // which the caller promises is the next argument's.
     let h = unsafe {
         match code {
-            b'i' => call!(c, ctx_Long_FromInt64_t, i64::from(va.int())),
-            b'I' => call!(c, ctx_Long_FromUInt64_t, u64::from(va.uint())),
+            b'i' => raw::ctx_Long_FromInt64_t(c, i64::from(va.int())),
+            b'I' => raw::ctx_Long_FromUInt64_t(c, u64::from(va.uint())),
             // `long` is 32 bits on Windows
             #[allow(clippy::useless_conversion)]
-            b'l' => call!(c, ctx_Long_FromInt64_t, i64::from(va.long())),
+            b'l' => raw::ctx_Long_FromInt64_t(c, i64::from(va.long())),
             #[allow(clippy::useless_conversion)]
-            b'k' => call!(c, ctx_Long_FromUInt64_t, u64::from(va.ulong())),
-            b'L' => call!(c, ctx_Long_FromInt64_t, va.longlong()),
-            b'K' => call!(c, ctx_Long_FromUInt64_t, va.ulonglong()),
-            b'n' => call!(c, ctx_Long_FromSsize_t, va.ssize()),
+            b'k' => raw::ctx_Long_FromUInt64_t(c, u64::from(va.ulong())),
+            b'L' => raw::ctx_Long_FromInt64_t(c, va.longlong()),
+            b'K' => raw::ctx_Long_FromUInt64_t(c, va.ulonglong()),
+            b'n' => raw::ctx_Long_FromSsize_t(c, va.ssize()),
             // a `float` argument arrives promoted to `double`
-            b'f' | b'd' => call!(c, ctx_Float_FromDouble, va.double()),
+            b'f' | b'd' => raw::ctx_Float_FromDouble(c, va.double()),
             b's' => {
                 let s = va.cstr();
                 if s.is_null() {
                     ctx.none()
                 } else {
-                    call!(c, ctx_Unicode_FromString, s)
+                    raw::ctx_Unicode_FromString(c, s)
                 }
             }
             b'O' | b'S' => {
@@ -587,14 +587,7 @@ fn null_object<T>(ctx: Ctx) -> Res<T> {
 fn tuple(ctx: Ctx, items: &[HPy]) -> HPy {
     // SAFETY: live context; `items` are open handles, a non-null array even
     // when empty; a slice never exceeds isize::MAX elements.
-    unsafe {
-        call!(
-            ctx.0,
-            ctx_Tuple_FromArray,
-            items.as_ptr(),
-            items.len() as HPy_ssize_t
-        )
-    }
+    unsafe { raw::ctx_Tuple_FromArray(ctx.0, items.as_ptr(), items.len() as HPy_ssize_t) }
 }
 
 /// A new list of `items` (null: an exception is set).
@@ -603,11 +596,11 @@ fn list(ctx: Ctx, items: &[HPy]) -> HPy {
     // `Build`; every index is below the size it was made with (a slice
     // never holds more than isize::MAX items); the items are open.
     unsafe {
-        let builder = call!(ctx.0, ctx_ListBuilder_New, items.len() as HPy_ssize_t);
+        let builder = raw::ctx_ListBuilder_New(ctx.0, items.len() as HPy_ssize_t);
         for (i, &item) in items.iter().enumerate() {
-            call!(ctx.0, ctx_ListBuilder_Set, builder, i as HPy_ssize_t, item);
+            raw::ctx_ListBuilder_Set(ctx.0, builder, i as HPy_ssize_t, item);
         }
-        call!(ctx.0, ctx_ListBuilder_Build, builder)
+        raw::ctx_ListBuilder_Build(ctx.0, builder)
     }
 }
 
@@ -681,7 +674,7 @@ impl Builder<'_> {
             }
             b'{' => {
                 // SAFETY: live context.
-                let dict = unsafe { call!(self.ctx.0, ctx_Dict_New) };
+                let dict = unsafe { raw::ctx_Dict_New(self.ctx.0) };
                 self.stack.push_owned(dict)?;
                 // SAFETY: forwarded contract.
                 unsafe { self.dict_items(dict) }
@@ -715,7 +708,7 @@ impl Builder<'_> {
             }
             let h = self.stack.handles.as_slice();
             // SAFETY: live context; the dict, key and value are open.
-            let status = unsafe { call!(self.ctx.0, ctx_SetItem, dict, h[start], h[start + 1]) };
+            let status = unsafe { raw::ctx_SetItem(self.ctx.0, dict, h[start], h[start + 1]) };
             self.stack.pop_to(start);
             if status < 0 {
                 return Err(Raised);

@@ -2,25 +2,14 @@
 //!
 //! The helpers run inside an extension and reach the interpreter only through
 //! the `HPyContext` they were given (universal, debug or trace: whichever the
-//! loader passed), so every call goes through the function table.
+//! loader passed), so every call goes through the function table: by
+//! `hpy_core::raw::ctx_*`, hpy-core's raw layer in its default (universal)
+//! mode, the one place where Rust code calls the API.
 
 use core::ffi::c_char;
+use hpy_core::raw;
 use hpy_sys::{HPy, HPyContext, HPy_NULL};
 use std::ffi::CString;
-
-/// `call!(ctx, ctx_Name, args...)`: call context member `ctx_Name` of
-/// `ctx: *mut HPyContext`. Must be used inside `unsafe`: the caller promises
-/// `ctx` is a live context and the arguments are valid for the member's C
-/// signature.
-#[macro_export]
-macro_rules! call {
-    ($ctx:expr, $member:ident $(, $arg:expr)* $(,)?) => {{
-        let ctx: *mut ::hpy_sys::HPyContext = $ctx;
-        let f = (*ctx).$member.expect(concat!(
-            "the HPy context has no ", stringify!($member)));
-        f(ctx $(, $arg)*)
-    }};
-}
 
 /// A context handle constant, e.g. `constant!(ctx, h_TypeError)`.
 /// Must be used inside `unsafe` (reads through `ctx`).
@@ -42,7 +31,7 @@ impl Ctx {
     pub fn set_error(self, exc: HPy, msg: &str) {
         let c = to_cstring(msg);
         // SAFETY: live context (invariant of Ctx); `c` is NUL-terminated.
-        unsafe { call!(self.0, ctx_Err_SetString, exc, c.as_ptr()) }
+        unsafe { raw::ctx_Err_SetString(self.0, exc, c.as_ptr()) }
     }
 
     /// `set_error` with one of the context's exception constants.
@@ -69,21 +58,21 @@ impl Ctx {
     /// True if an exception is set.
     pub fn err_occurred(self) -> bool {
         // SAFETY: live context.
-        unsafe { call!(self.0, ctx_Err_Occurred) != 0 }
+        unsafe { raw::ctx_Err_Occurred(self.0) != 0 }
     }
 
     /// Close `h` if it is not null.
     pub fn close(self, h: HPy) {
         if !h.is_null() {
             // SAFETY: live context; the caller owns `h`.
-            unsafe { call!(self.0, ctx_Close, h) }
+            unsafe { raw::ctx_Close(self.0, h) }
         }
     }
 
     /// A new handle to `h`.
     pub fn dup(self, h: HPy) -> HPy {
         // SAFETY: live context; `h` is open.
-        unsafe { call!(self.0, ctx_Dup, h) }
+        unsafe { raw::ctx_Dup(self.0, h) }
     }
 
     /// A new handle to `None`.
@@ -97,27 +86,25 @@ impl Ctx {
         let c = to_cstring(s);
         if c.as_bytes().len() == s.len() {
             // SAFETY: live context; `c` is NUL-terminated.
-            unsafe { call!(self.0, ctx_Unicode_FromString, c.as_ptr()) }
+            unsafe { raw::ctx_Unicode_FromString(self.0, c.as_ptr()) }
         } else {
             // interior NUL: build bytes, then decode them as UTF-8
             // SAFETY: live context; pointer and length describe `s`; the
             // encoding names are NUL-terminated; `b` is closed.
             unsafe {
-                let b = call!(
+                let b = raw::ctx_Bytes_FromStringAndSize(
                     self.0,
-                    ctx_Bytes_FromStringAndSize,
                     s.as_ptr() as *const c_char,
-                    s.len() as hpy_sys::HPy_ssize_t
+                    s.len() as hpy_sys::HPy_ssize_t,
                 );
                 if b.is_null() {
                     return b;
                 }
-                let u = call!(
+                let u = raw::ctx_Unicode_FromEncodedObject(
                     self.0,
-                    ctx_Unicode_FromEncodedObject,
                     b,
                     c"utf-8".as_ptr(),
-                    c"strict".as_ptr()
+                    c"strict".as_ptr(),
                 );
                 self.close(b);
                 u
@@ -130,15 +117,15 @@ impl Ctx {
     pub fn display(self, h: HPy) -> String {
         // SAFETY: live context; `h` is open; the result handle is closed.
         unsafe {
-            let s = call!(self.0, ctx_Str, h);
+            let s = raw::ctx_Str(self.0, h);
             if s.is_null() {
-                call!(self.0, ctx_Err_Clear);
+                raw::ctx_Err_Clear(self.0);
                 return "<?>".to_owned();
             }
             let out = self.utf8(s);
             self.close(s);
             out.unwrap_or_else(|| {
-                call!(self.0, ctx_Err_Clear);
+                raw::ctx_Err_Clear(self.0);
                 "<?>".to_owned()
             })
         }
@@ -148,7 +135,7 @@ impl Ctx {
     pub fn utf8(self, h: HPy) -> Option<String> {
         let mut size: hpy_sys::HPy_ssize_t = 0;
         // SAFETY: live context; `h` is open; `size` is a valid out pointer.
-        let p = unsafe { call!(self.0, ctx_Unicode_AsUTF8AndSize, h, &mut size) };
+        let p = unsafe { raw::ctx_Unicode_AsUTF8AndSize(self.0, h, &mut size) };
         if p.is_null() {
             return None;
         }
@@ -164,14 +151,14 @@ impl Ctx {
         // handle that owns it is open (the debug context makes it unreadable
         // after the close), then the handle is closed.
         unsafe {
-            let t = call!(self.0, ctx_Type, h);
+            let t = raw::ctx_Type(self.0, h);
             if t.is_null() {
-                call!(self.0, ctx_Err_Clear);
+                raw::ctx_Err_Clear(self.0);
                 return "?".to_owned();
             }
-            let name = call!(self.0, ctx_Type_GetName, t);
+            let name = raw::ctx_Type_GetName(self.0, t);
             let name = if name.is_null() {
-                call!(self.0, ctx_Err_Clear);
+                raw::ctx_Err_Clear(self.0);
                 "?".to_owned()
             } else {
                 cstr_lossy(name)

@@ -13,12 +13,12 @@
 //! characters for `%s` too, and a failing `HPyErr_Format` leaves the
 //! formatting error set (upstream raises the type with no message).
 
-use crate::call;
 use crate::ctx::Ctx;
 use crate::helpers::{system_error, Owned, Raised, Res};
 use crate::smallvec::SmallVec;
 use crate::va::VaArgs;
 use core::ffi::{c_char, CStr};
+use hpy_core::raw;
 use hpy_sys::{HPy, HPy_NULL, HPy_ssize_t};
 
 /// The largest code point `%c` accepts.
@@ -224,11 +224,11 @@ pub unsafe fn err_format(ctx: Ctx, h_type: HPy, fmt: *const c_char, mut va: VaAr
     // %A), which must not start with an exception set; the new exception
     // replaces it anyway. If formatting fails, its error is the one raised.
     // SAFETY: live context.
-    unsafe { call!(ctx.0, ctx_Err_Clear) };
+    unsafe { raw::ctx_Err_Clear(ctx.0) };
     // SAFETY: forwarded contract.
     if let Ok(msg) = unsafe { format_str(ctx, "HPyErr_Format", fmt, &mut va) } {
         // SAFETY: live context; both handles are open.
-        unsafe { call!(ctx.0, ctx_Err_SetObject, h_type, msg.get()) };
+        unsafe { raw::ctx_Err_SetObject(ctx.0, h_type, msg.get()) };
     }
     HPy_NULL
 }
@@ -363,7 +363,7 @@ impl Writer {
     fn str_object(&mut self, h: HPy, spec: &Spec) -> Res<()> {
         let mut size: HPy_ssize_t = 0;
         // SAFETY: live context; `h` is open; `size` is a valid out pointer.
-        let p = unsafe { call!(self.ctx.0, ctx_Unicode_AsUTF8AndSize, h, &mut size) };
+        let p = unsafe { raw::ctx_Unicode_AsUTF8AndSize(self.ctx.0, h, &mut size) };
         if p.is_null() {
             return Err(Raised);
         }
@@ -379,7 +379,7 @@ impl Writer {
     /// `%U`, `%V`: `h` must be a `str`.
     fn checked_str_object(&mut self, h: HPy, spec: &Spec) -> Res<()> {
         // SAFETY: live context; `h` is open.
-        if unsafe { call!(self.ctx.0, ctx_Unicode_Check, h) } == 0 {
+        if unsafe { raw::ctx_Unicode_Check(self.ctx.0, h) } == 0 {
             self.ctx.system_error(&format!(
                 "formatting unit '%{}' expects a str, not '{}'",
                 spec.unit as char,
@@ -472,9 +472,9 @@ impl Writer {
                         );
                     }
                     let text = match spec.unit {
-                        b'S' => call!(ctx.0, ctx_Str, h),
-                        b'R' => call!(ctx.0, ctx_Repr, h),
-                        _ => call!(ctx.0, ctx_ASCII, h),
+                        b'S' => raw::ctx_Str(ctx.0, h),
+                        b'R' => raw::ctx_Repr(ctx.0, h),
+                        _ => raw::ctx_ASCII(ctx.0, h),
                     };
                     let text = Owned::new(ctx, text)?;
                     self.str_object(text.get(), spec)
@@ -496,10 +496,9 @@ impl Writer {
                 self.buf.push(0);
                 // SAFETY: live context; `buf` is NUL-terminated UTF-8.
                 Owned::new(ctx, unsafe {
-                    call!(
+                    raw::ctx_Unicode_FromString(
                         ctx.0,
-                        ctx_Unicode_FromString,
-                        self.buf.as_slice().as_ptr().cast::<c_char>()
+                        self.buf.as_slice().as_ptr().cast::<c_char>(),
                     )
                 })
             }
@@ -511,21 +510,19 @@ impl Writer {
                 // whose length a Vec keeps within isize::MAX; the encoding
                 // names are NUL-terminated.
                 let bytes = Owned::new(ctx, unsafe {
-                    call!(
+                    raw::ctx_Bytes_FromStringAndSize(
                         ctx.0,
-                        ctx_Bytes_FromStringAndSize,
                         self.buf.as_slice().as_ptr().cast::<c_char>(),
-                        self.buf.len() as HPy_ssize_t
+                        self.buf.len() as HPy_ssize_t,
                     )
                 })?;
                 // SAFETY: as above; `bytes` is open.
                 Owned::new(ctx, unsafe {
-                    call!(
+                    raw::ctx_Unicode_FromEncodedObject(
                         ctx.0,
-                        ctx_Unicode_FromEncodedObject,
                         bytes.get(),
                         c"utf-8".as_ptr(),
-                        c"surrogatepass".as_ptr()
+                        c"surrogatepass".as_ptr(),
                     )
                 })
             }

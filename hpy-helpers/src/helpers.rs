@@ -2,9 +2,9 @@
 //! owned-handle toolkit that this module and `structseq` share: [`Owned`]
 //! closes its handle on every path, [`Raised`] means "an exception is set".
 
-use crate::call;
 use crate::ctx::Ctx;
 use core::ffi::{c_char, c_int};
+use hpy_core::raw;
 use hpy_sys::{HPy, HPyType_Spec, HPyType_SpecParam, HPy_NULL, HPy_ssize_t};
 
 /// The Python exception has been set through the context; unwind to the
@@ -75,14 +75,7 @@ pub(crate) fn tuple(ctx: Ctx, items: &[HPy]) -> Res<Owned> {
     // SAFETY: live context; `items` is a valid array of open handles (a
     // non-null pointer even when empty); a slice never exceeds isize::MAX
     // elements.
-    let t = unsafe {
-        call!(
-            ctx.0,
-            ctx_Tuple_FromArray,
-            items.as_ptr(),
-            items.len() as HPy_ssize_t
-        )
-    };
+    let t = unsafe { raw::ctx_Tuple_FromArray(ctx.0, items.as_ptr(), items.len() as HPy_ssize_t) };
     Owned::new(ctx, t)
 }
 
@@ -124,12 +117,10 @@ unsafe fn add_type_impl(
     }
     // SAFETY: live context; `spec` is non-null and, like `params`, valid by
     // the caller's contract.
-    let ty = Owned::new(ctx, unsafe {
-        call!(ctx.0, ctx_Type_FromSpec, spec, params)
-    })?;
+    let ty = Owned::new(ctx, unsafe { raw::ctx_Type_FromSpec(ctx.0, spec, params) })?;
     // SAFETY: live context; `obj` and `ty` are open; `name` is a non-null C
     // string by contract.
-    status(unsafe { call!(ctx.0, ctx_SetAttr_s, obj, name, ty.get()) })
+    status(unsafe { raw::ctx_SetAttr_s(ctx.0, obj, name, ty.get()) })
 }
 
 /// # Safety
@@ -185,7 +176,7 @@ unsafe fn pack(
         0
     } else {
         // SAFETY: live context; `kwnames` is open.
-        if unsafe { call!(ctx.0, ctx_Tuple_Check, kwnames) } == 0 {
+        if unsafe { raw::ctx_Tuple_Check(ctx.0, kwnames) } == 0 {
             let got = ctx.type_name(kwnames);
             return type_error(
                 ctx,
@@ -193,7 +184,7 @@ unsafe fn pack(
             );
         }
         // SAFETY: live context; `kwnames` is an open tuple.
-        let n = unsafe { call!(ctx.0, ctx_Length, kwnames) };
+        let n = unsafe { raw::ctx_Length(ctx.0, kwnames) };
         usize::try_from(n).map_err(|_| Raised)?
     };
     let total = match nargs.checked_add(nkw) {
@@ -218,14 +209,14 @@ unsafe fn pack(
         None
     } else {
         // SAFETY: live context.
-        let kwd = Owned::new(ctx, unsafe { call!(ctx.0, ctx_Dict_New) })?;
+        let kwd = Owned::new(ctx, unsafe { raw::ctx_Dict_New(ctx.0) })?;
         for (i, &value) in values.iter().enumerate() {
             // SAFETY: live context; `kwnames` is an open tuple of length `nkw`.
             let key = Owned::new(ctx, unsafe {
-                call!(ctx.0, ctx_GetItem_i, kwnames, i as HPy_ssize_t)
+                raw::ctx_GetItem_i(ctx.0, kwnames, i as HPy_ssize_t)
             })?;
             // SAFETY: live context; all three handles are open.
-            status(unsafe { call!(ctx.0, ctx_SetItem, kwd.get(), key.get(), value) })?;
+            status(unsafe { raw::ctx_SetItem(ctx.0, kwd.get(), key.get(), value) })?;
         }
         Some(kwd)
     };

@@ -7,11 +7,11 @@
 //! defaults to `None`, and the class carries `n_fields`. `New` checks the
 //! item count itself (a namedtuple would quietly fill in the defaults).
 
-use crate::call;
 use crate::constant;
 use crate::ctx::{to_cstring, Ctx};
 use crate::helpers::{status, system_error, tuple, type_error, Owned, Raised, Res};
 use core::ffi::{c_char, CStr};
+use hpy_core::raw;
 use hpy_sys::{HPy, HPyStructSequence_Desc, HPy_NULL, HPy_ssize_t};
 use std::ffi::CString;
 
@@ -73,7 +73,7 @@ unsafe fn new_type_impl(ctx: Ctx, desc: *mut HPyStructSequence_Desc) -> Res<Owne
     let fields = field_names
         .iter()
         // SAFETY: live context; each name is a non-null C string.
-        .map(|&f| Owned::new(ctx, unsafe { call!(ctx.0, ctx_Unicode_FromString, f) }))
+        .map(|&f| Owned::new(ctx, unsafe { raw::ctx_Unicode_FromString(ctx.0, f) }))
         .collect::<Res<Vec<Owned>>>()?;
     let fields = tuple(ctx, &fields.iter().map(Owned::get).collect::<Vec<_>>())?;
     // SAFETY: reading a constant of a live context.
@@ -82,7 +82,7 @@ unsafe fn new_type_impl(ctx: Ctx, desc: *mut HPyStructSequence_Desc) -> Res<Owne
 
     // namedtuple(name, fields, rename=True, defaults=..., module=...)
     // SAFETY: live context.
-    let kwds = Owned::new(ctx, unsafe { call!(ctx.0, ctx_Dict_New) })?;
+    let kwds = Owned::new(ctx, unsafe { raw::ctx_Dict_New(ctx.0) })?;
     // SAFETY: reading a constant of a live context.
     let true_ = unsafe { constant!(ctx.0, h_True) };
     for (key, value) in [
@@ -92,20 +92,14 @@ unsafe fn new_type_impl(ctx: Ctx, desc: *mut HPyStructSequence_Desc) -> Res<Owne
     ] {
         // SAFETY: live context; `kwds` and `value` are open; `key` is
         // NUL-terminated.
-        status(unsafe { call!(ctx.0, ctx_SetItem_s, kwds.get(), key.as_ptr(), value) })?;
+        status(unsafe { raw::ctx_SetItem_s(ctx.0, kwds.get(), key.as_ptr(), value) })?;
     }
     let namedtuple = namedtuple(ctx)?;
     let make = |typename: HPy| -> Res<Owned> {
         let args = tuple(ctx, &[typename, fields.get()])?;
         // SAFETY: live context; all handles are open.
         Owned::new(ctx, unsafe {
-            call!(
-                ctx.0,
-                ctx_CallTupleDict,
-                namedtuple.get(),
-                args.get(),
-                kwds.get()
-            )
+            raw::ctx_CallTupleDict(ctx.0, namedtuple.get(), args.get(), kwds.get())
         })
     };
     // With rename=True, a ValueError can only mean that namedtuple refused
@@ -116,7 +110,7 @@ unsafe fn new_type_impl(ctx: Ctx, desc: *mut HPyStructSequence_Desc) -> Res<Owne
         Ok(ty) => ty,
         Err(Raised) if value_error_pending(ctx) => {
             // SAFETY: live context.
-            unsafe { call!(ctx.0, ctx_Err_Clear) };
+            unsafe { raw::ctx_Err_Clear(ctx.0) };
             make(Owned::new(ctx, ctx.unicode("structseq"))?.get())?
         }
         Err(Raised) => return Err(Raised),
@@ -127,17 +121,13 @@ unsafe fn new_type_impl(ctx: Ctx, desc: *mut HPyStructSequence_Desc) -> Res<Owne
     } else {
         // SAFETY: live context; non-null C string by contract.
         Some(Owned::new(ctx, unsafe {
-            call!(ctx.0, ctx_Unicode_FromString, desc.doc)
+            raw::ctx_Unicode_FromString(ctx.0, desc.doc)
         })?)
     };
     // SAFETY: live context; `field_names.len()` fits in isize (it counts
     // array elements).
     let n_fields = Owned::new(ctx, unsafe {
-        call!(
-            ctx.0,
-            ctx_Long_FromSsize_t,
-            field_names.len() as HPy_ssize_t
-        )
+        raw::ctx_Long_FromSsize_t(ctx.0, field_names.len() as HPy_ssize_t)
     })?;
     let attrs = [
         (c"__doc__", doc.as_ref().map_or(none, Owned::get)),
@@ -148,7 +138,7 @@ unsafe fn new_type_impl(ctx: Ctx, desc: *mut HPyStructSequence_Desc) -> Res<Owne
     for (attr, value) in attrs {
         // SAFETY: live context; `ty` and `value` are open; `attr` is
         // NUL-terminated.
-        status(unsafe { call!(ctx.0, ctx_SetAttr_s, ty.get(), attr.as_ptr(), value) })?;
+        status(unsafe { raw::ctx_SetAttr_s(ctx.0, ty.get(), attr.as_ptr(), value) })?;
     }
     Ok(ty)
 }
@@ -157,29 +147,18 @@ unsafe fn new_type_impl(ctx: Ctx, desc: *mut HPyStructSequence_Desc) -> Res<Owne
 fn namedtuple(ctx: Ctx) -> Res<Owned> {
     // SAFETY: live context; the names are NUL-terminated.
     let collections = Owned::new(ctx, unsafe {
-        call!(ctx.0, ctx_Import_ImportModule, c"collections".as_ptr())
+        raw::ctx_Import_ImportModule(ctx.0, c"collections".as_ptr())
     })?;
     // SAFETY: as above; `collections` is open.
     Owned::new(ctx, unsafe {
-        call!(
-            ctx.0,
-            ctx_GetAttr_s,
-            collections.get(),
-            c"namedtuple".as_ptr()
-        )
+        raw::ctx_GetAttr_s(ctx.0, collections.get(), c"namedtuple".as_ptr())
     })
 }
 
 /// Whether the pending exception is a `ValueError`.
 fn value_error_pending(ctx: Ctx) -> bool {
     // SAFETY: live context; reading one of its constants.
-    unsafe {
-        call!(
-            ctx.0,
-            ctx_Err_ExceptionMatches,
-            constant!(ctx.0, h_ValueError)
-        ) != 0
-    }
+    unsafe { raw::ctx_Err_ExceptionMatches(ctx.0, constant!(ctx.0, h_ValueError)) != 0 }
 }
 
 /// A `str` from bytes that should be UTF-8 (a `UnicodeDecodeError` if not).
@@ -188,7 +167,7 @@ fn unicode_from_bytes(ctx: Ctx, bytes: &[u8]) -> Res<Owned> {
     let c = CString::new(bytes).unwrap_or_else(|_| to_cstring(&String::from_utf8_lossy(bytes)));
     // SAFETY: live context; `c` is NUL-terminated.
     Owned::new(ctx, unsafe {
-        call!(ctx.0, ctx_Unicode_FromString, c.as_ptr())
+        raw::ctx_Unicode_FromString(ctx.0, c.as_ptr())
     })
 }
 
@@ -246,7 +225,7 @@ unsafe fn new_impl(ctx: Ctx, ty: HPy, nargs: HPy_ssize_t, args: *mut HPy) -> Res
     let items = tuple(ctx, items)?;
     // SAFETY: live context; `ty` and `items` are open; no keywords.
     Owned::new(ctx, unsafe {
-        call!(ctx.0, ctx_CallTupleDict, ty, items.get(), HPy_NULL)
+        raw::ctx_CallTupleDict(ctx.0, ty, items.get(), HPy_NULL)
     })
 }
 
@@ -254,22 +233,22 @@ unsafe fn new_impl(ctx: Ctx, ty: HPy, nargs: HPy_ssize_t, args: *mut HPy) -> Res
 /// None, with no exception left set.
 fn n_fields(ctx: Ctx, ty: HPy) -> Option<HPy_ssize_t> {
     // SAFETY: live context; `ty` is open; reading a constant.
-    let is_type = unsafe { call!(ctx.0, ctx_TypeCheck, ty, constant!(ctx.0, h_TypeType)) } != 0;
+    let is_type = unsafe { raw::ctx_TypeCheck(ctx.0, ty, constant!(ctx.0, h_TypeType)) } != 0;
     if !is_type {
         return None;
     }
     // SAFETY: live context; `ty` is open; the name is NUL-terminated.
-    let attr = unsafe { call!(ctx.0, ctx_GetAttr_s, ty, c"n_fields".as_ptr()) };
+    let attr = unsafe { raw::ctx_GetAttr_s(ctx.0, ty, c"n_fields".as_ptr()) };
     let Ok(attr) = Owned::new(ctx, attr) else {
         // SAFETY: live context.
-        unsafe { call!(ctx.0, ctx_Err_Clear) };
+        unsafe { raw::ctx_Err_Clear(ctx.0) };
         return None;
     };
     // SAFETY: live context; `attr` is open.
-    let n = unsafe { call!(ctx.0, ctx_Long_AsSsize_t, attr.get()) };
+    let n = unsafe { raw::ctx_Long_AsSsize_t(ctx.0, attr.get()) };
     if n == -1 && ctx.err_occurred() {
         // SAFETY: live context.
-        unsafe { call!(ctx.0, ctx_Err_Clear) };
+        unsafe { raw::ctx_Err_Clear(ctx.0) };
         return None;
     }
     Some(n)
@@ -278,11 +257,11 @@ fn n_fields(ctx: Ctx, ty: HPy) -> Option<HPy_ssize_t> {
 /// `repr(h)` for a message; `"<?>"` if that fails (the error is cleared).
 fn repr(ctx: Ctx, h: HPy) -> String {
     // SAFETY: live context; `h` is open.
-    let r = unsafe { call!(ctx.0, ctx_Repr, h) };
+    let r = unsafe { raw::ctx_Repr(ctx.0, h) };
     let text = Owned::new(ctx, r).ok().and_then(|r| ctx.utf8(r.get()));
     text.unwrap_or_else(|| {
         // SAFETY: live context.
-        unsafe { call!(ctx.0, ctx_Err_Clear) };
+        unsafe { raw::ctx_Err_Clear(ctx.0) };
         "<?>".to_owned()
     })
 }

@@ -5,8 +5,8 @@ use super::format::Unit;
 use super::messages::{constant_of, Exc};
 use super::run::Run;
 use super::{Raised, Res};
-use crate::call;
 use core::ffi::{c_char, c_int, c_long, c_ulong, c_void};
+use hpy_core::raw;
 use hpy_sys::{HPy, HPy_ssize_t};
 
 impl Run<'_> {
@@ -54,17 +54,17 @@ impl Run<'_> {
             Unit::ULongMask => self.write(unit, out, self.ulong_mask(arg)?),
             Unit::LongLong => {
                 // SAFETY: live context, open handle.
-                let v = unsafe { call!(c, ctx_Long_AsInt64_t, arg) };
+                let v = unsafe { raw::ctx_Long_AsInt64_t(c, arg) };
                 self.write(unit, out, self.checked(v, -1)?)
             }
             Unit::ULongLongMask => {
                 // SAFETY: live context, open handle.
-                let v = unsafe { call!(c, ctx_Long_AsUInt64_tMask, arg) };
+                let v = unsafe { raw::ctx_Long_AsUInt64_tMask(c, arg) };
                 self.write(unit, out, self.checked(v, u64::MAX)?)
             }
             Unit::Ssize => {
                 // SAFETY: live context, open handle.
-                let v = unsafe { call!(c, ctx_Long_AsSsize_t, arg) };
+                let v = unsafe { raw::ctx_Long_AsSsize_t(c, arg) };
                 self.write(unit, out, self.checked(v, -1)?)
             }
             Unit::Float => self.write(unit, out, self.double(arg)? as f32),
@@ -72,7 +72,7 @@ impl Run<'_> {
             Unit::Object => self.write(unit, out, arg),
             Unit::Bool => {
                 // SAFETY: live context, open handle.
-                let v = unsafe { call!(c, ctx_IsTrue, arg) };
+                let v = unsafe { raw::ctx_IsTrue(c, arg) };
                 if v < 0 {
                     return Err(Raised);
                 }
@@ -86,12 +86,12 @@ impl Run<'_> {
     pub(super) fn c_str(&self, arg: HPy) -> Res<*const c_char> {
         let c = self.ctx.0;
         // SAFETY: live context, open handle.
-        if unsafe { call!(c, ctx_Unicode_Check, arg) } == 0 {
+        if unsafe { raw::ctx_Unicode_Check(c, arg) } == 0 {
             return Err(self.raise_type("a str is required"));
         }
         let mut size: HPy_ssize_t = 0;
         // SAFETY: live context, open handle, valid out pointer.
-        let data = unsafe { call!(c, ctx_Unicode_AsUTF8AndSize, arg, &mut size) };
+        let data = unsafe { raw::ctx_Unicode_AsUTF8AndSize(c, arg, &mut size) };
         let len = usize::try_from(size).ok().filter(|_| !data.is_null());
         let Some(len) = len else {
             // upstream replaces the encoding error with this one
@@ -120,9 +120,9 @@ impl Run<'_> {
         // SAFETY: live context, open handle.
         let v = unsafe {
             if LONG_IS_32 {
-                call!(c, ctx_Long_AsInt32_t, arg) as c_long
+                raw::ctx_Long_AsInt32_t(c, arg) as c_long
             } else {
-                call!(c, ctx_Long_AsInt64_t, arg) as c_long
+                raw::ctx_Long_AsInt64_t(c, arg) as c_long
             }
         };
         self.checked(v, -1)
@@ -135,9 +135,9 @@ impl Run<'_> {
         // SAFETY: live context, open handle.
         let v = unsafe {
             if LONG_IS_32 {
-                call!(c, ctx_Long_AsUInt32_tMask, arg) as c_ulong
+                raw::ctx_Long_AsUInt32_tMask(c, arg) as c_ulong
             } else {
-                call!(c, ctx_Long_AsUInt64_tMask, arg) as c_ulong
+                raw::ctx_Long_AsUInt64_tMask(c, arg) as c_ulong
             }
         };
         self.checked(v, c_ulong::MAX)
@@ -146,7 +146,7 @@ impl Run<'_> {
     #[inline(always)]
     pub(super) fn double(&self, arg: HPy) -> Res<f64> {
         // SAFETY: live context, open handle.
-        let v = unsafe { call!(self.ctx.0, ctx_Float_AsDouble, arg) };
+        let v = unsafe { raw::ctx_Float_AsDouble(self.ctx.0, arg) };
         self.checked(v, -1.0)
     }
 

@@ -6,10 +6,11 @@ use super::format::{Format, Unit};
 use super::messages::complaint;
 use super::run::Run;
 use super::{handles, Api, Raised, Res};
+use crate::constant;
 use crate::ctx::Ctx;
 use crate::smallvec::SmallVec;
-use crate::{call, constant};
 use core::ffi::{c_char, CStr};
+use hpy_core::raw;
 use hpy_sys::{HPy, HPy_NULL, HPy_ssize_t};
 
 /// The parameter names of the keyword parsers (the `keywords` array, up to
@@ -171,21 +172,14 @@ pub(super) struct Dict(HPy);
 impl Source for Dict {
     fn find(&mut self, ctx: Ctx, key: Key, _: bool) -> Res<Option<Arg>> {
         // SAFETY: live context; open handle; `key` is a C string.
-        let item = unsafe { call!(ctx.0, ctx_GetItem_s, self.0, key.0) };
+        let item = unsafe { raw::ctx_GetItem_s(ctx.0, self.0, key.0) };
         if !item.is_null() {
             return Ok(Some(Arg::Owned(item)));
         }
         // SAFETY: live context; reading one of its constants.
-        if unsafe {
-            call!(
-                ctx.0,
-                ctx_Err_ExceptionMatches,
-                constant!(ctx.0, h_KeyError)
-            )
-        } != 0
-        {
+        if unsafe { raw::ctx_Err_ExceptionMatches(ctx.0, constant!(ctx.0, h_KeyError)) } != 0 {
             // SAFETY: live context.
-            unsafe { call!(ctx.0, ctx_Err_Clear) };
+            unsafe { raw::ctx_Err_Clear(ctx.0) };
             return Ok(None);
         }
         Err(Raised)
@@ -200,24 +194,24 @@ impl Source for Dict {
 #[inline(never)]
 pub(super) fn unknown_key(ctx: Ctx, dict: HPy, named: Params) -> Res<Option<String>> {
     // SAFETY: live context, open handle.
-    if unsafe { call!(ctx.0, ctx_Dict_Check, dict) } == 0 {
+    if unsafe { raw::ctx_Dict_Check(ctx.0, dict) } == 0 {
         return Ok(None);
     }
     // SAFETY: live context, a dict; the list is closed below.
-    let keys = unsafe { call!(ctx.0, ctx_Dict_Keys, dict) };
+    let keys = unsafe { raw::ctx_Dict_Keys(ctx.0, dict) };
     if keys.is_null() {
         return Err(Raised);
     }
     let is_known = |name: &[u8]| named.iter().any(|k| k.is(name));
     let result = (|| {
         // SAFETY: live context, open handle.
-        let n = unsafe { call!(ctx.0, ctx_Length, keys) };
+        let n = unsafe { raw::ctx_Length(ctx.0, keys) };
         if n < 0 {
             return Err(Raised);
         }
         for i in 0..n {
             // SAFETY: live context, open list; the item is closed below.
-            let key = unsafe { call!(ctx.0, ctx_GetItem_i, keys, i) };
+            let key = unsafe { raw::ctx_GetItem_i(ctx.0, keys, i) };
             if key.is_null() {
                 return Err(Raised);
             }
@@ -283,7 +277,7 @@ impl Names {
         values: *const HPy,
     ) -> Res<&'v [HPy]> {
         // SAFETY: live context, open handle.
-        let n = unsafe { call!(ctx.0, ctx_Length, kwnames) };
+        let n = unsafe { raw::ctx_Length(ctx.0, kwnames) };
         if n < 0 {
             ctx.system_error(
                 &format
@@ -294,7 +288,7 @@ impl Names {
         }
         for i in 0..n {
             // SAFETY: live context, open handle; `self` closes the item.
-            let h = unsafe { call!(ctx.0, ctx_GetItem_i, kwnames, i) };
+            let h = unsafe { raw::ctx_GetItem_i(ctx.0, kwnames, i) };
             if h.is_null() {
                 return Err(Raised);
             }
@@ -359,10 +353,10 @@ impl Drop for Names {
 pub(super) unsafe fn utf8_of<'h>(ctx: Ctx, h: HPy) -> Option<&'h [u8]> {
     let mut size: HPy_ssize_t = 0;
     // SAFETY: live context, open handle, `size` is a valid out pointer.
-    let p = unsafe { call!(ctx.0, ctx_Unicode_AsUTF8AndSize, h, &mut size) };
+    let p = unsafe { raw::ctx_Unicode_AsUTF8AndSize(ctx.0, h, &mut size) };
     if p.is_null() {
         // SAFETY: live context.
-        unsafe { call!(ctx.0, ctx_Err_Clear) };
+        unsafe { raw::ctx_Err_Clear(ctx.0) };
         return None;
     }
     let len = usize::try_from(size).unwrap_or(0);

@@ -29,11 +29,11 @@ mod keywords;
 mod messages;
 mod run;
 
-use crate::call;
 use crate::ctx::Ctx;
 use crate::va::VaArgs;
 use core::ffi::{c_char, c_int};
 use format::Format;
+use hpy_core::raw;
 use hpy_sys::{HPy, HPyTracker, HPy_ssize_t};
 use keywords::Params;
 use run::Run;
@@ -250,7 +250,7 @@ unsafe fn open_tracker(ctx: Ctx, ht: *mut HPyTracker) -> Res<Option<HPyTracker>>
         return Ok(None);
     }
     // SAFETY: live context.
-    let t = unsafe { call!(ctx.0, ctx_Tracker_New, 0) };
+    let t = unsafe { raw::ctx_Tracker_New(ctx.0, 0) };
     if t._i == 0 {
         return Err(Raised);
     }
@@ -268,7 +268,7 @@ fn finish(ctx: Ctx, tracker: Option<HPyTracker>, result: Res<()>) -> c_int {
         (Err(Raised), None) => 0,
         (Err(Raised), Some(t)) => {
             // SAFETY: live context; `t` is the tracker of this call.
-            unsafe { call!(ctx.0, ctx_Tracker_Close, t) };
+            unsafe { raw::ctx_Tracker_Close(ctx.0, t) };
             0
         }
     }

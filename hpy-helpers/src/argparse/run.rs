@@ -4,10 +4,10 @@
 
 use super::format::Format;
 use super::{Api, Raised, Res};
-use crate::call;
 use crate::ctx::Ctx;
 use crate::va::VaArgs;
 use core::ffi::c_void;
+use hpy_core::raw;
 use hpy_sys::{HPy, HPyTracker};
 
 /// One parse in progress.
@@ -61,7 +61,7 @@ impl Run<'_> {
             return Err(Raised);
         };
         // SAFETY: live context; `t` is the tracker of this call.
-        if unsafe { call!(self.ctx.0, ctx_Tracker_Add, t, h) } < 0 {
+        if unsafe { raw::ctx_Tracker_Add(self.ctx.0, t, h) } < 0 {
             return Err(Raised);
         }
         Ok(())

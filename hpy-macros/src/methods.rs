@@ -165,6 +165,35 @@ pub fn expand(mut item: ItemImpl) -> syn::Result<TokenStream> {
     })
 }
 
+/// Adds an implementation `body` (the function `impl_name`), its marker type
+/// and its method `HPyDef` (named `pyname`) to the block; returns the
+/// definition's static.
+#[allow(clippy::too_many_arguments)]
+fn meth_def(
+    g: &mut Gen,
+    kind: &str,
+    name: &Ident,
+    body: TokenStream,
+    impl_name: &Ident,
+    fn_ty: &TokenStream,
+    conv: &Ident,
+    pyname: &str,
+    doc: &str,
+) -> Ident {
+    let marker = format_ident!("__Hpy{}_{}", kind, name);
+    let def = format_ident!("__HPY_{}_{}", kind, name);
+    let (name_c, doc_c) = (c_str(pyname), c_str(doc));
+    g.code.extend(quote! {
+        #body
+        struct #marker;
+        impl ::hpy_core::__private::Impl<#fn_ty> for #marker {
+            const IMPL: #fn_ty = ::core::option::Option::Some(#impl_name);
+        }
+        static #def: ::hpy_core::__private::SyncDef = ::hpy_core::trampolines::#conv::meth::<#marker>(#name_c, #doc_c);
+    });
+    def
+}
+
 /// Binds the receiver `__this` from `__self` for a method.
 fn receiver_stmts(ty: &Type, f: &ImplItemFn) -> syn::Result<(TokenStream, TokenStream)> {
     let Some(r) = f.sig.receiver() else {
@@ -230,17 +259,9 @@ fn method(g: &mut Gen, ty: &Type, f: &ImplItemFn, opts: &FnOptions) -> syn::Resu
         &sig.text_signature(Some("$self")),
         &doc_string(&f.attrs),
     );
-    let marker = format_ident!("__HpyMeth_{}", name);
-    let def = format_ident!("__HPY_METH_{}", name);
-    let (name_c, doc_c) = (c_str(&pyname), c_str(&doc));
-    g.code.extend(quote! {
-        #body
-        struct #marker;
-        impl ::hpy_core::__private::Impl<#fn_ty> for #marker {
-            const IMPL: #fn_ty = ::core::option::Option::Some(#impl_name);
-        }
-        static #def: ::hpy_core::__private::SyncDef = ::hpy_core::trampolines::#conv::meth::<#marker>(#name_c, #doc_c);
-    });
+    let def = meth_def(
+        g, "METH", name, body, &impl_name, &fn_ty, &conv, &pyname, &doc,
+    );
     g.defs.push(def);
     Ok(())
 }
@@ -369,17 +390,17 @@ fn static_method(
     )?;
     let module_attr = format!("{tyname}.{pyname}");
     let doc = python_doc(&pyname, &sig.text_signature(None), &doc_string(&f.attrs));
-    let marker = format_ident!("__HpyStatic_{}", name);
-    let def = format_ident!("__HPY_STATIC_{}", name);
-    let (name_c, doc_c) = (c_str(&module_attr), c_str(&doc));
-    g.code.extend(quote! {
-        #body
-        struct #marker;
-        impl ::hpy_core::__private::Impl<#fn_ty> for #marker {
-            const IMPL: #fn_ty = ::core::option::Option::Some(#impl_name);
-        }
-        static #def: ::hpy_core::__private::SyncDef = ::hpy_core::trampolines::#conv::meth::<#marker>(#name_c, #doc_c);
-    });
+    let def = meth_def(
+        g,
+        "STATIC",
+        name,
+        body,
+        &impl_name,
+        &fn_ty,
+        &conv,
+        &module_attr,
+        &doc,
+    );
     g.statics.push(quote! {
         ::hpy_core::__private::StaticMethod { def: &#def, module_attr: #module_attr, attr: #pyname, classmethod: #class }
     });

@@ -662,7 +662,16 @@ pub fn expand(ty: &Type, specials: &[Special]) -> syn::Result<SlotCode> {
         }
     }
 
-    // __pow__ / __rpow__ (an optional modulo) and __ipow__
+    // __pow__ / __rpow__ (an optional modulo) and __ipow__: the operands
+    // (the third is None when there is no modulo)
+    let xyz = quote! {
+        // SAFETY: the runtime's arguments, open for the call.
+        let __x = unsafe { ::hpy_core::__private::arg(__cx, __a0) };
+        // SAFETY: as above.
+        let __y = unsafe { ::hpy_core::__private::arg(__cx, __a1) };
+        // SAFETY: as above.
+        let __z = unsafe { ::hpy_core::__private::arg(__cx, __a2) };
+    };
     if by_name.contains_key("pow") || by_name.contains_key("rpow") {
         let mut body = TokenStream::new();
         for (name, me, other) in [
@@ -677,12 +686,7 @@ pub fn expand(ty: &Type, specials: &[Special]) -> syn::Result<SlotCode> {
             "TERNARYFUNC",
             &["HPy_nb_power"],
             quote! {
-                // SAFETY: the runtime's arguments, open for the call.
-                let __x = unsafe { ::hpy_core::__private::arg(__cx, __a0) };
-                // SAFETY: as above.
-                let __y = unsafe { ::hpy_core::__private::arg(__cx, __a1) };
-                // SAFETY: as above (None when there is no modulo).
-                let __z = unsafe { ::hpy_core::__private::arg(__cx, __a2) };
+                #xyz
                 #body
                 ::hpy_core::__private::not_implemented(__cx)
             },
@@ -695,12 +699,7 @@ pub fn expand(ty: &Type, specials: &[Special]) -> syn::Result<SlotCode> {
             "TERNARYFUNC",
             &["HPy_nb_inplace_power"],
             quote! {
-                // SAFETY: the runtime's arguments, open for the call.
-                let __x = unsafe { ::hpy_core::__private::arg(__cx, __a0) };
-                // SAFETY: as above.
-                let __y = unsafe { ::hpy_core::__private::arg(__cx, __a1) };
-                // SAFETY: as above.
-                let __z = unsafe { ::hpy_core::__private::arg(__cx, __a2) };
+                #xyz
                 'op: { #value }
                 ::hpy_core::__private::not_implemented(__cx)
             },

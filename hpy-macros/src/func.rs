@@ -18,6 +18,16 @@ pub struct FnOptions {
     pub name: Option<LitStr>,
 }
 
+impl FnOptions {
+    /// The Python name: `name = "..."`, else the Rust name (without `r#`).
+    pub fn python_name(&self, ident: &Ident) -> String {
+        self.name
+            .as_ref()
+            .map(LitStr::value)
+            .unwrap_or_else(|| ident.to_string().trim_start_matches("r#").to_string())
+    }
+}
+
 impl Parse for FnOptions {
     fn parse(input: ParseStream) -> syn::Result<Self> {
         let mut o = FnOptions::default();
@@ -159,11 +169,7 @@ pub fn expand(opts: FnOptions, item: ItemFn) -> syn::Result<TokenStream> {
             "#[hpy_def] functions cannot be `async`",
         ));
     }
-    let pyname = opts
-        .name
-        .as_ref()
-        .map(LitStr::value)
-        .unwrap_or_else(|| fname.to_string().trim_start_matches("r#").to_string());
+    let pyname = opts.python_name(fname);
     let params = rust_params(item.sig.inputs.iter(), false)?;
     let sig = python_signature(&params, &opts)?;
     let conv = sig.convention();

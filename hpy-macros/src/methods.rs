@@ -234,11 +234,7 @@ fn receiver_stmts(ty: &Type, f: &ImplItemFn) -> syn::Result<(TokenStream, TokenS
 
 fn method(g: &mut Gen, ty: &Type, f: &ImplItemFn, opts: &FnOptions) -> syn::Result<()> {
     let name = &f.sig.ident;
-    let pyname = opts
-        .name
-        .as_ref()
-        .map(|l| l.value())
-        .unwrap_or_else(|| name.to_string());
+    let pyname = opts.python_name(name);
     let params = rust_params(f.sig.inputs.iter(), true)?;
     let sig = python_signature(&params, opts)?;
     let (selfs, slf) = receiver_stmts(ty, f)?;
@@ -363,11 +359,7 @@ fn static_method(
         ));
     }
     let name = &f.sig.ident;
-    let pyname = opts
-        .name
-        .as_ref()
-        .map(|l| l.value())
-        .unwrap_or_else(|| name.to_string());
+    let pyname = opts.python_name(name);
     let params = rust_params(f.sig.inputs.iter(), false)?;
     if class && !params.iter().any(|p| matches!(p.role, Role::Arg)) {
         return Err(syn::Error::new(

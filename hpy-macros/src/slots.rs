@@ -707,6 +707,13 @@ pub fn expand(ty: &Type, specials: &[Special]) -> syn::Result<SlotCode> {
     }
 
     // comparisons: __richcmp__, or any of __eq__, __lt__, ...
+    let cmp_prelude = quote! {
+        let __opv = ::hpy_core::__private::compare_op(__op)?;
+        // SAFETY: the runtime's arguments, open for the call.
+        let __x = unsafe { ::hpy_core::__private::arg(__cx, __a0) };
+        // SAFETY: as above.
+        let __y = unsafe { ::hpy_core::__private::arg(__cx, __a1) };
+    };
     let has_cmp = COMPARE.iter().any(|(n, _)| by_name.contains_key(*n));
     if by_name.contains_key("richcmp") && has_cmp {
         let f = by_name["richcmp"];
@@ -749,11 +756,7 @@ pub fn expand(ty: &Type, specials: &[Special]) -> syn::Result<SlotCode> {
             "RICHCMPFUNC",
             &["HPy_tp_richcompare"],
             quote! {
-                let __opv = ::hpy_core::__private::compare_op(__op)?;
-                // SAFETY: the runtime's arguments, open for the call.
-                let __x = unsafe { ::hpy_core::__private::arg(__cx, __a0) };
-                // SAFETY: as above.
-                let __y = unsafe { ::hpy_core::__private::arg(__cx, __a1) };
+                #cmp_prelude
                 'op: {
                     #selfb #other
                     return #value;
@@ -779,11 +782,7 @@ pub fn expand(ty: &Type, specials: &[Special]) -> syn::Result<SlotCode> {
             "RICHCMPFUNC",
             &["HPy_tp_richcompare"],
             quote! {
-                let __opv = ::hpy_core::__private::compare_op(__op)?;
-                // SAFETY: the runtime's arguments, open for the call.
-                let __x = unsafe { ::hpy_core::__private::arg(__cx, __a0) };
-                // SAFETY: as above.
-                let __y = unsafe { ::hpy_core::__private::arg(__cx, __a1) };
+                #cmp_prelude
                 #[allow(unreachable_patterns)]
                 match __opv { #arms _ => {} }
                 ::hpy_core::__private::not_implemented(__cx)

@@ -5,7 +5,8 @@
 //! real debug context and, step by step, against a small model of its
 //! handle table: which handles are open, which wait in the closed-handles
 //! queue (whose size each sequence picks), which slots were handed back,
-//! and which builders are consumed. After each step the results (objects,
+//! and which builders are consumed; trackers (new, add any handle,
+//! forget all, close: every added handle closed in order) too. After each step the results (objects,
 //! exceptions) agree; after each sequence the debug context's report agrees
 //! with the model: the open handles of the sequence's generation (its
 //! leaks, in opening order), its closed handles still queued, and how many
@@ -18,7 +19,7 @@
 //! context alive until the sequence ends, so no freed memory is read.
 
 use hpy_props::*;
-use hpy_sys::{HPyListBuilder, HPyTupleBuilder};
+use hpy_sys::{HPyListBuilder, HPyTracker, HPyTupleBuilder};
 use proptest::prelude::*;
 use proptest::sample::{select, Index};
 use std::collections::{HashMap, VecDeque};
@@ -54,6 +55,17 @@ enum Step {
     ConstDup(usize),
     /// `HPy_Close` of a context constant: reported, changes nothing.
     ConstClose(usize),
+    /// `HPyTracker_New` with a size hint.
+    TrackerNew(isize),
+    /// `HPyTracker_Add(tracker, handle)`: any live tracker, any handle (a
+    /// closed one is reported, and closed again, reported again, by the
+    /// tracker's `Close`).
+    TrackerAdd(Index, Index),
+    TrackerForgetAll(Index),
+    /// `HPyTracker_Close`: closes every handle added since the last
+    /// `ForgetAll`, in order. (A tracker used after its close is a fatal
+    /// error, tested in `tests/python/test_debug_checks.py`, not here.)
+    TrackerClose(Index),
 }
 
 fn step() -> impl Strategy<Value = Step> {
@@ -69,6 +81,10 @@ fn step() -> impl Strategy<Value = Step> {
         1 => any::<Index>().prop_map(Step::BuilderCancel),
         1 => (0usize..3).prop_map(Step::ConstDup),
         1 => (0usize..3).prop_map(Step::ConstClose),
+        1 => (-1isize..4).prop_map(Step::TrackerNew),
+        3 => (any::<Index>(), any::<Index>()).prop_map(|(t, h)| Step::TrackerAdd(t, h)),
+        1 => any::<Index>().prop_map(Step::TrackerForgetAll),
+        1 => any::<Index>().prop_map(Step::TrackerClose),
     ]
 }
 
@@ -126,6 +142,9 @@ struct Model {
     consumed: Vec<isize>,
     handle_reports: usize,
     builder_reports: usize,
+    /// Live trackers (value, the handles added since the last `ForgetAll`),
+    /// oldest first.
+    trackers: Vec<(isize, Vec<isize>)>,
 }
 
 /// What a use of a handle reaches, as the model predicts it.
@@ -316,6 +335,7 @@ fn run_scenario(queue_max: usize, steps: &[Step]) -> Result<(), TestCaseError> {
             consumed: vec![],
             handle_reports: 0,
             builder_reports: 0,
+            trackers: vec![],
         };
         let result = run_steps(py, d, &mut m, &mut objs, steps);
         let report = result.and_then(|()| {
@@ -357,6 +377,10 @@ fn run_scenario(queue_max: usize, steps: &[Step]) -> Result<(), TestCaseError> {
                     Kind::List => ctx_call!(d, ctx_ListBuilder_Cancel, HPyListBuilder { _lst: b }),
                 }
             }
+        }
+        for &(t, _) in &m.trackers {
+            ctx_call!(d, ctx_Tracker_ForgetAll, HPyTracker { _i: t });
+            ctx_call!(d, ctx_Tracker_Close, HPyTracker { _i: t });
         }
         hpy_debug::set_closed_handles_queue_max_size(1024);
         assert_no_err(py, "after the clean-up");
@@ -450,6 +474,52 @@ fn run_steps<'py>(
                 ctx_call!(d, ctx_Close, consts(d)[*i]);
                 assert_no_err(py, "HPy_Close of a constant");
                 m.handle_reports += 1;
+            }
+            Step::TrackerNew(size) => {
+                let t = ctx_call!(d, ctx_Tracker_New, *size);
+                assert_no_err(py, "HPyTracker_New");
+                prop_assert!(t._i != 0, "{}", ctx_of("a new tracker is 0"));
+                prop_assert!(
+                    m.trackers.iter().all(|&(x, _)| x != t._i),
+                    "{}",
+                    ctx_of("a new tracker is a live one")
+                );
+                m.trackers.push((t._i, vec![]));
+            }
+            Step::TrackerAdd(ti, hi) => {
+                let (Some(k), Some(v)) = (
+                    (!m.trackers.is_empty()).then(|| ti.index(m.trackers.len())),
+                    pick(&all, hi),
+                ) else {
+                    continue;
+                };
+                let _ = m.use_handle(v);
+                let t = HPyTracker {
+                    _i: m.trackers[k].0,
+                };
+                let r = ctx_call!(d, ctx_Tracker_Add, t, HPy { _i: v });
+                assert_no_err(py, "HPyTracker_Add");
+                prop_assert_eq!(r, 0, "{}", ctx_of("HPyTracker_Add"));
+                m.trackers[k].1.push(v);
+            }
+            Step::TrackerForgetAll(ti) | Step::TrackerClose(ti) => {
+                let Some(k) = (!m.trackers.is_empty()).then(|| ti.index(m.trackers.len())) else {
+                    continue;
+                };
+                let t = HPyTracker {
+                    _i: m.trackers[k].0,
+                };
+                if matches!(step, Step::TrackerForgetAll(_)) {
+                    ctx_call!(d, ctx_Tracker_ForgetAll, t);
+                    m.trackers[k].1.clear();
+                } else {
+                    ctx_call!(d, ctx_Tracker_Close, t);
+                    let (_, added) = m.trackers.remove(k);
+                    for v in added {
+                        m.close(v);
+                    }
+                }
+                assert_no_err(py, "HPyTracker_ForgetAll/Close");
             }
             Step::BuilderNew(kind, size) => {
                 let b = match kind {

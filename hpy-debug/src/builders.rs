@@ -3,36 +3,46 @@
 //! it is reported (`on_invalid_builder_handle`) instead of touching a freed
 //! container. Consumed builders wait in a queue as long as closed handles do.
 
+use crate::arena::Arena;
+use crate::gil::GilCell;
 use crate::handles;
 use hpy_sys::*;
-use std::collections::{BTreeSet, VecDeque};
-use std::sync::{Mutex, MutexGuard};
+use std::collections::VecDeque;
 
+#[derive(Clone, Copy, PartialEq, Eq, Default, Debug)]
+enum State {
+    /// Not a builder (never used, or reused after leaving the queue).
+    #[default]
+    Free,
+    Open,
+    /// Consumed by `Build`/`Cancel`, waiting in the queue.
+    Consumed,
+}
+
+/// A debug builder: the token given to the extension is its address.
+#[derive(Default)]
 struct DBuilder {
     /// The inner builder token (`_tup` / `_lst`).
     inner: isize,
-    closed: bool,
+    state: State,
 }
 
 struct Table {
-    /// Addresses of live `DBuilder`s (open or queued as consumed).
-    known: BTreeSet<usize>,
+    /// Every debug builder ever made: a token is recognised by its address
+    /// alone (see `arena.rs`).
+    slots: Arena<DBuilder>,
+    /// Consumed builders, oldest first.
     closed: VecDeque<*mut DBuilder>,
+    /// Builders out of the queue, to reuse.
+    free: Vec<*mut DBuilder>,
 }
 
-struct Global(Table);
-// SAFETY: the pointers are only dereferenced with the mutex locked and the
-// GIL held.
-unsafe impl Send for Global {}
-
-static TABLE: Mutex<Global> = Mutex::new(Global(Table {
-    known: BTreeSet::new(),
+/// Builders are touched only through this cell: with the GIL held.
+static TABLE: GilCell<Table> = GilCell::new(Table {
+    slots: Arena::new(),
     closed: VecDeque::new(),
-}));
-
-fn table() -> MutexGuard<'static, Global> {
-    TABLE.lock().unwrap_or_else(|e| e.into_inner())
-}
+    free: Vec::new(),
+});
 
 /// A debug builder for the inner builder `inner` (0, a failed `New`, stays
 /// 0: the inner `Build` reports the MemoryError).
@@ -40,11 +50,16 @@ pub(crate) fn open(inner: isize) -> isize {
     if inner == 0 {
         return 0;
     }
-    let p = Box::into_raw(Box::new(DBuilder {
-        inner,
-        closed: false,
-    }));
-    table().0.known.insert(p as usize);
+    let p = TABLE.with(|t| t.free.pop().or_else(|| t.slots.alloc()));
+    let Some(p) = p else {
+        handles::fatal("HPy debug mode: out of memory for debug builders")
+    };
+    // SAFETY: a slot of the arena out of the queue and the free list: ours
+    // alone; GIL held.
+    unsafe {
+        (*p).inner = inner;
+        (*p).state = State::Open;
+    }
     p as isize
 }
 
@@ -55,17 +70,18 @@ enum Found {
 }
 
 fn find(b: isize) -> Found {
-    let g = table();
-    if !g.0.known.contains(&(b as usize)) {
-        return Found::Unknown;
-    }
-    // SAFETY: `known` holds only live DBuilder allocations; lock held.
-    let d = unsafe { &*(b as *const DBuilder) };
-    if d.closed {
-        Found::Consumed
-    } else {
-        Found::Open(d.inner)
-    }
+    TABLE.with(|t| {
+        let Some(p) = t.slots.find(b as usize) else {
+            return Found::Unknown;
+        };
+        // SAFETY: a slot of the arena: initialised, never freed; GIL held.
+        let d = unsafe { &*p };
+        match d.state {
+            State::Open => Found::Open(d.inner),
+            State::Consumed => Found::Consumed,
+            State::Free => Found::Unknown,
+        }
+    })
 }
 
 /// The inner builder of `b`; a consumed or unknown builder is reported and
@@ -93,28 +109,27 @@ pub(crate) unsafe fn unwrap(b: isize) -> isize {
 
 /// Marks `b` consumed (after `Build`/`Cancel`); nothing if it already is.
 pub(crate) fn close(b: isize) {
-    let mut g = table();
-    let t = &mut g.0;
-    if b == 0 || !t.known.contains(&(b as usize)) {
-        return;
-    }
-    let p = b as *mut DBuilder;
-    // SAFETY: `known` holds only live DBuilder allocations; lock held.
-    let d = unsafe { &mut *p };
-    if d.closed {
-        return;
-    }
-    d.closed = true;
-    t.closed.push_back(p);
     let max = handles::closed_handles_queue_max_size();
-    while t.closed.len() > max {
-        let Some(old) = t.closed.pop_front() else {
-            break;
+    TABLE.with(|t| {
+        let Some(p) = t.slots.find(b as usize) else {
+            return;
         };
-        t.known.remove(&(old as usize));
-        // SAFETY: out of the table: nothing refers to it any more.
-        drop(unsafe { Box::from_raw(old) });
-    }
+        // SAFETY: a slot of the arena; GIL held.
+        let d = unsafe { &mut *p };
+        if d.state != State::Open {
+            return;
+        }
+        d.state = State::Consumed;
+        t.closed.push_back(p);
+        while t.closed.len() > max {
+            let Some(old) = t.closed.pop_front() else {
+                break;
+            };
+            // SAFETY: a slot of the arena; GIL held.
+            unsafe { (*old).state = State::Free };
+            t.free.push(old);
+        }
+    })
 }
 
 /// The inner context and one of its members.
@@ -196,9 +211,7 @@ mod tests {
 
     #[test]
     fn open_close_find() {
-        let _queue_size = handles::QUEUE_SIZE_TEST_LOCK
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
+        let _gil = crate::gil::test_gil();
         assert_eq!(open(0), 0);
         let b = open(0x1234);
         assert!(matches!(find(b), Found::Open(0x1234)));
@@ -206,5 +219,6 @@ mod tests {
         assert!(matches!(find(b), Found::Consumed));
         close(b);
         assert!(matches!(find(0x8), Found::Unknown));
+        assert!(matches!(find(b + 1), Found::Unknown));
     }
 }

@@ -11,10 +11,10 @@
 //! has its own copy (the pool grows with nesting), so nesting and threads
 //! never make a correct use look wrong.
 
+use crate::gil::GilCell;
 use hpy_sys::HPyContext;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Mutex;
 
 /// Copies made up front: a saved context stays detectable for at least this
 /// many later calls.
@@ -22,7 +22,9 @@ pub(crate) const POOL_SIZE: usize = 16;
 
 const MAGIC: u64 = 0x4850_7944_6562_7567; // "HPyDebug"
 
-/// What `ctx->_private` of every debug context points to.
+/// What `ctx->_private` of every debug context points to. `valid` is only
+/// changed with the GIL held (an atomic so that it can be shared, used with
+/// plain loads and stores: no locked instruction per API call).
 pub(crate) struct CtxInfo {
     magic: u64,
     valid: AtomicBool,
@@ -35,15 +37,12 @@ struct Pool {
     free: VecDeque<*mut HPyContext>,
 }
 
-struct Global(Pool);
-// SAFETY: the contexts are leaked, immutable after creation (but for the
-// atomic flag behind `_private`), and only handed out under the mutex.
-unsafe impl Send for Global {}
-
-static POOL: Mutex<Global> = Mutex::new(Global(Pool {
+/// The copies are leaked, immutable after creation (but for the flag behind
+/// `_private`), and handed out through this cell: with the GIL held.
+static POOL: GilCell<Pool> = GilCell::new(Pool {
     template: None,
     free: VecDeque::new(),
-}));
+});
 
 fn new_info(valid: bool) -> *mut std::ffi::c_void {
     Box::into_raw(Box::new(CtxInfo {
@@ -63,12 +62,12 @@ fn new_copy(template: &HPyContext) -> *mut HPyContext {
 /// copies (which start invalid).
 pub(crate) fn init(main: &mut HPyContext) {
     main._private = new_info(true);
-    let mut g = POOL.lock().unwrap_or_else(|e| e.into_inner());
-    let pool = &mut g.0;
-    for _ in 0..POOL_SIZE {
-        pool.free.push_back(new_copy(main));
-    }
-    pool.template = Some(Box::new(*main));
+    POOL.with(|pool| {
+        for _ in 0..POOL_SIZE {
+            pool.free.push_back(new_copy(main));
+        }
+        pool.template = Some(Box::new(*main));
+    })
 }
 
 /// True for the main debug context and its copies.
@@ -76,6 +75,7 @@ pub(crate) fn is_debug_ctx(ctx: *mut HPyContext) -> bool {
     info(ctx).is_some()
 }
 
+#[inline(always)]
 fn info(ctx: *mut HPyContext) -> Option<&'static CtxInfo> {
     if ctx.is_null() {
         return None;
@@ -121,9 +121,14 @@ impl Drop for Busy {
 }
 
 /// Checks that `dctx` may be used now (aborting if not) and marks it busy.
+#[inline(always)]
 pub(crate) fn enter(dctx: *mut HPyContext) -> Busy {
     match info(dctx) {
-        Some(i) if i.valid.swap(false, Ordering::Relaxed) => Busy(i),
+        // A load and a store, not a swap: the GIL serialises the calls.
+        Some(i) if i.valid.load(Ordering::Relaxed) => {
+            i.valid.store(false, Ordering::Relaxed);
+            Busy(i)
+        }
         _ => wrong_context(),
     }
 }
@@ -136,18 +141,15 @@ pub(crate) struct CallCtx {
 }
 
 /// A copy of the debug context for one call into the extension.
+#[inline]
 pub(crate) fn switch() -> CallCtx {
-    let ctx = {
-        let mut g = POOL.lock().unwrap_or_else(|e| e.into_inner());
-        let pool = &mut g.0;
-        match pool.free.pop_front() {
-            Some(c) => c,
-            None => match &pool.template {
-                Some(t) => new_copy(t),
-                None => wrong_context(), // no debug context yet: cannot happen
-            },
-        }
-    };
+    let ctx = POOL.with(|pool| match pool.free.pop_front() {
+        Some(c) => c,
+        None => match &pool.template {
+            Some(t) => new_copy(t),
+            None => wrong_context(), // no debug context yet: cannot happen
+        },
+    });
     let Some(info) = info(ctx) else {
         wrong_context()
     };
@@ -156,9 +158,9 @@ pub(crate) fn switch() -> CallCtx {
 }
 
 impl Drop for CallCtx {
+    #[inline]
     fn drop(&mut self) {
         self.info.valid.store(false, Ordering::Relaxed);
-        let mut g = POOL.lock().unwrap_or_else(|e| e.into_inner());
-        g.0.free.push_back(self.ctx);
+        POOL.with(|pool| pool.free.push_back(self.ctx));
     }
 }

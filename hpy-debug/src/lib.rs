@@ -14,12 +14,15 @@
 //! `rawdata.rs` protects the `char *` tied to a handle, `stacktrace.rs`
 //! records where handles were opened.
 //!
-//! All state is process-wide and only touched with the GIL held.
+//! All state is process-wide and guarded by the GIL (`gil.rs`): every entry
+//! into the debug context holds it, so no state has a lock of its own.
 
 #![allow(non_snake_case, non_upper_case_globals)]
 
+mod arena;
 mod builders;
 mod ctx;
+mod gil;
 mod handles;
 mod rawdata;
 mod special;

@@ -1,7 +1,9 @@
 //! Raw-data protection: the `char *` a context function returns for a handle
 //! (`HPyUnicode_AsUTF8AndSize`, `HPyBytes_AsString`, `HPyType_GetName`, ...)
 //! is a read-only copy that lives as long as the handle. When the handle
-//! closes the copy becomes unreadable, so a use after close faults instead
+//! closes the copy becomes unreadable (in batches: at the latest when the
+//! call into the extension returns or an API function reading caller memory
+//! is entered, see `handles/queue.rs`), so a use after close faults instead
 //! of silently reading the object's live buffer; a write to it faults always.
 //!
 //! On Unix each copy gets its own pages (`mmap`/`mprotect`; single pages of
@@ -16,10 +18,6 @@ pub(crate) struct RawData {
     /// Made unreadable by `protect`.
     protected: std::cell::Cell<bool>,
 }
-
-// SAFETY: a RawData exclusively owns its mapping; it is only touched with the
-// debug state's lock held.
-unsafe impl Send for RawData {}
 
 impl RawData {
     /// A read-only copy of `data` (None if the memory could not be had).
@@ -50,10 +48,16 @@ impl RawData {
             && unsafe { std::slice::from_raw_parts(self.as_ptr(), self.len) } == data
     }
 
-    /// Makes the copy unreadable (its handle was closed).
+    /// Makes the copy unreadable (its handle was closed); once.
     pub(crate) fn protect(&self) {
-        imp::protect(self.ptr, self.len);
-        self.protected.set(true);
+        if !self.protected.get() {
+            imp::protect(self.ptr, self.len);
+            self.protected.set(true);
+        }
+    }
+
+    pub(crate) fn is_protected(&self) -> bool {
+        self.protected.get()
     }
 }
 
@@ -65,14 +69,14 @@ impl Drop for RawData {
 
 #[cfg(unix)]
 mod imp {
+    use crate::gil::GilCell;
     use std::ptr::NonNull;
-    use std::sync::Mutex;
 
     /// Single-page mappings of freed copies, kept for reuse (as addresses):
     /// a copy that fits in a page then costs an `mprotect` instead of an
     /// `mmap` and a `munmap`. Pooled pages are unreadable or read-only, and
     /// made writable only while a new copy is written into them.
-    static POOL: Mutex<Vec<usize>> = Mutex::new(Vec::new());
+    static POOL: GilCell<Vec<usize>> = GilCell::new(Vec::new());
     const POOL_MAX: usize = 256;
 
     fn page_size() -> usize {
@@ -105,7 +109,7 @@ mod imp {
     pub(super) fn alloc_copy(data: &[u8]) -> Option<NonNull<u8>> {
         let len = map_len(data.len());
         let pooled = if len == page_size() {
-            POOL.lock().unwrap_or_else(|e| e.into_inner()).pop()
+            POOL.with(|pool| pool.pop())
         } else {
             None
         };
@@ -151,19 +155,16 @@ mod imp {
 
     pub(super) fn free(p: NonNull<u8>, len: usize, protected: bool) {
         let len = map_len(len);
-        if len == page_size() {
-            let mut pool = POOL.lock().unwrap_or_else(|e| e.into_inner());
-            if pool.len() < POOL_MAX {
-                // Unreadable while pooled, like an unmapped page, for
-                // anyone still holding the old pointer.
-                let unreadable = protected || {
-                    // SAFETY: `p`/`len` describe a mapping made by `alloc_copy`.
-                    unsafe { libc::mprotect(p.as_ptr().cast(), len, libc::PROT_NONE) == 0 }
-                };
-                if unreadable {
-                    pool.push(p.as_ptr() as usize);
-                    return;
-                }
+        if len == page_size() && POOL.with(|pool| pool.len()) < POOL_MAX {
+            // Unreadable while pooled, like an unmapped page, for anyone
+            // still holding the old pointer.
+            let unreadable = protected || {
+                // SAFETY: `p`/`len` describe a mapping made by `alloc_copy`.
+                unsafe { libc::mprotect(p.as_ptr().cast(), len, libc::PROT_NONE) == 0 }
+            };
+            if unreadable {
+                POOL.with(|pool| pool.push(p.as_ptr() as usize));
+                return;
             }
         }
         // SAFETY: `p`/`len` describe a mapping made by `alloc_copy`, unmapped
@@ -207,6 +208,7 @@ mod tests {
 
     #[test]
     fn copy_holds_and_frees() {
+        let _gil = crate::gil::test_gil();
         let r = RawData::copy(b"hello\0").unwrap();
         assert_eq!(r.len(), 6);
         assert!(r.holds(b"hello\0"));

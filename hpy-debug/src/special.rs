@@ -6,11 +6,11 @@
 //! a bug in the extension, not a condition to handle).
 
 use crate::ctx::enter;
+use crate::gil::GilCell;
 use crate::handles::{self, fatal};
 use hpy_sys::*;
 use std::collections::BTreeSet;
 use std::ffi::{c_char, c_int, c_void, CStr};
-use std::sync::{Mutex, MutexGuard};
 
 /// The inner context and one of its members.
 macro_rules! inner {
@@ -460,24 +460,19 @@ as_struct! {
 struct DTracker(Vec<HPy>);
 
 /// Addresses of the trackers not closed yet: a closed (freed) tracker used
-/// again is a fatal error instead of a use after free.
-static TRACKERS: Mutex<BTreeSet<usize>> = Mutex::new(BTreeSet::new());
-
-fn trackers() -> MutexGuard<'static, BTreeSet<usize>> {
-    TRACKERS.lock().unwrap_or_else(|e| e.into_inner())
-}
+/// again is a fatal error instead of a use after free. GIL-guarded.
+static TRACKERS: GilCell<BTreeSet<usize>> = GilCell::new(BTreeSet::new());
 
 /// Checks that `ht` is a live tracker and gives its list (`remove` also
 /// takes it out of the live set, for `Close`).
 fn tracker<'a>(ht: HPyTracker, api: &str, remove: bool) -> &'a mut DTracker {
-    let live = {
-        let mut t = trackers();
+    let live = TRACKERS.with(|t| {
         if remove {
             t.remove(&(ht._i as usize))
         } else {
             t.contains(&(ht._i as usize))
         }
-    };
+    });
     if !live {
         fatal(&format!(
             "{api}: invalid HPyTracker (already closed, or never made by HPyTracker_New)"
@@ -493,7 +488,7 @@ fn tracker<'a>(ht: HPyTracker, api: &str, remove: bool) -> &'a mut DTracker {
 pub unsafe extern "C" fn ctx_Tracker_New(dctx: *mut HPyContext, size: HPy_ssize_t) -> HPyTracker {
     let _busy = enter(dctx);
     let t = Box::into_raw(Box::new(DTracker(Vec::with_capacity(size.max(0) as usize))));
-    trackers().insert(t as usize);
+    TRACKERS.with(|set| set.insert(t as usize));
     HPyTracker { _i: t as isize }
 }
 

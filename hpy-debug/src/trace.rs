@@ -1,5 +1,6 @@
 //! The HPy trace context: wraps an inner context (the universal one) and, for
-//! every API call, counts it, times it on a monotonic clock and calls the
+//! every API call, counts it, times it on the monotonic clock (in
+//! nanoseconds, like upstream's `get_durations`) and calls the
 //! optional Python `on_enter`/`on_exit` functions with the member's name.
 //!
 //! Unlike the debug context it does not translate handles: arguments and
@@ -13,7 +14,6 @@ use pyo3_ffi as ffi;
 use std::ffi::CStr;
 use std::ptr::null_mut;
 use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
-use std::time::Instant;
 
 /// `ctx->name` of the trace context.
 pub const NAME: &CStr = c"HPy Trace Mode ABI (hpy-rs)";
@@ -40,6 +40,10 @@ const NMEMBERS: usize = CTX_MEMBER_NAMES.len();
 
 /// Indexed by member position in the context (the X-macros' index), so a
 /// wrapper finds its counters without a lookup; handle slots stay at zero.
+/// Updated with a plain load and store (no locked instruction): API calls
+/// hold the GIL, which serialises them; only the two members that run
+/// without it (`LeavePythonExecution`, `ReenterPythonExecution`) could lose
+/// a count to a race, never corrupt one.
 static CALL_COUNTS: [AtomicU64; NMEMBERS] = [const { AtomicU64::new(0) }; NMEMBERS];
 static DURATIONS_NS: [AtomicU64; NMEMBERS] = [const { AtomicU64::new(0) }; NMEMBERS];
 
@@ -159,20 +163,55 @@ pub fn is_trace_ctx(ctx: *mut HPyContext) -> bool {
     !ctx.is_null() && TRACE_CTX.load(Ordering::Acquire) == ctx
 }
 
+/// Adds `n` to a counter (see [`CALL_COUNTS`] on why not `fetch_add`).
+#[inline(always)]
+fn bump(counter: &AtomicU64, n: u64) {
+    counter.store(
+        counter.load(Ordering::Relaxed).wrapping_add(n),
+        Ordering::Relaxed,
+    );
+}
+
+/// The monotonic clock in nanoseconds (`CLOCK_MONOTONIC`, read through the
+/// vDSO: no system call, and none of `Instant`'s conversions).
+#[cfg(unix)]
+#[inline(always)]
+fn now_ns() -> u64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid out-parameter; CLOCK_MONOTONIC always exists.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+    (ts.tv_sec as u64)
+        .wrapping_mul(1_000_000_000)
+        .wrapping_add(ts.tv_nsec as u64)
+}
+
+#[cfg(not(unix))]
+#[inline(always)]
+fn now_ns() -> u64 {
+    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    START
+        .get_or_init(std::time::Instant::now)
+        .elapsed()
+        .as_nanos() as u64
+}
+
 /// Counts the call and runs `on_enter` if set.
 #[inline(always)]
 fn enter(idx: usize) {
-    CALL_COUNTS[idx].fetch_add(1, Ordering::Relaxed);
+    bump(&CALL_COUNTS[idx], 1);
     if !ON_ENTER.load(Ordering::Relaxed).is_null() {
         call_hook(Hook::OnEnter, idx);
     }
 }
 
-/// Records the duration since `start` and runs `on_exit` if set.
+/// Records the duration since `start` (from [`now_ns`]) and runs `on_exit`
+/// if set.
 #[inline(always)]
-fn exit(idx: usize, start: Instant) {
-    let ns = u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX);
-    DURATIONS_NS[idx].fetch_add(ns, Ordering::Relaxed);
+fn exit(idx: usize, start: u64) {
+    bump(&DURATIONS_NS[idx], now_ns().wrapping_sub(start));
     if !ON_EXIT.load(Ordering::Relaxed).is_null() {
         call_hook(Hook::OnExit, idx);
     }
@@ -234,10 +273,9 @@ fn missing(name: &str) -> ! {
 /// One wrapper per function member: count, time, forward to the inner
 /// context with the same arguments, report.
 mod wrappers {
-    use super::{enter, exit, missing, INNER_CTX};
+    use super::{enter, exit, missing, now_ns, INNER_CTX};
     use hpy_sys::*;
     use std::sync::atomic::Ordering;
-    use std::time::Instant;
 
     macro_rules! wrappers {
         ($(($idx:literal, $name:ident, ($($p:ident : $t:ty),*) -> $ret:ty)),* $(,)?) => { $(
@@ -247,7 +285,7 @@ mod wrappers {
                 // stored the inner context, which lives forever.
                 let Some(f) = (unsafe { (*inner).$name }) else { missing(stringify!($name)) };
                 enter($idx);
-                let start = Instant::now();
+                let start = now_ns();
                 // SAFETY: called by an extension through the trace context
                 // with that member's C contract; the inner member gets the
                 // very same arguments (handles are shared by both contexts).

@@ -21,31 +21,36 @@ const INLINE: usize = 8;
 /// in inline buffers. A `Conv` must not move once `arr` has handed out a
 /// pointer into it (it is a local of the dispatching call).
 struct Conv {
-    /// The first `n_opened` handles opened, in order; the rest in `more`.
-    opened: [HPy; INLINE],
+    /// The first `n_opened` handles opened, in order; the rest in `spill`.
     n_opened: usize,
-    more: Vec<HPy>,
-    /// The first argument array, if it fits; any other in `arrays`.
-    arr_inline: [HPy; INLINE],
+    opened: [HPy; INLINE],
+    /// The first argument array, if it fits; any other in `spill`.
     arr_used: bool,
+    arr_inline: [HPy; INLINE],
+    /// What does not fit inline (rare: boxed, so that the common call
+    /// carries one pointer to test instead of two vectors to drop).
+    spill: Option<Box<Spill>>,
+}
+
+#[derive(Default)]
+struct Spill {
+    more: Vec<HPy>,
     arrays: Vec<Vec<HPy>>,
 }
 
-impl Default for Conv {
-    fn default() -> Conv {
+impl Conv {
+    fn new() -> Conv {
         Conv {
-            opened: [HPy_NULL; INLINE],
             n_opened: 0,
-            more: Vec::new(),
-            arr_inline: [HPy_NULL; INLINE],
+            opened: [HPy_NULL; INLINE],
             arr_used: false,
-            arrays: Vec::new(),
+            arr_inline: [HPy_NULL; INLINE],
+            spill: None,
         }
     }
-}
 
-impl Conv {
     /// A new debug handle for the borrowed object `o`.
+    #[inline(always)]
     fn h(&mut self, o: *mut cpy_PyObject) -> HPy {
         if o.is_null() {
             return HPy_NULL;
@@ -59,7 +64,10 @@ impl Conv {
             self.opened[self.n_opened] = dh;
             self.n_opened += 1;
         } else {
-            self.more.push(dh);
+            self.spill
+                .get_or_insert_with(Default::default)
+                .more
+                .push(dh);
         }
         dh
     }
@@ -83,22 +91,32 @@ impl Conv {
             .map(|i| self.h(unsafe { *items.add(i) }))
             .collect();
         let p = v.as_ptr();
-        self.arrays.push(v);
+        self.spill
+            .get_or_insert_with(Default::default)
+            .arrays
+            .push(v);
         p
     }
 
     /// Closes the argument handles (reporting any the impl closed).
+    #[inline(always)]
     fn close_args(&mut self) {
         let n = std::mem::take(&mut self.n_opened);
-        let more = std::mem::take(&mut self.more);
-        for &h in self.opened[..n].iter().chain(more.iter()) {
+        for &h in &self.opened[..n] {
             // SAFETY: GIL held (we are inside a trampoline call).
             unsafe { handles::close(h) };
+        }
+        if let Some(spill) = self.spill.as_mut() {
+            for h in std::mem::take(&mut spill.more) {
+                // SAFETY: as above.
+                unsafe { handles::close(h) };
+            }
         }
     }
 }
 
 impl Drop for Conv {
+    #[inline(always)]
     fn drop(&mut self) {
         self.close_args();
     }
@@ -139,7 +157,7 @@ struct DebugCall {
 impl Crossing for DebugCall {
     #[inline(always)]
     fn enter(_dctx: *mut HPyContext) -> Self {
-        let conv = Conv::default();
+        let conv = Conv::new();
         let call = crate::ctx::switch();
         DebugCall {
             conv,
@@ -164,6 +182,9 @@ impl Crossing for DebugCall {
     fn leave(&mut self) {
         drop(self.call.take());
         self.conv.close_args();
+        // Raw data of the handles closed during the call is made unreadable
+        // before control returns to Python (see `handles/queue.rs`).
+        handles::flush_raw_data();
     }
     #[inline(always)]
     unsafe fn result(&mut self, r: HPy) -> *mut cpy_PyObject {

@@ -17,6 +17,11 @@ use hpy_sys::*;
 /// How a parameter of a context function crosses from the debug context to
 /// the inner one.
 pub(crate) trait DebugArg: Copy {
+    /// The parameter points to memory the function reads (a `const`
+    /// pointer: possibly raw data we handed out, which must be protected
+    /// first if its handle was closed, see `handles/queue.rs`).
+    const READS_MEMORY: bool = false;
+
     /// # Safety
     /// GIL held.
     unsafe fn to_inner(self) -> Self {
@@ -101,7 +106,9 @@ pass_through!(
 
 impl<T> DebugArg for *mut T {}
 impl<T> DebugRet for *mut T {}
-impl<T> DebugArg for *const T {}
+impl<T> DebugArg for *const T {
+    const READS_MEMORY: bool = true;
+}
 impl<T> DebugRet for *const T {}
 
 macro_rules! wrappers {
@@ -110,6 +117,9 @@ macro_rules! wrappers {
         /// calls the inner context, wraps a handle result.
         pub unsafe extern "C" fn $name(dctx: *mut HPyContext, $($p: $t),*) -> $ret {
             let _busy = crate::ctx::enter(dctx);
+            if false $(|| <$t as DebugArg>::READS_MEMORY)* {
+                handles::flush_raw_data();
+            }
             let inner = crate::inner_ctx();
             // SAFETY: called by an extension through the debug context with
             // the GIL held; the inner context is fully initialised, and its

@@ -8,11 +8,13 @@
 //! overflows. Python `DebugHandle` objects ([`HandleRef`]) pin a slot: a
 //! pinned slot leaving the table stays out of use until its last pin goes.
 //!
-//! Every operation is O(1) (but listing handles): slots live in an arena of
-//! chunks that are never freed or moved, a slot "freed" goes to a free list;
-//! the open handles, the closed queue and the free list are intrusive doubly
-//! linked lists through the slots; a handle is recognised as one of ours by
-//! its address (inside a chunk, on a slot boundary) and the slot's `tag`.
+//! Every operation is O(1) (but listing handles) and takes no lock (the GIL
+//! guards the state, see `gil.rs`): slots live in an arena that never frees
+//! or moves them (`arena.rs`), a slot "freed" goes to a free list; the open
+//! queue and the free list are intrusive doubly linked lists through the
+//! slots (open handles are in no list: listing them scans the arena); a handle is recognised as one of ours by its
+//! address alone (inside the arena, on a slot boundary: no unknown memory is
+//! read) and then the slot's `tag`. Closing allocates nothing.
 //!
 //! # Files
 //! - `table`: slots, the arena and the state; opening and unwrapping.
@@ -24,7 +26,7 @@ mod queue;
 mod report;
 mod table;
 
-pub(crate) use queue::{close, close_result};
+pub(crate) use queue::{close, close_result, flush_raw_data};
 pub use queue::{
     closed_handles_queue_max_size, protected_raw_data_max_size, set_closed_handles_queue_max_size,
     set_protected_raw_data_max_size,
@@ -37,23 +39,16 @@ pub(crate) use report::{fatal, report_invalid_builder_handle};
 pub(crate) use table::{attach_raw_data, open_permanent, unwrap, wrap};
 pub use table::{new_generation, set_handle_stack_trace_limit};
 
-/// Held by the unit tests that change or depend on the process-wide queue
-/// size (the builders' queue uses it too); tests run on parallel threads.
-#[cfg(test)]
-pub(crate) static QUEUE_SIZE_TEST_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
 #[cfg(test)]
 mod tests {
-    use super::table::{state, Slot};
+    use super::table::{slot_of, with_state, Slot};
     use super::*;
     use hpy_sys::HPy;
 
     // One test: the state is process-wide.
     #[test]
     fn table_reuse_pins_and_generations() {
-        let _queue_size = QUEUE_SIZE_TEST_LOCK
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
+        let _gil = crate::gil::test_gil();
         let gen = new_generation();
         assert!(gen >= 1);
         let k = open_permanent(HPy { _i: 0x10 });
@@ -68,19 +63,14 @@ mod tests {
         assert_eq!(attach_raw_data(a, b"abc\0"), Some(p));
         assert_eq!(refs[0].raw_data_size(), 4);
         // Closing without an inner context: mark closed by hand.
-        {
-            let mut g = state();
-            let st = &mut g.0;
-            // SAFETY: `a` is a live slot; lock held.
+        with_state(|st| {
+            // SAFETY: `a` is a live slot; GIL (of the tests) held.
             let s = unsafe { &mut *(a._i as *mut Slot) };
             s.closed = true;
             s.raw.clear();
-            // SAFETY: `a` is open: in `open`; then in no list.
-            unsafe {
-                st.open.remove(a._i as *mut Slot);
-                st.closed.push_back(a._i as *mut Slot);
-            }
-        }
+            // SAFETY: `a` is open: in no list.
+            unsafe { st.closed.push_back(a._i as *mut Slot) };
+        });
         assert!(refs[0].is_closed());
         assert!(refs[0].inner_handle().is_none());
         // A full queue hands its oldest slot to the next handle, which the
@@ -90,6 +80,70 @@ mod tests {
         assert_eq!(b._i, a._i);
         assert!(!refs[0].is_closed());
         assert_eq!(refs[0].inner_handle().map(|h| h._i), Some(0x30));
+        set_closed_handles_queue_max_size(1024);
+        // Garbage is recognised as such from its value alone.
+        let local = 0u64;
+        let garbage = [
+            1,
+            0x10,
+            a._i + 8,
+            a._i - 1,
+            &local as *const u64 as isize,
+            isize::MAX,
+            -1,
+        ];
+        with_state(|st| {
+            assert!(slot_of(st, a).is_some());
+            for g in garbage {
+                assert!(slot_of(st, HPy { _i: g }).is_none(), "{g:#x}");
+            }
+        });
+    }
+
+    /// Closes `h` by hand (no inner context in unit tests), as `close`
+    /// does: marked closed, queued, its raw data kept pending.
+    fn close_by_hand(h: HPy) {
+        with_state(|st| {
+            let p = h._i as *mut Slot;
+            // SAFETY: `h` is an open slot of the table; GIL (of the tests) held.
+            let s = unsafe { &mut *p };
+            s.closed = true;
+            // SAFETY: an open slot is in no list.
+            unsafe { st.closed.push_back(p) };
+            if !s.raw.is_empty() {
+                super::queue::keep_raw(st, p, s);
+            }
+        });
+    }
+
+    #[test]
+    fn closed_raw_data_is_reused_then_protected_in_batches() {
+        let _gil = crate::gil::test_gil();
+        let a = wrap(HPy { _i: 0x40 });
+        let p = attach_raw_data(a, b"kw\0").unwrap();
+        close_by_hand(a);
+        // Pending: the same bytes for a new handle reuse the copy...
+        let b = wrap(HPy { _i: 0x50 });
+        assert_eq!(attach_raw_data(b, b"kw\0"), Some(p));
+        let slot = |h: HPy| h._i as *mut Slot;
+        // SAFETY: slots of the arena; GIL (of the tests) held.
+        assert!(unsafe { (*slot(a)).raw.is_empty() });
+        // ...other bytes get a copy of their own.
+        let q = attach_raw_data(b, b"other\0").unwrap();
+        assert_ne!(p, q);
+        close_by_hand(b);
+        // SAFETY: as above.
+        let protected = || unsafe { (*slot(b)).raw.iter().all(|r| r.is_protected()) };
+        assert!(!protected());
+        flush_raw_data();
+        assert!(protected());
+        // SAFETY: as above.
+        assert_eq!(unsafe { (*slot(b)).raw.len() }, 2);
+        // Leave no closed handle behind for the other test: a queue of size
+        // 0 hands its oldest slots to new handles.
+        set_closed_handles_queue_max_size(0);
+        let reused = [wrap(HPy { _i: 0x60 }), wrap(HPy { _i: 0x70 })];
+        assert_eq!(reused.map(|h| h._i), [a._i, b._i]);
         set_closed_handles_queue_max_size(1024);
     }
 }

@@ -1,10 +1,20 @@
 //! Closing handles: a closed handle's slot waits in a FIFO queue (so a use
 //! after close is recognised, and its raw data stays protected within a
 //! budget) until the queue is full. Also the intrusive lists the table keeps
-//! its slots in (open, closed, free).
+//! its slots in (closed, free).
+//!
+//! Raw data of a closed handle is protected in batches, not one `mprotect`
+//! per close: it is pending until the call into the extension returns, or an
+//! API function that reads caller memory (a `const` pointer argument, such
+//! as `HPyUnicode_FromString(ctx, s)`) is entered, or enough is pending.
+//! Meanwhile the same bytes asked for again (the same keyword name looked up
+//! on every call of a loop, say) reuse the pending copy instead of making a
+//! new one, so a loop in C that hands out and closes raw data makes no
+//! system call after its first iteration.
 
 use super::report::{report_invalid_handle, Misuse};
-use super::table::{clear_slot, slot_of, state, Slot, State, Tag};
+use super::table::{clear_slot, slot_of, with_state, Slot, State, Tag};
+use crate::rawdata::RawData;
 use hpy_sys::HPy;
 use std::ptr::null_mut;
 
@@ -25,7 +35,7 @@ impl List {
     }
 
     /// # Safety
-    /// `p` is a live arena slot in no list; the state lock is held.
+    /// `p` is a live arena slot in no list; GIL held.
     #[inline]
     pub(super) unsafe fn push_back(&mut self, p: *mut Slot) {
         // SAFETY: caller contract; list members are live arena slots.
@@ -43,7 +53,7 @@ impl List {
     }
 
     /// # Safety
-    /// `p` is in this list; the state lock is held.
+    /// `p` is in this list; GIL held.
     #[inline]
     pub(super) unsafe fn remove(&mut self, p: *mut Slot) {
         // SAFETY: caller contract; list members are live arena slots.
@@ -78,7 +88,7 @@ impl List {
 
     pub(super) fn iter(&self) -> impl Iterator<Item = *mut Slot> + '_ {
         std::iter::successors((!self.head.is_null()).then_some(self.head), |&p| {
-            // SAFETY: list members are live arena slots (lock held by the
+            // SAFETY: list members are live arena slots (GIL held by the
             // borrower of the state).
             let n = unsafe { (*p).next };
             (!n.is_null()).then_some(n)
@@ -89,7 +99,7 @@ impl List {
 /// Takes a slot (in no list) out of the table for good: freed now, or by
 /// its last pin.
 fn release(st: &mut State, p: *mut Slot) {
-    // SAFETY: `p` was in the table, so it is a live arena slot; lock held.
+    // SAFETY: `p` was in the table, so it is a live arena slot; GIL held.
     let s = unsafe { &mut *p };
     clear_slot(st, s);
     if s.pins > 0 {
@@ -141,43 +151,28 @@ unsafe fn close_with(dh: HPy, quiet: bool) {
     if dh.is_null() {
         return;
     }
-    let outcome = {
-        let mut g = state();
-        let st = &mut g.0;
-        match slot_of(st, dh) {
-            None => Err(Misuse::Unknown),
-            Some(p) => {
-                // SAFETY: slots in the table are live.
-                let s = unsafe { &mut *p };
-                if s.permanent {
-                    Err(Misuse::ClosedConstant)
-                } else if s.closed {
-                    Err(Misuse::Closed)
-                } else {
-                    s.closed = true;
-                    // SAFETY: an open, non-permanent slot is in `open`.
-                    unsafe { st.open.remove(p) };
-                    // Keep (unreadable) what fits in the budget, so that a
-                    // use after close faults; free the rest now.
-                    let mut kept = Vec::new();
-                    for r in s.raw.drain(..) {
-                        if st.raw_size + r.len() <= st.raw_max {
-                            r.protect();
-                            st.raw_size += r.len();
-                            s.raw_counted += r.len();
-                            kept.push(r);
-                        }
-                    }
-                    s.raw = kept;
-                    let uh = s.uh;
-                    // SAFETY: `p` just left `open`: in no list.
-                    unsafe { st.closed.push_back(p) };
-                    evict(st);
-                    Ok(uh)
+    let outcome = with_state(|st| match slot_of(st, dh) {
+        None => Err(Misuse::Unknown),
+        Some(p) => {
+            // SAFETY: slots in the table are live; GIL held.
+            let s = unsafe { &mut *p };
+            if s.permanent {
+                Err(Misuse::ClosedConstant)
+            } else if s.closed {
+                Err(Misuse::Closed)
+            } else {
+                s.closed = true;
+                if !s.raw.is_empty() {
+                    keep_raw(st, p, s);
                 }
+                let uh = s.uh;
+                // SAFETY: `p` was open: in no list.
+                unsafe { st.closed.push_back(p) };
+                evict(st);
+                Ok(uh)
             }
         }
-    };
+    });
     match outcome {
         Err(Misuse::Closed | Misuse::Unknown) if quiet => {}
         Err(m) => {
@@ -193,19 +188,96 @@ unsafe fn close_with(dh: HPy, quiet: bool) {
     }
 }
 
+/// Pending slots beyond which closing protects at once.
+const PENDING_MAX: usize = 64;
+
+/// Pending slots searched for a copy to reuse (the most recent ones).
+const REUSE_WINDOW: usize = 8;
+
+/// Keeps the raw data of a slot being closed that fits in the budget, to be
+/// made unreadable (see the module's text) so that a use after close faults;
+/// frees the rest now (which makes it unreadable too).
+#[cold]
+pub(super) fn keep_raw(st: &mut State, p: *mut Slot, s: &mut Slot) {
+    s.raw.retain(|r| {
+        let keep = st.raw_size + r.len() <= st.raw_max;
+        if keep {
+            st.raw_size += r.len();
+            s.raw_counted += r.len();
+        }
+        keep
+    });
+    if !s.raw.is_empty() {
+        st.pending.push(p);
+        if st.pending.len() > PENDING_MAX {
+            protect_pending(st);
+        }
+    }
+}
+
+/// Makes the pending raw data unreadable.
+#[cold]
+pub(super) fn protect_pending(st: &mut State) {
+    for p in st.pending.drain(..) {
+        // SAFETY: arena slots are never freed; GIL held.
+        let s = unsafe { &*p };
+        // A slot reused since is open (its data live), or in no table.
+        if s.tag == Tag::InTable && s.closed {
+            for r in &s.raw {
+                r.protect();
+            }
+        }
+    }
+}
+
+/// Protects the raw data of the handles closed so far (a no-op, one test,
+/// when there is none).
+#[inline(always)]
+pub(crate) fn flush_raw_data() {
+    with_state(|st| {
+        if !st.pending.is_empty() {
+            protect_pending(st);
+        }
+    })
+}
+
+/// A pending copy holding exactly `data`, taken from its closed handle, for
+/// a new handle asking for the same bytes.
+pub(super) fn take_pending(st: &mut State, data: &[u8]) -> Option<RawData> {
+    let n = st.pending.len();
+    for i in (n.saturating_sub(REUSE_WINDOW)..n).rev() {
+        // SAFETY: arena slots are never freed; GIL held.
+        let s = unsafe { &mut *st.pending[i] };
+        if !(s.tag == Tag::InTable && s.closed) {
+            continue;
+        }
+        if let Some(j) = s
+            .raw
+            .iter()
+            .position(|r| !r.is_protected() && r.holds(data))
+        {
+            let r = s.raw.swap_remove(j);
+            s.raw_counted -= r.len();
+            st.raw_size -= r.len();
+            return Some(r);
+        }
+    }
+    None
+}
+
 pub fn closed_handles_queue_max_size() -> usize {
-    state().0.closed_max
+    with_state(|st| st.closed_max)
 }
 
 /// Takes effect as handles open and close (the queue is not trimmed now).
 pub fn set_closed_handles_queue_max_size(n: usize) {
-    state().0.closed_max = n;
+    with_state(|st| st.closed_max = n);
 }
 
 pub fn protected_raw_data_max_size() -> usize {
-    state().0.raw_max
+    with_state(|st| st.raw_max)
 }
 
 pub fn set_protected_raw_data_max_size(n: usize) {
-    state().0.raw_max = n;
+    with_state(|st| st.raw_max = n);
 }

@@ -3,8 +3,8 @@
 //! slots (`HandleRef`, the open and closed lists) that `DebugHandle`'s repr
 //! and the leak reports of `hpy.debug` are made of.
 
-use super::queue::close;
-use super::table::{slot_of, state, Slot, State, Tag};
+use super::queue::{close, List};
+use super::table::{slot_of, with_state, Slot, State, Tag};
 use crate::stacktrace::{self, StackTrace};
 use hpy_sys::HPy;
 use pyo3_ffi as ffi;
@@ -28,15 +28,13 @@ pub(crate) enum Misuse {
 /// # Safety
 /// GIL held.
 pub(crate) unsafe fn report_invalid_handle(dh: HPy, what: Misuse) {
-    let (cb, trace_on, alloc_trace) = {
-        let g = state();
-        let st = &g.0;
+    let (cb, trace_on, alloc_trace) = with_state(|st| {
         let alloc = slot_of(st, dh).and_then(|p| {
             // SAFETY: slots in the table are live.
             unsafe { &*p }.trace.as_ref().map(StackTrace::format)
         });
         (st.on_invalid_handle, st.trace_limit > 0, alloc)
-    };
+    });
     if cb != 0 {
         // SAFETY: GIL held; `cb` is kept alive by the state.
         unsafe { call_callback(cb) };
@@ -72,7 +70,7 @@ pub(crate) unsafe fn report_invalid_handle(dh: HPy, what: Misuse) {
 /// # Safety
 /// GIL held.
 pub(crate) unsafe fn report_invalid_builder_handle(what: &str) {
-    let cb = state().0.on_invalid_builder_handle;
+    let cb = with_state(|st| st.on_invalid_builder_handle);
     if cb != 0 {
         // SAFETY: GIL held; `cb` is kept alive by the state.
         unsafe { call_callback(cb) };
@@ -129,9 +127,9 @@ unsafe fn call_callback(cb: usize) {
 unsafe fn set_callback(slot: fn(&mut State) -> &mut usize, cb: *mut ffi::PyObject) {
     // SAFETY: GIL held, `cb` NULL or valid.
     unsafe { ffi::Py_XINCREF(cb) };
-    let old = std::mem::replace(slot(&mut state().0), cb as usize);
-    // SAFETY: `old` was a strong reference we held (or NULL); the lock is
-    // released before the DECREF can run arbitrary code.
+    let old = with_state(|st| std::mem::replace(slot(st), cb as usize));
+    // SAFETY: `old` was a strong reference we held (or NULL); the state is
+    // no longer borrowed when the DECREF runs arbitrary code.
     unsafe { ffi::Py_XDECREF(old as *mut ffi::PyObject) };
 }
 
@@ -158,18 +156,18 @@ pub unsafe fn set_on_invalid_builder_handle(cb: *mut ffi::PyObject) {
 pub struct HandleRef(NonNull<Slot>);
 
 impl HandleRef {
-    fn pin(st: &State, p: *mut Slot) -> HandleRef {
-        let _ = st; // the lock proves exclusive access
-                    // SAFETY: `p` is a live slot of the table; lock held.
+    fn pin(st: &mut State, p: *mut Slot) -> HandleRef {
+        let _ = st; // the borrowed state proves exclusive access
+                    // SAFETY: `p` is a live slot of the table; GIL held.
         unsafe { (*p).pins += 1 };
         // SAFETY: slots are arena addresses: never NULL.
         HandleRef(unsafe { NonNull::new_unchecked(p) })
     }
 
     fn with<R>(&self, f: impl FnOnce(&Slot) -> R) -> R {
-        let _g = state();
-        // SAFETY: a pinned slot stays allocated; the lock is held.
-        f(unsafe { self.0.as_ref() })
+        // SAFETY: a pinned slot stays allocated; the state is borrowed (GIL
+        // held), so nothing changes the slot meanwhile.
+        with_state(|_| f(unsafe { self.0.as_ref() }))
     }
 
     /// The handle's identity: the slot address (the `HPy` value it had).
@@ -221,43 +219,56 @@ impl HandleRef {
 
 impl Drop for HandleRef {
     fn drop(&mut self) {
-        let mut g = state();
         let p = self.0.as_ptr();
-        // SAFETY: pinned, so live; lock held.
-        let s = unsafe { &mut *p };
-        s.pins -= 1;
-        if s.pins == 0 && s.tag == Tag::Detached {
-            s.tag = Tag::Free;
-            // SAFETY: out of the table and no pin left: a detached slot is
-            // in no list.
-            unsafe { g.0.free.push_back(p) };
-        }
+        with_state(|st| {
+            // SAFETY: pinned, so live; GIL held.
+            let s = unsafe { &mut *p };
+            s.pins -= 1;
+            if s.pins == 0 && s.tag == Tag::Detached {
+                s.tag = Tag::Free;
+                // SAFETY: out of the table and no pin left: a detached slot
+                // is in no list.
+                unsafe { st.free.push_back(p) };
+            }
+        })
     }
 }
 
 /// Open handles created in generation `gen` or later, oldest first.
 pub fn open_handles(gen: u64) -> Vec<HandleRef> {
-    let g = state();
-    let st = &g.0;
-    st.open
+    with_state(|st| {
+        let mut open: Vec<(u64, *mut Slot)> = st
+            .slots
+            .slots()
+            .filter(|&p| {
+                // SAFETY: arena slots are initialised and never freed.
+                let s = unsafe { &*p };
+                s.tag == Tag::InTable && !s.closed && !s.permanent && s.generation >= gen
+            })
+            // SAFETY: as above.
+            .map(|p| (unsafe { (*p).seq }, p))
+            .collect();
+        open.sort_unstable_by_key(|&(seq, _)| seq);
+        open.into_iter()
+            .map(|(_, p)| HandleRef::pin(st, p))
+            .collect()
+    })
+}
+
+/// Pins the slots of one of the state's lists from generation `gen` on.
+fn pin_list(st: &mut State, gen: u64, list: fn(&State) -> &List) -> Vec<HandleRef> {
+    let slots: Vec<*mut Slot> = list(st)
         .iter()
         // SAFETY: slots in the table are live.
         .filter(|&p| unsafe { (*p).generation } >= gen)
-        .map(|p| HandleRef::pin(st, p))
-        .collect()
+        .collect();
+    slots.into_iter().map(|p| HandleRef::pin(st, p)).collect()
 }
 
 /// Closed handles still in the queue, created in generation `gen` or later,
 /// oldest first.
 pub fn closed_handles(gen: u64) -> Vec<HandleRef> {
-    let g = state();
-    let st = &g.0;
-    st.closed
-        .iter()
-        // SAFETY: slots in the table are live.
-        .filter(|&p| unsafe { (*p).generation } >= gen)
-        .map(|p| HandleRef::pin(st, p))
-        .collect()
+    with_state(|st| pin_list(st, gen, |st| &st.closed))
 }
 
 /// Shown in a handle's description when it has no allocation stack trace.

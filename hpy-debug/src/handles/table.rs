@@ -1,14 +1,15 @@
-//! The handle table: slots in an arena of chunks that never move (a debug
-//! handle is its slot's address), the process-wide state behind one lock,
-//! and opening, recognising and unwrapping handles.
+//! The handle table: slots in an arena that never moves them (a debug
+//! handle is its slot's address), the process-wide state (guarded by the
+//! GIL, see `gil.rs`), and opening, recognising and unwrapping handles.
 
 use super::queue::List;
-use super::report::{report_invalid_handle, Misuse};
+use super::report::{fatal, report_invalid_handle, Misuse};
+use crate::arena::Arena;
+use crate::gil::GilCell;
 use crate::rawdata::RawData;
 use crate::stacktrace::StackTrace;
 use hpy_sys::{HPy, HPy_NULL};
 use std::ptr::null_mut;
-use std::sync::{Mutex, MutexGuard};
 
 /// Where a slot is: in the table (open, permanent or queued as closed),
 /// out of it but pinned (freed by the last unpin), or free for reuse.
@@ -26,15 +27,21 @@ pub(crate) struct Slot {
     /// The inner handle; owned while open, unless `permanent`.
     pub(super) uh: HPy,
     pub(super) generation: u64,
+    /// When it was opened (a count of opened handles): orders the open
+    /// handles, which are in no list (listing them is rare, opening and
+    /// closing are not).
+    pub(super) seq: u64,
     pub(super) closed: bool,
     /// A handle constant of the context (`ctx->h_None`, ...): never closed.
     pub(super) permanent: bool,
-    pub(super) pins: usize,
+    pub(super) pins: u32,
     pub(super) trace: Option<StackTrace>,
+    /// Protected copies of raw data handed out for this handle (usually
+    /// none: an empty `Vec` costs nothing to keep or to close).
     pub(super) raw: Vec<RawData>,
     /// Bytes of `raw` counted in `State::raw_size` (kept after close).
     pub(super) raw_counted: usize,
-    /// Links of the one list the slot is in (open, closed or free); a
+    /// Links of the one list the slot is in (closed or free); an open,
     /// permanent or detached slot is in none.
     pub(super) prev: *mut Slot,
     pub(super) next: *mut Slot,
@@ -46,6 +53,7 @@ impl Default for Slot {
             tag: Tag::Free,
             uh: HPy_NULL,
             generation: 0,
+            seq: 0,
             closed: false,
             permanent: false,
             pins: 0,
@@ -58,16 +66,11 @@ impl Default for Slot {
     }
 }
 
-/// Slots in the first chunk; each next chunk doubles.
-const FIRST_CHUNK: usize = 256;
-
 pub(super) struct State {
-    /// The arena: (start, slot count) of leaked boxed slices, never freed.
-    pub(super) chunks: Vec<(*mut Slot, usize)>,
-    /// Arena slots never used yet: index in the last chunk.
-    pub(super) chunk_used: usize,
-    /// Open handles, in opening order.
-    pub(super) open: List,
+    /// Every slot ever made (a slot's address is a handle's value).
+    pub(super) slots: Arena<Slot>,
+    /// Handles opened so far (the next `Slot::seq`).
+    pub(super) opened: u64,
     /// Recently closed handles, oldest first.
     pub(super) closed: List,
     /// Slots out of the table, to reuse.
@@ -76,6 +79,8 @@ pub(super) struct State {
     /// Budget of raw data kept (protected) for closed handles, and its use.
     pub(super) raw_max: usize,
     pub(super) raw_size: usize,
+    /// Closed slots whose raw data is not protected yet (see `queue.rs`).
+    pub(super) pending: Vec<*mut Slot>,
     pub(super) generation: u64,
     pub(super) on_invalid_handle: usize,
     pub(super) on_invalid_builder_handle: usize,
@@ -83,90 +88,83 @@ pub(super) struct State {
     pub(super) trace_limit: usize,
 }
 
-pub(super) struct Global(pub(super) State);
-// SAFETY: the raw pointers are only dereferenced with the mutex locked (and
-// the GIL held); the state never leaves the interpreter's threads.
-unsafe impl Send for Global {}
-
-static STATE: Mutex<Global> = Mutex::new(Global(State {
-    chunks: Vec::new(),
-    chunk_used: 0,
-    open: List::new(),
+/// The state of the handle table, and of the slots it points to: both are
+/// touched only through this cell, i.e. with the GIL held.
+static STATE: GilCell<State> = GilCell::new(State {
+    slots: Arena::new(),
+    opened: 0,
     closed: List::new(),
     free: List::new(),
     closed_max: 1024,
     raw_max: 10 * 1024 * 1024,
     raw_size: 0,
+    pending: Vec::new(),
     generation: 0,
     on_invalid_handle: 0,
     on_invalid_builder_handle: 0,
     trace_limit: 0,
-}));
+});
 
-#[inline]
-pub(super) fn state() -> MutexGuard<'static, Global> {
-    STATE.lock().unwrap_or_else(|e| e.into_inner())
+/// Runs `f` on the table's state (GIL held; `f` must not call into Python
+/// nor back into the table).
+#[inline(always)]
+pub(super) fn with_state<R>(f: impl FnOnce(&mut State) -> R) -> R {
+    STATE.with(f)
 }
 
-/// The slot behind a debug handle, if it is in the table: an address inside
-/// an arena chunk, on a slot boundary, whose slot is tagged as in the table.
-/// Anything else given to us as a handle is garbage or long closed.
-#[inline]
+/// The slot behind a debug handle, if it is in the table: a slot of the
+/// arena (decided from the address alone, see `arena.rs`) tagged as in the
+/// table. Anything else given to us as a handle is garbage or long closed.
+#[inline(always)]
 pub(super) fn slot_of(st: &State, dh: HPy) -> Option<*mut Slot> {
-    let p = dh._i as usize;
-    let size = std::mem::size_of::<Slot>();
-    // Newest (largest) chunks first; there are O(log n) of them.
-    for &(base, n) in st.chunks.iter().rev() {
-        let b = base as usize;
-        if p >= b && p < b + n * size {
-            if (p - b) % size != 0 {
-                return None;
-            }
-            let s = p as *mut Slot;
-            // SAFETY: `s` is a slot of a live (leaked) chunk; lock held.
-            return (unsafe { (*s).tag } == Tag::InTable).then_some(s);
-        }
-    }
-    None
+    let s = st.slots.find(dh._i as usize)?;
+    // SAFETY: a slot of the arena: initialised, never freed; GIL held.
+    (unsafe { (*s).tag } == Tag::InTable).then_some(s)
 }
 
 /// A slot out of no list, for a new handle: a freed one, else a new one
 /// from the arena.
+#[inline(never)]
 fn alloc_slot(st: &mut State) -> *mut Slot {
     if let Some(p) = st.free.pop_front() {
         return p;
     }
-    let room = st.chunks.last().map_or(0, |&(_, n)| n);
-    if st.chunk_used == room {
-        let n = if room == 0 { FIRST_CHUNK } else { room * 2 };
-        let chunk: Box<[Slot]> = (0..n).map(|_| Slot::default()).collect();
-        // Leaked: slots must stay at their address for as long as a handle
-        // value might be checked against them (the process lifetime).
-        let base = Box::leak(chunk).as_mut_ptr();
-        st.chunks.push((base, n));
-        st.chunk_used = 0;
+    match st.slots.alloc() {
+        Some(p) => p,
+        None => fatal("HPy debug mode: out of memory for debug handles"),
     }
-    let (base, _) = st.chunks[st.chunks.len() - 1];
-    // SAFETY: `chunk_used` < the last chunk's length.
-    let p = unsafe { base.add(st.chunk_used) };
-    st.chunk_used += 1;
-    p
 }
 
 /// Releases what a slot holds besides its identity (raw data, trace).
-#[inline]
+#[inline(always)]
 pub(super) fn clear_slot(st: &mut State, s: &mut Slot) {
+    if s.raw_counted != 0 || !s.raw.is_empty() || s.trace.is_some() {
+        clear_slot_slow(st, s);
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn clear_slot_slow(st: &mut State, s: &mut Slot) {
     st.raw_size -= s.raw_counted;
     s.raw_counted = 0;
     s.raw.clear();
     s.trace = None;
 }
 
+/// The C stack for a handle being opened (stack traces are on).
+#[cold]
+#[inline(never)]
+fn capture_trace(limit: usize) -> Option<StackTrace> {
+    StackTrace::capture(limit)
+}
+
 /// Puts `uh` into a slot of the table: a new handle (or, `permanent`, a
 /// context constant, in no generation and never queued).
+#[inline(always)]
 fn open_in(st: &mut State, uh: HPy, permanent: bool) -> HPy {
     let trace = if st.trace_limit > 0 && !permanent {
-        StackTrace::capture(st.trace_limit)
+        capture_trace(st.trace_limit)
     } else {
         None
     };
@@ -181,7 +179,7 @@ fn open_in(st: &mut State, uh: HPy, permanent: bool) -> HPy {
         Some(p) => p,
         None => alloc_slot(st),
     };
-    // SAFETY: `p` is a live arena slot in no list; lock held.
+    // SAFETY: `p` is a live arena slot in no list; GIL held.
     let s = unsafe { &mut *p };
     clear_slot(st, s);
     s.tag = Tag::InTable;
@@ -189,20 +187,21 @@ fn open_in(st: &mut State, uh: HPy, permanent: bool) -> HPy {
     s.generation = generation;
     s.closed = false;
     s.permanent = permanent;
-    s.trace = trace;
-    if !permanent {
-        // SAFETY: `p` is in no list.
-        unsafe { st.open.push_back(p) };
+    if trace.is_some() {
+        s.trace = trace;
     }
+    s.seq = st.opened;
+    st.opened += 1;
     HPy { _i: p as isize }
 }
 
 /// Opens a debug handle that owns the inner handle `uh` (NULL stays NULL).
+#[inline]
 pub(crate) fn wrap(uh: HPy) -> HPy {
     if uh.is_null() {
         return HPy_NULL;
     }
-    open_in(&mut state().0, uh, false)
+    with_state(|st| open_in(st, uh, false))
 }
 
 /// A debug handle for a handle constant of the inner context.
@@ -210,7 +209,7 @@ pub(crate) fn open_permanent(uh: HPy) -> HPy {
     if uh.is_null() {
         return HPy_NULL;
     }
-    open_in(&mut state().0, uh, true)
+    with_state(|st| open_in(st, uh, true))
 }
 
 /// The inner handle of `dh`. A closed or unknown handle is reported (see
@@ -219,40 +218,49 @@ pub(crate) fn open_permanent(uh: HPy) -> HPy {
 ///
 /// # Safety
 /// GIL held.
+#[inline]
 pub(crate) unsafe fn unwrap(dh: HPy) -> HPy {
     if dh.is_null() {
         return HPy_NULL;
     }
-    let found = {
-        let g = state();
-        slot_of(&g.0, dh).map(|p| {
+    let found = with_state(|st| {
+        slot_of(st, dh).map(|p| {
             // SAFETY: slots in the table are live.
             let s = unsafe { &*p };
             (s.uh, s.closed)
         })
-    };
+    });
     match found {
         Some((uh, false)) => uh,
-        Some((uh, true)) => {
-            // SAFETY: GIL held.
-            unsafe { report_invalid_handle(dh, Misuse::Closed) };
-            uh
-        }
-        None => {
-            // SAFETY: GIL held.
-            unsafe { report_invalid_handle(dh, Misuse::Unknown) };
-            HPy_NULL
-        }
+        // SAFETY: GIL held (our contract).
+        Some((uh, true)) => unsafe { unwrap_invalid(dh, Misuse::Closed, uh) },
+        // SAFETY: GIL held (our contract).
+        None => unsafe { unwrap_invalid(dh, Misuse::Unknown, HPy_NULL) },
     }
+}
+
+/// Reports `dh` and gives `uh`: off the fast path of [`unwrap`].
+///
+/// # Safety
+/// GIL held.
+#[cold]
+#[inline(never)]
+unsafe fn unwrap_invalid(dh: HPy, what: Misuse, uh: HPy) -> HPy {
+    // SAFETY: forwarded contract.
+    unsafe { report_invalid_handle(dh, what) };
+    uh
 }
 
 /// Ties a read-only copy of `data` to the open handle `dh` and returns it;
 /// None if `dh` is not open or no memory could be had (callers then hand out
 /// the original pointer).
 pub(crate) fn attach_raw_data(dh: HPy, data: &[u8]) -> Option<*const u8> {
-    let g = state();
-    let p = slot_of(&g.0, dh)?;
-    // SAFETY: slots in the table are live; the lock is held.
+    with_state(|st| attach_in(st, dh, data))
+}
+
+fn attach_in(st: &mut State, dh: HPy, data: &[u8]) -> Option<*const u8> {
+    let p = slot_of(st, dh)?;
+    // SAFETY: slots in the table are live; GIL held.
     let s = unsafe { &mut *p };
     if s.closed {
         return None;
@@ -262,7 +270,10 @@ pub(crate) fn attach_raw_data(dh: HPy, data: &[u8]) -> Option<*const u8> {
     if let Some(r) = s.raw.iter().find(|r| r.holds(data)) {
         return Some(r.as_ptr());
     }
-    let r = RawData::copy(data)?;
+    let r = match super::queue::take_pending(st, data) {
+        Some(r) => r,
+        None => RawData::copy(data)?,
+    };
     let ptr = r.as_ptr();
     s.raw.push(r);
     Some(ptr)
@@ -271,13 +282,14 @@ pub(crate) fn attach_raw_data(dh: HPy, data: &[u8]) -> Option<*const u8> {
 /// Starts a new generation and returns its number (always >= 1; the context
 /// constants belong to generation 0, so they never count as leaks).
 pub fn new_generation() -> u64 {
-    let mut g = state();
-    g.0.generation += 1;
-    g.0.generation
+    with_state(|st| {
+        st.generation += 1;
+        st.generation
+    })
 }
 
 /// Record the C stack (at most `limit` frames) of every handle opened from
 /// now on; None or 0 turns it off.
 pub fn set_handle_stack_trace_limit(limit: Option<usize>) {
-    state().0.trace_limit = limit.unwrap_or(0);
+    with_state(|st| st.trace_limit = limit.unwrap_or(0));
 }

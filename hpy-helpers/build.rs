@@ -5,6 +5,9 @@
 use std::path::PathBuf;
 
 fn main() {
+    // Set (with `-C panic=abort`) only when the crate is built as the
+    // static library of `hpy.devel`: it brings its own panic handler then.
+    println!("cargo::rustc-check-cfg=cfg(hpy_helpers_staticlib)");
     let manifest = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap());
     let sys = manifest.parent().unwrap().join("hpy-sys");
     let runtime = sys.join("runtime");

@@ -7,8 +7,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
-cargo build --release -q -p hpy-helpers
-lib=target/release/libhpy_helpers.a
+# as setup.py builds it (build_helper_lib): no_std, panic=abort, its own
+# panic handler (hpy-helpers/Cargo.toml says why)
+cargo rustc -q -p hpy-helpers --profile helpers-lib --crate-type staticlib -- \
+  --cfg hpy_helpers_staticlib
+lib=target/helpers-lib/libhpy_helpers.a
 # for the interpreter that runs the tests ($PYTHON, else python3 on PATH: what
 # pyo3-ffi picks itself), without linking libpython
 env ${PYTHON:+PYO3_PYTHON="$PYTHON"} cargo build --release -q -p hpy-cpython-abi --features extension-module

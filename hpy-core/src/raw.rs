@@ -4,13 +4,15 @@
 //! so every member of `hpy/context.h` is here. The safe API is built on it;
 //! code that works with raw handles (the API helpers) calls it directly.
 //!
-//! Universal ABI: through the table of the context the call received (the
-//! universal, debug or trace context: whichever the loader chose). CPython
-//! ABI (`cpython-abi`): straight into `hpy-cpython`'s function of the same
-//! name, with no table in between.
+//! Universal ABI: `hpy_sys::call`, through the table of the context the call
+//! received (the universal, debug or trace context: whichever the loader
+//! chose); a member the context leaves empty panics, which the entry point
+//! turns into an exception. CPython ABI (`cpython-abi`): straight into
+//! `hpy-cpython`'s function of the same name, with no table in between.
 
 #![allow(non_snake_case, dead_code)]
 
+#[cfg(feature = "cpython-abi")]
 use hpy_sys::*;
 
 #[cfg(feature = "cpython-abi")]
@@ -37,44 +39,29 @@ mod direct {
     }
 }
 
-/// A member the running context left empty (an older runtime): a panic,
-/// which the entry point turns into a Python exception. `#[inline]` (and
-/// cold): each crate gets its own copy, so using `raw` links nothing else of
-/// hpy-core into a C extension (the helper library).
-#[cold]
-#[inline]
-fn missing(name: &str) -> ! {
-    panic!("the HPy runtime provides no {name}")
-}
+/// Universal ABI: hpy-sys's call layer (through the table), which the API
+/// helpers use too.
+#[cfg(not(feature = "cpython-abi"))]
+pub use hpy_sys::call::*;
 
-macro_rules! raw_functions {
+#[cfg(feature = "cpython-abi")]
+macro_rules! direct_calls {
     ($(($idx:literal, $name:ident, ($($p:ident : $t:ty),*) -> $ret:ty)),* $(,)?) => {$(
-        /// Calls the context member of the same name.
+        /// Calls the context function of the same name directly.
         ///
         /// # Safety
         /// `ctx` is the live context of the current call and the arguments
         /// meet the member's contract (HPy's API documentation).
         #[inline(always)]
         pub unsafe fn $name(ctx: *mut HPyContext, $($p: $t),*) -> $ret {
-            #[cfg(not(feature = "cpython-abi"))]
-            {
-                // SAFETY: `ctx` points to a live context (caller).
-                match unsafe { (*ctx).$name } {
-                    // SAFETY: the member's contract is the caller's.
-                    Some(f) => unsafe { f(ctx, $($p),*) },
-                    None => missing(stringify!($name)),
-                }
-            }
-            #[cfg(feature = "cpython-abi")]
-            {
-                // SAFETY: the same function the table would hold.
-                unsafe { direct::$name(ctx, $($p),*) }
-            }
+            // SAFETY: the same function the table would hold.
+            unsafe { direct::$name(ctx, $($p),*) }
         }
     )*};
 }
 
-hpy_sys::for_each_ctx_function!(raw_functions);
+#[cfg(feature = "cpython-abi")]
+hpy_sys::for_each_ctx_function!(direct_calls);
 
 /// The dispatcher the CPython-ABI context holds (it is never called).
 #[cfg(feature = "cpython-abi")]

@@ -16,11 +16,12 @@
 
 use crate::ctx::Ctx;
 use crate::helpers::{Raised, Res};
+use crate::message::{Hex2, Message, Part};
+use crate::msg;
 use crate::smallvec::SmallVec;
 use crate::va::VaArgs;
 use core::ffi::{c_char, CStr};
-use core::fmt;
-use hpy_core::raw;
+use hpy_sys::call::loaded as raw;
 use hpy_sys::{HPy, HPy_NULL, HPy_ssize_t};
 
 /// Brackets nest at most this deep: building recurses, and the stack of an
@@ -42,26 +43,37 @@ enum FormatError {
     Internal,
 }
 
-impl fmt::Display for FormatError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        const WHERE: &str = "in the format string passed to HPy_BuildValue";
-        match *self {
-            FormatError::BadChar(c) => write!(f, "bad format char '{}' {WHERE}", Shown(c)),
-            FormatError::Unmatched(c) => write!(f, "unmatched '{}' {WHERE}", Shown(c)),
-            FormatError::Unexpected(c) => write!(f, "unexpected '{}' {WHERE}", Shown(c)),
-            FormatError::Missing(c) => write!(f, "missing '{}' {WHERE}", Shown(c)),
-            FormatError::StealingUnit => f.write_str(
-                "HPy_BuildValue does not support the 'N' formatting unit. Instead, use the \
-                 'O' formatting unit and manually close the handle in the caller if \
-                 necessary. HPy API functions never 'steal' handles and always make a \
-                 duplicate handle if needed, the 'ownership' of the original handle is \
-                 never 'transferred'. ",
-            ),
-            FormatError::TooDeep => {
-                write!(f, "brackets nested more than {MAX_DEPTH} deep {WHERE}")
+impl Part for FormatError {
+    #[inline(never)]
+    fn write(self, m: &mut Message) {
+        const WHERE: &str = "' in the format string passed to HPy_BuildValue";
+        let (what, c) = match self {
+            FormatError::BadChar(c) => ("bad format char '", c),
+            FormatError::Unmatched(c) => ("unmatched '", c),
+            FormatError::Unexpected(c) => ("unexpected '", c),
+            FormatError::Missing(c) => ("missing '", c),
+            FormatError::StealingUnit => {
+                m.add(
+                    "HPy_BuildValue does not support the 'N' formatting unit. Instead, use the \
+                     'O' formatting unit and manually close the handle in the caller if \
+                     necessary. HPy API functions never 'steal' handles and always make a \
+                     duplicate handle if needed, the 'ownership' of the original handle is \
+                     never 'transferred'. ",
+                );
+                return;
             }
-            FormatError::Internal => f.write_str("internal error in HPy_BuildValue"),
-        }
+            FormatError::TooDeep => {
+                m.add("brackets nested more than ")
+                    .add(MAX_DEPTH)
+                    .add(" deep in the format string passed to HPy_BuildValue");
+                return;
+            }
+            FormatError::Internal => {
+                m.add("internal error in HPy_BuildValue");
+                return;
+            }
+        };
+        m.add(what).add(Shown(c)).add(WHERE);
     }
 }
 
@@ -69,12 +81,13 @@ impl fmt::Display for FormatError {
 /// else `\xNN`.
 struct Shown(u8);
 
-impl fmt::Display for Shown {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Part for Shown {
+    #[inline(never)]
+    fn write(self, m: &mut Message) {
         if self.0.is_ascii_graphic() || self.0 == b' ' {
-            write!(f, "{}", self.0 as char)
+            m.add(char::from(self.0));
         } else {
-            write!(f, "\\x{:02x}", self.0)
+            m.add("\\x").add(Hex2(self.0));
         }
     }
 }
@@ -247,7 +260,7 @@ fn check_any(fmt: &[u8]) -> Result<usize, FormatError> {
                 None if depth == 0 => return Ok(count),
                 None => return Err(unclosed()),
                 Some(c @ (b')' | b']' | b'}')) => {
-                    let inner = depth.checked_sub(1).map(|i| open[i].0);
+                    let inner = depth.checked_sub(1).and_then(|i| open.get(i)).map(|o| o.0);
                     if inner.map(closer) != Some(c) {
                         // a closing bracket of the wrong kind: the innermost
                         // open one is the unmatched one (or, at top level,
@@ -256,7 +269,7 @@ fn check_any(fmt: &[u8]) -> Result<usize, FormatError> {
                     }
                     pos += 1;
                     depth -= 1;
-                    complete(&mut state, &mut count, depth, open[depth].1);
+                    complete(&mut state, &mut count, depth, then_of(&open, depth));
                     continue;
                 }
                 Some(b',') if comma_allowed => {
@@ -273,8 +286,8 @@ fn check_any(fmt: &[u8]) -> Result<usize, FormatError> {
                 None => return Err(unclosed()),
                 Some(b'}') => {
                     pos += 1;
-                    depth -= 1;
-                    complete(&mut state, &mut count, depth, open[depth].1);
+                    depth = depth.saturating_sub(1);
+                    complete(&mut state, &mut count, depth, then_of(&open, depth));
                     continue;
                 }
                 Some(b',') if after_pair => {
@@ -330,6 +343,11 @@ fn check_any(fmt: &[u8]) -> Result<usize, FormatError> {
     }
 }
 
+/// What the group of open bracket `depth` is to its parent.
+fn then_of(open: &[(u8, Then)], depth: usize) -> Then {
+    open.get(depth).map_or(Then::SeqItem, |o| o.1)
+}
+
 /// A unit was completed at `depth`, where it is `then`.
 fn complete(state: &mut State, count: &mut usize, depth: usize, then: Then) {
     *state = then.state();
@@ -377,7 +395,7 @@ pub unsafe fn build_value(ctx: Ctx, fmt: *const c_char, va: VaArgs) -> HPy {
             match check_any(fmt) {
                 Ok(count) => (count, fmt),
                 Err(e) => {
-                    ctx.system_error(&e.to_string());
+                    ctx.system_error(msg!(e));
                     return HPy_NULL;
                 }
             }
@@ -448,13 +466,14 @@ unsafe fn build_simple(ctx: Ctx, fmt: &[u8], count: usize, mut va: VaArgs) -> Re
                         return internal(ctx);
                     };
                     depth = d;
-                    let inside = &items.handles[starts[d]..items.len];
+                    let start = starts.get(d).copied().unwrap_or(0);
+                    let inside = items.handles.get(start..items.len).unwrap_or(&[]);
                     let h = if code == b')' {
                         tuple(ctx, inside)
                     } else {
                         list(ctx, inside)
                     };
-                    items.pop_to(starts[d]);
+                    items.pop_to(start);
                     if h.is_null() {
                         return Err(Raised);
                     }
@@ -465,7 +484,7 @@ unsafe fn build_simple(ctx: Ctx, fmt: &[u8], count: usize, mut va: VaArgs) -> Re
             },
         }
     }
-    let values = &items.handles[..items.len];
+    let values = items.handles.get(..items.len).unwrap_or(&[]);
     let h = match values {
         &[h] if count == 1 => {
             if items.lent & 1 == 0 {
@@ -508,8 +527,8 @@ impl Items {
     /// Drop the values from `start` on, closing the new ones.
     fn pop_to(&mut self, start: usize) {
         for i in start..self.len {
-            if self.lent & (1 << i) == 0 {
-                self.ctx.close(self.handles[i]);
+            if let Some(&h) = self.handles.get(i).filter(|_| self.lent & (1 << i) == 0) {
+                self.ctx.close(h);
             }
         }
         self.lent &= (1 << start) - 1;
@@ -706,9 +725,11 @@ impl Builder<'_> {
             if self.stack.len() != start + 2 {
                 return internal(self.ctx);
             }
-            let h = self.stack.handles.as_slice();
+            let &[key, value] = self.stack.handles.as_slice().get(start..).unwrap_or(&[]) else {
+                return internal(self.ctx);
+            };
             // SAFETY: live context; the dict, key and value are open.
-            let status = unsafe { raw::ctx_SetItem(self.ctx.0, dict, h[start], h[start + 1]) };
+            let status = unsafe { raw::ctx_SetItem(self.ctx.0, dict, key, value) };
             self.stack.pop_to(start);
             if status < 0 {
                 return Err(Raised);
@@ -719,7 +740,7 @@ impl Builder<'_> {
 
 /// Report a format [`check`] should have refused.
 fn internal<T>(ctx: Ctx) -> Res<T> {
-    ctx.system_error(&FormatError::Internal.to_string());
+    ctx.system_error(msg!(FormatError::Internal));
     Err(Raised)
 }
 
@@ -738,7 +759,7 @@ impl Stack {
     fn new(ctx: Ctx) -> Stack {
         Stack {
             ctx,
-            handles: SmallVec::new(HPy_NULL),
+            handles: SmallVec::new(),
             lent: 0,
         }
     }
@@ -752,8 +773,24 @@ impl Stack {
         if h.is_null() {
             return Err(Raised);
         }
-        self.handles.push(h);
+        self.push(h)
+    }
+
+    /// Push `h`, or close it (if new) and raise MemoryError.
+    fn push(&mut self, h: HPy) -> Res<()> {
+        if self.handles.push(h).is_err() {
+            if !self.is_lent(self.len()) {
+                self.ctx.close(h);
+            }
+            self.ctx.memory_error("HPy_BuildValue: out of memory");
+            return Err(Raised);
+        }
         Ok(())
+    }
+
+    /// Whether value `i` (pushed or about to be) is the caller's.
+    fn is_lent(&self, i: usize) -> bool {
+        i < 64 && self.lent & (1 << i) != 0
     }
 
     /// Push a handle of the caller's.
@@ -763,14 +800,17 @@ impl Stack {
             return self.push_owned(self.ctx.dup(h));
         }
         self.lent |= 1 << i;
-        self.handles.push(h);
-        Ok(())
+        let pushed = self.push(h);
+        if pushed.is_err() {
+            self.lent &= !(1 << i);
+        }
+        pushed
     }
 
     /// Drop the values from index `start` on, closing the new ones.
     fn pop_to(&mut self, start: usize) {
         for (i, &h) in self.handles.as_slice().iter().enumerate().skip(start) {
-            if i >= 64 || self.lent & (1 << i) == 0 {
+            if !self.is_lent(i) {
                 self.ctx.close(h);
             }
         }
@@ -782,14 +822,20 @@ impl Stack {
 
     /// Replace the values from `start` on with a tuple of them.
     fn tuple(&mut self, start: usize) -> Res<()> {
-        let t = tuple(self.ctx, &self.handles.as_slice()[start..]);
+        let t = tuple(
+            self.ctx,
+            self.handles.as_slice().get(start..).unwrap_or(&[]),
+        );
         self.pop_to(start);
         self.push_owned(t)
     }
 
     /// Replace the values from `start` on with a list of them.
     fn list(&mut self, start: usize) -> Res<()> {
-        let l = list(self.ctx, &self.handles.as_slice()[start..]);
+        let l = list(
+            self.ctx,
+            self.handles.as_slice().get(start..).unwrap_or(&[]),
+        );
         self.pop_to(start);
         self.push_owned(l)
     }
@@ -823,6 +869,15 @@ impl Drop for Stack {
 #[cfg(test)]
 mod tests {
     use super::{check, check_any, check_simple, FormatError as E, Simple};
+
+    extern crate std;
+    use std::string::String;
+    use std::{format, vec::Vec};
+
+    /// The message of a format error.
+    fn text(e: E) -> String {
+        String::from_utf8(crate::msg!(e).as_bytes().to_vec()).unwrap()
+    }
 
     #[test]
     fn units_and_containers() {
@@ -907,15 +962,14 @@ mod tests {
     #[test]
     fn messages() {
         assert_eq!(
-            E::BadChar(b'q').to_string(),
+            text(E::BadChar(b'q')),
             "bad format char 'q' in the format string passed to HPy_BuildValue"
         );
         assert_eq!(
-            E::BadChar(1).to_string(),
+            text(E::BadChar(1)),
             "bad format char '\\x01' in the format string passed to HPy_BuildValue"
         );
-        assert!(E::StealingUnit
-            .to_string()
+        assert!(text(E::StealingUnit)
             .starts_with("HPy_BuildValue does not support the 'N' formatting unit."));
     }
 }

@@ -15,10 +15,12 @@
 
 use crate::ctx::Ctx;
 use crate::helpers::{system_error, Owned, Raised, Res};
+use crate::message::{Digits, Hex2, TypeName};
+use crate::msg;
 use crate::smallvec::SmallVec;
 use crate::va::VaArgs;
 use core::ffi::{c_char, CStr};
-use hpy_core::raw;
+use hpy_sys::call::loaded as raw;
 use hpy_sys::{HPy, HPy_NULL, HPy_ssize_t};
 
 /// The largest code point `%c` accepts.
@@ -68,19 +70,22 @@ enum FormatError {
 impl FormatError {
     fn raise(&self, ctx: Ctx) -> Raised {
         match *self {
-            FormatError::NonAscii(b) => ctx.value_error(&format!(
-                "expected an ASCII-encoded format string, got a non-ASCII byte: 0x{b:02x}"
+            FormatError::NonAscii(b) => ctx.value_error(msg!(
+                "expected an ASCII-encoded format string, got a non-ASCII byte: 0x",
+                Hex2(b)
             )),
             FormatError::Invalid => ctx.system_error("invalid format string"),
             FormatError::WidthTooBig => ctx.value_error("width too big"),
             FormatError::PrecisionTooBig => ctx.value_error("precision too big"),
-            FormatError::NoZeroPad(u) => ctx.system_error(&format!(
-                "formatting unit '%{}' does not support 0-padding",
-                u as char
+            FormatError::NoZeroPad(u) => ctx.system_error(msg!(
+                "formatting unit '%",
+                char::from(u),
+                "' does not support 0-padding"
             )),
-            FormatError::NoWidth(u) => ctx.system_error(&format!(
-                "formatting unit '%{}' does not support width nor precision",
-                u as char
+            FormatError::NoWidth(u) => ctx.system_error(msg!(
+                "formatting unit '%",
+                char::from(u),
+                "' does not support width nor precision"
             )),
         }
         Raised
@@ -101,12 +106,12 @@ impl<'a> Iterator for Pieces<'a> {
     // wrote it (some 15 % of a call).
     #[inline(always)]
     fn next(&mut self) -> Option<Self::Item> {
-        let rest = &self.fmt[self.pos..];
+        let rest = self.fmt.get(self.pos..)?;
         let piece = match rest.first()? {
             b'%' => self.conversion(),
             _ => {
                 let len = rest.iter().position(|&b| b == b'%').unwrap_or(rest.len());
-                let text = &rest[..len];
+                let text = rest.get(..len).unwrap_or(rest);
                 self.pos += len;
                 match text.iter().find(|b| !b.is_ascii()) {
                     Some(&b) => Err(FormatError::NonAscii(b)),
@@ -168,7 +173,7 @@ impl<'a> Pieces<'a> {
         } else {
             None
         };
-        let rest = &self.fmt[self.pos..];
+        let rest = self.fmt.get(self.pos..).unwrap_or(&[]);
         let size = match rest {
             [b'l', b'l', b'd' | b'i' | b'u', ..] => Size::LongLong,
             [b'l', b'd' | b'i' | b'u', ..] => Size::Long,
@@ -239,13 +244,13 @@ pub unsafe fn err_format(ctx: Ctx, h_type: HPy, fmt: *const c_char, mut va: VaAr
 /// As [`unicode_from_format`]; `api` names the public function for messages.
 unsafe fn format_str(ctx: Ctx, api: &str, fmt: *const c_char, va: &mut VaArgs) -> Res<Owned> {
     if fmt.is_null() {
-        return system_error(ctx, &format!("NULL format string passed to {api}"));
+        return system_error(ctx, msg!("NULL format string passed to ", api));
     }
     // SAFETY: non-null and NUL-terminated by the caller's contract.
     let fmt = unsafe { CStr::from_ptr(fmt) }.to_bytes();
     let mut out = Writer {
         ctx,
-        buf: SmallVec::new(0),
+        buf: SmallVec::new(),
     };
     for piece in Pieces::new(fmt) {
         match piece.map_err(|e| e.raise(ctx))? {
@@ -267,33 +272,27 @@ struct Writer {
 }
 
 impl Writer {
-    /// Room for `n` more bytes, or MemoryError (a huge width or precision).
-    fn reserve(&mut self, n: usize) -> Res<()> {
-        self.buf.try_reserve(n).map_err(|_| {
-            // SAFETY: reading a constant of a live context.
-            let exc = unsafe { crate::constant!(self.ctx.0, h_MemoryError) };
-            self.ctx
-                .set_error(exc, "cannot allocate memory for string format");
-            Raised
-        })
+    /// MemoryError (a huge width or precision).
+    #[cold]
+    fn no_memory(&self) -> Raised {
+        self.ctx
+            .memory_error("cannot allocate memory for string format");
+        Raised
     }
 
     fn push(&mut self, bytes: &[u8]) -> Res<()> {
-        self.reserve(bytes.len())?;
-        self.buf.extend_from_slice(bytes);
-        Ok(())
+        self.buf
+            .extend_from_slice(bytes)
+            .map_err(|_| self.no_memory())
     }
 
     fn fill(&mut self, byte: u8, n: usize) -> Res<()> {
-        self.reserve(n)?;
-        self.buf.extend_fill(byte, n);
-        Ok(())
+        self.buf.extend_fill(byte, n).map_err(|_| self.no_memory())
     }
 
     /// `text` right-aligned in `width` characters.
     fn padded(&mut self, text: &[u8], width: Option<usize>) -> Res<()> {
         let pad = width.unwrap_or(0).saturating_sub(char_count(text));
-        self.reserve(pad.saturating_add(text.len()))?;
         self.fill(b' ', pad)?;
         self.push(text)
     }
@@ -301,11 +300,10 @@ impl Writer {
     /// A number given as its sign and decimal or hex `digits`: precision is
     /// the least number of digits, and the `0` flag pads with zeros after
     /// the sign instead of with spaces before it.
-    fn integer(&mut self, negative: bool, digits: &str, spec: &Spec) -> Res<()> {
+    fn integer(&mut self, negative: bool, digits: &[u8], spec: &Spec) -> Res<()> {
         let zeros = spec.precision.unwrap_or(0).saturating_sub(digits.len());
         let body = usize::from(negative) + zeros + digits.len();
         let pad = spec.width.unwrap_or(0).saturating_sub(body);
-        self.reserve(pad.saturating_add(body))?;
         let sign: &[u8] = if negative { b"-" } else { b"" };
         if spec.zero_pad {
             self.push(sign)?;
@@ -315,7 +313,7 @@ impl Writer {
             self.push(sign)?;
         }
         self.fill(b'0', zeros)?;
-        self.push(digits.as_bytes())
+        self.push(digits)
     }
 
     /// `%c`: the character with code point `ordinal`.
@@ -350,10 +348,10 @@ impl Writer {
         if let Some(max) = spec.precision {
             if max < text.len() {
                 let mut end = max;
-                while end > 0 && is_continuation(text[end]) {
+                while end > 0 && text.get(end).is_some_and(|&b| is_continuation(b)) {
                     end -= 1;
                 }
-                text = &text[..end];
+                text = text.get(..end).unwrap_or(text);
             }
         }
         self.padded(text, spec.width)
@@ -380,10 +378,12 @@ impl Writer {
     fn checked_str_object(&mut self, h: HPy, spec: &Spec) -> Res<()> {
         // SAFETY: live context; `h` is open.
         if unsafe { raw::ctx_Unicode_Check(self.ctx.0, h) } == 0 {
-            self.ctx.system_error(&format!(
-                "formatting unit '%{}' expects a str, not '{}'",
-                spec.unit as char,
-                self.ctx.type_name(h)
+            self.ctx.system_error(msg!(
+                "formatting unit '%",
+                char::from(spec.unit),
+                "' expects a str, not '",
+                TypeName(self.ctx, h),
+                "'"
             ));
             return Err(Raised);
         }
@@ -411,7 +411,7 @@ impl Writer {
                         Size::LongLong => va.longlong(),
                         Size::SizeT => va.ssize() as i64,
                     };
-                    self.integer(v < 0, Digits::decimal(v.unsigned_abs()).as_str(), spec)
+                    self.integer(v < 0, Digits::decimal(v.unsigned_abs()).as_bytes(), spec)
                 }
                 b'u' => {
                     let v: u64 = match spec.size {
@@ -421,14 +421,14 @@ impl Writer {
                         Size::LongLong => va.ulonglong(),
                         Size::SizeT => va.size() as u64,
                     };
-                    self.integer(false, Digits::decimal(v).as_str(), spec)
+                    self.integer(false, Digits::decimal(v).as_bytes(), spec)
                 }
                 // an int, shown as C shows it: its unsigned bits
-                b'x' => self.integer(false, Digits::hex(va.uint().into()).as_str(), spec),
+                b'x' => self.integer(false, Digits::hex(va.uint().into()).as_bytes(), spec),
                 // as Rust's `{:p}`: 0x and lowercase hex
                 b'p' => {
                     self.push(b"0x")?;
-                    self.push(Digits::hex(va.ptr() as usize as u64).as_str().as_bytes())
+                    self.push(Digits::hex(va.ptr() as usize as u64).as_bytes())
                 }
                 b's' => {
                     let s = va.cstr();
@@ -492,8 +492,7 @@ impl Writer {
             // the common case: no NUL character, so the buffer itself,
             // terminated, is the C string to decode
             Ok(text) if !text.as_bytes().contains(&0) => {
-                self.reserve(1)?;
-                self.buf.push(0);
+                self.push(b"\0")?;
                 // SAFETY: live context; `buf` is NUL-terminated UTF-8.
                 Owned::new(ctx, unsafe {
                     raw::ctx_Unicode_FromString(
@@ -502,69 +501,11 @@ impl Writer {
                     )
                 })
             }
-            Ok(text) => Owned::new(ctx, ctx.unicode(text)),
+            Ok(text) => Owned::new(ctx, ctx.decode_utf8(text.as_bytes(), c"strict")),
             // surrogates from %c, or a %s argument that is not UTF-8 (which
             // raises UnicodeDecodeError, as upstream)
-            Err(_) => {
-                // SAFETY: live context; pointer and length describe `buf`,
-                // whose length a Vec keeps within isize::MAX; the encoding
-                // names are NUL-terminated.
-                let bytes = Owned::new(ctx, unsafe {
-                    raw::ctx_Bytes_FromStringAndSize(
-                        ctx.0,
-                        self.buf.as_slice().as_ptr().cast::<c_char>(),
-                        self.buf.len() as HPy_ssize_t,
-                    )
-                })?;
-                // SAFETY: as above; `bytes` is open.
-                Owned::new(ctx, unsafe {
-                    raw::ctx_Unicode_FromEncodedObject(
-                        ctx.0,
-                        bytes.get(),
-                        c"utf-8".as_ptr(),
-                        c"surrogatepass".as_ptr(),
-                    )
-                })
-            }
+            Err(_) => Owned::new(ctx, ctx.decode_utf8(self.buf.as_slice(), c"surrogatepass")),
         }
-    }
-}
-
-/// The digits of a number, written on the stack.
-struct Digits {
-    /// Room for `u64::MAX` in decimal (20 digits) and in hex (16).
-    buf: [u8; 20],
-    /// Where the digits start: they end at the end of `buf`.
-    start: usize,
-}
-
-impl Digits {
-    fn decimal(v: u64) -> Digits {
-        Digits::in_base(v, 10)
-    }
-
-    fn hex(v: u64) -> Digits {
-        Digits::in_base(v, 16)
-    }
-
-    fn in_base(mut v: u64, base: u64) -> Digits {
-        let mut d = Digits {
-            buf: [0; 20],
-            start: 20,
-        };
-        loop {
-            d.start -= 1;
-            d.buf[d.start] = b"0123456789abcdef"[(v % base) as usize];
-            v /= base;
-            if v == 0 {
-                return d;
-            }
-        }
-    }
-
-    fn as_str(&self) -> &str {
-        // ASCII digits only
-        core::str::from_utf8(&self.buf[self.start..]).unwrap_or("")
     }
 }
 
@@ -584,7 +525,7 @@ fn char_prefix(text: &[u8], max: usize) -> &[u8] {
         .enumerate()
         .filter(|(_, &b)| !is_continuation(b));
     match starts.nth(max) {
-        Some((end, _)) => &text[..end],
+        Some((end, _)) => text.get(..end).unwrap_or(text),
         None => text,
     }
 }
@@ -592,6 +533,10 @@ fn char_prefix(text: &[u8], max: usize) -> &[u8] {
 #[cfg(test)]
 mod tests {
     use super::{char_prefix, Digits, FormatError as E, Piece, Pieces, Size, Spec};
+
+    extern crate std;
+    use std::borrow::ToOwned;
+    use std::{format, vec, vec::Vec};
 
     fn pieces(fmt: &str) -> Result<Vec<Piece<'_>>, E> {
         Pieces::new(fmt.as_bytes()).collect()
@@ -658,21 +603,16 @@ mod tests {
     }
 
     #[test]
-    fn digits() {
-        for v in [0, 1, 9, 10, 255, 4096, u64::from(u32::MAX), u64::MAX] {
-            assert_eq!(Digits::decimal(v).as_str(), v.to_string());
-            assert_eq!(Digits::hex(v).as_str(), format!("{v:x}"));
-        }
+    fn pointers_as_rust_shows_them() {
+        let hex = |v: usize| {
+            std::str::from_utf8(Digits::hex(v as u64).as_bytes())
+                .unwrap()
+                .to_owned()
+        };
         let p = 0xdead_beef_usize as *const u8;
-        assert_eq!(
-            format!("0x{}", Digits::hex(p as usize as u64).as_str()),
-            format!("{p:p}")
-        );
+        assert_eq!(format!("0x{}", hex(p as usize)), format!("{p:p}"));
         let null = core::ptr::null::<u8>();
-        assert_eq!(
-            format!("0x{}", Digits::hex(0).as_str()),
-            format!("{null:p}")
-        );
+        assert_eq!(format!("0x{}", hex(0)), format!("{null:p}"));
     }
 
     #[test]

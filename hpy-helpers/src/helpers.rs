@@ -3,8 +3,10 @@
 //! closes its handle on every path, [`Raised`] means "an exception is set".
 
 use crate::ctx::Ctx;
+use crate::message::{Message, TypeName};
+use crate::msg;
 use core::ffi::{c_char, c_int};
-use hpy_core::raw;
+use hpy_sys::call::loaded as raw;
 use hpy_sys::{HPy, HPyType_Spec, HPyType_SpecParam, HPy_NULL, HPy_ssize_t};
 
 /// The Python exception has been set through the context; unwind to the
@@ -15,13 +17,13 @@ pub(crate) struct Raised;
 pub(crate) type Res<T> = Result<T, Raised>;
 
 /// Set `SystemError(msg)` and fail.
-pub(crate) fn system_error<T>(ctx: Ctx, msg: &str) -> Res<T> {
+pub(crate) fn system_error<T>(ctx: Ctx, msg: impl Into<Message>) -> Res<T> {
     ctx.system_error(msg);
     Err(Raised)
 }
 
 /// Set `TypeError(msg)` and fail.
-pub(crate) fn type_error<T>(ctx: Ctx, msg: &str) -> Res<T> {
+pub(crate) fn type_error<T>(ctx: Ctx, msg: impl Into<Message>) -> Res<T> {
     ctx.type_error(msg);
     Err(Raised)
 }
@@ -177,10 +179,14 @@ unsafe fn pack(
     } else {
         // SAFETY: live context; `kwnames` is open.
         if unsafe { raw::ctx_Tuple_Check(ctx.0, kwnames) } == 0 {
-            let got = ctx.type_name(kwnames);
             return type_error(
                 ctx,
-                &format!("{FUNC}: kwnames must be a tuple or HPy_NULL, not '{got}'"),
+                msg!(
+                    FUNC,
+                    ": kwnames must be a tuple or HPy_NULL, not '",
+                    TypeName(ctx, kwnames),
+                    "'"
+                ),
             );
         }
         // SAFETY: live context; `kwnames` is an open tuple.
@@ -189,7 +195,7 @@ unsafe fn pack(
     };
     let total = match nargs.checked_add(nkw) {
         Some(t) if t <= isize::MAX as usize => t,
-        _ => return system_error(ctx, &format!("{FUNC}: nargs is too large ({nargs})")),
+        _ => return system_error(ctx, msg!(FUNC, ": nargs is too large (", nargs, ")")),
     };
     if total == 0 {
         return Ok((None, None));
@@ -197,7 +203,7 @@ unsafe fn pack(
     if args.is_null() {
         return system_error(
             ctx,
-            &format!("{FUNC}: args must not be NULL when there are arguments"),
+            msg!(FUNC, ": args must not be NULL when there are arguments"),
         );
     }
     // SAFETY: non-null, and the caller promises `nargs` positional plus `nkw`

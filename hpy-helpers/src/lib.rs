@@ -10,17 +10,29 @@
 //! `hpy_rs_*` functions below, which hold the logic.
 //!
 //! Failures are Python exceptions whose message names the public function
-//! and, for format strings, the offending unit. A Rust panic never crosses
-//! into C: [`guard`] turns it into a `SystemError`.
+//! and, for format strings, the offending unit.
+//!
+//! `no_std`, without `alloc`: an extension carries this library, and it
+//! should weigh what upstream's C helpers weigh. Messages are built on the
+//! stack ([`message`]); the rare long buffer grows on the C heap
+//! (`smallvec`). Nothing here panics on any input (no `unwrap`, no indexing
+//! that can fail); should a panic happen anyway, in the static library it
+//! aborts the process with a message (`panic`), and where this crate is an
+//! rlib inside a Rust program, unwinding stops at the `extern "C"` entry
+//! points, which abort too.
+
+#![no_std]
 
 use core::ffi::{c_char, c_int};
 use hpy_sys::{
-    HPy, HPyContext, HPyStructSequence_Desc, HPyTracker, HPyType_Spec, HPyType_SpecParam, HPy_NULL,
+    HPy, HPyContext, HPyStructSequence_Desc, HPyTracker, HPyType_Spec, HPyType_SpecParam,
     HPy_ssize_t,
 };
-use std::panic::{catch_unwind, AssertUnwindSafe};
 
 pub mod ctx;
+pub mod message;
+#[cfg(hpy_helpers_staticlib)]
+mod panic;
 pub mod va;
 
 pub mod argparse;
@@ -33,23 +45,6 @@ pub mod structseq;
 use ctx::Ctx;
 use va::{VaArgs, VaCursor};
 
-/// Run `f`; if it panics, set `SystemError` (naming `func`) and return
-/// `failed`.
-fn guard<R>(ctx: *mut HPyContext, func: &str, failed: R, f: impl FnOnce() -> R) -> R {
-    match catch_unwind(AssertUnwindSafe(f)) {
-        Ok(r) => r,
-        Err(payload) => {
-            let what = payload
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_default();
-            Ctx(ctx).system_error(&format!("{func}: internal error in hpy-rs: {what}"));
-            failed
-        }
-    }
-}
-
 /// # Safety
 /// Called by `HPyArg_Parse` (argparse.c) with its own arguments and a live cursor.
 #[no_mangle]
@@ -61,10 +56,8 @@ pub unsafe extern "C" fn hpy_rs_arg_parse(
     fmt: *const c_char,
     va: *mut VaCursor,
 ) -> c_int {
-    guard(ctx, "HPyArg_Parse", 0, || {
-        // SAFETY: forwarded from the C caller (see the function's contract).
-        unsafe { argparse::parse(Ctx(ctx), ht, args, nargs, fmt, VaArgs::new(va)) }
-    })
+    // SAFETY: forwarded from the C caller (see the function's contract).
+    unsafe { argparse::parse(Ctx(ctx), ht, args, nargs, fmt, VaArgs::new(va)) }
 }
 
 /// # Safety
@@ -80,21 +73,19 @@ pub unsafe extern "C" fn hpy_rs_arg_parse_keywords(
     keywords: *const *const c_char,
     va: *mut VaCursor,
 ) -> c_int {
-    guard(ctx, "HPyArg_ParseKeywords", 0, || {
-        // SAFETY: forwarded from the C caller.
-        unsafe {
-            argparse::parse_keywords(
-                Ctx(ctx),
-                ht,
-                args,
-                nargs,
-                kwnames,
-                fmt,
-                keywords,
-                VaArgs::new(va),
-            )
-        }
-    })
+    // SAFETY: forwarded from the C caller.
+    unsafe {
+        argparse::parse_keywords(
+            Ctx(ctx),
+            ht,
+            args,
+            nargs,
+            kwnames,
+            fmt,
+            keywords,
+            VaArgs::new(va),
+        )
+    }
 }
 
 /// # Safety
@@ -110,21 +101,19 @@ pub unsafe extern "C" fn hpy_rs_arg_parse_keywords_dict(
     keywords: *const *const c_char,
     va: *mut VaCursor,
 ) -> c_int {
-    guard(ctx, "HPyArg_ParseKeywordsDict", 0, || {
-        // SAFETY: forwarded from the C caller.
-        unsafe {
-            argparse::parse_keywords_dict(
-                Ctx(ctx),
-                ht,
-                args,
-                nargs,
-                kw,
-                fmt,
-                keywords,
-                VaArgs::new(va),
-            )
-        }
-    })
+    // SAFETY: forwarded from the C caller.
+    unsafe {
+        argparse::parse_keywords_dict(
+            Ctx(ctx),
+            ht,
+            args,
+            nargs,
+            kw,
+            fmt,
+            keywords,
+            VaArgs::new(va),
+        )
+    }
 }
 
 /// # Safety
@@ -135,10 +124,8 @@ pub unsafe extern "C" fn hpy_rs_build_value(
     fmt: *const c_char,
     va: *mut VaCursor,
 ) -> HPy {
-    guard(ctx, "HPy_BuildValue", HPy_NULL, || {
-        // SAFETY: forwarded from the C caller.
-        unsafe { buildvalue::build_value(Ctx(ctx), fmt, VaArgs::new(va)) }
-    })
+    // SAFETY: forwarded from the C caller.
+    unsafe { buildvalue::build_value(Ctx(ctx), fmt, VaArgs::new(va)) }
 }
 
 /// # Safety
@@ -149,10 +136,8 @@ pub unsafe extern "C" fn hpy_rs_unicode_from_format(
     fmt: *const c_char,
     va: *mut VaCursor,
 ) -> HPy {
-    guard(ctx, "HPyUnicode_FromFormat", HPy_NULL, || {
-        // SAFETY: forwarded from the C caller.
-        unsafe { format::unicode_from_format(Ctx(ctx), fmt, VaArgs::new(va)) }
-    })
+    // SAFETY: forwarded from the C caller.
+    unsafe { format::unicode_from_format(Ctx(ctx), fmt, VaArgs::new(va)) }
 }
 
 /// # Safety
@@ -164,10 +149,8 @@ pub unsafe extern "C" fn hpy_rs_err_format(
     fmt: *const c_char,
     va: *mut VaCursor,
 ) -> HPy {
-    guard(ctx, "HPyErr_Format", HPy_NULL, || {
-        // SAFETY: forwarded from the C caller.
-        unsafe { format::err_format(Ctx(ctx), h_type, fmt, VaArgs::new(va)) }
-    })
+    // SAFETY: forwarded from the C caller.
+    unsafe { format::err_format(Ctx(ctx), h_type, fmt, VaArgs::new(va)) }
 }
 
 /// # Safety
@@ -180,10 +163,8 @@ pub unsafe extern "C" fn hpy_rs_helpers_add_type(
     spec: *mut HPyType_Spec,
     params: *mut HPyType_SpecParam,
 ) -> c_int {
-    guard(ctx, "HPyHelpers_AddType", 0, || {
-        // SAFETY: forwarded from the C caller.
-        unsafe { helpers::add_type(Ctx(ctx), obj, name, spec, params) }
-    })
+    // SAFETY: forwarded from the C caller.
+    unsafe { helpers::add_type(Ctx(ctx), obj, name, spec, params) }
 }
 
 /// # Safety
@@ -197,12 +178,10 @@ pub unsafe extern "C" fn hpy_rs_helpers_pack_args_and_keywords(
     out_args_tuple: *mut HPy,
     out_kwd: *mut HPy,
 ) -> c_int {
-    guard(ctx, "HPyHelpers_PackArgsAndKeywords", 0, || {
-        // SAFETY: forwarded from the C caller.
-        unsafe {
-            helpers::pack_args_and_keywords(Ctx(ctx), args, nargs, kwnames, out_args_tuple, out_kwd)
-        }
-    })
+    // SAFETY: forwarded from the C caller.
+    unsafe {
+        helpers::pack_args_and_keywords(Ctx(ctx), args, nargs, kwnames, out_args_tuple, out_kwd)
+    }
 }
 
 /// # Safety
@@ -212,10 +191,8 @@ pub unsafe extern "C" fn hpy_rs_structseq_new_type(
     ctx: *mut HPyContext,
     desc: *mut HPyStructSequence_Desc,
 ) -> HPy {
-    guard(ctx, "HPyStructSequence_NewType", HPy_NULL, || {
-        // SAFETY: forwarded from the C caller.
-        unsafe { structseq::new_type(Ctx(ctx), desc) }
-    })
+    // SAFETY: forwarded from the C caller.
+    unsafe { structseq::new_type(Ctx(ctx), desc) }
 }
 
 /// # Safety
@@ -227,8 +204,6 @@ pub unsafe extern "C" fn hpy_rs_structseq_new(
     nargs: HPy_ssize_t,
     args: *mut HPy,
 ) -> HPy {
-    guard(ctx, "HPyStructSequence_New", HPy_NULL, || {
-        // SAFETY: forwarded from the C caller.
-        unsafe { structseq::new(Ctx(ctx), ty, nargs, args) }
-    })
+    // SAFETY: forwarded from the C caller.
+    unsafe { structseq::new(Ctx(ctx), ty, nargs, args) }
 }

@@ -1,174 +1,206 @@
-//! A vector that keeps its first `N` items inline and moves to the heap only
-//! beyond that, so that the helpers' common calls (a few arguments, a short
-//! message) allocate nothing. Safe code only: the inline part starts filled
-//! with a value the caller gives, which suits the small `Copy` items kept here.
+//! A vector that keeps its first `N` items inline and moves them to memory
+//! from C's `realloc` only beyond that, so that the helpers' common calls (a
+//! few arguments, a short message) allocate nothing, and the rare long ones
+//! need no Rust allocator (this crate is `no_std` without `alloc`: libc is
+//! linked into every extension anyway). Growing can fail: [`NoMemory`].
 
-use std::collections::TryReserveError;
+use core::ffi::c_void;
+use core::mem::{align_of, size_of, MaybeUninit};
 
+extern "C" {
+    fn realloc(p: *mut c_void, size: usize) -> *mut c_void;
+    fn free(p: *mut c_void);
+}
+
+/// The C allocator refused to grow a vector.
+#[derive(Debug, PartialEq)]
+pub(crate) struct NoMemory;
+
+/// Items of a plain `Copy` type (moved bytewise by `realloc`).
 pub(crate) struct SmallVec<T: Copy, const N: usize> {
-    /// The items while they fit (`len` of them).
-    inline: [T; N],
+    /// The items while they fit (the first `len` are initialized; the rest
+    /// are not, so that a new vector costs no writes: a message buffer is
+    /// a few hundred bytes, filled on every call otherwise).
+    inline: [MaybeUninit<T>; N],
     len: usize,
-    /// All the items once they no longer fit.
-    heap: Option<Vec<T>>,
+    /// All the items once they no longer fit (null until then), with room
+    /// for `cap`.
+    heap: *mut T,
+    cap: usize,
 }
 
 impl<T: Copy, const N: usize> SmallVec<T, N> {
-    /// An empty vector; `fill` initializes the unused inline slots.
+    /// An empty vector.
     #[inline]
-    pub(crate) fn new(fill: T) -> Self {
+    pub(crate) fn new() -> Self {
+        // C's malloc aligns for every fundamental type
+        const { assert!(align_of::<T>() <= align_of::<u64>()) };
         SmallVec {
-            inline: [fill; N],
+            inline: [const { MaybeUninit::uninit() }; N],
             len: 0,
-            heap: None,
+            heap: core::ptr::null_mut(),
+            cap: 0,
         }
     }
 
     #[inline]
     pub(crate) fn as_slice(&self) -> &[T] {
-        match &self.heap {
-            Some(v) => v,
-            None => &self.inline[..self.len],
+        if self.heap.is_null() {
+            // SAFETY: without a heap block, `len <= N` and the first `len`
+            // inline items are initialized.
+            unsafe { core::slice::from_raw_parts(self.inline.as_ptr().cast::<T>(), self.len) }
+        } else {
+            // SAFETY: `heap` holds `len <= cap` initialized items.
+            unsafe { core::slice::from_raw_parts(self.heap, self.len) }
         }
     }
 
     #[inline]
     pub(crate) fn as_mut_slice(&mut self) -> &mut [T] {
-        match &mut self.heap {
-            Some(v) => v,
-            None => &mut self.inline[..self.len],
+        if self.heap.is_null() {
+            // SAFETY: as in `as_slice`, and `&mut self` is unique.
+            unsafe {
+                core::slice::from_raw_parts_mut(self.inline.as_mut_ptr().cast::<T>(), self.len)
+            }
+        } else {
+            // SAFETY: as in `as_slice`, and `&mut self` is unique.
+            unsafe { core::slice::from_raw_parts_mut(self.heap, self.len) }
         }
     }
 
     #[inline]
     pub(crate) fn len(&self) -> usize {
-        self.as_slice().len()
+        self.len
     }
 
     /// Keep the first `len` items.
     #[inline]
     pub(crate) fn truncate(&mut self, len: usize) {
-        match &mut self.heap {
-            Some(v) => v.truncate(len),
-            None => self.len = self.len.min(len),
-        }
+        self.len = self.len.min(len);
     }
 
     #[inline]
-    pub(crate) fn push(&mut self, item: T) {
-        if self.heap.is_none() && self.len < N {
-            self.inline[self.len] = item;
-            self.len += 1;
-        } else {
-            self.spill(1).push(item);
-        }
+    pub(crate) fn push(&mut self, item: T) -> Result<(), NoMemory> {
+        self.extend_fill(item, 1)
     }
 
     #[inline]
-    pub(crate) fn extend_from_slice(&mut self, items: &[T]) {
-        // no overflow: `len <= N` and a slice has at most isize::MAX items
-        if self.heap.is_none() && self.len + items.len() <= N {
-            let end = self.len + items.len();
-            self.inline[self.len..end].copy_from_slice(items);
-            self.len = end;
-        } else {
-            self.spill(items.len()).extend_from_slice(items);
-        }
+    pub(crate) fn extend_from_slice(&mut self, items: &[T]) -> Result<(), NoMemory> {
+        let n = items.len();
+        let spare = self.spare(n)?;
+        // SAFETY: `spare` has room for `n` items and cannot overlap `items`
+        // (`&mut self` is unique).
+        unsafe { core::ptr::copy_nonoverlapping(items.as_ptr(), spare, n) };
+        self.len += n;
+        Ok(())
     }
 
     /// Append `n` copies of `item`.
     #[inline]
-    pub(crate) fn extend_fill(&mut self, item: T, n: usize) {
-        if self.heap.is_none() && n <= N - self.len {
-            let end = self.len + n;
-            self.inline[self.len..end].fill(item);
-            self.len = end;
-        } else {
-            let v = self.spill(n);
-            v.resize(v.len() + n, item);
+    pub(crate) fn extend_fill(&mut self, item: T, n: usize) -> Result<(), NoMemory> {
+        let spare = self.spare(n)?;
+        for i in 0..n {
+            // SAFETY: `spare` has room for `n` items.
+            unsafe { spare.add(i).write(item) };
         }
+        self.len += n;
+        Ok(())
     }
 
-    /// Make room for `additional` more items, failing (rather than aborting)
-    /// if the allocator cannot.
+    /// Where the next `n` items go, with room for them (uninitialized;
+    /// `len` is the caller's to raise once they are written).
     #[inline]
-    pub(crate) fn try_reserve(&mut self, additional: usize) -> Result<(), TryReserveError> {
-        if self.heap.is_none() && additional <= N - self.len {
-            return Ok(());
+    fn spare(&mut self, n: usize) -> Result<*mut T, NoMemory> {
+        let new_len = self.len.checked_add(n).ok_or(NoMemory)?;
+        let cap = if self.heap.is_null() { N } else { self.cap };
+        if new_len > cap {
+            self.reserve_heap(new_len)?;
         }
-        self.try_reserve_heap(additional)
+        let base = if self.heap.is_null() {
+            self.inline.as_mut_ptr().cast::<T>()
+        } else {
+            self.heap
+        };
+        // SAFETY: `len <= cap`: the offset stays inside the block.
+        Ok(unsafe { base.add(self.len) })
     }
 
+    /// Room for `need` items on the C heap (at least twice what there was).
     #[cold]
-    fn try_reserve_heap(&mut self, additional: usize) -> Result<(), TryReserveError> {
-        match &mut self.heap {
-            Some(v) => v.try_reserve(additional),
-            None => {
-                let mut v = Vec::new();
-                v.try_reserve(self.len.saturating_add(additional))?;
-                v.extend_from_slice(&self.inline[..self.len]);
-                self.heap = Some(v);
-                Ok(())
-            }
+    fn reserve_heap(&mut self, need: usize) -> Result<(), NoMemory> {
+        let cap = need.max(self.cap.saturating_mul(2)).max(2 * N);
+        let bytes = cap
+            .checked_mul(size_of::<T>())
+            .filter(|&b| b <= isize::MAX as usize)
+            .ok_or(NoMemory)?;
+        let was_inline = self.heap.is_null();
+        // SAFETY: `heap` is null or a block from `realloc`; `bytes` is not 0
+        // for a non-zero-sized `T` (`cap >= need > 0`), and for a zero-sized
+        // `T` any non-null result is a valid pointer for no bytes.
+        let p = unsafe { realloc(self.heap.cast(), bytes.max(1)) }.cast::<T>();
+        if p.is_null() {
+            return Err(NoMemory);
         }
+        if was_inline {
+            // SAFETY: `p` has room for `cap >= len` items and does not
+            // overlap `inline`; `len <= N` items are initialized there.
+            unsafe {
+                core::ptr::copy_nonoverlapping(self.inline.as_ptr().cast::<T>(), p, self.len)
+            };
+        }
+        self.heap = p;
+        self.cap = cap;
+        Ok(())
     }
+}
 
-    /// The heap vector, made (with room for `additional` more) if the items
-    /// are still inline.
-    #[cold]
-    fn spill(&mut self, additional: usize) -> &mut Vec<T> {
-        let (inline, len) = (&self.inline, self.len);
-        self.heap.get_or_insert_with(|| {
-            let mut v = Vec::with_capacity(len.saturating_add(additional).max(2 * N));
-            v.extend_from_slice(&inline[..len]);
-            v
-        })
+impl<T: Copy, const N: usize> Drop for SmallVec<T, N> {
+    fn drop(&mut self) {
+        if !self.heap.is_null() {
+            // SAFETY: a block from `realloc`, freed once.
+            unsafe { free(self.heap.cast()) };
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::SmallVec;
+    use super::{NoMemory, SmallVec};
 
     #[test]
     fn inline_then_heap() {
-        let mut v = SmallVec::<u8, 4>::new(0);
-        v.push(1);
-        v.extend_from_slice(&[2, 3]);
-        assert!(v.heap.is_none());
+        let mut v = SmallVec::<u8, 4>::new();
+        v.push(1).unwrap();
+        v.extend_from_slice(&[2, 3]).unwrap();
         assert_eq!(v.as_slice(), [1, 2, 3]);
-        v.extend_fill(9, 2);
+        v.extend_fill(9, 2).unwrap();
         assert_eq!(v.as_slice(), [1, 2, 3, 9, 9]);
-        v.push(4);
-        v.extend_from_slice(&[5]);
+        v.push(4).unwrap();
+        v.extend_from_slice(&[5]).unwrap();
         assert_eq!(v.as_slice(), [1, 2, 3, 9, 9, 4, 5]);
         v.as_mut_slice()[0] = 7;
         assert_eq!((v.len(), v.as_slice()[0]), (7, 7));
         v.truncate(2);
         assert_eq!(v.as_slice(), [7, 2]);
-        let mut w = SmallVec::<u8, 4>::new(0);
-        w.extend_from_slice(&[1, 2, 3]);
-        w.truncate(9);
+        let mut w = SmallVec::<u8, 4>::new();
+        w.extend_from_slice(&[1, 2, 3]).unwrap();
         w.truncate(1);
         assert_eq!(w.as_slice(), [1]);
+        let mut big = SmallVec::<u64, 2>::new();
+        for i in 0..1000 {
+            big.push(i).unwrap();
+        }
+        assert!(big.as_slice().iter().copied().eq(0..1000));
     }
 
     #[test]
-    fn reserve() {
-        let mut v = SmallVec::<u8, 4>::new(0);
-        v.extend_from_slice(&[1, 2]);
-        assert!(v.try_reserve(2).is_ok());
-        assert!(v.heap.is_none());
-        assert!(v.try_reserve(3).is_ok());
+    fn refuses_impossible_sizes() {
+        let mut v = SmallVec::<u8, 4>::new();
+        v.extend_from_slice(&[1, 2]).unwrap();
+        assert_eq!(v.extend_fill(0, usize::MAX), Err(NoMemory));
+        assert_eq!(v.extend_fill(0, isize::MAX as usize), Err(NoMemory));
         assert_eq!(v.as_slice(), [1, 2]);
-        assert!(v.try_reserve(usize::MAX).is_err());
-        assert_eq!(v.as_slice(), [1, 2]);
-        let mut w = SmallVec::<u8, 4>::new(0);
-        assert!(w.try_reserve(usize::MAX).is_err());
-        w.extend_fill(1, 4);
-        w.extend_fill(2, 0);
-        assert!(w.heap.is_none());
-        w.extend_fill(2, 1);
-        assert_eq!(w.as_slice(), [1, 1, 1, 1, 2]);
+        v.extend_fill(1, 3).unwrap();
+        assert_eq!(v.as_slice(), [1, 2, 1, 1, 1]);
     }
 }

@@ -8,12 +8,14 @@
 //! item count itself (a namedtuple would quietly fill in the defaults).
 
 use crate::constant;
-use crate::ctx::{to_cstring, Ctx};
+use crate::ctx::Ctx;
 use crate::helpers::{status, system_error, tuple, type_error, Owned, Raised, Res};
-use core::ffi::{c_char, CStr};
-use hpy_core::raw;
+use crate::message::Shown;
+use crate::msg;
+use crate::smallvec::SmallVec;
+use core::ffi::CStr;
+use hpy_sys::call::loaded as raw;
 use hpy_sys::{HPy, HPyStructSequence_Desc, HPy_NULL, HPy_ssize_t};
-use std::ffi::CString;
 
 /// # Safety
 /// Arguments as received by `HPyStructSequence_NewType`: `ctx` is live;
@@ -33,7 +35,7 @@ unsafe fn new_type_impl(ctx: Ctx, desc: *mut HPyStructSequence_Desc) -> Res<Owne
     const FUNC: &str = "HPyStructSequence_NewType";
     // SAFETY: null or valid by contract.
     let Some(desc) = (unsafe { desc.as_ref() }) else {
-        return system_error(ctx, &format!("{FUNC}: desc must not be NULL"));
+        return system_error(ctx, msg!(FUNC, ": desc must not be NULL"));
     };
     if desc.name.is_null() {
         // upstream's message
@@ -45,18 +47,14 @@ unsafe fn new_type_impl(ctx: Ctx, desc: *mut HPyStructSequence_Desc) -> Res<Owne
     if desc.fields.is_null() {
         return system_error(
             ctx,
-            &format!("{FUNC}: the descriptor's fields must not be NULL"),
+            msg!(FUNC, ": the descriptor's fields must not be NULL"),
         );
     }
-    let mut field_names: Vec<*const c_char> = Vec::new();
-    loop {
-        // SAFETY: the array is terminated by an entry with a null name, and
-        // we stop there.
-        let name = unsafe { (*desc.fields.add(field_names.len())).name };
-        if name.is_null() {
-            break;
-        }
-        field_names.push(name);
+    let mut n_fields = 0usize;
+    // SAFETY: the array is terminated by an entry with a null name, and we
+    // stop there.
+    while !unsafe { (*desc.fields.add(n_fields)).name }.is_null() {
+        n_fields += 1;
     }
 
     // "pkg.mod.Name": module "pkg.mod", name "Name"; without a dot the
@@ -64,21 +62,32 @@ unsafe fn new_type_impl(ctx: Ctx, desc: *mut HPyStructSequence_Desc) -> Res<Owne
     // SAFETY: non-null, NUL-terminated by contract.
     let full = unsafe { CStr::from_ptr(desc.name) }.to_bytes();
     let (module, name) = match full.iter().rposition(|&b| b == b'.') {
-        Some(dot) => (&full[..dot], &full[dot + 1..]),
+        Some(dot) => (
+            full.get(..dot).unwrap_or_default(),
+            full.get(dot + 1..).unwrap_or_default(),
+        ),
         None => (&b"builtins"[..], full),
     };
     let h_name = unicode_from_bytes(ctx, name)?;
     let h_module = unicode_from_bytes(ctx, module)?;
 
-    let fields = field_names
-        .iter()
-        // SAFETY: live context; each name is a non-null C string.
-        .map(|&f| Owned::new(ctx, unsafe { raw::ctx_Unicode_FromString(ctx.0, f) }))
-        .collect::<Res<Vec<Owned>>>()?;
-    let fields = tuple(ctx, &fields.iter().map(Owned::get).collect::<Vec<_>>())?;
+    // the names, then as many `None` defaults (the new handles are closed
+    // when `items` goes)
+    let mut items = Handles::new(ctx);
+    for i in 0..n_fields {
+        // SAFETY: live context; `i` is before the terminator (counted above)
+        // and each name there is a non-null C string.
+        items.push(unsafe { raw::ctx_Unicode_FromString(ctx.0, (*desc.fields.add(i)).name) })?;
+    }
+    let fields = tuple(ctx, items.as_slice())?;
+    items.clear();
     // SAFETY: reading a constant of a live context.
     let none = unsafe { constant!(ctx.0, h_None) };
-    let defaults = tuple(ctx, &vec![none; field_names.len()])?;
+    for _ in 0..n_fields {
+        items.push(ctx.dup(none))?;
+    }
+    let defaults = tuple(ctx, items.as_slice())?;
+    drop(items);
 
     // namedtuple(name, fields, rename=True, defaults=..., module=...)
     // SAFETY: live context.
@@ -111,7 +120,9 @@ unsafe fn new_type_impl(ctx: Ctx, desc: *mut HPyStructSequence_Desc) -> Res<Owne
         Err(Raised) if value_error_pending(ctx) => {
             // SAFETY: live context.
             unsafe { raw::ctx_Err_Clear(ctx.0) };
-            make(Owned::new(ctx, ctx.unicode("structseq"))?.get())?
+            // SAFETY: live context; a NUL-terminated name.
+            let placeholder = unsafe { raw::ctx_Unicode_FromString(ctx.0, c"structseq".as_ptr()) };
+            make(Owned::new(ctx, placeholder)?.get())?
         }
         Err(Raised) => return Err(Raised),
     };
@@ -124,10 +135,10 @@ unsafe fn new_type_impl(ctx: Ctx, desc: *mut HPyStructSequence_Desc) -> Res<Owne
             raw::ctx_Unicode_FromString(ctx.0, desc.doc)
         })?)
     };
-    // SAFETY: live context; `field_names.len()` fits in isize (it counts
-    // array elements).
+    // SAFETY: live context; `n_fields` fits in isize (it counts array
+    // elements).
     let n_fields = Owned::new(ctx, unsafe {
-        raw::ctx_Long_FromSsize_t(ctx.0, field_names.len() as HPy_ssize_t)
+        raw::ctx_Long_FromSsize_t(ctx.0, n_fields as HPy_ssize_t)
     })?;
     let attrs = [
         (c"__doc__", doc.as_ref().map_or(none, Owned::get)),
@@ -162,13 +173,51 @@ fn value_error_pending(ctx: Ctx) -> bool {
 }
 
 /// A `str` from bytes that should be UTF-8 (a `UnicodeDecodeError` if not).
-/// The bytes come from a C string, so they hold no NUL.
 fn unicode_from_bytes(ctx: Ctx, bytes: &[u8]) -> Res<Owned> {
-    let c = CString::new(bytes).unwrap_or_else(|_| to_cstring(&String::from_utf8_lossy(bytes)));
-    // SAFETY: live context; `c` is NUL-terminated.
-    Owned::new(ctx, unsafe {
-        raw::ctx_Unicode_FromString(ctx.0, c.as_ptr())
-    })
+    Owned::new(ctx, ctx.decode_utf8(bytes, c"strict"))
+}
+
+/// New handles (null: the context raised), closed when dropped.
+struct Handles {
+    ctx: Ctx,
+    items: SmallVec<HPy, 8>,
+}
+
+impl Handles {
+    fn new(ctx: Ctx) -> Handles {
+        Handles {
+            ctx,
+            items: SmallVec::new(),
+        }
+    }
+
+    fn push(&mut self, h: HPy) -> Res<()> {
+        let h = Owned::new(self.ctx, h)?;
+        if self.items.push(h.get()).is_err() {
+            self.ctx
+                .memory_error("HPyStructSequence_NewType: out of memory");
+            return Err(Raised);
+        }
+        h.into_raw();
+        Ok(())
+    }
+
+    fn as_slice(&self) -> &[HPy] {
+        self.items.as_slice()
+    }
+
+    fn clear(&mut self) {
+        for &h in self.items.as_slice() {
+            self.ctx.close(h);
+        }
+        self.items.truncate(0);
+    }
+}
+
+impl Drop for Handles {
+    fn drop(&mut self) {
+        self.clear();
+    }
 }
 
 /// # Safety
@@ -187,33 +236,33 @@ pub unsafe fn new(ctx: Ctx, ty: HPy, nargs: HPy_ssize_t, args: *mut HPy) -> HPy 
 unsafe fn new_impl(ctx: Ctx, ty: HPy, nargs: HPy_ssize_t, args: *mut HPy) -> Res<Owned> {
     const FUNC: &str = "HPyStructSequence_New";
     if ty.is_null() {
-        return system_error(ctx, &format!("{FUNC}: type must not be HPy_NULL"));
+        return system_error(ctx, msg!(FUNC, ": type must not be HPy_NULL"));
     }
     let Ok(n) = usize::try_from(nargs) else {
         return system_error(
             ctx,
-            &format!("{FUNC}: nargs must not be negative (got {nargs})"),
+            msg!(FUNC, ": nargs must not be negative (got ", nargs, ")"),
         );
     };
     if n > 0 && args.is_null() {
-        return system_error(
-            ctx,
-            &format!("{FUNC}: args must not be NULL when nargs > 0"),
-        );
+        return system_error(ctx, msg!(FUNC, ": args must not be NULL when nargs > 0"));
     }
     let Some(n_fields) = n_fields(ctx, ty) else {
         // upstream's message, trailing space included
-        let repr = repr(ctx, ty);
         return type_error(
             ctx,
-            &format!("object '{repr}' does not look like a struct sequence type "),
+            msg!(
+                "object '",
+                Shown::Repr(ctx, ty),
+                "' does not look like a struct sequence type "
+            ),
         );
     };
     if n_fields != nargs {
         // upstream's message (its CPython ABI checks the count too)
         return type_error(
             ctx,
-            &format!("expected exactly {n_fields} arguments but got {nargs}"),
+            msg!("expected exactly ", n_fields, " arguments but got ", nargs),
         );
     }
     let items: &[HPy] = if n == 0 {
@@ -252,16 +301,4 @@ fn n_fields(ctx: Ctx, ty: HPy) -> Option<HPy_ssize_t> {
         return None;
     }
     Some(n)
-}
-
-/// `repr(h)` for a message; `"<?>"` if that fails (the error is cleared).
-fn repr(ctx: Ctx, h: HPy) -> String {
-    // SAFETY: live context; `h` is open.
-    let r = unsafe { raw::ctx_Repr(ctx.0, h) };
-    let text = Owned::new(ctx, r).ok().and_then(|r| ctx.utf8(r.get()));
-    text.unwrap_or_else(|| {
-        // SAFETY: live context.
-        unsafe { raw::ctx_Err_Clear(ctx.0) };
-        "<?>".to_owned()
-    })
 }

@@ -29,6 +29,9 @@ pub use bindings::*;
 include!("generated/ctx_members.rs");
 include!("generated/hpyfunc.rs");
 
+// after the X-macros, which it expands (textual scope)
+pub mod call;
+
 /// The null handle (`HPy_NULL`).
 pub const HPy_NULL: HPy = HPy { _i: 0 };
 

@@ -92,6 +92,7 @@ pub fn render_members(members: &[Member], include: &Path) -> Result<String, Stri
     let mut handles = String::new();
     let mut names = Vec::new();
     let mut func_names = Vec::new();
+    let mut api_names = Vec::new();
     for (i, m) in members.iter().enumerate() {
         match m {
             Member::Func { ret, name, params } => {
@@ -114,6 +115,7 @@ pub fn render_members(members: &[Member], include: &Path) -> Result<String, Stri
                 .unwrap();
                 names.push(format!("{name:?}"));
                 func_names.push(format!("{name:?}"));
+                api_names.push(format!("{:?}", crate::wrappers::public_name(name)?));
             }
             Member::Field { name, .. } => {
                 if name.starts_with("h_") {
@@ -139,11 +141,16 @@ pub fn render_members(members: &[Member], include: &Path) -> Result<String, Stri
          /// The names of all context members, indexed like the struct.\n\
          pub const CTX_MEMBER_NAMES: [&str; {}] = [{}];\n\n\
          /// The names of the function members, in order.\n\
-         pub const CTX_FUNCTION_NAMES: [&str; {}] = [{}];\n",
+         pub const CTX_FUNCTION_NAMES: [&str; {}] = [{}];\n\n\
+         /// The C API name of each function member (`ctx_Repr`: `HPy_Repr`),\n\
+         /// in the order of `CTX_FUNCTION_NAMES`.\n\
+         pub const CTX_FUNCTION_API_NAMES: [&str; {}] = [{}];\n",
         names.len(),
         names.join(", "),
         func_names.len(),
         func_names.join(", "),
+        api_names.len(),
+        api_names.join(", "),
     );
     for (ty, header) in ENUM_TABLES {
         let text = std::fs::read_to_string(include.join(header))

@@ -6,12 +6,13 @@ use super::messages::{constant_of, Exc};
 use super::run::Run;
 use super::{Raised, Res};
 use core::ffi::{c_char, c_int, c_long, c_ulong, c_void};
-use hpy_core::raw;
+use hpy_sys::call::loaded as raw;
 use hpy_sys::{HPy, HPy_ssize_t};
 
 impl Run<'_> {
-    /// Convert `arg` for `unit` and write the result to `out`.
-    #[inline(always)]
+    /// Convert `arg` for `unit` and write the result to `out`. Not inlined:
+    /// one copy serves every parser.
+    #[inline(never)]
     pub(super) fn store(&self, unit: Unit, arg: HPy, out: *mut c_void) -> Res<()> {
         let c = self.ctx.0;
         match unit {

@@ -7,6 +7,7 @@ use super::keywords::Params;
 use super::messages::Wording;
 use super::{Api, Raised, Res};
 use crate::ctx::Ctx;
+use crate::msg;
 use core::ffi::{c_char, CStr};
 
 /// One format unit, its code as discriminant. The doc gives the C type its
@@ -170,7 +171,7 @@ impl<'a> Format<'a> {
     #[inline(always)]
     pub(super) unsafe fn read(ctx: Ctx, api: Api, fmt: *const c_char) -> Res<Format<'a>> {
         if fmt.is_null() {
-            ctx.system_error(&format!("{}: the format string is NULL", api.name()));
+            ctx.system_error(msg!(api.name(), ": the format string is NULL"));
             return Err(Raised);
         }
         // SAFETY: a C string outliving `'a` (caller's contract).
@@ -197,12 +198,17 @@ impl<'a> Format<'a> {
         match bad {
             // upstream's message, which does not name the unit
             BadFormat::Unknown(wording) => {
-                ctx.system_error(&wording.word("unknown arg format code"))
+                ctx.system_error(wording.word("unknown arg format code"))
             }
-            BadFormat::Marker(problem, pos) => ctx.system_error(&format!(
-                "{}: bad format string \"{}\": {problem} (at offset {pos})",
+            BadFormat::Marker(problem, pos) => ctx.system_error(msg!(
                 api.name(),
-                String::from_utf8_lossy(bytes)
+                ": bad format string \"",
+                bytes,
+                "\": ",
+                problem,
+                " (at offset ",
+                pos,
+                ")"
             )),
         }
         Err(Raised)
@@ -298,12 +304,12 @@ impl<'a> Format<'a> {
     ) -> Res<()> {
         let named_from = keywords.named_from;
         if keywords.misplaced_empty {
-            ctx.system_error(&self.wording.word("empty keyword parameter name"));
+            ctx.system_error(self.wording.word("empty keyword parameter name"));
             return Err(Raised);
         }
         if no_tracker && self.has_object {
             // upstream's text, which names HPyArg_ParseKeywords for both parsers
-            ctx.system_error(&self.wording.word(
+            ctx.system_error(self.wording.word(
                 "HPyArg_ParseKeywords cannot use the format character 'O' unless an \
                  HPyTracker is provided. Please supply an HPyTracker.",
             ));
@@ -311,16 +317,14 @@ impl<'a> Format<'a> {
         }
         if keywords.len() < self.len {
             ctx.type_error(
-                &self
-                    .wording
+                self.wording
                     .word("mismatched args (too few keywords for fmt)"),
             );
             return Err(Raised);
         }
         if keywords.len() > self.len {
             ctx.type_error(
-                &self
-                    .wording
+                self.wording
                     .word("mismatched args (too many keywords for fmt)"),
             );
             return Err(Raised);
@@ -328,12 +332,17 @@ impl<'a> Format<'a> {
         if self.kwonly_from < named_from {
             let code = self.units().nth(self.kwonly_from).map_or('?', Unit::code);
             let (sep, tail) = self.wording.tail();
-            ctx.system_error(&format!(
-                "{}: bad format string \"{}\": keyword-only unit '{}' (number {}) has no keyword name",
+            ctx.system_error(msg!(
                 api.name(),
-                String::from_utf8_lossy(&[self.codes, sep, tail].concat()),
+                ": bad format string \"",
+                self.codes,
+                sep,
+                tail,
+                "\": keyword-only unit '",
                 code,
-                self.kwonly_from + 1
+                "' (number ",
+                self.kwonly_from + 1,
+                ") has no keyword name"
             ));
             return Err(Raised);
         }
@@ -344,6 +353,9 @@ impl<'a> Format<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    extern crate std;
+    use std::string::String;
 
     fn parsed(api: Api, fmt: &str) -> Format<'_> {
         match Format::parse(api, fmt.as_bytes()) {

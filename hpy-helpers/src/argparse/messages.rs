@@ -6,6 +6,8 @@ use super::format::Unit;
 use super::run::Run;
 use super::Raised;
 use crate::constant;
+use crate::message::{Clip, Message};
+use crate::msg;
 use hpy_sys::HPy;
 
 /// How messages about the arguments are worded: upstream prefixes them with
@@ -39,39 +41,31 @@ impl<'a> Wording<'a> {
     }
 
     /// The final message, cut at upstream's lengths (its buffers are fixed).
-    pub(super) fn word(&self, msg: &str) -> String {
-        let text = match self {
-            Wording::Default => format!("function {}", clip(msg, 256)),
-            Wording::Named(name) => format!(
-                "{}() {}",
-                clip(&String::from_utf8_lossy(name), 200),
-                clip(msg, 256)
-            ),
-            Wording::Replaced(text) => String::from_utf8_lossy(text).into_owned(),
-        };
-        clip(&text, 511).to_owned()
+    #[inline(always)]
+    pub(super) fn word(&self, msg: impl Into<Message>) -> Message {
+        self.word_message(&msg.into())
     }
-}
 
-/// The longest prefix of `s` of at most `max` bytes that ends on a character.
-fn clip(s: &str, max: usize) -> &str {
-    let mut end = s.len().min(max);
-    while !s.is_char_boundary(end) {
-        end -= 1;
+    /// [`Wording::word`], one copy for every kind of message.
+    #[inline(never)]
+    fn word_message(&self, msg: &Message) -> Message {
+        let mut text = match *self {
+            Wording::Default => msg!("function ", Clip(msg, 256)),
+            Wording::Named(name) => msg!(Clip(name, 200), "() ", Clip(msg, 256)),
+            Wording::Replaced(text) => msg!(text),
+        };
+        text.clip(511);
+        text
     }
-    &s[..end]
 }
 
 /// The message about a keyword argument no unit took: its name's UTF-8,
 /// None if it is not a `str`.
 #[cold]
-pub(super) fn complaint(name: Option<&[u8]>) -> String {
+pub(super) fn complaint(name: Option<&[u8]>) -> Message {
     match name {
-        Some(name) => format!(
-            "got an unexpected keyword argument '{}'",
-            String::from_utf8_lossy(name)
-        ),
-        None => "keywords must be strings".to_owned(),
+        Some(name) => msg!("got an unexpected keyword argument '", name, "'"),
+        None => msg!("keywords must be strings"),
     }
 }
 
@@ -100,28 +94,29 @@ pub(super) fn constant_of(c: *mut hpy_sys::HPyContext, exc: Exc) -> HPy {
 impl Run<'_> {
     #[cold]
     pub(super) fn null_output(&self, unit: Unit) -> Raised {
-        self.ctx.system_error(&format!(
-            "{}: NULL output pointer for format unit '{}'",
+        self.ctx.system_error(msg!(
             self.api.name(),
-            unit.code()
+            ": NULL output pointer for format unit '",
+            unit.code(),
+            "'"
         ));
         Raised
     }
 
     #[cold]
     #[inline(never)]
-    pub(super) fn raise(&self, exc: HPy, msg: &str) -> Raised {
-        self.ctx.set_error(exc, &self.format.wording.word(msg));
+    pub(super) fn raise(&self, exc: HPy, msg: impl Into<Message>) -> Raised {
+        self.ctx.set_error(exc, self.format.wording.word(msg));
         Raised
     }
 
     #[cold]
-    pub(super) fn raise_type(&self, msg: &str) -> Raised {
+    pub(super) fn raise_type(&self, msg: impl Into<Message>) -> Raised {
         self.raise(constant_of(self.ctx.0, Exc::Type), msg)
     }
 
     #[cold]
-    pub(super) fn raise_overflow(&self, msg: &str) -> Raised {
+    pub(super) fn raise_overflow(&self, msg: impl Into<Message>) -> Raised {
         self.raise(constant_of(self.ctx.0, Exc::Overflow), msg)
     }
 }
@@ -130,19 +125,27 @@ impl Run<'_> {
 mod tests {
     use super::*;
 
+    extern crate std;
+    use std::format;
+    use std::string::String;
+
+    fn word(w: Wording, m: &str) -> String {
+        String::from_utf8(w.word(m).as_bytes().to_vec()).unwrap()
+    }
+
     #[test]
     fn wording_limits() {
-        assert_eq!(Wording::Default.word("msg"), "function msg");
-        assert_eq!(Wording::Named(b"f").word("msg"), "f() msg");
-        assert_eq!(Wording::Replaced(b"mine").word("msg"), "mine");
-        let long = Wording::Named("x".repeat(300).as_bytes()).word(&"m".repeat(300));
+        assert_eq!(word(Wording::Default, "msg"), "function msg");
+        assert_eq!(word(Wording::Named(b"f"), "msg"), "f() msg");
+        assert_eq!(word(Wording::Replaced(b"mine"), "msg"), "mine");
+        let long = word(Wording::Named("x".repeat(300).as_bytes()), &"m".repeat(300));
         assert_eq!(long, format!("{}() {}", "x".repeat(200), "m".repeat(256)));
         assert_eq!(
-            Wording::Replaced("é".repeat(300).as_bytes()).word("").len(),
+            word(Wording::Replaced("é".repeat(300).as_bytes()), "").len(),
             510
         );
-        assert_eq!(clip("aé", 2), "a");
+        assert_eq!(word(Wording::Default, "aé").len(), "function aé".len());
         // invalid UTF-8 in the format is replaced, then cut
-        assert_eq!(Wording::Named(b"a\xffb").word("m"), "a\u{fffd}b() m");
+        assert_eq!(word(Wording::Named(b"a\xffb"), "m"), "a\u{fffd}b() m");
     }
 }

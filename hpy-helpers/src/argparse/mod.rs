@@ -30,10 +30,11 @@ mod messages;
 mod run;
 
 use crate::ctx::Ctx;
+use crate::msg;
 use crate::va::VaArgs;
 use core::ffi::{c_char, c_int};
 use format::Format;
-use hpy_core::raw;
+use hpy_sys::call::loaded as raw;
 use hpy_sys::{HPy, HPyTracker, HPy_ssize_t};
 use keywords::Params;
 use run::Run;
@@ -84,7 +85,6 @@ pub unsafe fn parse(
 /// As for [`parse`], plus: `args` holds `nargs + len(kwnames)` handles,
 /// `keywords` is a NULL-terminated array of C strings.
 #[allow(clippy::too_many_arguments)]
-#[inline(always)] // see `parse_kw`
 pub unsafe fn parse_keywords(
     ctx: Ctx,
     ht: *mut HPyTracker,
@@ -118,7 +118,6 @@ pub unsafe fn parse_keywords(
 /// As for [`parse`], plus: `kw` is HPy_NULL or an open handle, `keywords` is a
 /// NULL-terminated array of C strings.
 #[allow(clippy::too_many_arguments)]
-#[inline(always)] // see `parse_kw`
 pub unsafe fn parse_keywords_dict(
     ctx: Ctx,
     ht: *mut HPyTracker,
@@ -131,7 +130,7 @@ pub unsafe fn parse_keywords_dict(
 ) -> c_int {
     let api = Api::KeywordsDict;
     let Ok(nargs) = usize::try_from(nargs) else {
-        ctx.system_error(&format!("{}: negative nargs ({nargs})", api.name()));
+        ctx.system_error(msg!(api.name(), ": negative nargs (", nargs, ")"));
         return 0;
     };
     // SAFETY: forwarded (caller's contract).
@@ -144,12 +143,9 @@ pub unsafe fn parse_keywords_dict(
 /// See [`parse_keywords`] and [`parse_keywords_dict`]; `kw` is `kwnames` for
 /// [`Api::Keywords`], the dict for [`Api::KeywordsDict`].
 ///
-/// Inlined into the entry points: their last arguments arrive on the stack,
-/// and a call passing them on copies them with one wide load that waits for
-/// the C caller's two narrow stores to land (a store-forwarding stall, some
-/// 10 % of a call).
+/// One copy for both entry points (about 1.4 KB of every extension).
 #[allow(clippy::too_many_arguments)]
-#[inline(always)]
+#[inline(never)]
 unsafe fn parse_kw(
     ctx: Ctx,
     api: Api,
@@ -232,10 +228,7 @@ unsafe fn handles<'a>(ctx: Ctx, api: Api, args: *const HPy, nargs: usize) -> Res
 
 #[cold]
 fn null_args(ctx: Ctx, api: Api, nargs: usize) -> Raised {
-    ctx.system_error(&format!(
-        "{}: args is NULL but nargs is {nargs}",
-        api.name()
-    ));
+    ctx.system_error(msg!(api.name(), ": args is NULL but nargs is ", nargs));
     Raised
 }
 

@@ -5,9 +5,10 @@
 use super::format::Format;
 use super::{Api, Raised, Res};
 use crate::ctx::Ctx;
+use crate::msg;
 use crate::va::VaArgs;
 use core::ffi::c_void;
-use hpy_core::raw;
+use hpy_sys::call::loaded as raw;
 use hpy_sys::{HPy, HPyTracker};
 
 /// One parse in progress.
@@ -54,9 +55,9 @@ impl Run<'_> {
         let Some(t) = self.tracker else {
             // check_keywords makes this unreachable for `O`
             self.ctx.close(h);
-            self.ctx.system_error(&format!(
-                "{}: no HPyTracker to hold a new handle",
-                self.api.name()
+            self.ctx.system_error(msg!(
+                self.api.name(),
+                ": no HPyTracker to hold a new handle"
             ));
             return Err(Raised);
         };

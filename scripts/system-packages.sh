@@ -4,6 +4,7 @@
 #
 #   ensure_system_packages cc            # a C compiler (gcc)
 #   ensure_system_packages cc cxx clang  # ... a C++ compiler, and libclang for bindgen
+#   ensure_system_packages ffi           # libffi (header and library)
 #
 # As root on Debian, what is missing is installed with apt-get; otherwise the
 # missing packages are named and the script stops.
@@ -44,6 +45,10 @@ ensure_system_packages() {
             cc) command -v cc >/dev/null || need+=(gcc) ;;
             cxx) command -v g++ >/dev/null || need+=(g++) ;;
             clang) have_libclang || need+=(libclang-dev) ;;
+            # libffi's header and library (hpy-props calls variadic C functions with
+            # argument lists made at run time)
+            ffi) printf '#include <ffi.h>\nint main(void){return ffi_prep_cif==0;}\n' |
+                     cc -x c - -o /dev/null -lffi >/dev/null 2>&1 || need+=(libffi-dev) ;;
             *) echo "ensure_system_packages: unknown tool '$what'" >&2; return 2 ;;
         esac
     done

@@ -552,3 +552,136 @@ pub fn c_string(b: &[u8]) -> CString {
 pub fn opt_ptr(c: &Option<CString>) -> *const c_char {
     c.as_ref().map_or(std::ptr::null(), |c| c.as_ptr())
 }
+
+// ------------------- the C shims, the CPython-ABI table, differences.tsv
+
+pub mod differences;
+pub mod shims;
+pub use shims::cpython_abi_ctx;
+
+// ------------------------------------------------ forked cases (layout, module_defs)
+
+/// Runs `f` in a forked child of this process (the GIL held by the caller,
+/// proven by `py`) and returns what it returned, or how it died: a signal,
+/// a panic (exit status 101), or a hang (killed after 30 s). The fork goes
+/// through CPython's protocol (`PyOS_BeforeFork`/`AfterFork_*`), so the
+/// child has a working interpreter; it leaves with `_exit`. Another thread
+/// of the test process must not be inside the interpreter (making its
+/// thread state) while this forks: run forking properties with
+/// [`run_serially`].
+pub fn in_child(py: Py<'_>, f: impl FnOnce() -> String) -> Result<String, String> {
+    let _ = py;
+    let mut fds = [0; 2];
+    // SAFETY: `fds` is an array of two ints.
+    assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+    // SAFETY: fork with CPython's own protocol (as os.fork does), GIL held;
+    // the child only runs `f`, writes its result to the pipe and `_exit`s.
+    let pid = unsafe {
+        ffi::PyOS_BeforeFork();
+        let pid = libc::fork();
+        if pid == 0 {
+            ffi::PyOS_AfterFork_Child();
+            libc::close(fds[0]);
+            let code = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+                Ok(s) => {
+                    let b = s.as_bytes();
+                    let mut off = 0;
+                    while off < b.len() {
+                        let n = libc::write(fds[1], b[off..].as_ptr().cast(), b.len() - off);
+                        if n <= 0 {
+                            break;
+                        }
+                        off += n as usize;
+                    }
+                    0
+                }
+                Err(_) => 101,
+            };
+            libc::_exit(code);
+        }
+        ffi::PyOS_AfterFork_Parent();
+        libc::close(fds[1]);
+        pid
+    };
+    assert!(pid > 0, "fork failed");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let mut out = Vec::new();
+    let mut buf = [0u8; 4096];
+    let hung = loop {
+        let mut pfd = libc::pollfd {
+            fd: fds[0],
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd.
+        let r = unsafe { libc::poll(&mut pfd, 1, 100) };
+        if r > 0 {
+            // SAFETY: `buf` is writable for its length.
+            let n = unsafe { libc::read(fds[0], buf.as_mut_ptr().cast(), buf.len()) };
+            if n <= 0 {
+                break false;
+            }
+            out.extend_from_slice(&buf[..n as usize]);
+        } else if std::time::Instant::now() > deadline {
+            break true;
+        }
+    };
+    let mut status = 0;
+    // SAFETY: `pid` is our child; `fds[0]` is our end of the pipe.
+    unsafe {
+        if hung {
+            libc::kill(pid, libc::SIGKILL);
+        }
+        libc::waitpid(pid, &mut status, 0);
+        libc::close(fds[0]);
+    }
+    let out = String::from_utf8_lossy(&out).into_owned();
+    if hung {
+        Err(format!(
+            "the child hung (killed after 30 s); it said {out:?}"
+        ))
+    } else if libc::WIFSIGNALED(status) {
+        Err(format!(
+            "the child crashed: killed by signal {} (it said {out:?})",
+            libc::WTERMSIG(status)
+        ))
+    } else if libc::WEXITSTATUS(status) != 0 {
+        Err(format!(
+            "the child exited with status {}: {out:?}",
+            libc::WEXITSTATUS(status)
+        ))
+    } else {
+        Ok(out)
+    }
+}
+
+/// Runs a property as `proptest!` does, but holding `lock` for the whole
+/// run: the properties of a test binary that fork ([`in_child`]) take the
+/// same lock, so no other of its threads is inside the interpreter when
+/// one forks (CPython 3.11's `PyOS_AfterFork_Child` would hang on the
+/// runtime's thread-state lock).
+pub fn run_serially<S: proptest::strategy::Strategy>(
+    lock: &std::sync::Mutex<()>,
+    cases: u32,
+    strategy: S,
+    test: impl Fn(S::Value) -> Result<(), proptest::test_runner::TestCaseError>,
+) {
+    let _serial = lock.lock().unwrap_or_else(|e| e.into_inner());
+    let mut runner = proptest::test_runner::TestRunner::new(config(cases));
+    if let Err(e) = runner.run(&strategy, test) {
+        panic!("{e}\n{runner}");
+    }
+}
+
+/// Describes an outcome for a forked case: `raised <type>: <message>`.
+pub fn raised(e: &PyErr) -> String {
+    format!("raised {e}")
+}
+
+/// The universal handle of an object (not a new reference: valid while `o`
+/// lives), for arguments the context borrows (type params, bases).
+pub fn handle_of(o: &Obj<'_>) -> HPy {
+    HPy {
+        _i: o.as_ptr() as isize,
+    }
+}

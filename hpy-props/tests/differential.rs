@@ -1,7 +1,9 @@
 //! Differential properties: for generated inputs, the universal context
 //! (its table, members called through their function pointers as an
-//! extension calls them) and the plain C API (pyo3-ffi) agree on the result
-//! value, the exception type and its message.
+//! extension calls them), the CPython ABI (each member through the public
+//! API function a `-DHPY_ABI_CPYTHON` extension calls: `cpython_abi_ctx`)
+//! and the plain C API (pyo3-ffi) agree on the result value, the exception
+//! type and its message.
 //!
 //! The C API side of each member is what upstream HPy 0.9.0 does on CPython
 //! (`hpy/devel/src/runtime/ctx_long.c`, `hpy/universal/src/autogen_ctx_impl.h`,
@@ -100,6 +102,26 @@ fn build_int_input<'py>(py: Py<'py>, i: &IntInput) -> Obj<'py> {
 }
 
 type Ctx = *mut HPyContext;
+
+/// Runs `check` on each HPy leg: the universal context, and the CPython
+/// ABI as a `-DHPY_ABI_CPYTHON` extension sees it (`cpython_abi_ctx`: each
+/// member through the ABI's API function, the hand-written mappings of
+/// `hpy/cpython/api.h` included). A failure names the leg.
+fn each_abi(
+    py: Py<'_>,
+    mut check: impl FnMut(Ctx) -> Result<(), TestCaseError>,
+) -> Result<(), TestCaseError> {
+    for (abi, ctx) in [
+        ("universal", universal_ctx(py)),
+        ("CPython ABI", cpython_abi_ctx(py)),
+    ] {
+        check(ctx).map_err(|e| match e {
+            TestCaseError::Fail(m) => TestCaseError::fail(format!("[{abi}] {m}")),
+            e => e,
+        })?;
+    }
+    Ok(())
+}
 
 /// One `HPyLong_As*`/`AsDouble` conversion: its name, the universal
 /// context's member, and the C API reference. Both give the outcome with
@@ -320,7 +342,7 @@ proptest! {
     #[test]
     fn long_from_agrees(v in around_bounds()) {
         with_gil(|py| {
-            let ctx = universal_ctx(py);
+            each_abi(py, |ctx| {
             let expected = describe(&int(py, v));
             for conv in from_conversions() {
                 if v < conv.min || v > conv.max {
@@ -332,7 +354,8 @@ proptest! {
                 prop_assert_eq!(&ours, &reference, "{}({})", conv.name, v);
                 prop_assert_eq!(ours, Ok(expected.clone()), "{}({})", conv.name, v);
             }
-            Ok::<(), TestCaseError>(())
+            Ok(())
+            })
         })?;
     }
 
@@ -342,11 +365,12 @@ proptest! {
     #[test]
     fn long_as_agrees(input in int_input()) {
         with_gil(|py| {
-            let ctx = universal_ctx(py);
+            each_abi(py, |ctx| {
             for conv in as_conversions() {
                 check_as(py, ctx, &conv, &|| build_int_input(py, &input))?;
             }
-            Ok::<(), TestCaseError>(())
+            Ok(())
+            })
         })?;
     }
 }
@@ -428,7 +452,7 @@ proptest! {
     #[test]
     fn float_round_trips(d in doubles()) {
         with_gil(|py| {
-            let ctx = universal_ctx(py);
+            each_abi(py, |ctx| {
             let h = ctx_call!(ctx, ctx_Float_FromDouble, d);
             let back = ctx_call!(ctx, ctx_Float_AsDouble, h);
             assert_no_err(py, "HPyFloat_AsDouble of a float");
@@ -437,7 +461,8 @@ proptest! {
             let reference = unsafe { obj_outcome(py, ffi::PyFloat_FromDouble(d)) };
             prop_assert_eq!(ours, reference);
             prop_assert_eq!(float_key(back), float_key(d));
-            Ok::<(), TestCaseError>(())
+            Ok(())
+            })
         })?;
     }
 
@@ -447,11 +472,12 @@ proptest! {
     #[test]
     fn as_double_agrees(input in float_input()) {
         with_gil(|py| {
-            let ctx = universal_ctx(py);
+            each_abi(py, |ctx| {
             for conv in as_conversions().iter().filter(|c| c.name.ends_with("AsDouble")) {
                 check_as(py, ctx, conv, &|| build_float_input(py, &input))?;
             }
-            Ok::<(), TestCaseError>(())
+            Ok(())
+            })
         })?;
     }
 }
@@ -594,7 +620,7 @@ proptest! {
     #[test]
     fn decoders_agree(raw in utf8ish_bytes(), errors in error_handlers()) {
         with_gil(|py| {
-            let ctx = universal_ctx(py);
+            each_abi(py, |ctx| {
             let no_nul: Vec<u8> = raw.iter().copied().filter(|&b| b != 0).collect();
             let c = c_string(&no_nul);
             let errors = errors.map(|e| c_string(e.as_bytes()));
@@ -631,7 +657,8 @@ proptest! {
             for (name, (ours, reference)) in pairs {
                 prop_assert_eq!(ours, reference, "{} of {:x?} (errors {:?})", name, raw, errors);
             }
-            Ok::<(), TestCaseError>(())
+            Ok(())
+            })
         })?;
     }
 
@@ -640,7 +667,7 @@ proptest! {
     #[test]
     fn bytes_negative_size_agrees(n in prop_oneof![Just(-1isize), Just(isize::MIN), -100isize..0]) {
         with_gil(|py| {
-            let ctx = universal_ctx(py);
+            each_abi(py, |ctx| {
             let buf = b"abc";
             let p = buf.as_ptr() as *const c_char;
             let (ours, reference) = obj_pair(py,
@@ -648,7 +675,8 @@ proptest! {
                 // SAFETY: GIL held; CPython checks the size first.
                 || unsafe { ffi::PyBytes_FromStringAndSize(p, n) });
             prop_assert_eq!(ours, reference);
-            Ok::<(), TestCaseError>(())
+            Ok(())
+            })
         })?;
     }
 
@@ -658,14 +686,15 @@ proptest! {
     #[test]
     fn bytes_from_null_is_value_error(n in prop_oneof![any::<isize>(), -2isize..8]) {
         with_gil(|py| {
-            let ctx = universal_ctx(py);
+            each_abi(py, |ctx| {
             let h = ctx_call!(ctx, ctx_Bytes_FromStringAndSize, std::ptr::null(), n);
             let ours = from_universal_handle(py, h).map(|o| describe(&o));
             prop_assert_eq!(ours, Err(PyErr {
                 ty: "ValueError".into(),
                 msg: "NULL char * passed to HPyBytes_FromStringAndSize".into(),
             }));
-            Ok::<(), TestCaseError>(())
+            Ok(())
+            })
         })?;
     }
 
@@ -682,7 +711,7 @@ proptest! {
         end in index(),
     ) {
         with_gil(|py| {
-            let ctx = universal_ctx(py);
+            each_abi(py, |ctx| {
             let make = || {
                 let s = str_from_code_points(py, &cps);
                 if subclass { call(py, "StrSub", &[&s]).unwrap() } else { s }
@@ -725,7 +754,8 @@ proptest! {
                 // SAFETY: GIL held; `b` is a str (CPython only asserts it).
                 || unsafe { ffi::PyUnicode_Substring(b.as_ptr(), start, end) });
             prop_assert_eq!(o, r, "Substring({:?}, {}, {})", b, start, end);
-            Ok::<(), TestCaseError>(())
+            Ok(())
+            })
         })?;
     }
 }
@@ -777,7 +807,7 @@ proptest! {
     #[test]
     fn bytes_and_non_str_agree(input in others(), i in index()) {
         with_gil(|py| {
-            let ctx = universal_ctx(py);
+            each_abi(py, |ctx| {
             let (a, b) = (build_other(py, &input), build_other(py, &input));
             let ours = with_handle(ctx, &a, |h| {
                 let n = ctx_call!(ctx, ctx_Bytes_Size, h);
@@ -840,7 +870,8 @@ proptest! {
                 with_handle(ctx, &a, |h| ctx_call!(ctx, ctx_Unicode_EncodeFSDefault, h)))
                 .map(|o| describe(&o));
             prop_assert_eq!(ours, not_str("HPyUnicode_EncodeFSDefault"));
-            Ok::<(), TestCaseError>(())
+            Ok(())
+            })
         })?;
     }
 }
@@ -945,8 +976,14 @@ fn tame_repeat(a: Val, b: Val) -> (Val, Val) {
 
 #[derive(Clone, Debug)]
 enum Op {
-    Add(Val, Val),
-    Multiply(Val, Val),
+    /// a binary operation of [`BINARY`], by index
+    Binary(usize, Val, Val),
+    /// a unary operation of [`UNARY`], by index
+    Unary(usize, Val),
+    /// `HPy_RichCompare` and `HPy_RichCompareBool` with this operator
+    Compare(i32, Val, Val),
+    Hash(Val),
+    IsTrue(Val),
     GetItemI(Val, isize),
     SetItem(Val, Val, Val),
     Contains(Val, Val),
@@ -955,17 +992,128 @@ enum Op {
 
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
-        (val(), val()).prop_map(|(a, b)| Op::Add(a, b)),
-        (val(), val()).prop_map(|(a, b)| {
-            let (a, b) = tame_repeat(a, b);
-            Op::Multiply(a, b)
+        (0..BINARY.len(), val(), val()).prop_map(|(i, a, b)| {
+            // `seq * n` repeats: keep n small
+            let (a, b) = if BINARY[i].0 == "HPy_Multiply" {
+                tame_repeat(a, b)
+            } else {
+                (a, b)
+            };
+            Op::Binary(i, a, b)
         }),
+        (0..UNARY.len(), val()).prop_map(|(i, a)| Op::Unary(i, a)),
+        (0..6i32, val(), val()).prop_map(|(o, a, b)| Op::Compare(o, a, b)),
+        val().prop_map(Op::Hash),
+        val().prop_map(Op::IsTrue),
         (val(), index()).prop_map(|(a, i)| Op::GetItemI(a, i)),
         (val(), val(), val()).prop_map(|(a, k, v)| Op::SetItem(a, k, v)),
         (val(), val()).prop_map(|(a, b)| Op::Contains(a, b)),
         val().prop_map(Op::Length),
     ]
 }
+
+type BinaryMember = fn(Ctx, HPy, HPy) -> HPy;
+type BinaryCapi =
+    unsafe extern "C" fn(*mut ffi::PyObject, *mut ffi::PyObject) -> *mut ffi::PyObject;
+
+/// The binary operations: the member (through the context) and the C API
+/// function upstream calls. In the CPython ABI, `HPy_Add` to `HPy_Remainder`
+/// and `HPy_GetItem` are mapped by hand (`hpy/cpython/api.h`).
+const BINARY: &[(&str, BinaryMember, BinaryCapi)] = &[
+    (
+        "HPy_Add",
+        |c, x, y| ctx_call!(c, ctx_Add, x, y),
+        ffi::PyNumber_Add,
+    ),
+    (
+        "HPy_Subtract",
+        |c, x, y| ctx_call!(c, ctx_Subtract, x, y),
+        ffi::PyNumber_Subtract,
+    ),
+    (
+        "HPy_Multiply",
+        |c, x, y| ctx_call!(c, ctx_Multiply, x, y),
+        ffi::PyNumber_Multiply,
+    ),
+    (
+        "HPy_FloorDivide",
+        |c, x, y| ctx_call!(c, ctx_FloorDivide, x, y),
+        ffi::PyNumber_FloorDivide,
+    ),
+    (
+        "HPy_TrueDivide",
+        |c, x, y| ctx_call!(c, ctx_TrueDivide, x, y),
+        ffi::PyNumber_TrueDivide,
+    ),
+    (
+        "HPy_Remainder",
+        |c, x, y| ctx_call!(c, ctx_Remainder, x, y),
+        ffi::PyNumber_Remainder,
+    ),
+    (
+        "HPy_And",
+        |c, x, y| ctx_call!(c, ctx_And, x, y),
+        ffi::PyNumber_And,
+    ),
+    (
+        "HPy_Or",
+        |c, x, y| ctx_call!(c, ctx_Or, x, y),
+        ffi::PyNumber_Or,
+    ),
+    (
+        "HPy_Xor",
+        |c, x, y| ctx_call!(c, ctx_Xor, x, y),
+        ffi::PyNumber_Xor,
+    ),
+    (
+        "HPy_GetItem",
+        |c, x, y| ctx_call!(c, ctx_GetItem, x, y),
+        ffi::PyObject_GetItem,
+    ),
+];
+
+type UnaryMember = fn(Ctx, HPy) -> HPy;
+type UnaryCapi = unsafe extern "C" fn(*mut ffi::PyObject) -> *mut ffi::PyObject;
+
+/// The unary operations, as [`BINARY`]; `HPy_Repr` and `HPy_Str` are mapped
+/// by hand in the CPython ABI.
+const UNARY: &[(&str, UnaryMember, UnaryCapi)] = &[
+    (
+        "HPy_Repr",
+        |c, x| ctx_call!(c, ctx_Repr, x),
+        ffi::PyObject_Repr,
+    ),
+    (
+        "HPy_Str",
+        |c, x| ctx_call!(c, ctx_Str, x),
+        ffi::PyObject_Str,
+    ),
+    (
+        "HPy_Negative",
+        |c, x| ctx_call!(c, ctx_Negative, x),
+        ffi::PyNumber_Negative,
+    ),
+    (
+        "HPy_Invert",
+        |c, x| ctx_call!(c, ctx_Invert, x),
+        ffi::PyNumber_Invert,
+    ),
+    (
+        "HPy_Index",
+        |c, x| ctx_call!(c, ctx_Index, x),
+        ffi::PyNumber_Index,
+    ),
+    (
+        "HPy_Long",
+        |c, x| ctx_call!(c, ctx_Long, x),
+        ffi::PyNumber_Long,
+    ),
+    (
+        "HPy_Float",
+        |c, x| ctx_call!(c, ctx_Float, x),
+        ffi::PyNumber_Float,
+    ),
+];
 
 /// Runs `op` on fresh objects: with the universal context if `ctx` is
 /// given, else with the C API. The outcome is the result and, for SetItem,
@@ -991,18 +1139,71 @@ fn run_op(py: Py<'_>, ctx: Option<Ctx>, op: &Op) -> Result<Outcome<String>, PyEr
         })
     };
     match op {
-        Op::Add(a, b) => binary(
-            a,
-            b,
-            |c, x, y| ctx_call!(c, ctx_Add, x, y),
-            ffi::PyNumber_Add,
-        ),
-        Op::Multiply(a, b) => binary(
-            a,
-            b,
-            |c, x, y| ctx_call!(c, ctx_Multiply, x, y),
-            ffi::PyNumber_Multiply,
-        ),
+        Op::Binary(i, a, b) => {
+            let (_, member, capi) = BINARY[*i];
+            binary(a, b, member, capi)
+        }
+        Op::Unary(i, a) => {
+            let (_, member, capi) = UNARY[*i];
+            let a = build_val(py, a)?;
+            Ok(match ctx {
+                Some(c) => with_handle(c, &a, |h| {
+                    from_universal_handle(py, member(c, h)).map(|o| describe(&o))
+                }),
+                // SAFETY: GIL held; a live object.
+                None => unsafe { obj_outcome(py, capi(a.as_ptr())) },
+            })
+        }
+        Op::Compare(o, a, b) => {
+            let (a, b) = (build_val(py, a)?, build_val(py, b)?);
+            let (obj, flag) = match ctx {
+                Some(c) => with_handle(c, &a, |ha| {
+                    with_handle(c, &b, |hb| {
+                        let r =
+                            from_universal_handle(py, ctx_call!(c, ctx_RichCompare, ha, hb, *o))
+                                .map(|o| describe(&o));
+                        (
+                            r,
+                            value_outcome(py, ctx_call!(c, ctx_RichCompareBool, ha, hb, *o)),
+                        )
+                    })
+                }),
+                // SAFETY: GIL held; live objects; a valid operator.
+                None => unsafe {
+                    let r = obj_outcome(py, ffi::PyObject_RichCompare(a.as_ptr(), b.as_ptr(), *o));
+                    (
+                        r,
+                        value_outcome(
+                            py,
+                            ffi::PyObject_RichCompareBool(a.as_ptr(), b.as_ptr(), *o),
+                        ),
+                    )
+                },
+            };
+            Ok(flag.and_then(|f| obj.map(|o| format!("{o}; bool {f}"))))
+        }
+        Op::Hash(a) | Op::IsTrue(a) => {
+            let hash = matches!(op, Op::Hash(_));
+            let a = build_val(py, a)?;
+            let v = match ctx {
+                Some(c) => with_handle(c, &a, |h| {
+                    if hash {
+                        ctx_call!(c, ctx_Hash, h)
+                    } else {
+                        ctx_call!(c, ctx_IsTrue, h) as isize
+                    }
+                }),
+                // SAFETY: GIL held; a live object.
+                None => unsafe {
+                    if hash {
+                        ffi::PyObject_Hash(a.as_ptr())
+                    } else {
+                        ffi::PyObject_IsTrue(a.as_ptr()) as isize
+                    }
+                },
+            };
+            Ok(value_outcome(py, v).map(|v| v.to_string()))
+        }
         Op::GetItemI(a, i) => {
             let a = build_val(py, a)?;
             Ok(match ctx {
@@ -1057,13 +1258,15 @@ fn run_op(py: Py<'_>, ctx: Option<Ctx>, op: &Op) -> Result<Outcome<String>, PyEr
 proptest! {
     #![proptest_config(config(256))]
 
-    /// `HPy_Add`, `HPy_Multiply`, `HPy_GetItem_i`, `HPy_SetItem` (and the
+    /// The operations of `BINARY` (`HPy_Add` ... `HPy_GetItem`) and `UNARY`
+    /// (`HPy_Repr` ... `HPy_Float`), `HPy_RichCompare(Bool)`, `HPy_Hash`,
+    /// `HPy_IsTrue`, `HPy_GetItem_i`, `HPy_SetItem` (and the
     /// container it changed), `HPy_Contains` and `HPy_Length` on generated
     /// ints, strs, lists, tuples and dicts agree with the C API.
     #[test]
     fn protocol_ops_agree(op in op()) {
         with_gil(|py| {
-            let ctx = universal_ctx(py);
+            each_abi(py, |ctx| {
             let ours = run_op(py, Some(ctx), &op);
             let reference = run_op(py, None, &op);
             match (ours, reference) {
@@ -1072,12 +1275,37 @@ proptest! {
                 (Err(e1), Err(e2)) => prop_assert_eq!(e1, e2),
                 (o, r) => prop_assert!(false, "{:?}: {:?} vs {:?}", op, o, r),
             }
-            Ok::<(), TestCaseError>(())
+            Ok(())
+            })
         })?;
     }
 }
 
 // ------------------------------------------------------------- regressions
+
+/// The CPython-ABI leg really runs the ABI's API functions: its table's
+/// members are not the universal context's (`HPy_Add` is mapped by hand in
+/// `hpy/cpython/api.h`, `HPy_Negative` calls the static runtime), and it
+/// carries the ABI's constants and name.
+#[test]
+fn cpython_abi_leg_is_the_abis() {
+    with_gil(|py| {
+        let (u, c) = (universal_ctx(py), cpython_abi_ctx(py));
+        assert_ne!(
+            ctx_member!(u, ctx_Add) as usize,
+            ctx_member!(c, ctx_Add) as usize
+        );
+        assert_ne!(
+            ctx_member!(u, ctx_Negative) as usize,
+            ctx_member!(c, ctx_Negative) as usize
+        );
+        // SAFETY: live contexts: `name` is a C string, the handles plain data.
+        unsafe {
+            assert_eq!(std::ffi::CStr::from_ptr((*c).name), c"HPy CPython ABI");
+            assert_eq!((*c).h_None._i, (*u).h_None._i);
+        }
+    })
+}
 
 /// Runs every As* conversion on `input`, both sides, and returns the
 /// universal context's outcome of `name`.

@@ -1230,11 +1230,13 @@ def test_spec_params(make_module):
     mod = build(make_module, ERRORS)
     Base, BASES, META = 1, 2, 3
 
+    # No __weakref__/__dict__ slots: m.Ok's struct goes right after the
+    # PyObject header, where (before 3.12) a plain class keeps its weaklist.
     class A:
-        pass
+        __slots__ = ()
 
     class B:
-        pass
+        __slots__ = ()
     t = mod.make_params(Base, A)
     assert t.__bases__ == (A,)
     t = mod.make_params(Base, A, Base, B)

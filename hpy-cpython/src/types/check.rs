@@ -233,6 +233,19 @@ pub(super) unsafe fn check_spec(spec: &HPyType_Spec, defs: &[&HPyDef], name: &st
                     m.type_
                 ));
             }
+            // A member outside the struct would read and write past the
+            // instance. (basicsize 0 with members has its own message.)
+            let size = member_size(m.type_);
+            if spec.basicsize != 0
+                && (m.offset < 0 || m.offset.saturating_add(size) > spec.basicsize as isize)
+            {
+                // SAFETY: checked non-NULL above; NUL-terminated by contract.
+                let n = unsafe { CStr::from_ptr(m.name) }.to_string_lossy();
+                return fail(format!(
+                    "member '{n}' (offset {}, size {size}) lies outside basicsize {}",
+                    m.offset, spec.basicsize
+                ));
+            }
         }
     }
     for d in defs.iter().filter(|d| d.kind == HPyDef_Kind_Slot) {
@@ -247,6 +260,27 @@ pub(super) unsafe fn check_spec(spec: &HPyType_Spec, defs: &[&HPyDef], name: &st
         }
     }
     Some(())
+}
+
+/// The bytes a member of type `t` (a known HPyMember type) reads and
+/// writes at its offset: its C type's size; an inline string at least its
+/// NUL, a NONE member nothing.
+fn member_size(t: HPyMember_FieldType) -> isize {
+    use std::ffi::{c_char, c_double, c_float, c_int, c_long, c_short};
+    use std::mem::size_of;
+    (match t {
+        HPyMember_SHORT | HPyMember_USHORT => size_of::<c_short>(),
+        HPyMember_INT | HPyMember_UINT => size_of::<c_int>(),
+        HPyMember_LONG | HPyMember_ULONG => size_of::<c_long>(),
+        HPyMember_FLOAT => size_of::<c_float>(),
+        HPyMember_DOUBLE => size_of::<c_double>(),
+        HPyMember_STRING | HPyMember_OBJECT | HPyMember_OBJECT_EX => size_of::<*mut c_char>(),
+        HPyMember_CHAR | HPyMember_BYTE | HPyMember_UBYTE | HPyMember_BOOL => 1,
+        HPyMember_STRING_INPLACE => 1,
+        HPyMember_LONGLONG | HPyMember_ULONGLONG => size_of::<i64>(),
+        HPyMember_HPYSSIZET => size_of::<HPy_ssize_t>(),
+        _ => 0, // HPyMember_NONE
+    }) as isize
 }
 
 /// Slots and flags that cannot go together: a legacy `tp_dealloc` with the
@@ -331,4 +365,99 @@ pub(super) unsafe fn check_inherited_layout(
         }
     }
     Some(result)
+}
+
+/// The new type, unless its instances do not fit its base's: a basicsize
+/// too small for the base's struct (or for `PyObject_HEAD`), or items of
+/// another size than a var-sized base's (an int's digits, a tuple's
+/// pointers), which the base's code would write past the allocation. CPython
+/// 3.12 rejects the first itself (with this message), older ones do not;
+/// none checks the second.
+///
+/// # Safety
+/// GIL held; `result` is a type just made by `HPyType_FromSpec` (a new
+/// reference, which this takes).
+pub(super) unsafe fn check_sizes(result: *mut ffi::PyObject) -> Option<*mut ffi::PyObject> {
+    let tp: *mut ffi::PyTypeObject = result.cast();
+    // SAFETY: `tp` and its base are valid types with C-string names; GIL held.
+    unsafe {
+        let base = (*tp).tp_base;
+        if base.is_null() {
+            return Some(result);
+        }
+        let name = |t: *mut ffi::PyTypeObject| CStr::from_ptr((*t).tp_name).to_string_lossy();
+        let msg = if (*tp).tp_basicsize < (*base).tp_basicsize {
+            format!(
+                "tp_basicsize for type '{}' ({}) is too small for base '{}' ({})",
+                name(tp),
+                (*tp).tp_basicsize,
+                name(base),
+                (*base).tp_basicsize
+            )
+        } else if (*base).tp_itemsize != 0 && (*tp).tp_itemsize != (*base).tp_itemsize {
+            format!(
+                "tp_itemsize for type '{}' ({}) differs from the itemsize of its var-sized base '{}' ({})",
+                name(tp),
+                (*tp).tp_itemsize,
+                name(base),
+                (*base).tp_itemsize
+            )
+        } else {
+            return Some(result);
+        };
+        ffi::Py_DECREF(result);
+        raise(ffi::PyExc_TypeError, &msg);
+        None
+    }
+}
+
+/// The new pure type, unless its payload would not be where its base's
+/// code expects it: a pure HPy base of another shape (its payload starts
+/// after another header), or, for a type with a payload of its own, a
+/// base whose instances are larger than the shape's header (the payload
+/// would overlap the base's fields: `int`'s value under an Object-shaped
+/// struct, say).
+///
+/// # Safety
+/// GIL held; `result` is a type just made from `spec` (a new reference,
+/// which this takes).
+pub(super) unsafe fn check_shape(
+    result: *mut ffi::PyObject,
+    spec: &HPyType_Spec,
+) -> Option<*mut ffi::PyObject> {
+    let tp: *mut ffi::PyTypeObject = result.cast();
+    let shape = spec.builtin_shape;
+    let header = header_size(shape).unwrap_or(0);
+    // SAFETY: `tp` and its base are valid types with C-string names; GIL held.
+    unsafe {
+        let base = (*tp).tp_base;
+        if shape == HPyType_BuiltinShape_Legacy || base.is_null() {
+            return Some(result);
+        }
+        let name = |t: *mut ffi::PyTypeObject| CStr::from_ptr((*t).tp_name).to_string_lossy();
+        let d = nearest_data(base);
+        let msg = if is_pure(d) {
+            if (*d).shape == shape {
+                return Some(result);
+            }
+            format!(
+                "type '{}' has builtin_shape {shape} but its base '{}' has builtin_shape {}",
+                name(tp),
+                name(base),
+                (*d).shape
+            )
+        } else if spec.basicsize != 0 && (*base).tp_basicsize > header {
+            format!(
+                "the struct of type '{}' (builtin_shape {shape}, after {header} bytes) would overlap the instances of its base '{}' ({} bytes): use the base's builtin shape",
+                name(tp),
+                name(base),
+                (*base).tp_basicsize
+            )
+        } else {
+            return Some(result);
+        };
+        ffi::Py_DECREF(result);
+        raise(ffi::PyExc_TypeError, &msg);
+        None
+    }
 }

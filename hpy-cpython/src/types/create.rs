@@ -3,7 +3,8 @@
 //! what CPython made. `type_from_spec` lists the steps in order.
 
 use super::check::{
-    check_inherited_layout, check_slots, check_spec, parse_params, shape_header, spec_name, Params,
+    check_inherited_layout, check_shape, check_sizes, check_slots, check_spec, parse_params,
+    shape_header, spec_name, Params,
 };
 use super::compat::{from_metaclass, from_module_and_spec};
 use super::translate::{legacy_slots, slot_defs, Translation};
@@ -64,7 +65,7 @@ unsafe fn type_from_spec(
         t.finish(spec.doc, has_traverse, needs_dealloc);
 
         let result = create(name_c, spec.itemsize, t, &params)?;
-        check_inherited_layout(result)
+        check_shape(check_sizes(check_inherited_layout(result)?)?, spec)
     }
 }
 

@@ -1,4 +1,4 @@
-"""Build script of the ``hpy`` distribution (hpy-rs).
+"""Build script of the ``hpy-rs`` distribution (import package ``hpy``).
 
 Metadata lives in pyproject.toml.  This file adds what a declarative config
 cannot express:
@@ -15,12 +15,17 @@ cannot express:
     which contains the helpers too) as ``lib/cpython/libhpy-ctx-cpython.a``
     (upstream's file name: cargo's ``libhpy_cpython_abi.a`` is renamed).
     It is specific to the Python version of the interpreter running the
-    build, like ``hpy.universal``.
+    build, like ``hpy.universal``;
+* the ``hpy-rs.pth`` file at the top of the wheel (so of site-packages),
+  which installs the import hook of ``hpy._import_hook`` at interpreter start;
+* a refusal to build where upstream HPy's distribution ``hpy`` is installed
+  (``hpy/_upstream_guard.py``): both install the import package ``hpy``.
 """
 
 import fnmatch
 import glob
 import os
+import runpy
 import shutil
 import subprocess
 import sys
@@ -44,6 +49,10 @@ DEVEL_FILES = [
 
 HPY_ABIS = ('universal', 'hybrid', 'cpython')
 
+# Installed at the top of purelib/platlib: its one line installs the import
+# hook that finds HPy binaries without a .py stub (python/hpy/_import_hook.py).
+PTH_FILE = 'hpy-rs.pth'
+
 
 # The helper library (crate hpy-helpers: Rust logic + the C entry points of
 # hpy-sys/runtime) is built as a Rust staticlib and shipped once per ABI
@@ -63,15 +72,21 @@ HELPER_LIB_NAMES = {
 CPYTHON_LIB_NAME = 'libhpy-ctx-cpython.a'
 
 
-def _cargo_static_lib(package, features=(), env=None):
-    """Build crate `package` as a static library (release) and return the
-    path of the .a cargo produced."""
+def _cargo_static_lib(package, features=(), env=None, profile='release',
+                      rustc_args=None):
+    """Build crate `package` as a static library (cargo profile `profile`)
+    and return the path of the .a cargo produced. With `rustc_args` (a list),
+    `cargo rustc --crate-type staticlib` builds it, passing them to rustc for
+    this crate only."""
     cargo = os.environ.get('CARGO', 'cargo')
-    cmd = [cargo, 'build', '--release', '-p', package,
+    cmd = [cargo, 'build' if rustc_args is None else 'rustc',
+           '--profile', profile, '-p', package,
            '--manifest-path', os.path.join(ROOT, 'Cargo.toml'),
            '--message-format=json-render-diagnostics']
     if features:
         cmd += ['--features', ','.join(features)]
+    if rustc_args is not None:
+        cmd += ['--crate-type', 'staticlib', '--'] + list(rustc_args)
     try:
         out = subprocess.run(cmd, cwd=ROOT, check=True, stdout=subprocess.PIPE,
                              text=True, env=env)
@@ -92,9 +107,17 @@ def _cargo_static_lib(package, features=(), env=None):
     raise SystemExit('cargo did not produce the %s static library' % package)
 
 
+# How the helper library is built (hpy-helpers/Cargo.toml says why; the same
+# command is in scripts/dev-helpers.sh): no_std with its own panic handler,
+# in the `helpers-lib` profile (panic=abort, LTO, optimized for size).
+HELPER_LIB_PROFILE = 'helpers-lib'
+HELPER_LIB_RUSTC_ARGS = ['--cfg', 'hpy_helpers_staticlib']
+
+
 def build_helper_lib():
     """Build crate hpy-helpers as a static library and return its path."""
-    return _cargo_static_lib('hpy-helpers')
+    return _cargo_static_lib('hpy-helpers', profile=HELPER_LIB_PROFILE,
+                             rustc_args=HELPER_LIB_RUSTC_ARGS)
 
 
 def build_cpython_lib():
@@ -161,9 +184,15 @@ class build_py_hpy(build_py):
         super().run()
         self._hpy_outputs = self._install_devel_files(
             os.path.join(self.build_lib, 'hpy', 'devel'), stamp_version=True)
+        self._hpy_outputs.append(self._install_pth_file())
         if getattr(self, 'editable_mode', False):
             # editable installs import hpy.devel from the source tree
             self._install_devel_files(os.path.join(ROOT, PYTHON_SRC, 'hpy', 'devel'))
+
+    def _install_pth_file(self):
+        target = os.path.join(self.build_lib, PTH_FILE)
+        shutil.copyfile(os.path.join(ROOT, PYTHON_SRC, PTH_FILE), target)
+        return target
 
     def _install_devel_files(self, devel_dir, stamp_version=False):
         outputs = []
@@ -202,10 +231,24 @@ class build_py_hpy(build_py):
 
 def _python_packages():
     generated = ('hpy.devel.include', 'hpy.devel.src', 'hpy.devel.lib')
-    pkgs = find_namespace_packages(PYTHON_SRC, include=['hpy.*'])
+    # 'hpy' itself (a namespace package, as upstream's) for its modules
+    # _import_hook and _upstream_guard
+    pkgs = find_namespace_packages(PYTHON_SRC, include=['hpy', 'hpy.*'])
     return sorted(p for p in pkgs
                   if not p.startswith(generated) and '__pycache__' not in p)
 
+
+def refuse_upstream_hpy():
+    """Stop the build where upstream's ``hpy`` shares the ``hpy`` package
+    (only visible to builds without isolation, or ``setup.py install``)."""
+    guard = runpy.run_path(os.path.join(ROOT, PYTHON_SRC, 'hpy', '_upstream_guard.py'))
+    try:
+        guard['check']()
+    except ImportError as e:
+        raise SystemExit('error: %s' % e)
+
+
+refuse_upstream_hpy()
 
 setup(
     package_dir={'': PYTHON_SRC},

@@ -17,7 +17,7 @@ Usage:
     python examples/run_example.py --abi universal --mode debug
     python examples/run_example.py --json           # machine-readable output
 
-Requires the `hpy` distribution (pip install .) in the running interpreter.
+Requires the `hpy-rs` distribution (pip install .) in the running interpreter.
 """
 
 import argparse

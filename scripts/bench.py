@@ -369,8 +369,7 @@ HPY_SETUP = """\
 from setuptools import setup, Extension
 setup(name="bench-hpy", version="0",
       hpy_ext_modules=[Extension("bench_hpy", sources=["bench_hpy.c"]),
-                       Extension("array_hpy", sources=["array_hpy.c"])],
-      setup_requires=["hpy"])
+                       Extension("array_hpy", sources=["array_hpy.c"])])
 """
 CAPI_SETUP = """\
 from setuptools import setup, Extension

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Developer shortcut: rebuild hpy.universal (crate hpy-universal, with its
-# debug/trace contexts) and the helper library, and put them and the Python
-# sources of the hpy package into the *installed* hpy package, without a full
+# debug/trace contexts) and the helper library, and put them, the Python
+# sources of the hpy package and the hpy-rs.pth of the import hook into the
+# *installed* hpy package, without a full
 # `pip install .`. Several people (or agents) may run it at once: the copy is
 # serialized and each file is replaced by an atomic rename (processes that
 # have the old module loaded keep running).
@@ -21,6 +22,10 @@ suffix=$("$PY" -c 'import importlib.machinery as m; print(m.EXTENSION_SUFFIXES[0
     mkdir -p "$pkg/$(dirname "$f")"
     cp "python/hpy/$f" "$pkg/$f.tmp" && mv "$pkg/$f.tmp" "$pkg/$f"
   done
+  # the .pth that installs the import hook at interpreter start goes next to
+  # the package, at the top of site-packages (as setup.py ships it)
+  site=$(dirname "$pkg")
+  cp python/hpy-rs.pth "$site/.hpy-rs.pth.tmp" && mv "$site/.hpy-rs.pth.tmp" "$site/hpy-rs.pth"
 ) 9>/tmp/hpy-rs-dev-install.lock
 bash scripts/dev-helpers.sh >/dev/null
 echo "hpy.universal and the hpy sources installed into $pkg"

@@ -65,6 +65,11 @@ python_suites() {  # $1 = interpreter, $2 = label
     local env=(env PYO3_PYTHON="$py" PYTHON="$py")
     step "$label: python packages (test tools, then this package)"
     "${env[@]}" "$py" -m pip install -q pytest pytest-xdist pytest-timeout filelock
+    # hpy-rs was once installed under upstream's name `hpy`: drop that record
+    # (its RECORD lists hpy/devel/rust.py, which upstream never shipped)
+    if "$py" -m pip show -f hpy 2>/dev/null | grep -q 'hpy/devel/rust.py'; then
+        "$py" -m pip uninstall -q -y hpy
+    fi
     "${env[@]}" "$py" -m pip install -q .
     step "$label: python tests (tests/python, against the installed package)"
     (cd tests/python && "${env[@]}" "$py" -m pytest -q -n 2 -p no:cacheprovider .)
@@ -74,8 +79,8 @@ python_suites() {  # $1 = interpreter, $2 = label
     "${env[@]}" "$py" scripts/conformance.py --python "$py" --quiet
 }
 
-step "system packages (C and C++ compilers; libclang for bindgen)"
-ensure_system_packages cc cxx clang
+step "system packages (C and C++ compilers; libclang for bindgen; libffi for the property tests)"
+ensure_system_packages cc cxx clang ffi
 extra_pys=()
 for v in $EXTRA; do
     p=$(find_python "$v") || {

@@ -69,6 +69,40 @@ static mut METHODS: [ffi::PyMethodDef; 4] = [
 
 static mut MODULE_DEF: ffi::PyModuleDef = util::module_def(c"hpy.universal", Some(DOC));
 
+/// Runs `hpy._upstream_guard.check()`, which raises ImportError when upstream
+/// HPy's distribution `hpy` shares the `hpy` import package with ours (their
+/// files would mix). Skipped when that module cannot be found: the crate is
+/// then used outside an installed hpy-rs (hpy-props' tests). -1 with an
+/// exception set, else 0.
+///
+/// # Safety
+/// GIL held.
+unsafe fn refuse_upstream_hpy() -> c_int {
+    // SAFETY: GIL held; every new reference is released once.
+    unsafe {
+        let guard = ffi::PyImport_ImportModule(c"hpy._upstream_guard".as_ptr());
+        if guard.is_null() {
+            if ffi::PyErr_ExceptionMatches(ffi::PyExc_ModuleNotFoundError) != 0 {
+                ffi::PyErr_Clear();
+                return 0;
+            }
+            return -1;
+        }
+        let check = ffi::PyObject_GetAttrString(guard, c"check".as_ptr());
+        ffi::Py_DECREF(guard);
+        if check.is_null() {
+            return -1;
+        }
+        let r = ffi::PyObject_CallObject(check, null_mut());
+        ffi::Py_DECREF(check);
+        if r.is_null() {
+            return -1;
+        }
+        ffi::Py_DECREF(r);
+        0
+    }
+}
+
 /// # Safety
 /// Called by CPython's import machinery with the GIL held.
 #[no_mangle]
@@ -76,6 +110,9 @@ pub unsafe extern "C" fn PyInit_universal() -> *mut ffi::PyObject {
     // SAFETY: CPython calls module init once per import with the GIL held;
     // the statics are only touched here, before CPython reads them.
     unsafe {
+        if refuse_upstream_hpy() < 0 {
+            return null_mut();
+        }
         let m = util::create_module(&raw mut MODULE_DEF, (&raw mut METHODS).cast());
         if m.is_null() {
             return null_mut();

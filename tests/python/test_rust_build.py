@@ -42,7 +42,7 @@ pytestmark = pytest.mark.skipif(shutil.which(os.environ.get("CARGO", "cargo")) i
 
 PYPROJECT = """\
 [build-system]
-requires = ["hpy"]
+requires = ["hpy-rs"]
 build-backend = "hpy.devel.rust_backend"
 
 [project]
@@ -319,7 +319,7 @@ def test_universal_wheel_contents(universal_wheel):
     assert "Name: demo" in metadata and "Version: 0.1.0" in metadata
     assert "Summary: A Rust HPy extension, for the tests" in metadata
     assert "Requires-Python: >=3.8" in metadata
-    assert "Requires-Dist: hpy" in metadata
+    assert "Requires-Dist: hpy-rs" in metadata
     assert f"Tag: py3-none-{PLATFORM_TAG}" in wheel
     assert "Root-Is-Purelib: false" in wheel
 
@@ -500,7 +500,7 @@ def test_cpython_wheel(cpython_crate, tmp_path):
         check_record(zf)
     assert "demo" + EXT_SUFFIX in names
     assert "demo.py" not in names and "demo.hpy0.so" not in names
-    assert "Requires-Dist: hpy" not in metadata
+    assert "Requires-Dist: hpy-rs" not in metadata
     python = make_venv(tmp_path / "venv")
     run([python, "-m", "pip", "install", "--no-index", "--no-deps", whl])
     path, value = import_answer(python, tmp_path)

@@ -7,7 +7,7 @@ A Rust HPy extension is a ``cdylib`` crate.  ``cargo build`` produces
   loader stub that ``hpy.devel`` writes next to universal binaries (``import``
   finds the stub, which loads the binary through ``hpy.universal``).  One
   binary serves every Python the HPy runtime supports: wheels are tagged
-  ``py3-none-<platform>`` and depend on ``hpy``.
+  ``py3-none-<platform>`` and depend on ``hpy-rs``.
 * **cpython ABI**: the crate is built with the cargo feature
   ``hpy-core/cpython-abi`` (and the crate's own ``cpython-abi`` feature, if it
   declares one) and ``PYO3_PYTHON`` set to the running interpreter; the file
@@ -64,7 +64,7 @@ DEFAULT_RUST_ABI = 'universal'
 CPYTHON_ABI_FEATURE = 'cpython-abi'
 HPY_CORE_CRATE = 'hpy-core'
 # The distribution that provides hpy.universal (what universal wheels need).
-RUNTIME_REQUIREMENT = 'hpy'
+RUNTIME_REQUIREMENT = 'hpy-rs'
 
 _STUB_FIRST_LINE = _HPY_UNIVERSAL_MODULE_STUB_TEMPLATE.splitlines()[0]
 

@@ -4,7 +4,7 @@ A crate directory becomes pip-installable with this ``pyproject.toml``
 next to its ``Cargo.toml``::
 
     [build-system]
-    requires = ["hpy"]
+    requires = ["hpy-rs"]
     build-backend = "hpy.devel.rust_backend"
 
     [project]
@@ -15,8 +15,8 @@ next to its ``Cargo.toml``::
     module = "demo"   # optional; default: the crate's [lib] name
 
 ``pip install --no-build-isolation CRATE_DIR`` builds it with the installed
-``hpy`` (with build isolation pip would fetch upstream's ``hpy`` from PyPI,
-which has no such backend).  The ABI is chosen with
+hpy-rs (with build isolation pip fetches ``hpy-rs``, which is not on PyPI:
+point pip at our wheel with ``--find-links``).  The ABI is chosen with
 ``--config-settings hpy-abi=universal|cpython`` or ``HPY_ABI=...`` in the
 environment (default: universal); see :mod:`hpy.devel.rust` for what each
 produces.

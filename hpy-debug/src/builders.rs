@@ -6,6 +6,7 @@
 use crate::arena::Arena;
 use crate::gil::GilCell;
 use crate::handles;
+use crate::site::{site, Site};
 use hpy_sys::*;
 use std::collections::VecDeque;
 
@@ -52,7 +53,7 @@ pub(crate) fn open(inner: isize) -> isize {
     }
     let p = TABLE.with(|t| t.free.pop().or_else(|| t.slots.alloc()));
     let Some(p) = p else {
-        handles::fatal("HPy debug mode: out of memory for debug builders")
+        handles::fatal("out of memory for debug builders")
     };
     // SAFETY: a slot of the arena out of the queue and the free list: ours
     // alone; GIL held.
@@ -84,12 +85,13 @@ fn find(b: isize) -> Found {
     })
 }
 
-/// The inner builder of `b`; a consumed or unknown builder is reported and
-/// gives 0 (which the inner context treats as a failed builder).
+/// The inner builder of `b` (argument `at` of an API call); a consumed or
+/// unknown builder is reported and gives 0 (which the inner context treats
+/// as a failed builder).
 ///
 /// # Safety
 /// GIL held.
-pub(crate) unsafe fn unwrap(b: isize) -> isize {
+pub(crate) unsafe fn unwrap(b: isize, at: &'static Site) -> isize {
     if b == 0 {
         return 0;
     }
@@ -103,7 +105,7 @@ pub(crate) unsafe fn unwrap(b: isize) -> isize {
         }
     };
     // SAFETY: GIL held.
-    unsafe { handles::report_invalid_builder_handle(what) };
+    unsafe { handles::report_invalid_builder_handle(what, at) };
     0
 }
 
@@ -146,11 +148,11 @@ macro_rules! inner {
 /// # Safety
 /// Context function (`HPyTupleBuilder_Build`).
 pub unsafe extern "C" fn ctx_TupleBuilder_Build(dctx: *mut HPyContext, b: HPyTupleBuilder) -> HPy {
-    let _busy = crate::ctx::enter(dctx);
+    let _busy = crate::ctx::enter(dctx, site!(ctx_TupleBuilder_Build));
     // SAFETY: GIL held (context function); the token is unwrapped first.
     unsafe {
         let ub = HPyTupleBuilder {
-            _tup: unwrap(b._tup),
+            _tup: unwrap(b._tup, site!(ctx_TupleBuilder_Build, builder)),
         };
         let (inner, f) = inner!(ctx_TupleBuilder_Build);
         let r = f(inner, ub);
@@ -162,11 +164,11 @@ pub unsafe extern "C" fn ctx_TupleBuilder_Build(dctx: *mut HPyContext, b: HPyTup
 /// # Safety
 /// Context function (`HPyTupleBuilder_Cancel`).
 pub unsafe extern "C" fn ctx_TupleBuilder_Cancel(dctx: *mut HPyContext, b: HPyTupleBuilder) {
-    let _busy = crate::ctx::enter(dctx);
+    let _busy = crate::ctx::enter(dctx, site!(ctx_TupleBuilder_Cancel));
     // SAFETY: as in `ctx_TupleBuilder_Build`.
     unsafe {
         let ub = HPyTupleBuilder {
-            _tup: unwrap(b._tup),
+            _tup: unwrap(b._tup, site!(ctx_TupleBuilder_Cancel, builder)),
         };
         let (inner, f) = inner!(ctx_TupleBuilder_Cancel);
         f(inner, ub);
@@ -177,11 +179,11 @@ pub unsafe extern "C" fn ctx_TupleBuilder_Cancel(dctx: *mut HPyContext, b: HPyTu
 /// # Safety
 /// Context function (`HPyListBuilder_Build`).
 pub unsafe extern "C" fn ctx_ListBuilder_Build(dctx: *mut HPyContext, b: HPyListBuilder) -> HPy {
-    let _busy = crate::ctx::enter(dctx);
+    let _busy = crate::ctx::enter(dctx, site!(ctx_ListBuilder_Build));
     // SAFETY: as in `ctx_TupleBuilder_Build`.
     unsafe {
         let ub = HPyListBuilder {
-            _lst: unwrap(b._lst),
+            _lst: unwrap(b._lst, site!(ctx_ListBuilder_Build, builder)),
         };
         let (inner, f) = inner!(ctx_ListBuilder_Build);
         let r = f(inner, ub);
@@ -193,11 +195,11 @@ pub unsafe extern "C" fn ctx_ListBuilder_Build(dctx: *mut HPyContext, b: HPyList
 /// # Safety
 /// Context function (`HPyListBuilder_Cancel`).
 pub unsafe extern "C" fn ctx_ListBuilder_Cancel(dctx: *mut HPyContext, b: HPyListBuilder) {
-    let _busy = crate::ctx::enter(dctx);
+    let _busy = crate::ctx::enter(dctx, site!(ctx_ListBuilder_Cancel));
     // SAFETY: as in `ctx_TupleBuilder_Build`.
     unsafe {
         let ub = HPyListBuilder {
-            _lst: unwrap(b._lst),
+            _lst: unwrap(b._lst, site!(ctx_ListBuilder_Cancel, builder)),
         };
         let (inner, f) = inner!(ctx_ListBuilder_Cancel);
         f(inner, ub);

@@ -22,9 +22,11 @@
 mod arena;
 mod builders;
 mod ctx;
+mod faults;
 mod gil;
 mod handles;
 mod rawdata;
+mod site;
 mod special;
 mod stacktrace;
 pub mod trace;
@@ -79,10 +81,10 @@ mod impls {
         ctx_AsStruct_Dict, ctx_AsStruct_Float, ctx_AsStruct_Legacy, ctx_AsStruct_List,
         ctx_AsStruct_Long, ctx_AsStruct_Object, ctx_AsStruct_Tuple, ctx_AsStruct_Type,
         ctx_AsStruct_Unicode, ctx_Bytes_AS_STRING, ctx_Bytes_AsString, ctx_Call, ctx_CallMethod,
-        ctx_Close, ctx_ContextVar_Get, ctx_Tracker_Add, ctx_Tracker_Close, ctx_Tracker_ForgetAll,
-        ctx_Tracker_New, ctx_Tuple_FromArray, ctx_TypeCheck, ctx_Type_FromSpec,
-        ctx_Type_GenericNew, ctx_Type_GetName, ctx_Type_IsSubtype, ctx_Unicode_AsUTF8AndSize,
-        ctx_Unicode_Substring,
+        ctx_Close, ctx_ContextVar_Get, ctx_LeavePythonExecution, ctx_ReenterPythonExecution,
+        ctx_Tracker_Add, ctx_Tracker_Close, ctx_Tracker_ForgetAll, ctx_Tracker_New,
+        ctx_Tuple_FromArray, ctx_TypeCheck, ctx_Type_FromSpec, ctx_Type_GenericNew,
+        ctx_Type_GetName, ctx_Type_IsSubtype, ctx_Unicode_AsUTF8AndSize, ctx_Unicode_Substring,
     };
     pub use crate::trampoline::ctx_CallRealFunctionFromTrampoline;
     pub use crate::wrappers::*;
@@ -109,6 +111,7 @@ pub unsafe fn debug_ctx(inner: *mut HPyContext) -> *mut HPyContext {
     (hpy_sys::for_each_ctx_handle!(fill_handles))(&mut ctx, inner_ref);
     (hpy_sys::for_each_ctx_function!(fill_functions))(&mut ctx);
     ctx::init(&mut ctx);
+    faults::install();
     let p = Box::into_raw(ctx);
     DEBUG_CTX.store(p, Ordering::Release);
     p
@@ -134,7 +137,7 @@ pub unsafe fn open_handle(uh: HPy) -> HPy {
 /// GIL held.
 pub unsafe fn unwrap_handle(dh: HPy) -> HPy {
     // SAFETY: forwarded contract.
-    unsafe { handles::unwrap(dh) }
+    unsafe { handles::unwrap(dh, const { &site::Site::entry("hpy_debug_unwrap_handle") }) }
 }
 
 /// Closes a debug handle (and its inner handle).
@@ -143,5 +146,5 @@ pub unsafe fn unwrap_handle(dh: HPy) -> HPy {
 /// GIL held; the debug context is initialised.
 pub unsafe fn close_handle(dh: HPy) {
     // SAFETY: forwarded contract.
-    unsafe { handles::close(dh) }
+    unsafe { handles::close(dh, const { &site::Site::entry("hpy_debug_close_handle") }) }
 }

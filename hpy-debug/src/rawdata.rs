@@ -8,7 +8,11 @@
 //!
 //! On Unix each copy gets its own pages (`mmap`/`mprotect`; single pages of
 //! freed copies are pooled for reuse); elsewhere it is a heap copy
-//! overwritten with garbage on close.
+//! overwritten with garbage on close. Each mapping is registered with
+//! `faults.rs` (who handed it out, for which handle, and whether that handle
+//! is closed), so a fault on it is reported instead of a bare SIGSEGV.
+
+use crate::faults::{self, Origin, Stage};
 
 /// One protected copy; freed when dropped.
 pub(crate) struct RawData {
@@ -20,12 +24,14 @@ pub(crate) struct RawData {
 }
 
 impl RawData {
-    /// A read-only copy of `data` (None if the memory could not be had).
-    pub(crate) fn copy(data: &[u8]) -> Option<RawData> {
+    /// A read-only copy of `data`, handed out by `origin` (None if the
+    /// memory could not be had).
+    pub(crate) fn copy(data: &[u8], origin: Origin) -> Option<RawData> {
         if data.is_empty() {
             return None;
         }
         let ptr = imp::alloc_copy(data)?;
+        faults::register(ptr.as_ptr() as usize, imp::map_len(data.len()), origin);
         Some(RawData {
             ptr,
             len: data.len(),
@@ -48,10 +54,16 @@ impl RawData {
             && unsafe { std::slice::from_raw_parts(self.as_ptr(), self.len) } == data
     }
 
+    /// The (unprotected) copy handed out again, by `origin`.
+    pub(crate) fn handed_out(&self, origin: Origin) {
+        faults::register(self.ptr.as_ptr() as usize, imp::map_len(self.len), origin);
+    }
+
     /// Makes the copy unreadable (its handle was closed); once.
     pub(crate) fn protect(&self) {
         if !self.protected.get() {
             imp::protect(self.ptr, self.len);
+            faults::set_stage(self.ptr.as_ptr() as usize, Stage::Closed);
             self.protected.set(true);
         }
     }
@@ -96,14 +108,9 @@ mod imp {
     }
 
     /// The length mapped for a copy of `len` bytes: a whole page for small
-    /// copies (so they can be pooled), else `len` (rounded by the kernel).
-    fn map_len(len: usize) -> usize {
-        let page = page_size();
-        if len <= page {
-            page
-        } else {
-            len
-        }
+    /// copies (so they can be pooled), else `len` rounded up to pages.
+    pub(super) fn map_len(len: usize) -> usize {
+        len.max(1).next_multiple_of(page_size())
     }
 
     pub(super) fn alloc_copy(data: &[u8]) -> Option<NonNull<u8>> {
@@ -123,6 +130,7 @@ mod imp {
                     let p = a as *mut libc::c_void;
                     if libc::mprotect(p, len, libc::PROT_READ | libc::PROT_WRITE) != 0 {
                         libc::munmap(p, len);
+                        crate::faults::unregister(a);
                         return None;
                     }
                     p
@@ -163,10 +171,12 @@ mod imp {
                 unsafe { libc::mprotect(p.as_ptr().cast(), len, libc::PROT_NONE) == 0 }
             };
             if unreadable {
+                crate::faults::set_stage(p.as_ptr() as usize, crate::faults::Stage::Freed);
                 POOL.with(|pool| pool.push(p.as_ptr() as usize));
                 return;
             }
         }
+        crate::faults::unregister(p.as_ptr() as usize);
         // SAFETY: `p`/`len` describe a mapping made by `alloc_copy`, unmapped
         // once (by the owning RawData's drop).
         let r = unsafe { libc::munmap(p.as_ptr().cast(), len) };
@@ -181,6 +191,10 @@ mod imp {
 #[cfg(not(unix))]
 mod imp {
     use std::ptr::NonNull;
+
+    pub(super) fn map_len(len: usize) -> usize {
+        len
+    }
 
     pub(super) fn alloc_copy(data: &[u8]) -> Option<NonNull<u8>> {
         let b: Box<[u8]> = data.into();
@@ -209,12 +223,16 @@ mod tests {
     #[test]
     fn copy_holds_and_frees() {
         let _gil = crate::gil::test_gil();
-        let r = RawData::copy(b"hello\0").unwrap();
+        let origin = Origin {
+            by: crate::site::site!(ctx_Bytes_AsString),
+            handle: 0x10,
+        };
+        let r = RawData::copy(b"hello\0", origin).unwrap();
         assert_eq!(r.len(), 6);
         assert!(r.holds(b"hello\0"));
         assert!(!r.holds(b"hellO\0"));
         r.protect();
         drop(r);
-        assert!(RawData::copy(b"").is_none());
+        assert!(RawData::copy(b"", origin).is_none());
     }
 }

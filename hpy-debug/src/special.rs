@@ -8,6 +8,7 @@
 use crate::ctx::enter;
 use crate::gil::GilCell;
 use crate::handles::{self, fatal};
+use crate::site::{site, Site};
 use hpy_sys::*;
 use std::collections::BTreeSet;
 use std::ffi::{c_char, c_int, c_void, CStr};
@@ -23,18 +24,20 @@ macro_rules! inner {
     }};
 }
 
-/// Unwraps `n` debug handles starting at `items`.
+/// Unwraps `n` debug handles starting at `items` (argument `at`).
 ///
 /// # Safety
 /// `items` points to `n` handles (or `n` is 0); GIL held.
-unsafe fn unwrap_array(items: *const HPy, n: usize) -> Vec<HPy> {
+unsafe fn unwrap_array(items: *const HPy, n: usize, at: &'static Site) -> Vec<HPy> {
     if n == 0 || items.is_null() {
         return Vec::new();
     }
     // SAFETY: caller guarantees `n` readable handles.
     let s = unsafe { std::slice::from_raw_parts(items, n) };
     // SAFETY: GIL held.
-    s.iter().map(|&h| unsafe { handles::unwrap(h) }).collect()
+    s.iter()
+        .map(|&h| unsafe { handles::unwrap(h, at) })
+        .collect()
 }
 
 /// True if the inner handle `uh` is an instance of the inner context's
@@ -82,9 +85,9 @@ unsafe fn kw_len(kw: HPy, api: &str) -> Option<usize> {
 /// # Safety
 /// Context function: GIL held, arguments as documented for `HPy_Close`.
 pub unsafe extern "C" fn ctx_Close(dctx: *mut HPyContext, h: HPy) {
-    let _busy = enter(dctx);
+    let _busy = enter(dctx, site!(ctx_Close));
     // SAFETY: forwarded contract.
-    unsafe { handles::close(h) }
+    unsafe { handles::close(h, site!(ctx_Close, h)) }
 }
 
 /// # Safety
@@ -96,16 +99,16 @@ pub unsafe extern "C" fn ctx_Call(
     nargs: usize,
     kwnames: HPy,
 ) -> HPy {
-    let _busy = enter(dctx);
+    let _busy = enter(dctx, site!(ctx_Call));
     // SAFETY: GIL held; `args` holds nargs + len(kwnames) handles (HPy_Call's
     // contract), translated one by one before the inner call.
     unsafe {
-        let callable = handles::unwrap(callable);
-        let kwnames = handles::unwrap(kwnames);
+        let callable = handles::unwrap(callable, site!(ctx_Call, callable));
+        let kwnames = handles::unwrap(kwnames, site!(ctx_Call, kwnames));
         let Some(nkw) = kw_len(kwnames, "HPy_Call") else {
             return HPy_NULL;
         };
-        let items = unwrap_array(args, nargs + nkw);
+        let items = unwrap_array(args, nargs + nkw, site!(ctx_Call, args));
         let (inner, f) = inner!(ctx_Call);
         handles::wrap(f(inner, callable, items.as_ptr(), nargs, kwnames))
     }
@@ -120,15 +123,15 @@ pub unsafe extern "C" fn ctx_CallMethod(
     nargs: usize,
     kwnames: HPy,
 ) -> HPy {
-    let _busy = enter(dctx);
+    let _busy = enter(dctx, site!(ctx_CallMethod));
     // SAFETY: as in `ctx_Call` (args[0] is the receiver, counted in nargs).
     unsafe {
-        let name = handles::unwrap(name);
-        let kwnames = handles::unwrap(kwnames);
+        let name = handles::unwrap(name, site!(ctx_CallMethod, name));
+        let kwnames = handles::unwrap(kwnames, site!(ctx_CallMethod, kwnames));
         let Some(nkw) = kw_len(kwnames, "HPy_CallMethod") else {
             return HPy_NULL;
         };
-        let items = unwrap_array(args, nargs + nkw);
+        let items = unwrap_array(args, nargs + nkw, site!(ctx_CallMethod, args));
         let (inner, f) = inner!(ctx_CallMethod);
         handles::wrap(f(inner, name, items.as_ptr(), nargs, kwnames))
     }
@@ -141,10 +144,10 @@ pub unsafe extern "C" fn ctx_Tuple_FromArray(
     items: *const HPy,
     n: HPy_ssize_t,
 ) -> HPy {
-    let _busy = enter(dctx);
+    let _busy = enter(dctx, site!(ctx_Tuple_FromArray));
     // SAFETY: `items` holds `n` handles; GIL held.
     unsafe {
-        let items = unwrap_array(items, n.max(0) as usize);
+        let items = unwrap_array(items, n.max(0) as usize, site!(ctx_Tuple_FromArray, items));
         let (inner, f) = inner!(ctx_Tuple_FromArray);
         handles::wrap(f(inner, items.as_ptr(), n))
     }
@@ -159,12 +162,16 @@ pub unsafe extern "C" fn ctx_Type_GenericNew(
     nargs: HPy_ssize_t,
     kw: HPy,
 ) -> HPy {
-    let _busy = enter(dctx);
+    let _busy = enter(dctx, site!(ctx_Type_GenericNew));
     // SAFETY: `args` holds `nargs` handles; GIL held.
     unsafe {
-        let type_ = handles::unwrap(type_);
-        let kw = handles::unwrap(kw);
-        let items = unwrap_array(args, nargs.max(0) as usize);
+        let type_ = handles::unwrap(type_, site!(ctx_Type_GenericNew, type_));
+        let kw = handles::unwrap(kw, site!(ctx_Type_GenericNew, kw));
+        let items = unwrap_array(
+            args,
+            nargs.max(0) as usize,
+            site!(ctx_Type_GenericNew, args),
+        );
         let (inner, f) = inner!(ctx_Type_GenericNew);
         handles::wrap(f(inner, type_, items.as_ptr(), nargs, kw))
     }
@@ -178,11 +185,11 @@ pub unsafe extern "C" fn ctx_ContextVar_Get(
     default_value: HPy,
     result: *mut HPy,
 ) -> i32 {
-    let _busy = enter(dctx);
+    let _busy = enter(dctx, site!(ctx_ContextVar_Get));
     // SAFETY: GIL held; `result` is a valid out-pointer (API contract).
     unsafe {
-        let cv = handles::unwrap(context_var);
-        let dv = handles::unwrap(default_value);
+        let cv = handles::unwrap(context_var, site!(ctx_ContextVar_Get, context_var));
+        let dv = handles::unwrap(default_value, site!(ctx_ContextVar_Get, default_value));
         let mut out = HPy_NULL;
         let (inner, f) = inner!(ctx_ContextVar_Get);
         let r = f(inner, cv, dv, &mut out);
@@ -201,7 +208,7 @@ pub unsafe extern "C" fn ctx_Type_FromSpec(
     spec: *mut HPyType_Spec,
     params: *mut HPyType_SpecParam,
 ) -> HPy {
-    let _busy = enter(dctx);
+    let _busy = enter(dctx, site!(ctx_Type_FromSpec));
     // SAFETY: `params` is NULL or an array terminated by a zero `kind`
     // (API contract); GIL held.
     unsafe {
@@ -212,7 +219,7 @@ pub unsafe extern "C" fn ctx_Type_FromSpec(
                 let mut item = *p;
                 let end = item.kind == 0;
                 if !end {
-                    item.object = handles::unwrap(item.object);
+                    item.object = handles::unwrap(item.object, site!(ctx_Type_FromSpec, params));
                 }
                 copy.push(item);
                 if end {
@@ -233,18 +240,19 @@ pub unsafe extern "C" fn ctx_Type_FromSpec(
 
 // ---- raw data tied to a handle ----
 
-/// Hands out a protected copy of the `len` bytes at `p`, tied to the debug
-/// handle `h` (or `p` itself if that is not possible).
+/// Hands out a protected copy of the `len` bytes at `p`, which API function
+/// `by` returns, tied to the debug handle `h` (or `p` itself if that is not
+/// possible).
 ///
 /// # Safety
 /// `p` is NULL or points to `len` readable bytes.
-unsafe fn tie_to_handle(h: HPy, p: *const c_char, len: usize) -> *const c_char {
+unsafe fn tie_to_handle(h: HPy, p: *const c_char, len: usize, by: &'static Site) -> *const c_char {
     if p.is_null() {
         return p;
     }
     // SAFETY: caller guarantees `len` readable bytes.
     let data = unsafe { std::slice::from_raw_parts(p.cast::<u8>(), len) };
-    handles::attach_raw_data(h, data).map_or(p, |q| q.cast())
+    handles::attach_raw_data(h, data, by).map_or(p, |q| q.cast())
 }
 
 /// # Safety
@@ -261,11 +269,11 @@ pub unsafe extern "C" fn ctx_Unicode_AsUTF8AndSize(
     h: HPy,
     size: *mut HPy_ssize_t,
 ) -> *const c_char {
-    let _busy = enter(dctx);
+    let _busy = enter(dctx, site!(ctx_Unicode_AsUTF8AndSize));
     // SAFETY: GIL held; the inner result is NULL or a NUL-terminated buffer
     // of `*size` bytes plus the NUL.
     unsafe {
-        let uh = handles::unwrap(h);
+        let uh = handles::unwrap(h, site!(ctx_Unicode_AsUTF8AndSize, h));
         let (inner, f) = inner!(ctx_Unicode_AsUTF8AndSize);
         let p = f(inner, uh, size);
         if p.is_null() {
@@ -276,7 +284,7 @@ pub unsafe extern "C" fn ctx_Unicode_AsUTF8AndSize(
         } else {
             (*size).max(0) as usize + 1
         };
-        tie_to_handle(h, p, len)
+        tie_to_handle(h, p, len, site!(ctx_Unicode_AsUTF8AndSize))
     }
 }
 
@@ -284,17 +292,17 @@ pub unsafe extern "C" fn ctx_Unicode_AsUTF8AndSize(
 /// (protected when it closes); `size` gives the length without the NUL.
 macro_rules! protected_bytes {
     ($dctx:expr, $h:expr, $get:ident, $size:ident) => {{
-        let _busy = enter($dctx);
+        let _busy = enter($dctx, site!($get));
         // SAFETY: GIL held; a bytes object's buffer holds its size plus a NUL.
         unsafe {
-            let uh = handles::unwrap($h);
+            let uh = handles::unwrap($h, site!($get, h));
             let (inner, f) = inner!($get);
             let p = f(inner, uh);
             if p.is_null() {
                 return p;
             }
             let (inner, size) = inner!($size);
-            tie_to_handle($h, p, size(inner, uh).max(0) as usize + 1)
+            tie_to_handle($h, p, size(inner, uh).max(0) as usize + 1, site!($get))
         }
     }};
 }
@@ -314,10 +322,10 @@ pub unsafe extern "C" fn ctx_Bytes_AS_STRING(dctx: *mut HPyContext, h: HPy) -> *
 /// # Safety
 /// Context function (`HPyType_GetName`).
 pub unsafe extern "C" fn ctx_Type_GetName(dctx: *mut HPyContext, type_: HPy) -> *const c_char {
-    let _busy = enter(dctx);
+    let _busy = enter(dctx, site!(ctx_Type_GetName));
     // SAFETY: GIL held; the inner result is NULL or a NUL-terminated name.
     unsafe {
-        let uh = handles::unwrap(type_);
+        let uh = handles::unwrap(type_, site!(ctx_Type_GetName, type_));
         if !is_type(uh) {
             fatal("HPyType_GetName arg must be a type");
         }
@@ -326,7 +334,7 @@ pub unsafe extern "C" fn ctx_Type_GetName(dctx: *mut HPyContext, type_: HPy) -> 
         if p.is_null() {
             return p;
         }
-        tie_to_handle(type_, p, len_with_nul(p))
+        tie_to_handle(type_, p, len_with_nul(p), site!(ctx_Type_GetName))
     }
 }
 
@@ -335,11 +343,11 @@ pub unsafe extern "C" fn ctx_Type_GetName(dctx: *mut HPyContext, type_: HPy) -> 
 /// # Safety
 /// Context function (`HPy_TypeCheck`).
 pub unsafe extern "C" fn ctx_TypeCheck(dctx: *mut HPyContext, obj: HPy, type_: HPy) -> c_int {
-    let _busy = enter(dctx);
+    let _busy = enter(dctx, site!(ctx_TypeCheck));
     // SAFETY: GIL held; handles unwrapped and checked before the inner call.
     unsafe {
-        let uobj = handles::unwrap(obj);
-        let utype = handles::unwrap(type_);
+        let uobj = handles::unwrap(obj, site!(ctx_TypeCheck, obj));
+        let utype = handles::unwrap(type_, site!(ctx_TypeCheck, type_));
         if uobj.is_null() {
             fatal("HPy_TypeCheck arg 1 must not be HPy_NULL");
         }
@@ -354,14 +362,14 @@ pub unsafe extern "C" fn ctx_TypeCheck(dctx: *mut HPyContext, obj: HPy, type_: H
 /// # Safety
 /// Context function (`HPyType_IsSubtype`).
 pub unsafe extern "C" fn ctx_Type_IsSubtype(dctx: *mut HPyContext, sub: HPy, type_: HPy) -> c_int {
-    let _busy = enter(dctx);
+    let _busy = enter(dctx, site!(ctx_Type_IsSubtype));
     // SAFETY: GIL held; handles unwrapped and checked before the inner call.
     unsafe {
-        let usub = handles::unwrap(sub);
+        let usub = handles::unwrap(sub, site!(ctx_Type_IsSubtype, sub));
         if !is_type(usub) {
             fatal("HPyType_IsSubtype arg 1 must be a type");
         }
-        let utype = handles::unwrap(type_);
+        let utype = handles::unwrap(type_, site!(ctx_Type_IsSubtype, type_));
         if !is_type(utype) {
             fatal("HPyType_IsSubtype arg 2 must be a type");
         }
@@ -378,10 +386,10 @@ pub unsafe extern "C" fn ctx_Unicode_Substring(
     start: HPy_ssize_t,
     end: HPy_ssize_t,
 ) -> HPy {
-    let _busy = enter(dctx);
+    let _busy = enter(dctx, site!(ctx_Unicode_Substring));
     // SAFETY: GIL held; the handle is unwrapped and checked first.
     unsafe {
-        let ustr = handles::unwrap(str_);
+        let ustr = handles::unwrap(str_, site!(ctx_Unicode_Substring, str_));
         if !is_instance(ustr, |c| c.h_UnicodeType) {
             fatal("HPyUnicode_Substring arg 1 must be a Unicode object");
         }
@@ -413,11 +421,11 @@ macro_rules! as_struct {
         /// # Safety
         /// Context function (`_HPy_AsStruct_*`).
         pub unsafe extern "C" fn $name(dctx: *mut HPyContext, h: HPy) -> *mut c_void {
-            let _busy = enter(dctx);
+            let _busy = enter(dctx, site!($name));
             // SAFETY: GIL held; the handle is unwrapped, and its type's shape
             // checked, before the inner call.
             unsafe {
-                let uh = handles::unwrap(h);
+                let uh = handles::unwrap(h, site!($name, h));
                 if uh.is_null() {
                     fatal(concat!("Invalid usage of ", $api, ": the handle is HPy_NULL"));
                 }
@@ -486,7 +494,7 @@ fn tracker<'a>(ht: HPyTracker, api: &str, remove: bool) -> &'a mut DTracker {
 /// # Safety
 /// Context function (`HPyTracker_New`).
 pub unsafe extern "C" fn ctx_Tracker_New(dctx: *mut HPyContext, size: HPy_ssize_t) -> HPyTracker {
-    let _busy = enter(dctx);
+    let _busy = enter(dctx, site!(ctx_Tracker_New));
     let t = Box::into_raw(Box::new(DTracker(Vec::with_capacity(size.max(0) as usize))));
     TRACKERS.with(|set| set.insert(t as usize));
     HPyTracker { _i: t as isize }
@@ -495,9 +503,9 @@ pub unsafe extern "C" fn ctx_Tracker_New(dctx: *mut HPyContext, size: HPy_ssize_
 /// # Safety
 /// Context function (`HPyTracker_Add`).
 pub unsafe extern "C" fn ctx_Tracker_Add(dctx: *mut HPyContext, ht: HPyTracker, h: HPy) -> i32 {
-    let _busy = enter(dctx);
+    let _busy = enter(dctx, site!(ctx_Tracker_Add));
     // SAFETY: GIL held; validates (reports) the handle.
-    let _ = unsafe { handles::unwrap(h) };
+    let _ = unsafe { handles::unwrap(h, site!(ctx_Tracker_Add, h)) };
     tracker(ht, "HPyTracker_Add", false).0.push(h);
     0
 }
@@ -505,20 +513,50 @@ pub unsafe extern "C" fn ctx_Tracker_Add(dctx: *mut HPyContext, ht: HPyTracker, 
 /// # Safety
 /// Context function (`HPyTracker_ForgetAll`).
 pub unsafe extern "C" fn ctx_Tracker_ForgetAll(dctx: *mut HPyContext, ht: HPyTracker) {
-    let _busy = enter(dctx);
+    let _busy = enter(dctx, site!(ctx_Tracker_ForgetAll));
     tracker(ht, "HPyTracker_ForgetAll", false).0.clear();
 }
 
 /// # Safety
 /// Context function (`HPyTracker_Close`).
 pub unsafe extern "C" fn ctx_Tracker_Close(dctx: *mut HPyContext, ht: HPyTracker) {
-    let _busy = enter(dctx);
+    let _busy = enter(dctx, site!(ctx_Tracker_Close));
     let t: *mut DTracker = tracker(ht, "HPyTracker_Close", true);
     // SAFETY: the tracker was live and is now out of the live set: nothing
     // else will free it.
     let t = unsafe { Box::from_raw(t) };
     for h in t.0 {
         // SAFETY: GIL held.
-        unsafe { handles::close(h) };
+        unsafe {
+            handles::close(
+                h,
+                const { &Site::call("ctx_Tracker_Close").null_handle_ok() },
+            )
+        };
     }
+}
+
+// ---- leaving and re-entering Python execution ----
+
+/// # Safety
+/// Context function (`HPy_LeavePythonExecution`): GIL held; releases it.
+pub unsafe extern "C" fn ctx_LeavePythonExecution(dctx: *mut HPyContext) -> HPyThreadState {
+    let _busy = enter(dctx, site!(ctx_LeavePythonExecution));
+    let (inner, f) = inner!(ctx_LeavePythonExecution);
+    // SAFETY: the GIL is held (checked by `enter`); the inner function
+    // releases it and gives the state to re-enter with.
+    let state = unsafe { f(inner) };
+    crate::ctx::set_left_python(dctx, true);
+    state
+}
+
+/// # Safety
+/// Context function (`HPy_ReenterPythonExecution`): runs without the GIL
+/// and takes it back.
+pub unsafe extern "C" fn ctx_ReenterPythonExecution(dctx: *mut HPyContext, state: HPyThreadState) {
+    let _busy = crate::ctx::enter_without_gil(dctx, site!(ctx_ReenterPythonExecution));
+    let (inner, f) = inner!(ctx_ReenterPythonExecution);
+    // SAFETY: `state` came from LeavePythonExecution (the API's contract).
+    unsafe { f(inner, state) };
+    crate::ctx::set_left_python(dctx, false);
 }

@@ -8,6 +8,7 @@
 //! context unchanged.
 
 use crate::handles;
+use crate::site::Site;
 use hpy_cpython::context::CallRealFunctionFromTrampoline;
 use hpy_cpython::trampoline::{call_real_function, Crossing};
 use hpy_sys::*;
@@ -104,12 +105,12 @@ impl Conv {
         let n = std::mem::take(&mut self.n_opened);
         for &h in &self.opened[..n] {
             // SAFETY: GIL held (we are inside a trampoline call).
-            unsafe { handles::close(h) };
+            unsafe { handles::close(h, ARGS) };
         }
         if let Some(spill) = self.spill.as_mut() {
             for h in std::mem::take(&mut spill.more) {
                 // SAFETY: as above.
-                unsafe { handles::close(h) };
+                unsafe { handles::close(h, ARGS) };
             }
         }
     }
@@ -121,6 +122,12 @@ impl Drop for Conv {
         self.close_args();
     }
 }
+
+/// What reports about the handles of a call into the extension name: its
+/// arguments (closed after the call: the function must not close them) and
+/// its result.
+const ARGS: &Site = &Site::entry("an extension function's argument (closed after the call)");
+const RESULT: &Site = &Site::entry("an extension function's result");
 
 /// A new reference to what the debug handle `r` holds; `r` is then closed.
 /// NULL stays NULL; a result that is not open is reported.
@@ -136,13 +143,13 @@ unsafe fn to_py_and_close(r: HPy) -> *mut cpy_PyObject {
     // stale inner handle, whose object the caller still references, or
     // NULL); AsPyObject gives a new reference.
     unsafe {
-        let uh = handles::unwrap(r);
+        let uh = handles::unwrap(r, RESULT);
         let o = if uh.is_null() {
             std::ptr::null_mut()
         } else {
             ((*inner).ctx_AsPyObject.unwrap_unchecked())(inner, uh)
         };
-        handles::close_result(r);
+        handles::close_result(r, RESULT);
         o
     }
 }

@@ -11,6 +11,7 @@
 
 #![allow(dead_code, clippy::missing_safety_doc)]
 
+use crate::site::Site;
 use crate::{builders, handles};
 use hpy_sys::*;
 
@@ -22,9 +23,14 @@ pub(crate) trait DebugArg: Copy {
     /// first if its handle was closed, see `handles/queue.rs`).
     const READS_MEMORY: bool = false;
 
+    /// The value the inner function gets for argument `at` (checked
+    /// against [`Site`]'s NULL tables where that applies).
+    ///
     /// # Safety
     /// GIL held.
-    unsafe fn to_inner(self) -> Self {
+    #[inline(always)]
+    unsafe fn to_inner(self, at: &'static Site) -> Self {
+        let _ = at;
         self
     }
 }
@@ -37,9 +43,10 @@ pub(crate) trait DebugRet: Sized {
 }
 
 impl DebugArg for HPy {
-    unsafe fn to_inner(self) -> Self {
+    #[inline(always)]
+    unsafe fn to_inner(self, at: &'static Site) -> Self {
         // SAFETY: forwarded contract.
-        unsafe { handles::unwrap(self) }
+        unsafe { handles::unwrap(self, at) }
     }
 }
 
@@ -50,9 +57,10 @@ impl DebugRet for HPy {
 }
 
 impl DebugArg for HPyTupleBuilder {
-    unsafe fn to_inner(self) -> Self {
+    #[inline(always)]
+    unsafe fn to_inner(self, at: &'static Site) -> Self {
         // SAFETY: forwarded contract.
-        let inner = unsafe { builders::unwrap(self._tup) };
+        let inner = unsafe { builders::unwrap(self._tup, at) };
         HPyTupleBuilder { _tup: inner }
     }
 }
@@ -66,9 +74,10 @@ impl DebugRet for HPyTupleBuilder {
 }
 
 impl DebugArg for HPyListBuilder {
-    unsafe fn to_inner(self) -> Self {
+    #[inline(always)]
+    unsafe fn to_inner(self, at: &'static Site) -> Self {
         // SAFETY: forwarded contract.
-        let inner = unsafe { builders::unwrap(self._lst) };
+        let inner = unsafe { builders::unwrap(self._lst, at) };
         HPyListBuilder { _lst: inner }
     }
 }
@@ -108,6 +117,14 @@ impl<T> DebugArg for *mut T {}
 impl<T> DebugRet for *mut T {}
 impl<T> DebugArg for *const T {
     const READS_MEMORY: bool = true;
+
+    #[inline(always)]
+    unsafe fn to_inner(self, at: &'static Site) -> Self {
+        if at.string_required && self.is_null() {
+            handles::null_string(at);
+        }
+        self
+    }
 }
 impl<T> DebugRet for *const T {}
 
@@ -116,7 +133,7 @@ macro_rules! wrappers {
         /// Debug wrapper: checks the context, unwraps handle arguments,
         /// calls the inner context, wraps a handle result.
         pub unsafe extern "C" fn $name(dctx: *mut HPyContext, $($p: $t),*) -> $ret {
-            let _busy = crate::ctx::enter(dctx);
+            let _busy = crate::ctx::enter(dctx, crate::site::site!($name));
             if false $(|| <$t as DebugArg>::READS_MEMORY)* {
                 handles::flush_raw_data();
             }
@@ -125,7 +142,7 @@ macro_rules! wrappers {
             // the GIL held; the inner context is fully initialised, and its
             // member gets the same arguments with handles translated.
             unsafe {
-                $( let $p = DebugArg::to_inner($p); )*
+                $( let $p = DebugArg::to_inner($p, crate::site::site!($name, $p)); )*
                 let f = (*inner).$name.unwrap_unchecked();
                 DebugRet::to_debug(f(inner, $($p),*))
             }

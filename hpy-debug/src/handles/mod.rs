@@ -35,7 +35,7 @@ pub use report::{
     closed_handles, open_handles, set_on_invalid_builder_handle, set_on_invalid_handle,
     stack_trace_hint, HandleRef,
 };
-pub(crate) use report::{fatal, report_invalid_builder_handle};
+pub(crate) use report::{fatal, null_string, report_invalid_builder_handle};
 pub(crate) use table::{attach_raw_data, open_permanent, unwrap, wrap};
 pub use table::{new_generation, set_handle_stack_trace_limit};
 
@@ -59,8 +59,9 @@ mod tests {
         assert_eq!(refs[0].id(), a._i as usize);
         assert_eq!(refs[0].inner_handle().map(|h| h._i), Some(0x20));
         assert_eq!(refs[0].raw_data_size(), -1);
-        let p = attach_raw_data(a, b"abc\0").unwrap();
-        assert_eq!(attach_raw_data(a, b"abc\0"), Some(p));
+        let by = crate::site::site!(ctx_Bytes_AsString);
+        let p = attach_raw_data(a, b"abc\0", by).unwrap();
+        assert_eq!(attach_raw_data(a, b"abc\0", by), Some(p));
         assert_eq!(refs[0].raw_data_size(), 4);
         // Closing without an inner context: mark closed by hand.
         with_state(|st| {
@@ -120,16 +121,17 @@ mod tests {
     fn closed_raw_data_is_reused_then_protected_in_batches() {
         let _gil = crate::gil::test_gil();
         let a = wrap(HPy { _i: 0x40 });
-        let p = attach_raw_data(a, b"kw\0").unwrap();
+        let by = crate::site::site!(ctx_Unicode_AsUTF8AndSize);
+        let p = attach_raw_data(a, b"kw\0", by).unwrap();
         close_by_hand(a);
         // Pending: the same bytes for a new handle reuse the copy...
         let b = wrap(HPy { _i: 0x50 });
-        assert_eq!(attach_raw_data(b, b"kw\0"), Some(p));
+        assert_eq!(attach_raw_data(b, b"kw\0", by), Some(p));
         let slot = |h: HPy| h._i as *mut Slot;
         // SAFETY: slots of the arena; GIL (of the tests) held.
         assert!(unsafe { (*slot(a)).raw.is_empty() });
         // ...other bytes get a copy of their own.
-        let q = attach_raw_data(b, b"other\0").unwrap();
+        let q = attach_raw_data(b, b"other\0", by).unwrap();
         assert_ne!(p, q);
         close_by_hand(b);
         // SAFETY: as above.

@@ -15,6 +15,7 @@
 use super::report::{report_invalid_handle, Misuse};
 use super::table::{clear_slot, slot_of, with_state, Slot, State, Tag};
 use crate::rawdata::RawData;
+use crate::site::Site;
 use hpy_sys::HPy;
 use std::ptr::null_mut;
 
@@ -122,15 +123,15 @@ fn evict(st: &mut State) {
     }
 }
 
-/// Closes `dh`: marks it closed, queues it, protects or frees its raw data
-/// and closes its inner handle. Closing a closed, unknown or constant handle
-/// is reported (and changes nothing).
+/// Closes `dh` (argument `at` of an API call): marks it closed, queues it,
+/// protects or frees its raw data and closes its inner handle. Closing a
+/// closed, unknown or constant handle is reported (and changes nothing).
 ///
 /// # Safety
 /// GIL held; the debug context is initialised.
-pub(crate) unsafe fn close(dh: HPy) {
+pub(crate) unsafe fn close(dh: HPy, at: &'static Site) {
     // SAFETY: forwarded contract.
-    unsafe { close_with(dh, false) }
+    unsafe { close_with(dh, false, at) }
 }
 
 /// Closes the result handle of a call into the extension, after its value
@@ -140,14 +141,14 @@ pub(crate) unsafe fn close(dh: HPy) {
 ///
 /// # Safety
 /// GIL held; the debug context is initialised.
-pub(crate) unsafe fn close_result(dh: HPy) {
+pub(crate) unsafe fn close_result(dh: HPy, at: &'static Site) {
     // SAFETY: forwarded contract.
-    unsafe { close_with(dh, true) }
+    unsafe { close_with(dh, true, at) }
 }
 
 /// # Safety
 /// GIL held; the debug context is initialised.
-unsafe fn close_with(dh: HPy, quiet: bool) {
+unsafe fn close_with(dh: HPy, quiet: bool, at: &'static Site) {
     if dh.is_null() {
         return;
     }
@@ -177,7 +178,7 @@ unsafe fn close_with(dh: HPy, quiet: bool) {
         Err(Misuse::Closed | Misuse::Unknown) if quiet => {}
         Err(m) => {
             // SAFETY: GIL held.
-            unsafe { report_invalid_handle(dh, m) }
+            unsafe { report_invalid_handle(dh, m, at) }
         }
         Ok(uh) => {
             let inner = crate::inner_ctx();

@@ -5,6 +5,7 @@
 
 use super::queue::{close, List};
 use super::table::{slot_of, with_state, Slot, State, Tag};
+use crate::site::Site;
 use crate::stacktrace::{self, StackTrace};
 use hpy_sys::HPy;
 use pyo3_ffi as ffi;
@@ -22,18 +23,20 @@ pub(crate) enum Misuse {
     ClosedConstant,
 }
 
-/// Calls the `on_invalid_handle` callback, or prints what happened and
-/// aborts the process (`HPy_FatalError`) when none is set.
+/// Calls the `on_invalid_handle` callback, or prints what happened (the API
+/// function and argument `at`, where the handle was opened if stack traces
+/// are on, where it was misused) and aborts the process when none is set.
 ///
 /// # Safety
 /// GIL held.
-pub(crate) unsafe fn report_invalid_handle(dh: HPy, what: Misuse) {
-    let (cb, trace_on, alloc_trace) = with_state(|st| {
+#[cold]
+pub(crate) unsafe fn report_invalid_handle(dh: HPy, what: Misuse, at: &'static Site) {
+    let (cb, alloc_trace) = with_state(|st| {
         let alloc = slot_of(st, dh).and_then(|p| {
             // SAFETY: slots in the table are live.
             unsafe { &*p }.trace.as_ref().map(StackTrace::format)
         });
-        (st.on_invalid_handle, st.trace_limit > 0, alloc)
+        (st.on_invalid_handle, alloc)
     });
     if cb != 0 {
         // SAFETY: GIL held; `cb` is kept alive by the state.
@@ -51,44 +54,73 @@ pub(crate) unsafe fn report_invalid_handle(dh: HPy, what: Misuse) {
              returns one must return HPy_Dup(ctx, ctx->h_...) instead",
         ),
     };
-    let mut report = format!("HPy debug mode: {detail}\n");
-    if let Some(t) = alloc_trace {
-        report.push_str(&format!("The handle was opened at:\n{t}\n"));
-    }
-    if trace_on {
-        if let Some(t) = stacktrace::current(stacktrace::DEFAULT_LIMIT) {
-            report.push_str(&format!("Invalid use at:\n{t}\n"));
+    let mut report = format!("HPy debug mode: {}: {detail}\n", at.describe());
+    match alloc_trace {
+        Some(t) => report.push_str(&format!("The handle was opened at:\n{t}\n")),
+        None if what == Misuse::Closed => {
+            report.push_str(&format!("({})\n", stack_trace_hint()));
         }
+        None => {}
     }
     eprint!("{report}");
+    misused_at();
     // SAFETY: NUL-terminated message; does not return.
     unsafe { ffi::Py_FatalError(c"Invalid usage of already closed handle".as_ptr()) }
+}
+
+/// `HPy_NULL` given where argument `at` requires a handle: fatal (the inner
+/// function would crash on it).
+#[cold]
+#[inline(never)]
+pub(crate) fn null_handle(at: &'static Site) -> ! {
+    fatal(&format!(
+        "{}: HPy_NULL where a handle is required",
+        at.describe()
+    ))
+}
+
+/// A NULL `const char *` given where argument `at` requires a string.
+#[cold]
+#[inline(never)]
+pub(crate) fn null_string(at: &'static Site) -> ! {
+    fatal(&format!(
+        "{}: NULL where a string is required",
+        at.describe()
+    ))
+}
+
+/// Prints the C stack of the misuse being reported (our own frames left
+/// out).
+fn misused_at() {
+    if let Some(t) = stacktrace::current(stacktrace::DEFAULT_LIMIT) {
+        eprintln!("Invalid use at:\n{t}");
+    }
 }
 
 /// Calls the `on_invalid_builder_handle` callback, or aborts when none is set.
 ///
 /// # Safety
 /// GIL held.
-pub(crate) unsafe fn report_invalid_builder_handle(what: &str) {
+#[cold]
+pub(crate) unsafe fn report_invalid_builder_handle(what: &str, at: &'static Site) {
     let cb = with_state(|st| st.on_invalid_builder_handle);
     if cb != 0 {
         // SAFETY: GIL held; `cb` is kept alive by the state.
         unsafe { call_callback(cb) };
         return;
     }
-    eprintln!("HPy debug mode: {what}");
-    if let Some(t) = stacktrace::current(stacktrace::DEFAULT_LIMIT) {
-        eprintln!("Invalid use at:\n{t}");
-    }
+    eprintln!("HPy debug mode: {}: {what}", at.describe());
+    misused_at();
     // SAFETY: NUL-terminated message; does not return.
     unsafe { ffi::Py_FatalError(c"Invalid usage of already closed builder".as_ptr()) }
 }
 
-/// Aborts with `msg` after the C stack, for misuses that have no callback.
+/// Aborts with `msg` (prefixed with "HPy debug mode: ") after the C stack,
+/// for misuses that have no callback. `msg` names the API function.
+#[cold]
 pub(crate) fn fatal(msg: &str) -> ! {
-    if let Some(t) = stacktrace::current(stacktrace::DEFAULT_LIMIT) {
-        eprintln!("HPy debug mode: C stack at the error:\n{t}");
-    }
+    eprintln!("HPy debug mode: {msg}");
+    misused_at();
     let c = std::ffi::CString::new(msg.replace('\0', " ")).unwrap_or_default();
     // SAFETY: NUL-terminated message; does not return.
     unsafe { ffi::Py_FatalError(c.as_ptr()) }
@@ -209,9 +241,12 @@ impl HandleRef {
         if open {
             // SAFETY: forwarded contract; the handle is open.
             unsafe {
-                close(HPy {
-                    _i: self.id() as isize,
-                })
+                close(
+                    HPy {
+                        _i: self.id() as isize,
+                    },
+                    const { &Site::entry("DebugHandle._force_close") },
+                )
             }
         }
     }

@@ -3,10 +3,11 @@
 //! GIL, see `gil.rs`), and opening, recognising and unwrapping handles.
 
 use super::queue::List;
-use super::report::{fatal, report_invalid_handle, Misuse};
+use super::report::{fatal, null_handle, report_invalid_handle, Misuse};
 use crate::arena::Arena;
 use crate::gil::GilCell;
 use crate::rawdata::RawData;
+use crate::site::Site;
 use crate::stacktrace::StackTrace;
 use hpy_sys::{HPy, HPy_NULL};
 use std::ptr::null_mut;
@@ -131,7 +132,7 @@ fn alloc_slot(st: &mut State) -> *mut Slot {
     }
     match st.slots.alloc() {
         Some(p) => p,
-        None => fatal("HPy debug mode: out of memory for debug handles"),
+        None => fatal("out of memory for debug handles"),
     }
 }
 
@@ -212,15 +213,19 @@ pub(crate) fn open_permanent(uh: HPy) -> HPy {
     with_state(|st| open_in(st, uh, true))
 }
 
-/// The inner handle of `dh`. A closed or unknown handle is reported (see
-/// [`report_invalid_handle`]) and then gives its stale inner handle
-/// (closed) or `HPy_NULL` (unknown).
+/// The inner handle of `dh`, argument `at` of an API call. A closed or
+/// unknown handle is reported (see [`report_invalid_handle`]) and then gives
+/// its stale inner handle (closed) or `HPy_NULL` (unknown); `HPy_NULL` where
+/// `at` requires a handle is fatal.
 ///
 /// # Safety
 /// GIL held.
 #[inline]
-pub(crate) unsafe fn unwrap(dh: HPy) -> HPy {
+pub(crate) unsafe fn unwrap(dh: HPy, at: &'static Site) -> HPy {
     if dh.is_null() {
+        if !at.null_handle_ok {
+            null_handle(at);
+        }
         return HPy_NULL;
     }
     let found = with_state(|st| {
@@ -233,9 +238,9 @@ pub(crate) unsafe fn unwrap(dh: HPy) -> HPy {
     match found {
         Some((uh, false)) => uh,
         // SAFETY: GIL held (our contract).
-        Some((uh, true)) => unsafe { unwrap_invalid(dh, Misuse::Closed, uh) },
+        Some((uh, true)) => unsafe { unwrap_invalid(dh, Misuse::Closed, uh, at) },
         // SAFETY: GIL held (our contract).
-        None => unsafe { unwrap_invalid(dh, Misuse::Unknown, HPy_NULL) },
+        None => unsafe { unwrap_invalid(dh, Misuse::Unknown, HPy_NULL, at) },
     }
 }
 
@@ -245,20 +250,20 @@ pub(crate) unsafe fn unwrap(dh: HPy) -> HPy {
 /// GIL held.
 #[cold]
 #[inline(never)]
-unsafe fn unwrap_invalid(dh: HPy, what: Misuse, uh: HPy) -> HPy {
+unsafe fn unwrap_invalid(dh: HPy, what: Misuse, uh: HPy, at: &'static Site) -> HPy {
     // SAFETY: forwarded contract.
-    unsafe { report_invalid_handle(dh, what) };
+    unsafe { report_invalid_handle(dh, what, at) };
     uh
 }
 
-/// Ties a read-only copy of `data` to the open handle `dh` and returns it;
-/// None if `dh` is not open or no memory could be had (callers then hand out
-/// the original pointer).
-pub(crate) fn attach_raw_data(dh: HPy, data: &[u8]) -> Option<*const u8> {
-    with_state(|st| attach_in(st, dh, data))
+/// Ties a read-only copy of `data`, handed out by API function `by`, to the
+/// open handle `dh` and returns it; None if `dh` is not open or no memory
+/// could be had (callers then hand out the original pointer).
+pub(crate) fn attach_raw_data(dh: HPy, data: &[u8], by: &'static Site) -> Option<*const u8> {
+    with_state(|st| attach_in(st, dh, data, by))
 }
 
-fn attach_in(st: &mut State, dh: HPy, data: &[u8]) -> Option<*const u8> {
+fn attach_in(st: &mut State, dh: HPy, data: &[u8], by: &'static Site) -> Option<*const u8> {
     let p = slot_of(st, dh)?;
     // SAFETY: slots in the table are live; GIL held.
     let s = unsafe { &mut *p };
@@ -270,9 +275,13 @@ fn attach_in(st: &mut State, dh: HPy, data: &[u8]) -> Option<*const u8> {
     if let Some(r) = s.raw.iter().find(|r| r.holds(data)) {
         return Some(r.as_ptr());
     }
+    let origin = crate::faults::Origin { by, handle: dh._i };
     let r = match super::queue::take_pending(st, data) {
-        Some(r) => r,
-        None => RawData::copy(data)?,
+        Some(r) => {
+            r.handed_out(origin);
+            r
+        }
+        None => RawData::copy(data, origin)?,
     };
     let ptr = r.as_ptr();
     s.raw.push(r);

@@ -1,18 +1,21 @@
-"""Build the `simple` HPy example like any HPy project:
+"""The `simple` HPy example: metadata in pyproject.toml, the extension here.
+
+Wheels (see pyproject.toml):
+
+    pip wheel --config-settings hpy-abi=universal .
+
+In place, for development (hpy-rs installed):
 
     python setup.py --hpy-abi=universal build_ext --inplace
     python setup.py --hpy-abi=hybrid build_ext --inplace
     python setup.py --hpy-abi=cpython build_ext --inplace   # (the default on CPython)
 
 `hpy_ext_modules` and `--hpy-abi` come from hpy.devel, which registers
-itself as a setuptools plugin when the `hpy` distribution is installed.
+itself as a setuptools plugin when the `hpy-rs` distribution is installed.
 """
 from setuptools import setup, Extension
 
 setup(
-    name="hpy-simple-example",
-    version="0.1",
-    description="A small HPy extension (examples/simple of hpy-rs)",
     hpy_ext_modules=[
         Extension(
             "simple",
@@ -20,5 +23,4 @@ setup(
             extra_compile_args=["-Wall", "-Werror"],
         ),
     ],
-    setup_requires=["hpy"],
 )

@@ -277,7 +277,9 @@ def make_venv(path):
     site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
                           check=True, stdout=subprocess.PIPE, universal_newlines=True).stdout.strip()
     hpy_home = Path(hpy.devel.__file__).resolve().parents[2]
-    Path(site, "_hpy_under_test.pth").write_text(str(hpy_home) + "\n")
+    # (and installs the import hook: .pth files of a directory named in a
+    # .pth are not read)
+    Path(site, "_hpy_under_test.pth").write_text(str(hpy_home) + "\nimport hpy._import_hook\n")
     return python
 
 
@@ -306,12 +308,9 @@ def test_universal_wheel_contents(universal_wheel):
     assert universal_wheel.name == f"demo-0.1.0-py3-none-{PLATFORM_TAG}.whl"
     with zipfile.ZipFile(universal_wheel) as zf:
         names = set(zf.namelist())
-        assert names == {"demo.hpy0.so", "demo.py", "demo-0.1.0.dist-info/METADATA",
+        # no .py stub: hpy-rs's import hook finds demo.hpy0.so
+        assert names == {"demo.hpy0.so", "demo-0.1.0.dist-info/METADATA",
                          "demo-0.1.0.dist-info/WHEEL", "demo-0.1.0.dist-info/RECORD"}
-        # the stub is exactly hpy.devel's
-        assert zf.read("demo.py").decode() == \
-            hpy.devel._HPY_UNIVERSAL_MODULE_STUB_TEMPLATE.format(
-                ext_file="demo.hpy0.so", module_name="demo")
         assert zf.getinfo("demo.hpy0.so").external_attr >> 16 & 0o111
         metadata = zf.read("demo-0.1.0.dist-info/METADATA").decode().splitlines()
         wheel = zf.read("demo-0.1.0.dist-info/WHEEL").decode().splitlines()
@@ -319,9 +318,21 @@ def test_universal_wheel_contents(universal_wheel):
     assert "Name: demo" in metadata and "Version: 0.1.0" in metadata
     assert "Summary: A Rust HPy extension, for the tests" in metadata
     assert "Requires-Python: >=3.8" in metadata
-    assert "Requires-Dist: hpy-rs" in metadata
+    assert any(line.startswith("Requires-Dist: hpy-rs>=") for line in metadata)
     assert f"Tag: py3-none-{PLATFORM_TAG}" in wheel
     assert "Root-Is-Purelib: false" in wheel
+
+
+def test_universal_wheel_with_stub(universal_crate, tmp_path):
+    """--config-settings hpy-stub=true: the stub for upstream's runtime,
+    exactly hpy.devel's."""
+    whl = pip_wheel(universal_crate, tmp_path, "--config-settings", "hpy-stub=true")
+    with zipfile.ZipFile(whl) as zf:
+        assert "demo.py" in zf.namelist()
+        assert zf.read("demo.py").decode() == \
+            hpy.devel._HPY_UNIVERSAL_MODULE_STUB_TEMPLATE.format(
+                ext_file="demo.hpy0.so", module_name="demo")
+        check_record(zf)
 
 
 def test_universal_wheel_installs_and_imports(universal_wheel, tmp_path):
@@ -352,9 +363,9 @@ def test_inplace_build_loads_universal_and_debug(universal_crate, tmp_path):
     with build_lock():
         proc = run([sys.executable, "-m", "hpy.devel.rust", "build", "--out", out,
                     universal_crate])
-    assert sorted(p.name for p in out.iterdir()) == ["demo.hpy0.so", "demo.py"]
+    assert sorted(p.name for p in out.iterdir()) == ["demo.hpy0.so"]
     assert str(out / "demo.hpy0.so") in proc.stdout  # says where it went
-    # a plain import from there goes through the stub
+    # a plain import from there goes through the import hook
     path, value = import_answer(sys.executable, out)
     assert (path, value) == (str(out / "demo.hpy0.so"), 42)
     # hpy.universal.load, universal then debug mode (a copy each: one
@@ -374,7 +385,7 @@ def test_inplace_build_debug_profile_default_out(universal_crate, tmp_path):
     shutil.copytree(universal_crate, crate, ignore=shutil.ignore_patterns("demo.*"))
     with build_lock():
         run([sys.executable, "-m", "hpy.devel.rust", "build", "--debug"], cwd=str(crate))
-    assert (crate / "demo.hpy0.so").is_file() and (crate / "demo.py").is_file()
+    assert (crate / "demo.hpy0.so").is_file() and not (crate / "demo.py").exists()
     assert import_answer(sys.executable, crate)[1] == 42
 
 
@@ -512,16 +523,21 @@ def test_cpython_inplace_replaces_universal(cpython_crate, tmp_path):
     out = tmp_path / "out"
     with build_lock():
         run([sys.executable, "-m", "hpy.devel.rust", "build", "--out", out, cpython_crate])
-    assert sorted(p.name for p in out.iterdir()) == ["demo.hpy0.so", "demo.py"]
+    assert sorted(p.name for p in out.iterdir()) == ["demo.hpy0.so"]
     assert import_answer(sys.executable, out)[1] == 42
-    # HPY_ABI selects the ABI too; the universal files are removed (the
-    # extension would win over the stub anyway, but not the other way round)
+    # HPY_ABI selects the ABI too; the universal binary is removed
     with build_lock():
         run([sys.executable, "-m", "hpy.devel.rust", "build", "--out", out, cpython_crate],
             env=cargo_env(HPY_ABI="cpython"))
     assert [p.name for p in out.iterdir()] == ["demo" + EXT_SUFFIX]
     assert import_answer(sys.executable, out)[1] == 43
     with build_lock():
-        run([sys.executable, "-m", "hpy.devel.rust", "build", "--out", out, cpython_crate])
+        run([sys.executable, "-m", "hpy.devel.rust", "build", "--stub", "--out", out,
+             cpython_crate])
     assert sorted(p.name for p in out.iterdir()) == ["demo.hpy0.so", "demo.py"]
+    assert import_answer(sys.executable, out)[1] == 42
+    # a build without --stub removes the stub an earlier build wrote
+    with build_lock():
+        run([sys.executable, "-m", "hpy.devel.rust", "build", "--out", out, cpython_crate])
+    assert sorted(p.name for p in out.iterdir()) == ["demo.hpy0.so"]
     assert import_answer(sys.executable, out)[1] == 42

@@ -6,14 +6,25 @@ Projects use it through the ``hpy_ext_modules`` keyword of ``setup()``::
     setup(
         name="example",
         hpy_ext_modules=[Extension("example", ["example.c"])],
-        setup_requires=["hpy"],
     )
 
-and choose the target ABI with ``python setup.py --hpy-abi=universal ...``
-(``cpython``, ``universal`` or ``hybrid``).  Tools that drive setuptools
-directly create a ``Distribution``, set ``hpy_abi``, ``hpy_ext_modules`` (and
-optionally ``hpy_use_static_libs``) on it and call
-``HPyDevel().fix_distribution(dist)``.
+with ``hpy-rs`` among the build requirements.  The target ABI
+(``cpython``, ``universal`` or ``hybrid``) comes from, strongest first:
+``python setup.py --hpy-abi=...``; the config setting ``hpy-abi`` of a PEP 517
+build through :mod:`hpy.devel.build_meta` (``pip wheel --config-settings
+hpy-abi=universal .``); the environment variable ``HPY_ABI``; the default
+(``cpython`` on CPython).  Tools that drive setuptools directly create a
+``Distribution``, set ``hpy_abi``, ``hpy_ext_modules`` (and optionally
+``hpy_use_static_libs``) on it and call ``HPyDevel().fix_distribution(dist)``.
+
+Universal and hybrid binaries (``foo.hpy0.so``, ``foo.hpy0-cp311.so``) are
+imported through the import hook of hpy-rs's runtime.  A ``.py`` loader stub
+(what upstream's runtime needs) is written next to them by builds into a
+directory (``build``, ``build_ext --inplace``, ``install``), as upstream does,
+but not into wheels, which depend on hpy-rs instead; ``--hpy-stub`` /
+``--no-hpy-stub``, the config setting ``hpy-stub=true|false`` or
+``setup(hpy_stub=...)`` decide otherwise.  A universal wheel is tagged
+``py3-none-<platform>``: one wheel for every CPython hpy-rs supports.
 
 This package also ships the C headers (``include/``), the C sources of the
 API helpers that are compiled into every extension (``src/runtime/``) and
@@ -30,6 +41,10 @@ import re
 import sys
 import types
 from pathlib import Path
+
+# upstream HPy's distribution `hpy` installed too mixes its files with ours
+from .._upstream_guard import check as _refuse_upstream_hpy
+_refuse_upstream_hpy()
 
 # Importing setuptools first makes ``distutils`` resolve to whatever
 # distutils setuptools itself uses (its bundled copy on modern versions, or
@@ -51,22 +66,21 @@ except ImportError:  # pragma: no cover - distutils without the log module
     log = logging.getLogger('hpy.devel')
 
 from .abitag import HPY_ABI_TAG, get_hpy_ext_suffix
+from .settings import (DEFAULT_HPY_ABI, GLOBAL_OPTIONS, HPY_ABI_ENV,
+                       NEGATIVE_OPTIONS, VALID_HPY_ABIS, check_hpy_abi,
+                       dist_hpy_abi, dist_hpy_stub, handle_hpy_stub,
+                       pep517_settings)
+from .wheel import (RUNTIME_DISTRIBUTION, bdist_wheel_hpy_mixin,
+                    dist_info_hpy_mixin, runtime_requirement)
 
 __all__ = [
     'DEFAULT_HPY_ABI', 'HPyDevel', 'HPyExtensionName', 'handle_hpy_ext_modules',
+    'handle_hpy_stub', 'pep517_settings', 'check_hpy_abi', 'runtime_requirement',
+    'RUNTIME_DISTRIBUTION', 'HPY_ABI_ENV',
     'is_hpy_extension', 'remember_hpy_extension', 'make_mixin', 'monkeypatch',
     'build_hpy_mixin', 'build_ext_hpy_mixin',
 ]
 
-# On CPython an HPy extension is by default compiled straight against the
-# CPython ABI; elsewhere the only thing that can work is the universal ABI.
-if getattr(sys, 'implementation', None) is not None and \
-        sys.implementation.name == 'cpython':
-    DEFAULT_HPY_ABI = 'cpython'
-else:
-    DEFAULT_HPY_ABI = 'universal'
-
-_VALID_HPY_ABIS = ('cpython', 'universal', 'hybrid')
 _ABI_MACROS = {
     'cpython': 'HPY_ABI_CPYTHON',
     'hybrid': 'HPY_ABI_HYBRID',
@@ -87,40 +101,48 @@ _HELPER_SOURCE_NAMES = (
 # context, module creation and the helpers).
 _ABIS_WITH_HELPER_LIB = ('universal', 'hybrid', 'cpython')
 
-# What these libraries (Rust staticlibs) need from the system when linked
-# into a shared object, as ``rustc --print native-static-libs`` reports it
-# (less libc itself and the libraries nothing we use pulls in).
+# What the CPython ABI's static runtime (a Rust staticlib with Rust's
+# standard library) needs from the system when linked into a shared object,
+# as ``rustc --print native-static-libs`` reports it (less libc itself and
+# the libraries nothing we use pulls in). The helper library of the other
+# ABIs needs nothing but libc (it is built without the standard library).
 if sys.platform.startswith('linux'):
     _HELPER_LIB_SYSTEM_LIBS = ('gcc_s', 'pthread', 'm', 'dl')
 else:
     _HELPER_LIB_SYSTEM_LIBS = ()
 
 
-def _add_helper_lib_link_options(ext, libs):
+def _add_helper_lib_link_options(ext, libs, abi):
     """Link options for the helper library: its system dependencies, and
     (with GNU ld) no re-export of its symbols -- the Rust runtime inside it
-    is private to the extension."""
+    is private to the extension -- and ``--gc-sections``: the library is one
+    LTO'd object (one archive member), so without it every helper would be
+    linked into every extension, used or not; with it an extension carries
+    the helpers it calls (as a C library of one file per function would).
+    Sections the linker script keeps (``.init_array``, ``.ctors``...) and
+    everything reachable from the dynamic exports stay."""
     libraries = list(ext.libraries or [])
-    for lib in _HELPER_LIB_SYSTEM_LIBS:
+    for lib in _HELPER_LIB_SYSTEM_LIBS if abi == 'cpython' else ():
         if lib not in libraries:
             libraries.append(lib)
     ext.libraries = libraries
     if sys.platform.startswith('linux'):
         names = ','.join(os.path.basename(lib) for lib in libs)
-        flag = '-Wl,--exclude-libs,' + names
         extra = list(ext.extra_link_args or [])
-        if flag not in extra:
-            extra.append(flag)
+        for flag in ('-Wl,--exclude-libs,' + names, '-Wl,--gc-sections'):
+            if flag not in extra:
+                extra.append(flag)
         ext.extra_link_args = extra
 
 
-def _dist_hpy_abi(dist):
-    abi = getattr(dist, 'hpy_abi', None) or DEFAULT_HPY_ABI
-    if abi not in _VALID_HPY_ABIS:
-        raise DistutilsError(
-            'Unknown HPy ABI: %r. Valid values are: %s'
-            % (abi, ', '.join(_VALID_HPY_ABIS)))
-    return abi
+def _command_class(dist, name):
+    """The class ``dist`` would run as command ``name``, or None if there is
+    no such command here (bdist_wheel before setuptools 70.1 comes from the
+    ``wheel`` package; a plain distutils Distribution knows neither)."""
+    try:
+        return dist.get_command_class(name)
+    except Exception:   # DistutilsModuleError, or a broken plugin
+        return None
 
 
 class HPyDevel:
@@ -210,9 +232,12 @@ class HPyDevel:
         """
         dist.hpydevel = self
         # Defaults, for distributions that did not come through the
-        # ``hpy_ext_modules`` keyword (e.g. a bare Distribution()).
-        if getattr(dist, 'hpy_abi', None) is None:
-            dist.hpy_abi = DEFAULT_HPY_ABI
+        # ``hpy_ext_modules`` keyword (e.g. a bare Distribution()).  The ABI
+        # and the stub stay None until chosen: settings.dist_hpy_abi/dist_hpy_stub
+        # look further.
+        for attr in ('hpy_abi', 'hpy_stub'):
+            if getattr(dist, attr, None) is None:
+                setattr(dist, attr, None)
         if getattr(dist, 'hpy_use_static_libs', None) is None:
             dist.hpy_use_static_libs = False
         if getattr(dist, 'hpy_ext_modules', None) is None:
@@ -235,6 +260,15 @@ class HPyDevel:
                                  setuptools.command.build_ext.build_ext)
         self.build_ext_sanity_check(base)
         dist.cmdclass['build_ext'] = make_mixin(base, build_ext_hpy_mixin)
+
+        # installing one ABI replaces the others' binaries; wheels: the tag,
+        # the runtime requirement, no stub by default
+        for name, mixin in (('install_lib', install_lib_hpy_mixin),
+                            ('bdist_wheel', bdist_wheel_hpy_mixin),
+                            ('dist_info', dist_info_hpy_mixin)):
+            base = _command_class(dist, name)
+            if base is not None:
+                dist.cmdclass[name] = make_mixin(base, mixin)
 
         _patch_bdist_egg_write_stub()
 
@@ -267,23 +301,13 @@ def handle_hpy_ext_modules(dist, attr, hpy_ext_modules):
     if getattr(dist, 'hpydevel', None) is not None:
         # setuptools may run keyword handlers more than once
         return
-    if getattr(dist, 'hpy_abi', None) is None:
-        dist.hpy_abi = DEFAULT_HPY_ABI
     if getattr(dist, 'hpy_use_static_libs', None) is None:
         dist.hpy_use_static_libs = False
     known = {opt[0] for opt in dist.global_options}
-    extra = []
-    if 'hpy-abi=' not in known:
-        extra.append(('hpy-abi=', None,
-                      'HPy ABI to build for: cpython, universal or hybrid '
-                      '(default: %s)' % DEFAULT_HPY_ABI))
-    if 'hpy-use-static-libs' not in known:
-        extra.append(('hpy-use-static-libs', None,
-                      'link the prebuilt static libraries of the HPy '
-                      'helpers instead of compiling their sources '
-                      '(default: off)'))
-    # instance attribute: other Distribution objects are left alone
+    extra = [opt for opt in GLOBAL_OPTIONS if opt[0] not in known]
+    # instance attributes: other Distribution objects are left alone
     dist.global_options = list(dist.global_options) + extra
+    dist.negative_opt = dict(dist.negative_opt, **NEGATIVE_OPTIONS)
     HPyDevel().fix_distribution(dist)
 
 
@@ -342,6 +366,21 @@ def _write_hpy_stub(cmd, stub_file, ext):
         ext_file=ext_file, module_name=module_name)
     with open(stub_file, 'w', encoding='utf-8') as f:
         f.write(content)
+
+
+def _remove_hpy_stub(cmd, stub_file):
+    """Remove ``stub_file`` if it is a loader stub hpy.devel wrote."""
+    try:
+        with open(stub_file, encoding='utf-8') as f:
+            first = f.readline().rstrip('\n')
+    except (OSError, UnicodeDecodeError):
+        return
+    if first != _HPY_UNIVERSAL_MODULE_STUB_TEMPLATE.splitlines()[0]:
+        return
+    log.info('removing the HPy loader stub %s (no stubs in this build)',
+             stub_file)
+    if not getattr(cmd, 'dry_run', False):
+        os.remove(stub_file)
 
 
 class HPyExtensionName(str):
@@ -426,6 +465,39 @@ def _patch_bdist_egg_write_stub():
     write_stub._hpy_patched = True
 
 
+def _remove_other_abi_binaries(cmd, base, ext):
+    """Remove what a build of ``ext`` for another ABI left next to this
+    one's binary (``base`` is its path without the suffix): binaries that
+    would shadow or be shadowed by this one (CPython prefers ``EXT_SUFFIX``
+    files, then a ``.py`` stub, to ``.hpy0.so``), and our stub when this
+    build has none."""
+    abi = ext.hpy_abi
+    for other in VALID_HPY_ABIS:
+        if other != abi:
+            path = base + get_hpy_ext_suffix(other)
+            if os.path.exists(path):
+                log.info('removing %s (a build of %s for the %s ABI)',
+                         path, ext.name, other)
+                if not getattr(cmd, 'dry_run', False):
+                    os.remove(path)
+    if not getattr(ext, '_needs_stub', False):
+        _remove_hpy_stub(cmd, base + '.py')
+
+
+class install_lib_hpy_mixin:
+    """Override for ``install_lib``: ``setup.py install`` of a project for
+    one ABI after another replaces the module, as the build directories
+    are kept apart (``build_hpy_mixin``)."""
+
+    def install(self):
+        for ext in getattr(self.distribution, 'hpy_ext_modules', None) or ():
+            if getattr(ext, '_hpy_prepared', False):
+                parts = ext._full_name.split('.')
+                _remove_other_abi_binaries(
+                    self, os.path.join(self.install_dir, *parts), ext)
+        return self._mixin_super.install(self)
+
+
 class build_hpy_mixin:
     """Override for the ``build`` command: non-cpython builds go to separate
     build directories (``build/lib.<plat>-hpy-universal`` ...), so switching
@@ -433,7 +505,7 @@ class build_hpy_mixin:
 
     def finalize_options(self):
         self._mixin_super.finalize_options(self)
-        abi = _dist_hpy_abi(self.distribution)
+        abi = dist_hpy_abi(self.distribution)
         if abi != 'cpython':
             tail = '-hpy-' + abi
             for attr in ('build_platlib', 'build_lib', 'build_temp'):
@@ -446,8 +518,9 @@ class build_ext_hpy_mixin:
     """Override for ``build_ext`` that also builds ``hpy_ext_modules``.
 
     Each HPy extension gets the HPy include directory, the ABI defines, the
-    helper sources (or static libraries), an ABI-specific file name and,
-    for universal/hybrid, a ``.py`` loader stub.
+    helper sources (compiled on the side, see build_extension) or static
+    libraries, an ABI-specific file name and, for universal/hybrid, a ``.py``
+    loader stub where one is wanted (see settings.dist_hpy_stub).
     """
 
     # distutils' and setuptools' finalize_options both assign
@@ -471,7 +544,7 @@ class build_ext_hpy_mixin:
         self.hpydevel = getattr(self.distribution, 'hpydevel', None) or HPyDevel()
 
     def _hpy_prepare_extension(self, ext):
-        abi = _dist_hpy_abi(self.distribution)
+        abi = dist_hpy_abi(self.distribution)
         if getattr(ext, 'hpy_abi', None) == abi and \
                 getattr(ext, '_hpy_prepared', False):
             return
@@ -490,7 +563,7 @@ class build_ext_hpy_mixin:
                 0, str(hpydevel.get_include_dir_forbid_python_h()))
         ext.include_dirs = include_dirs
 
-        sources = list(ext.sources)
+        helper_sources = []
         extra_objects = list(ext.extra_objects or [])
         libs = hpydevel.get_static_libs(abi)
         if abi in _ABIS_WITH_HELPER_LIB:
@@ -506,14 +579,18 @@ class build_ext_hpy_mixin:
                        else 'helper library',
                        abi, hpydevel.base_dir / 'lib' / abi))
             if not self.distribution.hpy_use_static_libs:
-                sources += hpydevel.get_extra_sources()
+                helper_sources = hpydevel.get_extra_sources()
             extra_objects += libs
-            _add_helper_lib_link_options(ext, libs)
+            _add_helper_lib_link_options(ext, libs, abi)
         else:  # pragma: no cover - every valid ABI has a library
-            sources += hpydevel.get_extra_sources()
+            helper_sources = hpydevel.get_extra_sources()
             if self.distribution.hpy_use_static_libs and libs:
                 extra_objects += libs
-        ext.sources = sources
+        # Not in ext.sources: those are the project's own files, which
+        # setuptools lists in SOURCES.txt and sdists, and must be relative
+        # to the setup.py directory (an absolute path there stops
+        # build_py).  build_extension compiles these.
+        ext._hpy_helper_sources = helper_sources
         ext.extra_objects = extra_objects
 
         macros = list(ext.define_macros or [])
@@ -521,6 +598,8 @@ class build_ext_hpy_mixin:
         macros.append((_ABI_MACROS[abi], None))
         ext.define_macros = macros
 
+        # a binary that a .py stub can load (whether it gets one is decided
+        # when building: _hpy_decide_stubs)
         ext._hpy_needs_stub = abi in ('universal', 'hybrid')
         ext._hpy_prepared = True
 
@@ -533,14 +612,65 @@ class build_ext_hpy_mixin:
             self._hpy_prepare_extension(ext)
         self._hpy_all_extensions = legacy + hpy_exts
         self._mixin_super.finalize_options(self)
+        self._hpy_decide_stubs()
+
+    def _hpy_hpy_extensions(self):
+        return [ext for ext in self.extensions or ()
+                if getattr(ext, '_hpy_prepared', False)]
+
+    def _hpy_decide_stubs(self):
         # setuptools decides _needs_stub for its own reasons (shared-library
-        # stubs); for HPy extensions the answer is ours.
-        for ext in hpy_exts:
-            ext._needs_stub = ext._hpy_needs_stub
+        # stubs); for HPy extensions the answer is ours.  It can change
+        # between finalize_options and run (bdist_wheel marks the
+        # distribution when it starts), so run() decides again.
+        wanted = dist_hpy_stub(self.distribution)
+        for ext in self._hpy_hpy_extensions():
+            ext._needs_stub = ext._hpy_needs_stub and wanted
 
     def _hpy_abi_needs_stub(self, ext):
         return getattr(ext, '_hpy_needs_stub', False) and \
-            _dist_hpy_abi(self.distribution) in ('universal', 'hybrid')
+            dist_hpy_abi(self.distribution) in ('universal', 'hybrid')
+
+    def run(self):
+        self._hpy_decide_stubs()
+        result = self._mixin_super.run(self)
+        # what earlier builds for another ABI, or with a stub, left where
+        # this one put its binaries: build_lib (a wheel packs all of it) and
+        # for --inplace the source tree
+        build_py = self.get_finalized_command('build_py')
+        for ext in self._hpy_hpy_extensions():
+            parts = ext._full_name.split('.')
+            bases = [os.path.join(self.build_lib or os.curdir, *parts)]
+            if getattr(self, 'inplace', False):
+                bases.append(os.path.join(
+                    build_py.get_package_dir('.'.join(parts[:-1])), parts[-1]))
+            for base in bases:
+                _remove_other_abi_binaries(self, base, ext)
+        return result
+
+    def build_extension(self, ext):
+        helper_sources = getattr(ext, '_hpy_helper_sources', None)
+        if not helper_sources:
+            return self._mixin_super.build_extension(self, ext)
+        # The helpers' C files, compiled with the extension's flags into a
+        # directory of its own under build_temp (extensions may differ in
+        # flags, and builds may run in parallel), then linked like
+        # extra_objects, before the static libraries they call into.
+        macros = list(ext.define_macros or [])
+        macros += [(name,) for name in ext.undef_macros or ()]
+        objects = self.compiler.compile(
+            helper_sources,
+            output_dir=os.path.join(self.build_temp, 'hpy-helpers',
+                                    ext._full_name),
+            macros=macros, include_dirs=ext.include_dirs, debug=self.debug,
+            extra_postargs=list(ext.extra_compile_args or []),
+            depends=ext.depends)
+        saved = ext.extra_objects
+        ext.extra_objects = objects + list(saved or [])
+        try:
+            return self._mixin_super.build_extension(self, ext)
+        finally:
+            ext.extra_objects = saved
 
     @remember_hpy_extension
     def get_ext_fullname(self, ext_name):
@@ -552,7 +682,7 @@ class build_ext_hpy_mixin:
 
     @remember_hpy_extension
     def get_ext_filename(self, ext_name):
-        abi = _dist_hpy_abi(self.distribution)
+        abi = dist_hpy_abi(self.distribution)
         if not is_hpy_extension(ext_name) or abi == 'cpython':
             return self._mixin_super.get_ext_filename(self, ext_name)
         parts = str(ext_name).split('.')

@@ -49,6 +49,7 @@ from pathlib import Path
 
 from . import _HPY_UNIVERSAL_MODULE_STUB_TEMPLATE
 from .abitag import get_hpy_ext_suffix
+from .wheel import RUNTIME_DISTRIBUTION, runtime_requirement
 
 __all__ = [
     'RUST_ABIS', 'DEFAULT_RUST_ABI', 'RustBuildError', 'CrateInfo',
@@ -64,7 +65,6 @@ DEFAULT_RUST_ABI = 'universal'
 CPYTHON_ABI_FEATURE = 'cpython-abi'
 HPY_CORE_CRATE = 'hpy-core'
 # The distribution that provides hpy.universal (what universal wheels need).
-RUNTIME_REQUIREMENT = 'hpy-rs'
 
 _STUB_FIRST_LINE = _HPY_UNIVERSAL_MODULE_STUB_TEMPLATE.splitlines()[0]
 
@@ -257,11 +257,14 @@ def resolve_abi(abi=None, config_settings=None):
 # ---------------------------------------------------------------------------
 
 class BuildResult:
-    def __init__(self, crate, module, abi, artifact):
+    def __init__(self, crate, module, abi, artifact, stub=False):
         self.crate = crate
         self.module = module            # full dotted module name
         self.abi = abi
         self.artifact = Path(artifact)  # the shared object cargo wrote
+        # write the .py loader stub next to a universal binary: only needed
+        # by upstream's runtime (ours imports .hpy0.so files by itself)
+        self.stub = stub
 
     @property
     def filename(self):
@@ -269,12 +272,12 @@ class BuildResult:
 
     def files(self):
         """``[(relative path, source path or text)]`` of what to install:
-        the binary and, for universal, the loader stub."""
+        the binary and, for universal with ``stub``, the loader stub."""
         parts = self.module.split('.')
         rel_dir = '/'.join(parts[:-1])
         prefix = rel_dir + '/' if rel_dir else ''
         out = [(prefix + self.filename, self.artifact)]
-        if self.abi == 'universal':
+        if self.abi == 'universal' and self.stub:
             out.append((prefix + parts[-1] + '.py',
                         stub_source(self.filename)))
         return out
@@ -304,9 +307,11 @@ def _is_shared_object(path):
 
 
 def build_extension(crate_dir, abi=DEFAULT_RUST_ABI, release=True,
-                    module=None, pyproject=None, log=None):
+                    module=None, pyproject=None, log=None, stub=False):
     """Run cargo on ``crate_dir`` and return a :class:`BuildResult` (the
-    shared object stays where cargo put it)."""
+    shared object stays where cargo put it).  ``stub``: also install a ``.py``
+    loader stub next to a universal binary (for upstream HPy's runtime, which
+    has no import hook)."""
     log = log or _log
     crate_dir = Path(crate_dir).resolve()
     crate = read_crate(crate_dir)
@@ -368,7 +373,7 @@ def build_extension(crate_dir, abi=DEFAULT_RUST_ABI, release=True,
     if artifact is None:
         raise RustBuildError('cargo reported no shared object for the cdylib '
                              'of crate %r' % crate.name)
-    return BuildResult(crate, module, abi, artifact)
+    return BuildResult(crate, module, abi, artifact, stub=stub)
 
 
 def _log(msg):
@@ -410,8 +415,8 @@ def install_inplace(result, out_dir, log=None):
     """Copy the extension (and its stub) of ``result`` into ``out_dir``
     (dotted module names go into subdirectories) and remove files left there
     by a build for the other ABI, which ``import`` would otherwise pick
-    (an extension module wins over the ``.py`` stub).  Returns the paths
-    written."""
+    (an extension module wins over the ``.py`` stub), and a stub of ours
+    left by an earlier build that wrote one.  Returns the paths written."""
     log = log or _log
     out_dir = Path(out_dir)
     written = []
@@ -431,9 +436,9 @@ def install_inplace(result, out_dir, log=None):
                   for s in importlib.machinery.EXTENSION_SUFFIXES]
     else:
         stale.append(target_dir / (short + get_hpy_ext_suffix('universal')))
-        stub = target_dir / (short + '.py')
-        if _is_our_stub(stub):
-            stale.append(stub)
+    stub = target_dir / (short + '.py')
+    if _is_our_stub(stub):
+        stale.append(stub)
     for path in stale:
         if path.exists() and path not in written:
             log('removing %s (built for the other ABI)' % path)
@@ -564,9 +569,9 @@ def metadata_text(meta):
     deps = list(project.get('dependencies') or ())
     if meta.abi == 'universal':
         names = {_escape(re.split(r'[\s<>=!~;\[(@]', d, 1)[0]) for d in deps}
-        if _escape(RUNTIME_REQUIREMENT) not in names:
-            # the binary is loaded by hpy.universal
-            deps.append(RUNTIME_REQUIREMENT)
+        if _escape(RUNTIME_DISTRIBUTION) not in names:
+            # the binary is loaded by hpy.universal (of this version or newer)
+            deps.append(runtime_requirement())
     for dep in deps:
         lines.append('Requires-Dist: ' + dep)
     for extra, extra_deps in (project.get('optional-dependencies') or {}).items():
@@ -719,7 +724,7 @@ def _cmd_build(args):
     crate_dir = Path(args.crate_dir).resolve()
     abi = resolve_abi(args.abi)
     result = build_extension(crate_dir, abi=abi, release=args.release,
-                             module=args.module)
+                             module=args.module, stub=args.stub)
     out_dir = Path(args.out).resolve() if args.out else crate_dir
     written = install_inplace(result, out_dir)
     print('built %s for the %s ABI:' % (result.module, abi))
@@ -741,8 +746,10 @@ def main(argv=None):
     b = sub.add_parser(
         'build', help='build the extension and put it into DIR',
         description='Build the cdylib of CRATE_DIR with cargo and put the '
-                    'extension (plus, for the universal ABI, its .py loader '
-                    'stub) into --out, so "import MODULE" works from there.')
+                    'extension into --out, so "import MODULE" works from there '
+                    '(universal binaries are found by the import hook of '
+                    'hpy-rs; --stub also writes the .py loader stub that '
+                    'upstream HPy\'s runtime needs).')
     b.add_argument('crate_dir', nargs='?', default='.', metavar='CRATE_DIR',
                    help='the crate (directory of Cargo.toml; default: .)')
     b.add_argument('--abi', choices=RUST_ABIS, default=None,
@@ -754,6 +761,9 @@ def main(argv=None):
                       help='cargo\'s dev profile (unoptimized)')
     b.add_argument('--out', metavar='DIR', default=None,
                    help='where to put the extension (default: CRATE_DIR)')
+    b.add_argument('--stub', action='store_true', default=False,
+                   help='also write the .py loader stub next to a universal '
+                        'binary (for upstream HPy\'s runtime)')
     b.add_argument('--module', default=None,
                    help='module name (default: [tool.hpy] module of '
                         'pyproject.toml, else the crate\'s [lib] name)')

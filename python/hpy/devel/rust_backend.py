@@ -85,12 +85,21 @@ def prepare_metadata_for_build_wheel(metadata_directory, config_settings=None):
 prepare_metadata_for_build_editable = prepare_metadata_for_build_wheel
 
 
+def _stub(config_settings):
+    """``--config-settings hpy-stub=true``: put the ``.py`` loader stub
+    into universal wheels too (for upstream HPy's runtime)."""
+    value = str((config_settings or {}).get('hpy-stub', 'false')).lower()
+    if value not in ('true', 'false', '1', '0', 'yes', 'no'):
+        raise RustBuildError('hpy-stub must be true or false, not %r' % value)
+    return value in ('true', '1', 'yes')
+
+
 def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
     try:
         crate_dir, pyproject, meta = _meta(config_settings)
         result = rust.build_extension(
             crate_dir, abi=meta.abi, release=_profile_release(config_settings),
-            pyproject=pyproject)
+            pyproject=pyproject, stub=_stub(config_settings))
         return rust.write_wheel(wheel_directory, meta,
                                 rust.wheel_tag(meta.abi), result.files())
     except RustBuildError as e:
@@ -107,7 +116,7 @@ def build_editable(wheel_directory, config_settings=None,
         crate_dir, pyproject, meta = _meta(config_settings)
         result = rust.build_extension(
             crate_dir, abi=meta.abi, release=_profile_release(config_settings),
-            pyproject=pyproject)
+            pyproject=pyproject, stub=_stub(config_settings))
         rust.install_inplace(result, crate_dir)
         pth = '__editable__.%s.pth' % rust._escape(meta.name)
         return rust.write_wheel(wheel_directory, meta, rust.wheel_tag(meta.abi),

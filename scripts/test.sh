@@ -58,8 +58,9 @@ find_python() {
 }
 
 # The Python side for one interpreter: the package, our tests, upstream's suite.
-python_suites() {  # $1 = interpreter, $2 = label
+python_suites() {  # $1 = interpreter, $2 = label, then extra conformance arguments
     local py=$1 label=$2
+    shift 2
     # everything built from here on is for this interpreter (setuptools-rust
     # and pyo3-ffi read PYO3_PYTHON, whatever runs them)
     local env=(env PYO3_PYTHON="$py" PYTHON="$py")
@@ -70,13 +71,19 @@ python_suites() {  # $1 = interpreter, $2 = label
     if "$py" -m pip show -f hpy 2>/dev/null | grep -q 'hpy/devel/rust.py'; then
         "$py" -m pip uninstall -q -y hpy
     fi
-    "${env[@]}" "$py" -m pip install -q .
+    # the wheel built for this interpreter in the wheelhouse step (pip would
+    # take an installed hpy-rs of the same version as good enough: force it)
+    local tag whl
+    tag=$("$py" -c 'import sys; print("cp%d%d" % sys.version_info[:2])')
+    whl=$(ls "$HPY_RS_WHEELHOUSE"/hpy_rs-*-"$tag"-*.whl)
+    "${env[@]}" "$py" -m pip install -q --force-reinstall --no-deps "$whl"
+    "${env[@]}" "$py" -m pip install -q "$whl"  # its dependencies
     step "$label: python tests (tests/python, against the installed package)"
     (cd tests/python && "${env[@]}" "$py" -m pytest -q -n 2 -p no:cacheprovider .)
     step "$label: the Rust example (examples/rust-geometry, universal, debug and cpython ABI)"
     "${env[@]}" "$py" -m pytest -q -p no:cacheprovider examples/rust-geometry/tests
     step "$label: conformance (upstream HPy 0.9.0's suite against the installed package)"
-    "${env[@]}" "$py" scripts/conformance.py --python "$py" --quiet
+    "${env[@]}" "$py" scripts/conformance.py --python "$py" --quiet "$@"
 }
 
 step "system packages (C and C++ compilers; libclang for bindgen; libffi for the property tests)"
@@ -107,7 +114,26 @@ step "cargo test --workspace"
 libdir=$("$PY" -c 'import sysconfig; print(sysconfig.get_config_var("LIBDIR") or "")')
 LD_LIBRARY_PATH="$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" cargo test -q --workspace
 
+# One wheel of this package per interpreter, first: the main interpreter's
+# tests install the others' into venvs of those versions (test_wheels.py:
+# one universal wheel of a C extension, built here, imported on each).
+export HPY_RS_WHEELHOUSE=$PWD/target/wheelhouse
+rm -rf "$HPY_RS_WHEELHOUSE"
 main_ver=$("$PY" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+step "wheels of this package (hpy-rs) for CPython $main_ver ${extra_pys[*]%%=*}"
+wheel_for() {  # $1 = interpreter
+    "$1" -m pip wheel -q --no-deps -w "$HPY_RS_WHEELHOUSE" .
+}
+PYO3_PYTHON=$PY PYTHON=$PY wheel_for "$PY"
+for entry in "${extra_pys[@]}"; do
+    v=${entry%%=*}
+    p=${entry#*=}
+    [ "$p" = "$PY" ] && continue
+    # a target directory per interpreter: pyo3-ffi's build depends on it, so
+    # sharing one would rebuild everything at each switch
+    CARGO_TARGET_DIR=$PWD/target/py$v PYO3_PYTHON=$p PYTHON=$p wheel_for "$p"
+done
+
 python_suites "$PY" "CPython $main_ver"
 
 for entry in "${extra_pys[@]}"; do
@@ -116,5 +142,7 @@ for entry in "${extra_pys[@]}"; do
     [ "$p" = "$PY" ] && continue
     # a target directory per interpreter: pyo3-ffi's build depends on it, so
     # sharing one would rebuild everything at each switch
-    CARGO_TARGET_DIR=$PWD/target/py$v python_suites "$p" "CPython $v"
+    # upstream's test_distutils.py (pip-installs this checkout into venvs,
+    # ~7 minutes) runs on the main interpreter only
+    CARGO_TARGET_DIR=$PWD/target/py$v python_suites "$p" "CPython $v" --without-distutils
 done

@@ -68,7 +68,9 @@ python_suites() {  # $1 = interpreter, $2 = label, then extra conformance argume
     "${env[@]}" "$py" -m pip install -q pytest pytest-xdist pytest-timeout filelock
     # hpy-rs was once installed under upstream's name `hpy`: drop that record
     # (its RECORD lists hpy/devel/rust.py, which upstream never shipped)
-    if "$py" -m pip show -f hpy 2>/dev/null | grep -q 'hpy/devel/rust.py'; then
+    # (the listing is read whole: `grep -q` closing the pipe early would fail
+    # the pipeline under pipefail)
+    if "$py" -m pip show -f hpy 2>/dev/null | grep 'hpy/devel/rust.py' >/dev/null; then
         "$py" -m pip uninstall -q -y hpy
     fi
     # the wheel built for this interpreter in the wheelhouse step (pip would
@@ -119,6 +121,9 @@ LD_LIBRARY_PATH="$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" cargo test -q --w
 # one universal wheel of a C extension, built here, imported on each).
 export HPY_RS_WHEELHOUSE=$PWD/target/wheelhouse
 rm -rf "$HPY_RS_WHEELHOUSE"
+step "fuzz targets (fuzz/): build each, run it over its seed corpus, then 10 s of fuzzing"
+LD_LIBRARY_PATH="$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" bash scripts/fuzz.sh --smoke 10
+
 main_ver=$("$PY" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 step "wheels of this package (hpy-rs) for CPython $main_ver ${extra_pys[*]%%=*}"
 wheel_for() {  # $1 = interpreter

@@ -31,6 +31,9 @@ pub(crate) struct Site {
 /// Members and arguments by their names in `hpy/context.h`.
 pub(crate) const NULL_HANDLE_OK: &[(&str, &str)] = &[
     ("ctx_Dup", "h"),
+    // the object of a type parameter: HPy_NULL is a TypeError naming the
+    // type and the parameter (tests/python/test_bad_specs.py)
+    ("ctx_Type_FromSpec", "params"),
     ("ctx_Close", "h"),
     ("ctx_CallTupleDict", "args"),
     ("ctx_CallTupleDict", "kw"),

@@ -223,7 +223,7 @@ fn dlerror() -> String {
 ///
 /// # Safety
 /// GIL held; `name` is any object.
-unsafe fn ext_name(name: *mut ffi::PyObject) -> Option<String> {
+pub unsafe fn ext_name(name: *mut ffi::PyObject) -> Option<String> {
     // SAFETY: GIL held.
     unsafe {
         let b = ffi::PyUnicode_AsASCIIString(name);
@@ -380,7 +380,7 @@ pub unsafe fn do_load(
 /// first access to a page beyond the end of the file kills the process with
 /// SIGBUS instead of failing. Anything else (not ELF, another class or byte
 /// order, an unreadable file) is left to dlopen, which reports it.
-fn check_segments_in_file(path: &Path) -> Result<(), String> {
+pub fn check_segments_in_file(path: &Path) -> Result<(), String> {
     use std::io::{Read, Seek, SeekFrom};
     const PT_LOAD: u32 = 1;
     let wide = cfg!(target_pointer_width = "64");
@@ -499,6 +499,20 @@ pub fn mode_from_env(name: &str, value: Option<&str>) -> Result<c_int, String> {
         mode_named(value)
     };
     mode.ok_or_else(invalid)
+}
+
+/// The line `HPY_LOG` prints when module `name` loads in `mode`.
+pub fn load_log_line(name: &str, mode: c_int) -> CString {
+    let with = match mode {
+        MODE_DEBUG => " with a debug context",
+        MODE_TRACE => " with a trace context",
+        _ => "",
+    };
+    CString::new(format!(
+        "Loading '{}' in HPy universal mode{with}\n",
+        truncated(name, 200)
+    ))
+    .unwrap_or_default()
 }
 
 /// A mode name, matched case-insensitively on as many characters as given.
@@ -660,16 +674,7 @@ pub unsafe extern "C" fn load_bootstrap(
             Ok(None) => {}
             Ok(Some(v)) => {
                 ffi::Py_DECREF(v);
-                let with = match mode {
-                    MODE_DEBUG => " with a debug context",
-                    MODE_TRACE => " with a trace context",
-                    _ => "",
-                };
-                let line = CString::new(format!(
-                    "Loading '{}' in HPy universal mode{with}\n",
-                    truncated(&s_name, 200)
-                ))
-                .unwrap_or_default();
+                let line = load_log_line(&s_name, mode);
                 ffi::PySys_WriteStdout(c"%s".as_ptr(), line.as_ptr());
             }
         }
@@ -720,6 +725,24 @@ mod tests {
             mode_from_env("baz", Some("bar:debug")),
             Err("invalid HPy mode: bar:debug".to_string())
         );
+    }
+
+    #[test]
+    fn hpy_log_line() {
+        assert_eq!(
+            load_log_line("m", MODE_DEBUG).to_str(),
+            Ok("Loading 'm' in HPy universal mode with a debug context\n")
+        );
+        assert_eq!(
+            load_log_line("m", 7).to_str(),
+            Ok("Loading 'm' in HPy universal mode\n")
+        );
+        let long = "é".repeat(300);
+        let line = load_log_line(&long, MODE_UNIVERSAL);
+        assert!(line
+            .to_str()
+            .unwrap()
+            .contains(&format!("'{}'", "é".repeat(200))));
     }
 
     #[test]

@@ -71,7 +71,8 @@ unsafe fn type_from_spec(
 
 /// Makes the type: its runtime data goes into a new hidden module (see
 /// `typedata`), which `PyType_FromModuleAndSpec` (or `PyType_FromMetaclass`)
-/// attaches to it.
+/// attaches to it. The member array and, from 3.11, the name are copied by
+/// CPython and freed here; the rest is freed with the module.
 ///
 /// # Safety
 /// GIL held; `t` is a finished translation (its slots end with the
@@ -83,8 +84,19 @@ unsafe fn create(
     params: &Params,
 ) -> Option<*mut ffi::PyObject> {
     // SAFETY: GIL held; the module made from `DATA_DEF` has room for a
-    // `TypeData` state; the spec's slots are a finished translation.
+    // `TypeData` state, which its `m_free` drops (written before anything
+    // can fail); the spec's slots are a finished translation.
     unsafe {
+        // Before 3.11 `tp_name` is `spec.name`: the type's data keeps this
+        // copy (the extension's may be temporary); later versions copy it.
+        let name = CString::from(name);
+        #[cfg(not(Py_3_11))]
+        let name_ptr = {
+            t.data.spec.name = name.into_raw();
+            t.data.spec.name
+        };
+        #[cfg(Py_3_11)]
+        let name_ptr = name.as_ptr();
         let module = ffi::PyModule_Create2(addr_of_mut!(DATA_DEF), ffi::PYTHON_API_VERSION);
         if module.is_null() {
             return None;
@@ -95,10 +107,8 @@ unsafe fn create(
 
         #[cfg(not(Py_3_9))]
         let py38 = super::compat::Py38Extras::take(&mut t.slots, &mut t.flags);
-        // Older CPythons keep `spec.name` as `tp_name`: give them a copy
-        // that lives forever (the extension's may be temporary).
         let mut pyspec = ffi::PyType_Spec {
-            name: CString::from(name).into_raw(),
+            name: name_ptr,
             basicsize: t.basicsize as c_int,
             itemsize,
             flags: t.flags as c_uint,

@@ -23,7 +23,8 @@ pub(super) unsafe extern "C" fn field_get(
     obj: *mut ffi::PyObject,
     closure: *mut c_void,
 ) -> *mut ffi::PyObject {
-    // SAFETY: `closure` is the leaked FieldMember of this getset, its offset
+    // SAFETY: `closure` is the FieldMember of this getset (owned by the
+    // type's data, alive while the getset is: see `SpecStorage`), its offset
     // addresses an HPyField inside `obj`.
     unsafe {
         let m = &*(closure as *const FieldMember);

@@ -14,8 +14,10 @@
 //!
 //! # Per-type runtime data
 //! Each HPy type needs a little data at run time: its shape, its
-//! `HPy_tp_traverse` and `HPy_tp_destroy` impls and the default call
-//! trampoline. It lives in the *module state* of a small hidden module object
+//! `HPy_tp_traverse` and `HPy_tp_destroy` impls, the default call
+//! trampoline, and what CPython keeps pointers to from the spec (method and
+//! getset arrays, the name on old versions; `typedata::SpecStorage`). It
+//! lives in the *module state* of a small hidden module object
 //! that is passed to `PyType_FromModuleAndSpec` (or `PyType_FromMetaclass`),
 //! i.e. stored in the heap type's documented `ht_module` slot. Reaching it
 //! from a type is O(1) — two loads and two pointer compares (is the module

@@ -5,7 +5,7 @@
 
 use super::fields::{field_get, field_set, FieldMember};
 use super::instances::{hpy_clear, hpy_dealloc, hpy_default_new};
-use super::typedata::{align, TypeData};
+use super::typedata::{align, SpecStorage, TypeData};
 use super::{count_until, cstr_eq};
 use crate::defs::method_def;
 use crate::handle::raise;
@@ -47,7 +47,8 @@ pub(super) unsafe fn legacy_slots(spec: &HPyType_Spec) -> Vec<ffi::PyType_Slot> 
 /// A spec being translated. The steps run in the order they are defined
 /// below; each may fail with an exception set (None).
 pub(super) struct Translation {
-    /// The runtime data of the new type.
+    /// The runtime data of the new type (it owns the method and getset
+    /// arrays once `finish` has moved them there).
     pub(super) data: TypeData,
     /// `spec.basicsize` plus the header and, with `HPy_tp_call`, the
     /// instance's vectorcallfunc; 0 inherits the base's.
@@ -63,6 +64,7 @@ pub(super) struct Translation {
     /// Whether the spec declares a `__vectorcalloffset__` member itself.
     explicit_vc: bool,
     methods: Vec<ffi::PyMethodDef>,
+    /// Read by `PyType_FromSpec`, which copies it into the type.
     members: Vec<ffi::PyMemberDef>,
     getsets: Vec<ffi::PyGetSetDef>,
 }
@@ -76,6 +78,7 @@ impl Translation {
                 traverse: None,
                 destroy: None,
                 vectorcall: None,
+                spec: SpecStorage::new(),
             },
             basicsize: if spec.basicsize != 0 {
                 spec.basicsize as isize + header
@@ -213,6 +216,7 @@ impl Translation {
                                 name: m.name,
                                 ex: m.type_ == HPyMember_OBJECT_EX,
                             }));
+                            self.data.spec.field_members.push(closure);
                             self.getsets.push(ffi::PyGetSetDef {
                                 name: m.name,
                                 get: Some(field_get),
@@ -368,19 +372,22 @@ impl Translation {
             self.members.push(std::mem::zeroed());
             self.getsets.push(std::mem::zeroed());
         }
-        // CPython keeps pointers to the method and getset arrays (the
-        // descriptors refer to them): they live for the rest of the process.
+        // CPython keeps pointers to the method and getset arrays: the type's
+        // data owns them (see `SpecStorage`). Moving a Vec keeps its buffer.
+        let spec = &mut self.data.spec;
+        spec.methods = std::mem::take(&mut self.methods);
+        spec.getsets = std::mem::take(&mut self.getsets);
         self.slots.push(ffi::PyType_Slot {
             slot: ffi::Py_tp_methods,
-            pfunc: leak(std::mem::take(&mut self.methods)).cast(),
+            pfunc: spec.methods.as_mut_ptr().cast(),
         });
         self.slots.push(ffi::PyType_Slot {
             slot: ffi::Py_tp_members,
-            pfunc: leak(std::mem::take(&mut self.members)).cast(),
+            pfunc: self.members.as_mut_ptr().cast(),
         });
         self.slots.push(ffi::PyType_Slot {
             slot: ffi::Py_tp_getset,
-            pfunc: leak(std::mem::take(&mut self.getsets)).cast(),
+            pfunc: spec.getsets.as_mut_ptr().cast(),
         });
         if needs_dealloc {
             self.slots.push(ffi::PyType_Slot {
@@ -399,10 +406,6 @@ impl Translation {
             pfunc: null_mut(),
         });
     }
-}
-
-fn leak<T>(v: Vec<T>) -> *mut T {
-    Box::leak(v.into_boxed_slice()).as_mut_ptr()
 }
 
 /// Largest `tp_basicsize` among `bases` (a tuple or NULL, meaning object).

@@ -1,11 +1,13 @@
 //! The runtime data of each HPy type (in the hidden module behind the type's
-//! `ht_module`) and the object layout it implies: the header in front of the
-//! payload, where the payload starts, and the vectorcall slot of instances.
+//! `ht_module`, with what CPython reads from the type's spec for as long as
+//! the type lives) and the object layout it implies: the header in front of
+//! the payload, where the payload starts, and the vectorcall slot of instances.
 
 use super::compat::type_module;
+use super::fields::FieldMember;
 use hpy_sys::*;
 use pyo3_ffi as ffi;
-use std::ffi::c_void;
+use std::ffi::{c_char, c_void, CString};
 use std::ptr::{addr_of_mut, null, null_mut};
 
 /// `sizeof(_HPy_MaxAlign_t)`: the payload is aligned for any C type.
@@ -16,14 +18,72 @@ pub(super) fn align(n: isize) -> isize {
     (n + MAX_ALIGN - 1) & !(MAX_ALIGN - 1)
 }
 
-/// Runtime data of one HPy type (module state of the type's hidden module).
+/// Runtime data of one HPy type (module state of the type's hidden module,
+/// dropped by the module's `m_free`).
 #[repr(C)]
-#[derive(Clone, Copy)]
 pub(super) struct TypeData {
     pub(super) shape: HPyType_BuiltinShape,
     pub(super) traverse: HPyFunc_traverseproc,
     pub(super) destroy: HPyFunc_destroyfunc,
     pub(super) vectorcall: cpy_vectorcallfunc,
+    pub(super) spec: SpecStorage,
+}
+
+/// What CPython keeps pointers to after `PyType_FromSpec`: the method and
+/// getset arrays (`tp_methods`, `tp_getset`; the descriptors in `tp_dict`
+/// point into them), the closures of the getsets of field members and,
+/// before 3.11 (where `tp_name` is `spec.name`), the name. The member array
+/// is not here: CPython copies it into the type.
+///
+/// It is freed with the hidden module, which the type releases after its
+/// dict (`type_dealloc` decrefs `tp_dict` before `ht_module`, or `tp_cache`
+/// on 3.8), and the descriptors hold the type: nothing reads it afterwards.
+pub(super) struct SpecStorage {
+    pub(super) methods: Vec<ffi::PyMethodDef>,
+    pub(super) getsets: Vec<ffi::PyGetSetDef>,
+    /// Each from `Box::into_raw`.
+    pub(super) field_members: Vec<*mut FieldMember>,
+    /// From `CString::into_raw`, or NULL.
+    pub(super) name: *mut c_char,
+}
+
+impl SpecStorage {
+    pub(super) fn new() -> SpecStorage {
+        SpecStorage {
+            methods: Vec::new(),
+            getsets: Vec::new(),
+            field_members: Vec::new(),
+            name: null_mut(),
+        }
+    }
+}
+
+impl Drop for SpecStorage {
+    fn drop(&mut self) {
+        // SAFETY: the pointers were made by `Box::into_raw` and
+        // `CString::into_raw` for this storage alone, and are freed once.
+        unsafe {
+            for m in self.field_members.drain(..) {
+                drop(Box::from_raw(m));
+            }
+            if !self.name.is_null() {
+                drop(CString::from_raw(self.name));
+            }
+        }
+    }
+}
+
+/// `m_free` of the hidden modules: drops the type's data.
+unsafe extern "C" fn free_type_data(module: *mut c_void) {
+    // SAFETY: CPython calls this once, from the dealloc of a module made from
+    // `DATA_DEF`, whose state holds the `TypeData` written right after the
+    // module was made (`create`); nothing reads that state afterwards.
+    unsafe {
+        let state = ffi::PyModule_GetState(module.cast()).cast::<TypeData>();
+        if !state.is_null() {
+            std::ptr::drop_in_place(state);
+        }
+    }
 }
 
 /// Def of the hidden per-type modules; its address identifies them.
@@ -36,7 +96,7 @@ pub(super) static mut DATA_DEF: ffi::PyModuleDef = ffi::PyModuleDef {
     m_slots: null_mut(),
     m_traverse: None,
     m_clear: None,
-    m_free: None,
+    m_free: Some(free_type_data),
 };
 
 /// The runtime data of `tp` if it was made by `HPyType_FromSpec`, else NULL.

@@ -122,8 +122,9 @@ if [ "$only" != conformance ]; then
     (cd tests/python && "$out/bin/python" -m pytest -q -p no:cacheprovider -p memcheck_plugin \
         "${xdist[@]}" \
         --timeout 3600 ${kexpr:+-k "$kexpr"} "${files[@]}" \
-        --deselect test_types.py::test_freed_types_leave_memory_flat \
-        --deselect test_types.py::test_type_churn_sees_a_small_leak) > "$out/ours.log" 2>&1
+        --deselect tests/python/test_types.py::test_freed_types_leave_memory_flat \
+        --deselect tests/python/test_types.py::test_type_churn_sees_a_small_leak) \
+        > "$out/ours.log" 2>&1
     ours_rc=$?
     set -e
     tail -n 3 "$out/ours.log"

@@ -59,10 +59,14 @@ def test_switching_abis_in_place_replaces_the_module(project):
     setup_py(project, "build_ext", "--inplace")
     assert hpymod_files(project) == ["hpymod" + EXT_SUFFIX]
     setup_py(project, "--hpy-abi=universal", "build_ext", "--inplace")
-    # a build into a directory keeps upstream's stub
+    # no stub: the import hook loads it
+    assert hpymod_files(project) == ["hpymod.hpy0.so"]
+    assert imported_doc(project) == "built for universal"
+    # with a stub asked for, the next ABI's build removes it with the binary
+    setup_py(project, "--hpy-abi=universal", "--hpy-stub", "build_ext", "--inplace")
     assert hpymod_files(project) == ["hpymod.hpy0.so", "hpymod.py"]
     assert imported_doc(project) == "built for universal"
-    setup_py(project, "--hpy-abi=hybrid", "--no-hpy-stub", "build_ext", "--inplace")
+    setup_py(project, "--hpy-abi=hybrid", "build_ext", "--inplace")
     assert hpymod_files(project) == ["hpymod" + HYBRID_SUFFIX]
     setup_py(project, "--hpy-abi=cpython", "build_ext", "--inplace")
     assert hpymod_files(project) == ["hpymod" + EXT_SUFFIX]
@@ -74,7 +78,7 @@ def test_installing_another_abi_replaces_the_module(project, tmp_path):
     setup_py(project, "build", "install_lib", "-d", str(target))
     assert hpymod_files(target) == ["hpymod" + EXT_SUFFIX]
     setup_py(project, "--hpy-abi=universal", "build", "install_lib", "-d", str(target))
-    assert hpymod_files(target) == ["hpymod.hpy0.so", "hpymod.py"]
+    assert hpymod_files(target) == ["hpymod.hpy0.so"]
     assert imported_doc(target) == "built for universal"
     # both builds are kept apart in build/ (upstream's issue #322)
     assert len(list((project / "build").glob("lib*"))) == 2
@@ -82,11 +86,11 @@ def test_installing_another_abi_replaces_the_module(project, tmp_path):
 
 def test_abi_from_the_environment(project):
     setup_py(project, "build_ext", "--inplace", env_extra={"HPY_ABI": "hybrid"})
-    assert hpymod_files(project) == ["hpymod" + HYBRID_SUFFIX, "hpymod.py"]
+    assert hpymod_files(project) == ["hpymod" + HYBRID_SUFFIX]
     # the command line wins
     setup_py(project, "--hpy-abi=universal", "build_ext", "--inplace",
              env_extra={"HPY_ABI": "hybrid"})
-    assert hpymod_files(project) == ["hpymod.hpy0.so", "hpymod.py"]
+    assert hpymod_files(project) == ["hpymod.hpy0.so"]
 
 
 @pytest.mark.parametrize("args, env, needle", [
@@ -103,7 +107,7 @@ def test_bad_abi(project, args, env, needle):
 
 
 def test_stub_options(project):
-    setup_py(project, "--hpy-abi=universal", "--no-hpy-stub", "build")
+    setup_py(project, "--hpy-abi=universal", "build")
     lib = next((project / "build").glob("lib*-hpy-universal"))
     assert hpymod_files(lib) == ["hpymod.hpy0.so"]
     # the stub is back on request, and gone again without

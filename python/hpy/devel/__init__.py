@@ -18,12 +18,11 @@ hpy-abi=universal .``); the environment variable ``HPY_ABI``; the default
 ``hpy_use_static_libs``) on it and call ``HPyDevel().fix_distribution(dist)``.
 
 Universal and hybrid binaries (``foo.hpy0.so``, ``foo.hpy0-cp311.so``) are
-imported through the import hook of hpy-rs's runtime.  A ``.py`` loader stub
-(what upstream's runtime needs) is written next to them by builds into a
-directory (``build``, ``build_ext --inplace``, ``install``), as upstream does,
-but not into wheels, which depend on hpy-rs instead; ``--hpy-stub`` /
-``--no-hpy-stub``, the config setting ``hpy-stub=true|false`` or
-``setup(hpy_stub=...)`` decide otherwise.  A universal wheel is tagged
+imported through the import hook of hpy-rs's runtime, so no ``.py`` loader
+stub is written next to them, in a directory or in a wheel.  Upstream's
+runtime needs one: ``--hpy-stub``, the config setting ``hpy-stub=true`` or
+``setup(hpy_stub=True)`` write it (``--no-hpy-stub`` / ``hpy-stub=false``
+undo a ``setup()`` that asks for it).  A universal wheel is tagged
 ``py3-none-<platform>``: one wheel for every CPython hpy-rs supports.
 
 This package also ships the C headers (``include/``), the C sources of the
@@ -262,7 +261,7 @@ class HPyDevel:
         dist.cmdclass['build_ext'] = make_mixin(base, build_ext_hpy_mixin)
 
         # installing one ABI replaces the others' binaries; wheels: the tag,
-        # the runtime requirement, no stub by default
+        # the runtime requirement
         for name, mixin in (('install_lib', install_lib_hpy_mixin),
                             ('bdist_wheel', bdist_wheel_hpy_mixin),
                             ('dist_info', dist_info_hpy_mixin)):

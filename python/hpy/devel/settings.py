@@ -12,10 +12,10 @@ Strongest first:
 4. the environment variable ``HPY_ABI`` (ABI only), for tools that can set
    nothing else;
 5. the default: the ``cpython`` ABI on CPython (``universal`` elsewhere), as
-   upstream; a stub for builds into a directory (``build``, ``build_ext
-   --inplace``, ``install``: upstream's behaviour, and what upstream's runtime
-   needs), none in wheels (they require hpy-rs, whose import hook loads the
-   binaries).
+   upstream; no stub anywhere (hpy-rs's import hook, installed with the
+   package, loads ``foo.hpy0.so`` itself). ``--hpy-stub`` (or
+   ``hpy-stub=true``, ``setup(hpy_stub=True)``) writes upstream's stub for
+   trees that must also load with upstream's runtime, which needs it.
 """
 
 import os
@@ -101,13 +101,13 @@ def dist_hpy_abi(dist):
 
 
 def dist_hpy_stub(dist):
-    """Whether universal/hybrid binaries of ``dist`` get a ``.py`` stub
-    (``dist._hpy_building_wheel`` is set by our ``bdist_wheel``)."""
+    """Whether universal/hybrid binaries of ``dist`` get a ``.py`` stub:
+    only when asked for (level 1 to 3 above)."""
     for value in (getattr(dist, 'hpy_stub', None), _pep517['stub'],
                   getattr(dist, '_hpy_stub_keyword', None)):
         if value is not None:
             return bool(value)
-    return not getattr(dist, '_hpy_building_wheel', False)
+    return False
 
 
 def handle_hpy_stub(dist, attr, value):

@@ -3,7 +3,7 @@
 //! functions of ours (`hpy_rs_debug_*`) that find leaked handles from C, as
 //! `hpy.debug`'s `LeakDetector` does from Python.
 
-use crate::{check_inner, name_of, refuse, require_gil};
+use crate::{check_inner, check_members, name_of, refuse, require_gil};
 use hpy_sys::{HPy, HPyContext, HPy_NULL, HPy_ssize_t};
 use std::ffi::{c_int, CStr};
 use std::ptr::null_mut;
@@ -109,7 +109,8 @@ pub unsafe extern "C" fn hpy_debug_ctx_init(dctx: *mut HPyContext, uctx: *mut HP
 
 /// Makes `hpy_debug_get_ctx` return a context with the members of `dctx`
 /// (a debug context, e.g. one `hpy_debug_ctx_init` filled and the caller
-/// changed): they are copied into it, but for its identity (`_private`).
+/// changed; none NULL): they are copied into it, but for its identity
+/// (`_private`).
 /// The copies the debug context hands to each call into an extension keep
 /// their own members, as upstream's cached copies do.
 ///
@@ -120,7 +121,8 @@ pub unsafe extern "C" fn hpy_debug_set_ctx(dctx: *mut HPyContext) {
     const F: &CStr = c"hpy_debug_set_ctx";
     require_gil(F);
     // SAFETY: GIL held; forwarded contract.
-    if !unsafe { check_debug(F, dctx) } {
+    // SAFETY (both): `dctx` is a whole context when not NULL (our contract).
+    if !unsafe { check_debug(F, dctx) } || !check_members(F, unsafe { &*dctx }) {
         return;
     }
     let main = DEBUG.load(Ordering::Acquire);

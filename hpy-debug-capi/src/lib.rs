@@ -14,8 +14,10 @@
 //! the function, as in the debug context itself; NULL, or a context of the
 //! wrong kind, raises `SystemError` ("hpy_debug_unwrap_handle: ...") and
 //! returns the function's error value. A context argument must point to a
-//! whole `HPyContext`: its members are read to tell the kinds apart, nothing
-//! they point to.
+//! whole `HPyContext`: its members are read to tell the kinds apart (a
+//! context is this library's debug or trace context when its `name` is that
+//! context's own pointer), and its name to refuse wrapping a debug or trace
+//! context.
 
 mod debug;
 mod trace;
@@ -82,15 +84,15 @@ unsafe fn check_inner(func: &CStr, uctx: *mut HPyContext) -> bool {
         refuse(func, "the universal context is NULL");
         return false;
     };
-    if name == hpy_debug::NAME.as_ptr() || name == hpy_debug::trace::NAME.as_ptr() {
+    // SAFETY: not NULL, and a whole context (the caller's contract).
+    let ctx = unsafe { &*uctx };
+    if is_wrapper_name(name) {
         refuse(
             func,
             "expected a universal context, got a debug or trace context",
         );
         return false;
     }
-    // SAFETY: not NULL, and a whole context (the caller's contract).
-    let ctx = unsafe { &*uctx };
     if ctx.abi_version != hpy_sys::HPY_ABI_VERSION as i32 {
         refuse(
             func,
@@ -102,9 +104,29 @@ unsafe fn check_inner(func: &CStr, uctx: *mut HPyContext) -> bool {
         );
         return false;
     }
-    if let Some(member) = (hpy_sys::for_each_ctx_function!(first_missing_member))(ctx) {
-        refuse(func, &format!("the context has no {member}"));
+    check_members(func, ctx)
+}
+
+/// True for the name of a debug or trace context, ours (of any copy of
+/// hpy-debug) or upstream's: they all start this way.
+fn is_wrapper_name(name: *const std::ffi::c_char) -> bool {
+    if name.is_null() {
         return false;
     }
-    true
+    // SAFETY: a context's name is a NUL-terminated string (the contract of
+    // every context argument: a whole HPyContext).
+    let name = unsafe { CStr::from_ptr(name) }.to_bytes();
+    name.starts_with(b"HPy Debug Mode") || name.starts_with(b"HPy Trace Mode")
+}
+
+/// Raises `SystemError` naming `func` unless every function member of
+/// `ctx` is set.
+fn check_members(func: &CStr, ctx: &HPyContext) -> bool {
+    match (hpy_sys::for_each_ctx_function!(first_missing_member))(ctx) {
+        Some(member) => {
+            refuse(func, &format!("the context has no {member}"));
+            false
+        }
+        None => true,
+    }
 }

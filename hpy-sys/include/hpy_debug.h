@@ -38,9 +38,10 @@ HPyContext *hpy_debug_get_ctx(HPyContext *uctx);
 int hpy_debug_ctx_init(HPyContext *dctx, HPyContext *uctx);
 
 /* Copies the members of dctx, a debug context (e.g. one filled by
-   hpy_debug_ctx_init whose members the runtime replaced), into the context
-   hpy_debug_get_ctx returns. The copies handed to each call into an
-   extension keep the debug mode's own members. */
+   hpy_debug_ctx_init whose function members the runtime replaced; its name
+   is how it is recognised, keep it), into the context hpy_debug_get_ctx
+   returns. The copies handed to each call into an extension keep the debug
+   mode's own members. A dctx with a NULL function member is refused. */
 void hpy_debug_set_ctx(HPyContext *dctx);
 
 /* Between universal handles (uh) and debug handles (dh). */

@@ -89,6 +89,8 @@ def test_leak_and_use_after_close_are_reported(tmp_path, kind):
             "expected a universal context, got a debug or trace context") in out
     assert "hpy_rs_debug_get_open_handles: size is negative" in out
     assert "hpy_trace_ctx_free: not a trace context" in out
+    assert "hpy_debug_set_ctx: not a debug context" in out
+    assert "hpy_debug_set_ctx: the context has no ctx_Float_AsDouble" in out
     # the leak: exactly the handle left open, found by generation
     one, two, leaked = re.search(r"opened (0x\w+) (0x\w+) (0x\w+)", out).groups()
     assert "open before closing: 2" in out

@@ -15,6 +15,12 @@
 
 static int failures = 0;
 
+/* A member a runtime replaces in its copy of the debug context. */
+static double replaced_Float_AsDouble(HPyContext *ctx, HPy h)
+{
+    return 4.5;
+}
+
 static void check(int ok, const char *what)
 {
     printf("%s: %s\n", ok ? "ok" : "FAILED", what);
@@ -132,6 +138,18 @@ int main(void)
     check(hpy_trace_ctx_free(dctx) == -1, "hpy_trace_ctx_free(dctx) is refused");
     print_refusal("hpy_trace_ctx_free(dctx)");
     check(hpy_trace_ctx_free(tctx) == 0, "hpy_trace_ctx_free(tctx)");
+
+    /* hpy_debug_set_ctx: the members of a filled copy, not its identity */
+    hpy_debug_set_ctx(uctx);
+    print_refusal("hpy_debug_set_ctx(uctx)");
+    void *identity = dctx->_private;
+    copy.ctx_Float_AsDouble = replaced_Float_AsDouble;
+    hpy_debug_set_ctx(&copy);
+    check(HPyFloat_AsDouble(dctx, leaked) == 4.5 && dctx->_private == identity,
+          "hpy_debug_set_ctx replaces a member and keeps the identity");
+    copy.ctx_Float_AsDouble = NULL;
+    hpy_debug_set_ctx(&copy);
+    print_refusal("hpy_debug_set_ctx(NULL member)");
 
     printf("failures: %d\n", failures);
     /* Use after close: the debug mode names the API function and stops the

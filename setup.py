@@ -16,6 +16,9 @@ cannot express:
     (upstream's file name: cargo's ``libhpy_cpython_abi.a`` is renamed).
     It is specific to the Python version of the interpreter running the
     build, like ``hpy.universal``;
+  - the debug and trace contexts as a C library for other runtimes (crate
+    ``hpy-debug-capi``; headers ``hpy_debug.h``, ``hpy_trace.h``) as
+    ``lib/debug/libhpy_debug.so`` and ``.a``, for the same interpreter;
 * the ``hpy-rs.pth`` file at the top of the wheel (so of site-packages),
   which installs the import hook of ``hpy._import_hook`` at interpreter start;
 * a refusal to build where upstream HPy's distribution ``hpy`` is installed
@@ -72,10 +75,19 @@ HELPER_LIB_NAMES = {
 CPYTHON_LIB_NAME = 'libhpy-ctx-cpython.a'
 
 
+# The debug and trace contexts as a C library for other runtimes (crate
+# hpy-debug-capi, whose library target is hpy_debug): libhpy_debug.so and
+# libhpy_debug.a in lib/debug/, built for the running interpreter.
+DEBUG_LIB_DIR = 'debug'
+DEBUG_LIB_NAME = 'libhpy_debug'
+DEBUG_LIB_TARGETS = {'hpy-debug-capi': 'hpy_debug'}
+
+
 def _cargo_static_lib(package, features=(), env=None, profile='release',
-                      rustc_args=None):
+                      rustc_args=None, suffix='.a'):
     """Build crate `package` as a static library (cargo profile `profile`)
-    and return the path of the .a cargo produced. With `rustc_args` (a list),
+    and return the path of the .a cargo produced (or of its other artifact
+    ending in `suffix`). With `rustc_args` (a list),
     `cargo rustc --crate-type staticlib` builds it, passing them to rustc for
     this crate only."""
     cargo = os.environ.get('CARGO', 'cargo')
@@ -93,7 +105,7 @@ def _cargo_static_lib(package, features=(), env=None, profile='release',
     except OSError as e:
         raise SystemExit('building %s needs cargo: %s' % (package, e))
     import json
-    names = (package, package.replace('-', '_'))
+    names = (package, package.replace('-', '_'), DEBUG_LIB_TARGETS.get(package, package))
     for line in out.stdout.splitlines():
         try:
             msg = json.loads(line)
@@ -102,7 +114,7 @@ def _cargo_static_lib(package, features=(), env=None, profile='release',
         if msg.get('reason') == 'compiler-artifact' and \
                 msg.get('target', {}).get('name') in names:
             for f in msg.get('filenames', []):
-                if f.endswith('.a'):
+                if f.endswith(suffix):
                     return f
     raise SystemExit('cargo did not produce the %s static library' % package)
 
@@ -129,12 +141,25 @@ def build_cpython_lib():
                              env=env)
 
 
+def build_debug_libs():
+    """Build crate hpy-debug-capi (the debug and trace contexts as a C
+    library, headers hpy_debug.h and hpy_trace.h) for the running
+    interpreter, without a dependency on libpython, and return
+    [(path, installed name)] of its shared and static libraries."""
+    env = dict(os.environ, PYO3_PYTHON=sys.executable)
+    return [(_cargo_static_lib('hpy-debug-capi', features=['extension-module'],
+                               env=env, suffix=suffix), DEBUG_LIB_NAME + suffix)
+            for suffix in ('.a', '.so')]
+
+
 def find_static_libs():
     """Return {abi: [(source path, installed name)]} of the static
-    libraries to ship as hpy/devel/lib/<abi>/ (HPyDevel.get_static_libs)."""
+    libraries to ship as hpy/devel/lib/<abi>/ (HPyDevel.get_static_libs),
+    and the debug library's as lib/debug/ (HPyDevel.get_debug_lib_dir)."""
     lib = build_helper_lib()
     libs = {abi: [(lib, name)] for abi, name in HELPER_LIB_NAMES.items()}
     libs['cpython'] = [(build_cpython_lib(), CPYTHON_LIB_NAME)]
+    libs[DEBUG_LIB_DIR] = build_debug_libs()
     return libs
 
 

@@ -127,8 +127,19 @@ pub unsafe extern "C" fn PyInit_universal() -> *mut ffi::PyObject {
             }
         }
         // Build the context now so that a broken table fails the import,
-        // not the first extension load.
-        let _ = universal_ctx();
+        // not the first extension load. `_context` holds it, for C programs
+        // that wrap it with the debug library (hpy_debug.h): once
+        // hpy.universal is imported, PyCapsule_Import("hpy.universal._context", 0).
+        let cap = ffi::PyCapsule_New(
+            universal_ctx().cast(),
+            c"hpy.universal._context".as_ptr(),
+            None,
+        );
+        if cap.is_null() || ffi::PyModule_AddObject(m, c"_context".as_ptr(), cap) < 0 {
+            ffi::Py_XDECREF(cap);
+            ffi::Py_DECREF(m);
+            return null_mut();
+        }
         type Create = unsafe fn() -> *mut ffi::PyObject;
         let submodules: [(&std::ffi::CStr, Create); 2] =
             [(c"_debug", py_debug::create), (c"_trace", py_trace::create)];

@@ -220,6 +220,13 @@ class HPyDevel:
         libs = self._static_libs_by_abi.get(hpy_abi)
         return list(libs) if libs else None
 
+    def get_debug_lib_dir(self):
+        """Directory of ``libhpy_debug.so`` and ``libhpy_debug.a``: the debug
+        and trace contexts as a C library (``hpy_debug.h``, ``hpy_trace.h``
+        in the include directory), for runtimes that wrap their own
+        universal context. Built for this package's Python version."""
+        return str(self.base_dir / 'lib' / 'debug')
+
     # ---- setuptools integration -------------------------------------------
 
     def fix_distribution(self, dist):

@@ -68,30 +68,43 @@ unsafe fn set_slot(
 ///
 /// # Safety
 /// GIL held; `c` is NULL or an owned container whose items live at `items`.
+#[inline(always)]
 unsafe fn finish(
     c: *mut ffi::PyObject,
     items: *mut *mut ffi::PyObject,
     len: HPy_ssize_t,
     api: &str,
 ) -> HPy {
-    // SAFETY: see function contract.
+    if c.is_null() {
+        return fail(c, 0, api);
+    }
+    // SAFETY: `items` holds `len` slots (function contract).
+    let slots = unsafe { std::slice::from_raw_parts(items, len as usize) };
+    match slots.iter().position(|o| o.is_null()) {
+        None => from_owned(c),
+        Some(i) => fail(c, i, api),
+    }
+}
+
+/// `finish`'s failures, out of its hot path: MemoryError for a builder whose
+/// container could not be made (`c` NULL), else SystemError for the unset
+/// item `i` (the container freed).
+#[cold]
+#[inline(never)]
+fn fail(c: *mut ffi::PyObject, i: usize, api: &str) -> HPy {
+    // SAFETY: GIL held; `c` is NULL or the builder's own reference.
     unsafe {
         if c.is_null() {
             ffi::PyErr_NoMemory();
-            return HPy { _i: 0 };
-        }
-        for i in 0..len {
-            if (*items.offset(i)).is_null() {
-                ffi::Py_DECREF(c); // list/tuple dealloc skips NULL slots
-                raise(
-                    ffi::PyExc_SystemError,
-                    &format!("{api}: item {i} was never set"),
-                );
-                return HPy { _i: 0 };
-            }
+        } else {
+            ffi::Py_DECREF(c); // list/tuple dealloc skips NULL slots
+            raise(
+                ffi::PyExc_SystemError,
+                &format!("{api}: item {i} was never set"),
+            );
         }
     }
-    from_owned(c)
+    HPy { _i: 0 }
 }
 
 /// # Safety

@@ -8,7 +8,7 @@ use super::check::{
 };
 use super::compat::{from_metaclass, from_module_and_spec};
 use super::translate::{legacy_slots, slot_defs, Translation};
-use super::typedata::{TypeData, DATA_DEF};
+use super::typedata::{nearest_data, type_data, ModuleHead, TypeData, DATA_DEF};
 use super::HPY_NULL;
 use crate::defs::null_terminated;
 use crate::handle::{from_owned, raise};
@@ -101,9 +101,18 @@ unsafe fn create(
         if module.is_null() {
             return None;
         }
-        ffi::PyModule_GetState(module)
-            .cast::<TypeData>()
-            .write(t.data);
+        let state = ffi::PyModule_GetState(module).cast::<TypeData>();
+        state.write(t.data);
+        // `type_data` reads the def and state at `ModuleHead`'s offsets.
+        let head = module.cast::<ModuleHead>();
+        if (*head).md_def != addr_of_mut!(DATA_DEF) || (*head).md_state != state.cast() {
+            ffi::Py_DECREF(module);
+            raise(
+                ffi::PyExc_SystemError,
+                "HPyType_FromSpec: unexpected layout of module objects",
+            );
+            return None;
+        }
 
         #[cfg(not(Py_3_9))]
         let py38 = super::compat::Py38Extras::take(&mut t.slots, &mut t.flags);
@@ -125,6 +134,15 @@ unsafe fn create(
         }
         #[cfg(not(Py_3_9))]
         py38.apply(result.cast());
+        // Read once here (the bases are alive), so that deallocation skips
+        // the walk for fields when no type in the chain has any.
+        let tp = result.cast::<ffi::PyTypeObject>();
+        let own = type_data(tp);
+        if !own.is_null() {
+            let base = nearest_data((*tp).tp_base);
+            (*own).traverse_in_chain =
+                (*own).traverse.is_some() || (!base.is_null() && (*base).traverse_in_chain);
+        }
         Some(result)
     }
 }

@@ -123,17 +123,16 @@ unsafe extern "C" fn clear_visitor(f: *mut HPyField, _arg: *mut c_void) -> c_int
     0
 }
 
-/// Releases every field of `obj` that the traverse impls of the HPy types
-/// in its hierarchy visit (`tp_clear`, `tp_dealloc`).
+/// Releases every field of the object whose payload is `p` that the
+/// traverse impls of the HPy types in its hierarchy visit (`tp_clear`,
+/// `tp_dealloc`), from its type `tp` down the `tp_base` chain.
 ///
 /// # Safety
-/// `obj` is a valid object; GIL held.
+/// `p` is the payload of a valid object of type `tp`; GIL held.
 #[inline]
-pub(super) unsafe fn clear_fields(obj: *mut ffi::PyObject) {
-    // SAFETY: forwarded; traverse impls receive the payload of `obj`.
+pub(super) unsafe fn clear_fields(p: *mut c_void, mut tp: *mut ffi::PyTypeObject) {
+    // SAFETY: forwarded; traverse impls receive the payload of the object.
     unsafe {
-        let p = payload(obj);
-        let mut tp = ffi::Py_TYPE(obj);
         while !tp.is_null() {
             let d = type_data(tp);
             if !d.is_null() {

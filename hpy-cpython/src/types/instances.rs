@@ -11,7 +11,7 @@ use crate::handle::{as_obj, from_owned, raise};
 use hpy_sys::*;
 use pyo3_ffi as ffi;
 use std::ffi::{c_int, c_void, CStr};
-use std::ptr::null_mut;
+use std::ptr::{addr_of_mut, null_mut};
 
 // ---------------------------------------------------------------------------
 // Slot functions installed by the runtime itself
@@ -20,7 +20,7 @@ use std::ptr::null_mut;
 /// traverse impls of the HPy types in the hierarchy visit.
 pub(super) unsafe extern "C" fn hpy_clear(obj: *mut ffi::PyObject) -> c_int {
     // SAFETY: see the note in `types`.
-    unsafe { fields::clear_fields(obj) };
+    unsafe { fields::clear_fields(payload(obj), ffi::Py_TYPE(obj)) };
     0
 }
 
@@ -35,8 +35,11 @@ pub(super) unsafe extern "C" fn hpy_dealloc(obj: *mut ffi::PyObject) {
         if ffi::PyType_IS_GC(tp) != 0 {
             ffi::PyObject_GC_UnTrack(obj.cast());
         }
-        fields::clear_fields(obj);
-        let p = payload(obj);
+        let nearest = nearest_data(tp);
+        let p = payload_in(obj, nearest);
+        if !nearest.is_null() && (*nearest).traverse_in_chain {
+            fields::clear_fields(p, tp);
+        }
         let mut t = tp;
         while !t.is_null() {
             let d = type_data(t);
@@ -54,6 +57,10 @@ pub(super) unsafe extern "C" fn hpy_dealloc(obj: *mut ffi::PyObject) {
             solid = (*solid).tp_base;
         }
         match (*solid).tp_dealloc {
+            // `object`'s dealloc is tp_free
+            _ if solid == addr_of_mut!(ffi::PyBaseObject_Type) => {
+                ((*tp).tp_free.expect("tp_free"))(obj.cast())
+            }
             Some(dealloc) if (*solid).tp_flags & ffi::Py_TPFLAGS_HEAPTYPE == 0 => {
                 if ffi::PyType_IS_GC(solid) != 0 {
                     // Builtin deallocators expect a tracked object, as in

@@ -75,6 +75,8 @@ impl Translation {
         Translation {
             data: TypeData {
                 shape: spec.builtin_shape,
+                header,
+                traverse_in_chain: false,
                 traverse: None,
                 destroy: None,
                 vectorcall: None,

@@ -23,6 +23,11 @@ pub(super) fn align(n: isize) -> isize {
 #[repr(C)]
 pub(super) struct TypeData {
     pub(super) shape: HPyType_BuiltinShape,
+    /// `header_size(shape)`, computed once: where the payload starts.
+    pub(super) header: isize,
+    /// Whether this type or an HPy type among its bases has
+    /// `HPy_tp_traverse` (fields to clear); set once the type exists.
+    pub(super) traverse_in_chain: bool,
     pub(super) traverse: HPyFunc_traverseproc,
     pub(super) destroy: HPyFunc_destroyfunc,
     pub(super) vectorcall: cpy_vectorcallfunc,
@@ -99,26 +104,42 @@ pub(super) static mut DATA_DEF: ffi::PyModuleDef = ffi::PyModuleDef {
     m_free: Some(free_type_data),
 };
 
+/// The start of a module object, `PyModuleObject` (CPython's internal
+/// header; the same fields in this order from 3.8 to 3.13), so that the
+/// hot paths read a hidden module's def and state without two calls.
+/// `create` checks this layout against `PyModule_GetDef`/`GetState` on
+/// every module it makes, so a CPython that differs fails type creation
+/// rather than reading the wrong word.
+#[repr(C)]
+pub(super) struct ModuleHead {
+    ob_base: ffi::PyObject,
+    md_dict: *mut ffi::PyObject,
+    pub(super) md_def: *mut ffi::PyModuleDef,
+    pub(super) md_state: *mut c_void,
+}
+
 /// The runtime data of `tp` if it was made by `HPyType_FromSpec`, else NULL.
 ///
 /// # Safety
 /// `tp` is a valid type; GIL held.
-#[inline]
+#[inline(always)]
 pub(super) unsafe fn type_data(tp: *mut ffi::PyTypeObject) -> *mut TypeData {
-    // SAFETY: a heap type's module slot is NULL or a live object; a module
-    // made from `DATA_DEF` has a `TypeData` state.
+    // SAFETY: a heap type's module slot is NULL or a live object; an exact
+    // module starts with `ModuleHead` (checked in `create`), and one made
+    // from `DATA_DEF` has a `TypeData` state.
     unsafe {
         if (*tp).tp_flags & ffi::Py_TPFLAGS_HEAPTYPE == 0 {
             return null_mut();
         }
         let m = type_module(tp);
-        if m.is_null()
-            || ffi::Py_TYPE(m) != addr_of_mut!(ffi::PyModule_Type)
-            || ffi::PyModule_GetDef(m) != addr_of_mut!(DATA_DEF)
-        {
+        if m.is_null() || ffi::Py_TYPE(m) != addr_of_mut!(ffi::PyModule_Type) {
             return null_mut();
         }
-        ffi::PyModule_GetState(m).cast()
+        let head = m.cast::<ModuleHead>();
+        if (*head).md_def != addr_of_mut!(DATA_DEF) {
+            return null_mut();
+        }
+        (*head).md_state.cast()
     }
 }
 
@@ -126,7 +147,7 @@ pub(super) unsafe fn type_data(tp: *mut ffi::PyTypeObject) -> *mut TypeData {
 ///
 /// # Safety
 /// As `type_data`.
-#[inline]
+#[inline(always)]
 pub(super) unsafe fn nearest_data(mut tp: *mut ffi::PyTypeObject) -> *mut TypeData {
     // SAFETY: forwarded; `tp_base` is NULL or a valid type.
     unsafe {
@@ -173,7 +194,7 @@ pub(super) fn header_size(shape: HPyType_BuiltinShape) -> Option<isize> {
 ///
 /// # Safety
 /// `obj` is a valid object; GIL held.
-#[inline]
+#[inline(always)]
 pub(super) unsafe fn payload(obj: *mut ffi::PyObject) -> *mut c_void {
     // SAFETY: forwarded.
     unsafe { payload_in(obj, nearest_data(ffi::Py_TYPE(obj))) }
@@ -184,15 +205,11 @@ pub(super) unsafe fn payload(obj: *mut ffi::PyObject) -> *mut c_void {
 ///
 /// # Safety
 /// As `payload`, and `d` is `nearest_data(Py_TYPE(obj))`.
-#[inline]
+#[inline(always)]
 pub(super) unsafe fn payload_in(obj: *mut ffi::PyObject, d: *const TypeData) -> *mut c_void {
     // SAFETY: forwarded; the header lies within the object (basicsize).
     unsafe {
-        let header = if d.is_null() {
-            0
-        } else {
-            header_size((*d).shape).unwrap_or(0)
-        };
+        let header = if d.is_null() { 0 } else { (*d).header };
         obj.cast::<u8>().offset(header).cast()
     }
 }

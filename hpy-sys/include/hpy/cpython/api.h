@@ -161,6 +161,29 @@ HPyAPI_FUNC HPy HPy_GetItem(HPyContext *ctx, HPy obj, HPy key)
     return _py2h(PyObject_GetItem(_h2py(obj), _h2py(key)));
 }
 
+/* Exact lists and tuples index as PySequence_GetItem does; an index in
+   range reads the item directly (what list_item/tuple_item do), anything
+   else (negative, out of range, other types) is the runtime's. */
+HPyAPI_IMPL HPy _HPyRs_cpy_ctx_GetItem_i(HPyContext *ctx, HPy obj, HPy_ssize_t idx);
+
+HPyAPI_FUNC HPy HPy_GetItem_i(HPyContext *ctx, HPy obj, HPy_ssize_t idx)
+{
+    PyObject *o = _h2py(obj), *item;
+    if (PyList_CheckExact(o)) {
+        if ((size_t)idx >= (size_t)PyList_GET_SIZE(o))
+            return _py2h(PySequence_GetItem(o, (Py_ssize_t)idx));
+        item = PyList_GET_ITEM(o, idx);
+    } else if (PyTuple_CheckExact(o)) {
+        if ((size_t)idx >= (size_t)PyTuple_GET_SIZE(o))
+            return _py2h(PySequence_GetItem(o, (Py_ssize_t)idx));
+        item = PyTuple_GET_ITEM(o, idx);
+    } else {
+        return _HPyRs_cpy_ctx_GetItem_i(ctx, obj, idx);
+    }
+    Py_INCREF(item);
+    return _py2h(item);
+}
+
 HPyAPI_FUNC int HPy_SetItem(HPyContext *ctx, HPy obj, HPy key, HPy value)
 {
     (void)ctx;
@@ -386,6 +409,112 @@ HPyAPI_FUNC HPy HPyTuple_FromArray(HPyContext *ctx, const HPy items[], HPy_ssize
         PyTuple_SET_ITEM(t, i, o);
     }
     return _py2h(t);
+}
+
+/* ---- builders ------------------------------------------------------------- */
+
+/* As hpy-cpython's builders.rs: the token is the tuple or list itself (0 when
+   it could not be made, MemoryError cleared), items start NULL, Set ignores
+   a failed builder, an index out of range or HPy_NULL, and Build hands out
+   the container only when every item was set; otherwise the runtime's Build
+   raises (and frees it). */
+HPyAPI_IMPL HPy _HPyRs_cpy_ctx_TupleBuilder_Build(HPyContext *ctx, HPyTupleBuilder builder);
+HPyAPI_IMPL HPy _HPyRs_cpy_ctx_ListBuilder_Build(HPyContext *ctx, HPyListBuilder builder);
+
+static inline intptr_t _HPyRs_cpy_builder_new(PyObject *(*new_)(Py_ssize_t), HPy_ssize_t size)
+{
+    PyObject *c;
+    if (size < 0)
+        return 0;
+    c = new_((Py_ssize_t)size);
+    if (c == NULL)
+        PyErr_Clear();
+    return (intptr_t)c;
+}
+
+static inline void _HPyRs_cpy_builder_set(PyObject **items, Py_ssize_t len,
+                                          HPy_ssize_t index, HPy h_item)
+{
+    PyObject *o = _h2py(h_item), *old;
+    if (items == NULL || (size_t)index >= (size_t)len || o == NULL)
+        return;
+    Py_INCREF(o);
+    old = items[index];
+    items[index] = o;
+    Py_XDECREF(old);
+}
+
+static inline int _HPyRs_cpy_builder_complete(PyObject **items, Py_ssize_t len)
+{
+    Py_ssize_t i;
+    for (i = 0; i < len; i++)
+        if (items[i] == NULL)
+            return 0;
+    return 1;
+}
+
+HPyAPI_FUNC HPyTupleBuilder HPyTupleBuilder_New(HPyContext *ctx, HPy_ssize_t size)
+{
+    HPyTupleBuilder b;
+    (void)ctx;
+    b._tup = _HPyRs_cpy_builder_new(PyTuple_New, size);
+    return b;
+}
+
+HPyAPI_FUNC void HPyTupleBuilder_Set(HPyContext *ctx, HPyTupleBuilder builder,
+                                     HPy_ssize_t index, HPy h_item)
+{
+    PyObject *t = (PyObject *)builder._tup;
+    (void)ctx;
+    if (t != NULL)
+        _HPyRs_cpy_builder_set(((PyTupleObject *)t)->ob_item, PyTuple_GET_SIZE(t), index, h_item);
+}
+
+HPyAPI_FUNC HPy HPyTupleBuilder_Build(HPyContext *ctx, HPyTupleBuilder builder)
+{
+    PyObject *t = (PyObject *)builder._tup;
+    if (t != NULL && _HPyRs_cpy_builder_complete(((PyTupleObject *)t)->ob_item,
+                                                 PyTuple_GET_SIZE(t)))
+        return _py2h(t);
+    return _HPyRs_cpy_ctx_TupleBuilder_Build(ctx, builder);
+}
+
+HPyAPI_FUNC void HPyTupleBuilder_Cancel(HPyContext *ctx, HPyTupleBuilder builder)
+{
+    (void)ctx;
+    Py_XDECREF((PyObject *)builder._tup);
+}
+
+HPyAPI_FUNC HPyListBuilder HPyListBuilder_New(HPyContext *ctx, HPy_ssize_t size)
+{
+    HPyListBuilder b;
+    (void)ctx;
+    b._lst = _HPyRs_cpy_builder_new(PyList_New, size);
+    return b;
+}
+
+HPyAPI_FUNC void HPyListBuilder_Set(HPyContext *ctx, HPyListBuilder builder,
+                                    HPy_ssize_t index, HPy h_item)
+{
+    PyObject *l = (PyObject *)builder._lst;
+    (void)ctx;
+    if (l != NULL)
+        _HPyRs_cpy_builder_set(((PyListObject *)l)->ob_item, PyList_GET_SIZE(l), index, h_item);
+}
+
+HPyAPI_FUNC HPy HPyListBuilder_Build(HPyContext *ctx, HPyListBuilder builder)
+{
+    PyObject *l = (PyObject *)builder._lst;
+    if (l != NULL && _HPyRs_cpy_builder_complete(((PyListObject *)l)->ob_item,
+                                                 PyList_GET_SIZE(l)))
+        return _py2h(l);
+    return _HPyRs_cpy_ctx_ListBuilder_Build(ctx, builder);
+}
+
+HPyAPI_FUNC void HPyListBuilder_Cancel(HPyContext *ctx, HPyListBuilder builder)
+{
+    (void)ctx;
+    Py_XDECREF((PyObject *)builder._lst);
 }
 
 /* ---- fields, globals and the C struct of instances ----------------------------- */

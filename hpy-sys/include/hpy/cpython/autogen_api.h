@@ -459,11 +459,6 @@ static inline int HPy_HasAttr_s(HPyContext *ctx, HPy obj, const char *utf8_name)
     return _HPyRs_cpy_ctx_HasAttr_s(ctx, obj, utf8_name);
 }
 
-static inline HPy HPy_GetItem_i(HPyContext *ctx, HPy obj, HPy_ssize_t idx)
-{
-    return _HPyRs_cpy_ctx_GetItem_i(ctx, obj, idx);
-}
-
 static inline HPy HPy_GetItem_s(HPyContext *ctx, HPy obj, const char *utf8_key)
 {
     return _HPyRs_cpy_ctx_GetItem_s(ctx, obj, utf8_key);
@@ -605,46 +600,6 @@ static inline HPy HPyImport_ImportModule(HPyContext *ctx, const char *utf8_name)
 static inline void _HPy_CallRealFunctionFromTrampoline(HPyContext *ctx, HPyFunc_Signature sig, HPyCFunction func, void *args)
 {
     _HPyRs_cpy_ctx_CallRealFunctionFromTrampoline(ctx, sig, func, args);
-}
-
-static inline HPyListBuilder HPyListBuilder_New(HPyContext *ctx, HPy_ssize_t size)
-{
-    return _HPyRs_cpy_ctx_ListBuilder_New(ctx, size);
-}
-
-static inline void HPyListBuilder_Set(HPyContext *ctx, HPyListBuilder builder, HPy_ssize_t index, HPy h_item)
-{
-    _HPyRs_cpy_ctx_ListBuilder_Set(ctx, builder, index, h_item);
-}
-
-static inline HPy HPyListBuilder_Build(HPyContext *ctx, HPyListBuilder builder)
-{
-    return _HPyRs_cpy_ctx_ListBuilder_Build(ctx, builder);
-}
-
-static inline void HPyListBuilder_Cancel(HPyContext *ctx, HPyListBuilder builder)
-{
-    _HPyRs_cpy_ctx_ListBuilder_Cancel(ctx, builder);
-}
-
-static inline HPyTupleBuilder HPyTupleBuilder_New(HPyContext *ctx, HPy_ssize_t size)
-{
-    return _HPyRs_cpy_ctx_TupleBuilder_New(ctx, size);
-}
-
-static inline void HPyTupleBuilder_Set(HPyContext *ctx, HPyTupleBuilder builder, HPy_ssize_t index, HPy h_item)
-{
-    _HPyRs_cpy_ctx_TupleBuilder_Set(ctx, builder, index, h_item);
-}
-
-static inline HPy HPyTupleBuilder_Build(HPyContext *ctx, HPyTupleBuilder builder)
-{
-    return _HPyRs_cpy_ctx_TupleBuilder_Build(ctx, builder);
-}
-
-static inline void HPyTupleBuilder_Cancel(HPyContext *ctx, HPyTupleBuilder builder)
-{
-    _HPyRs_cpy_ctx_TupleBuilder_Cancel(ctx, builder);
 }
 
 static inline HPyTracker HPyTracker_New(HPyContext *ctx, HPy_ssize_t size)

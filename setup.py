@@ -148,7 +148,7 @@ def build_debug_libs():
     [(path, installed name)] of its shared and static libraries."""
     env = dict(os.environ, PYO3_PYTHON=sys.executable)
     return [(_cargo_static_lib('hpy-debug-capi', features=['extension-module'],
-                               env=env, suffix=suffix), DEBUG_LIB_NAME + suffix)
+                               env=env, suffix=suffix, profile='debug-lib'), DEBUG_LIB_NAME + suffix)
             for suffix in ('.a', '.so')]
 
 

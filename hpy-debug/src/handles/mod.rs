@@ -26,7 +26,7 @@ mod queue;
 mod report;
 mod table;
 
-pub(crate) use queue::{close, close_result, flush_raw_data};
+pub(crate) use queue::{close, close_result, flush_raw_data, take_result};
 pub use queue::{
     closed_handles_queue_max_size, protected_raw_data_max_size, set_closed_handles_queue_max_size,
     set_protected_raw_data_max_size,
@@ -41,7 +41,7 @@ pub use table::{new_generation, set_handle_stack_trace_limit};
 
 #[cfg(test)]
 mod tests {
-    use super::table::{slot_of, with_state, Slot};
+    use super::table::{slot_of, with_state, Slot, Tag};
     use super::*;
     use hpy_sys::HPy;
 
@@ -67,8 +67,8 @@ mod tests {
         with_state(|st| {
             // SAFETY: `a` is a live slot; GIL (of the tests) held.
             let s = unsafe { &mut *(a._i as *mut Slot) };
-            s.closed = true;
-            s.raw.clear();
+            s.tag = Tag::Closed;
+            s.extra = None;
             // SAFETY: `a` is open: in no list.
             unsafe { st.closed.push_back(a._i as *mut Slot) };
         });
@@ -108,10 +108,10 @@ mod tests {
             let p = h._i as *mut Slot;
             // SAFETY: `h` is an open slot of the table; GIL (of the tests) held.
             let s = unsafe { &mut *p };
-            s.closed = true;
+            s.tag = Tag::Closed;
             // SAFETY: an open slot is in no list.
             unsafe { st.closed.push_back(p) };
-            if !s.raw.is_empty() {
+            if !s.raw().is_empty() {
                 super::queue::keep_raw(st, p, s);
             }
         });
@@ -129,18 +129,18 @@ mod tests {
         assert_eq!(attach_raw_data(b, b"kw\0", by), Some(p));
         let slot = |h: HPy| h._i as *mut Slot;
         // SAFETY: slots of the arena; GIL (of the tests) held.
-        assert!(unsafe { (*slot(a)).raw.is_empty() });
+        assert!(unsafe { (*slot(a)).raw().is_empty() });
         // ...other bytes get a copy of their own.
         let q = attach_raw_data(b, b"other\0", by).unwrap();
         assert_ne!(p, q);
         close_by_hand(b);
         // SAFETY: as above.
-        let protected = || unsafe { (*slot(b)).raw.iter().all(|r| r.is_protected()) };
+        let protected = || unsafe { (*slot(b)).raw().iter().all(|r| r.is_protected()) };
         assert!(!protected());
         flush_raw_data();
         assert!(protected());
         // SAFETY: as above.
-        assert_eq!(unsafe { (*slot(b)).raw.len() }, 2);
+        assert_eq!(unsafe { (*slot(b)).raw().len() }, 2);
         // Leave no closed handle behind for the other test: a queue of size
         // 0 hands its oldest slots to new handles.
         set_closed_handles_queue_max_size(0);

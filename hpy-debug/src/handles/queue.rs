@@ -19,8 +19,9 @@ use crate::site::Site;
 use hpy_sys::HPy;
 use std::ptr::null_mut;
 
-/// An intrusive singly linked FIFO of slots, oldest first (slots only ever
-/// leave a list at its front).
+/// An intrusive singly linked list of slots (slots only ever leave it at
+/// its front): the closed queue is a FIFO (oldest first), the free list a
+/// stack.
 pub(super) struct List {
     pub(super) head: *mut Slot,
     pub(super) tail: *mut Slot,
@@ -50,6 +51,22 @@ impl List {
             }
         }
         self.tail = p;
+        self.len += 1;
+    }
+
+    /// Puts `p` first: the free list is a stack (the slot freed last, still
+    /// in the cache, is reused first).
+    ///
+    /// # Safety
+    /// `p` is a live arena slot in no list; GIL held.
+    #[inline(always)]
+    pub(super) unsafe fn push_front(&mut self, p: *mut Slot) {
+        // SAFETY: caller contract.
+        unsafe { (*p).next = self.head };
+        if self.head.is_null() {
+            self.tail = p;
+        }
+        self.head = p;
         self.len += 1;
     }
 
@@ -95,7 +112,7 @@ fn release(st: &mut State, p: *mut Slot) {
     } else {
         s.tag = Tag::Free;
         // SAFETY: `p` is in no list.
-        unsafe { st.free.push_back(p) };
+        unsafe { st.free.push_front(p) };
     }
 }
 

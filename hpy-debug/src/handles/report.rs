@@ -263,7 +263,7 @@ impl Drop for HandleRef {
                 s.tag = Tag::Free;
                 // SAFETY: out of the table and no pin left: a detached slot
                 // is in no list.
-                unsafe { st.free.push_back(p) };
+                unsafe { st.free.push_front(p) };
             }
         })
     }

@@ -115,6 +115,10 @@ pub(super) struct State {
     pub(super) raw_size: usize,
     /// Closed slots whose raw data is not protected yet (see `queue.rs`).
     pub(super) pending: Vec<*mut Slot>,
+    /// Emptied `Extra`s, to reuse (see `clear_slot_slow`); boxed because
+    /// they move in and out of slots as boxes.
+    #[allow(clippy::vec_box)]
+    pub(super) spare: Vec<Box<Extra>>,
     pub(super) generation: u64,
     pub(super) on_invalid_handle: usize,
     pub(super) on_invalid_builder_handle: usize,
@@ -133,6 +137,7 @@ static STATE: GilCell<State> = GilCell::new(State {
     raw_max: 10 * 1024 * 1024,
     raw_size: 0,
     pending: Vec::new(),
+    spare: Vec::new(),
     generation: 0,
     on_invalid_handle: 0,
     on_invalid_builder_handle: 0,
@@ -176,7 +181,7 @@ fn new_slot(st: &mut State) -> *mut Slot {
 }
 
 /// Releases what a slot holds besides its identity (raw data, trace): one
-/// test when it holds none.
+/// test when it never held any.
 #[inline(always)]
 pub(super) fn clear_slot(st: &mut State, s: &mut Slot) {
     if s.extra.is_some() {
@@ -184,12 +189,30 @@ pub(super) fn clear_slot(st: &mut State, s: &mut Slot) {
     }
 }
 
+/// `Extra`s kept for reuse.
+const SPARE_MAX: usize = 64;
+
+/// Takes the slot's `Extra` away, emptied, to the spares: the next handle
+/// given raw data (a keyword name looked up in every call, say) reuses it
+/// and its vector instead of allocating.
 #[cold]
 #[inline(never)]
 fn clear_slot_slow(st: &mut State, s: &mut Slot) {
-    if let Some(e) = s.extra.take() {
+    if let Some(mut e) = s.extra.take() {
         st.raw_size -= e.raw_counted;
+        e.raw_counted = 0;
+        e.raw.clear();
+        e.trace = None;
+        if st.spare.len() < SPARE_MAX {
+            st.spare.push(e);
+        }
     }
+}
+
+/// The slot's `Extra`, made (or taken from the spares) if it has none.
+fn extra_of<'s>(st: &mut State, s: &'s mut Slot) -> &'s mut Extra {
+    s.extra
+        .get_or_insert_with(|| st.spare.pop().unwrap_or_default())
 }
 
 /// Puts `uh` into a slot of the table: a new handle (or, `permanent`, a
@@ -215,7 +238,7 @@ fn open_in(st: &mut State, uh: HPy, permanent: bool) -> HPy {
         s.tag = Tag::Open;
         s.generation = st.generation;
         if st.trace_limit > 0 {
-            record_trace(st.trace_limit, s);
+            record_trace(st, s);
         }
     }
     s.seq = st.opened;
@@ -227,9 +250,9 @@ fn open_in(st: &mut State, uh: HPy, permanent: bool) -> HPy {
 /// on).
 #[cold]
 #[inline(never)]
-fn record_trace(limit: usize, s: &mut Slot) {
-    if let Some(t) = StackTrace::capture(limit) {
-        s.extra.get_or_insert_with(Default::default).trace = Some(t);
+fn record_trace(st: &mut State, s: &mut Slot) {
+    if let Some(t) = StackTrace::capture(st.trace_limit) {
+        extra_of(st, s).trace = Some(t);
     }
 }
 
@@ -337,7 +360,7 @@ fn attach_in(st: &mut State, dh: HPy, data: &[u8], by: &'static Site) -> Option<
         None => RawData::copy(data, origin)?,
     };
     let ptr = r.as_ptr();
-    s.extra.get_or_insert_with(Default::default).raw.push(r);
+    extra_of(st, s).raw.push(r);
     Some(ptr)
 }
 

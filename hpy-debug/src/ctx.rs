@@ -18,7 +18,10 @@
 //! (which holds the GIL then) and whether that call left Python execution;
 //! a call from that thread, not between Leave and Reenter, needs no more.
 //! Anything else (another thread, the main context, a call between Leave
-//! and Reenter) asks `PyGILState_Check`.
+//! and Reenter) asks `PyGILState_Check`. Both checks are one word per
+//! context (`CtxInfo::state`: that thread's key while the context is usable
+//! on the fast path, 0 while busy or between calls), so the usual call costs
+//! one compare, one store on entry and one on exit.
 
 use crate::gil::GilCell;
 use crate::site::Site;

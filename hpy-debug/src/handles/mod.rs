@@ -10,11 +10,16 @@
 //!
 //! Every operation is O(1) (but listing handles) and takes no lock (the GIL
 //! guards the state, see `gil.rs`): slots live in an arena that never frees
-//! or moves them (`arena.rs`), a slot "freed" goes to a free list; the open
-//! queue and the free list are intrusive doubly linked lists through the
-//! slots (open handles are in no list: listing them scans the arena); a handle is recognised as one of ours by its
-//! address alone (inside the arena, on a slot boundary: no unknown memory is
-//! read) and then the slot's `tag`. Closing allocates nothing.
+//! or moves them (`arena.rs`), a slot "freed" goes to a free list; the closed
+//! queue (a FIFO) and the free list (a stack) are intrusive singly linked
+//! lists through the slots (open handles are in no list: listing them scans
+//! the arena). A handle is recognised as one of ours by its address alone
+//! (inside the arena, on a slot boundary: no unknown memory is read) and
+//! then the slot's `tag`: using one is a range check and a bit test, opening
+//! one a pop and a few stores, closing one a few stores and a push (and, in
+//! a full queue, moving the oldest closed slot to the free list). Closing
+//! allocates nothing; a slot keeps its raw data and stack trace behind one
+//! pointer, NULL for most handles, so that none of this touches them.
 //!
 //! # Files
 //! - `table`: slots, the arena and the state; opening and unwrapping.

@@ -347,3 +347,62 @@ impl Drop for CallCtx {
         POOL.with(|pool| pool.push_back(self.info));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state(ctx: *mut HPyContext) -> usize {
+        info(ctx).unwrap().state.load(Ordering::Relaxed)
+    }
+
+    // One test: the pool is process-wide.
+    #[test]
+    fn state_word_follows_calls_busy_and_leave() {
+        let _gil = crate::gil::test_gil();
+        // SAFETY: HPyContext is plain data; all-zero is valid for it.
+        let main: &'static mut HPyContext = Box::leak(Box::new(unsafe { std::mem::zeroed() }));
+        init(main);
+        assert!(is_debug_ctx(main) && !is_debug_ctx(std::ptr::null_mut()));
+        assert_eq!(state(main), SLOW);
+        let me = fast_key(current_thread());
+        // A call's copy is usable on this thread at once...
+        let call = switch();
+        let c = call.ctx();
+        assert_ne!(c, main as *mut HPyContext);
+        assert_eq!(state(c), me);
+        let at = crate::site::site!(ctx_Dup);
+        {
+            // ...busy (0) while a context function runs, usable after.
+            let _busy = enter(c, at);
+            assert_eq!(state(c), 0);
+        }
+        assert_eq!(state(c), me);
+        {
+            let mut busy = enter(c, at);
+            busy.set_left_python(true);
+        }
+        assert_eq!(
+            state(c),
+            SLOW,
+            "after Leave: every call takes the slow path"
+        );
+        {
+            let mut busy = enter_without_gil(c, at);
+            busy.set_left_python(false);
+        }
+        assert_eq!(state(c), me);
+        // A nested call gets another copy; both end unusable, and the pool
+        // hands them out again only after the others (FIFO).
+        let inner_call = switch();
+        let c2 = inner_call.ctx();
+        assert_ne!(c2, c);
+        drop(inner_call);
+        drop(call);
+        assert_eq!((state(c), state(c2)), (0, 0));
+        let later: Vec<CallCtx> = (0..POOL_SIZE).map(|_| switch()).collect();
+        let seen: Vec<*mut HPyContext> = later.iter().map(CallCtx::ctx).collect();
+        assert_eq!(&seen[POOL_SIZE - 2..], &[c2, c]);
+        assert!(seen[..POOL_SIZE - 2].iter().all(|&x| x != c && x != c2));
+    }
+}

@@ -70,6 +70,7 @@ enum Found {
     Unknown,
 }
 
+#[inline(always)]
 fn find(b: isize) -> Found {
     TABLE.with(|t| {
         let Some(p) = t.slots.find(b as usize) else {
@@ -91,7 +92,23 @@ fn find(b: isize) -> Found {
 ///
 /// # Safety
 /// GIL held.
+#[inline(always)]
 pub(crate) unsafe fn unwrap(b: isize, at: &'static Site) -> isize {
+    match find(b) {
+        Found::Open(inner) => inner,
+        // SAFETY: forwarded contract.
+        _ => unsafe { unwrap_invalid(b, at) },
+    }
+}
+
+/// [`unwrap`] of anything but an open builder: 0 (a failed `New`), or a
+/// misuse to report.
+///
+/// # Safety
+/// GIL held.
+#[cold]
+#[inline(never)]
+unsafe fn unwrap_invalid(b: isize, at: &'static Site) -> isize {
     if b == 0 {
         return 0;
     }

@@ -541,12 +541,12 @@ pub unsafe extern "C" fn ctx_Tracker_Close(dctx: *mut HPyContext, ht: HPyTracker
 /// # Safety
 /// Context function (`HPy_LeavePythonExecution`): GIL held; releases it.
 pub unsafe extern "C" fn ctx_LeavePythonExecution(dctx: *mut HPyContext) -> HPyThreadState {
-    let _busy = enter(dctx, site!(ctx_LeavePythonExecution));
+    let mut busy = enter(dctx, site!(ctx_LeavePythonExecution));
     let (inner, f) = inner!(ctx_LeavePythonExecution);
     // SAFETY: the GIL is held (checked by `enter`); the inner function
     // releases it and gives the state to re-enter with.
     let state = unsafe { f(inner) };
-    crate::ctx::set_left_python(dctx, true);
+    busy.set_left_python(true);
     state
 }
 
@@ -554,9 +554,9 @@ pub unsafe extern "C" fn ctx_LeavePythonExecution(dctx: *mut HPyContext) -> HPyT
 /// Context function (`HPy_ReenterPythonExecution`): runs without the GIL
 /// and takes it back.
 pub unsafe extern "C" fn ctx_ReenterPythonExecution(dctx: *mut HPyContext, state: HPyThreadState) {
-    let _busy = crate::ctx::enter_without_gil(dctx, site!(ctx_ReenterPythonExecution));
+    let mut busy = crate::ctx::enter_without_gil(dctx, site!(ctx_ReenterPythonExecution));
     let (inner, f) = inner!(ctx_ReenterPythonExecution);
     // SAFETY: `state` came from LeavePythonExecution (the API's contract).
     unsafe { f(inner, state) };
-    crate::ctx::set_left_python(dctx, false);
+    busy.set_left_python(false);
 }

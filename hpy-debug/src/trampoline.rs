@@ -13,24 +13,23 @@ use hpy_cpython::context::CallRealFunctionFromTrampoline;
 use hpy_cpython::trampoline::{call_real_function, Crossing};
 use hpy_sys::*;
 use std::ffi::c_void;
+use std::mem::{ManuallyDrop, MaybeUninit};
 
 /// Handles kept on the stack per call before spilling to the heap.
 const INLINE: usize = 8;
 
 /// The handles opened for one call, closed when it returns. Small calls
-/// need no allocation: the first handles and the first argument array live
-/// in inline buffers. A `Conv` must not move once `arr` has handed out a
+/// need no allocation: the first handles live in an inline buffer, and an
+/// argument array that fits is a part of it (its handles are opened one
+/// after the other). A `Conv` must not move once `arr` has handed out a
 /// pointer into it (it is a local of the dispatching call).
 struct Conv {
-    /// The first `n_opened` handles opened, in order; the rest in `spill`.
-    n_opened: usize,
-    opened: [HPy; INLINE],
-    /// The first argument array, if it fits; any other in `spill`.
-    arr_used: bool,
-    arr_inline: [HPy; INLINE],
+    /// The first `n` handles opened, in order (the rest in `spill`).
+    n: usize,
+    hs: [MaybeUninit<HPy>; INLINE],
     /// What does not fit inline (rare: boxed, so that the common call
-    /// carries one pointer to test instead of two vectors to drop).
-    spill: Option<Box<Spill>>,
+    /// carries one pointer to test; dropped by `close_spilled`).
+    spill: ManuallyDrop<Option<Box<Spill>>>,
 }
 
 #[derive(Default)]
@@ -39,15 +38,44 @@ struct Spill {
     arrays: Vec<Vec<HPy>>,
 }
 
+/// A new debug handle for the borrowed object `o` (not NULL).
+#[inline(always)]
+fn open_arg(o: *mut cpy_PyObject) -> HPy {
+    let inner = crate::inner_ctx();
+    // SAFETY: `o` is a live object handed to the trampoline; GIL held;
+    // FromPyObject returns a new inner handle which the debug handle owns.
+    let uh = unsafe { ((*inner).ctx_FromPyObject.unwrap_unchecked())(inner, o) };
+    handles::wrap(uh)
+}
+
 impl Conv {
+    #[inline(always)]
     fn new() -> Conv {
         Conv {
-            n_opened: 0,
-            opened: [HPy_NULL; INLINE],
-            arr_used: false,
-            arr_inline: [HPy_NULL; INLINE],
-            spill: None,
+            n: 0,
+            hs: [MaybeUninit::uninit(); INLINE],
+            spill: ManuallyDrop::new(None),
         }
+    }
+
+    /// Records `dh` to be closed after the call.
+    #[inline(always)]
+    fn record(&mut self, dh: HPy) {
+        if self.n < INLINE {
+            self.hs[self.n].write(dh);
+            self.n += 1;
+        } else {
+            self.record_spilled(dh);
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn record_spilled(&mut self, dh: HPy) {
+        self.spill
+            .get_or_insert_with(Default::default)
+            .more
+            .push(dh);
     }
 
     /// A new debug handle for the borrowed object `o`.
@@ -56,20 +84,8 @@ impl Conv {
         if o.is_null() {
             return HPy_NULL;
         }
-        let inner = crate::inner_ctx();
-        // SAFETY: `o` is a live object handed to the trampoline; GIL held;
-        // FromPyObject returns a new inner handle which the debug handle owns.
-        let uh = unsafe { ((*inner).ctx_FromPyObject.unwrap_unchecked())(inner, o) };
-        let dh = handles::wrap(uh);
-        if self.n_opened < INLINE {
-            self.opened[self.n_opened] = dh;
-            self.n_opened += 1;
-        } else {
-            self.spill
-                .get_or_insert_with(Default::default)
-                .more
-                .push(dh);
-        }
+        let dh = open_arg(o);
+        self.record(dh);
         dh
     }
 
@@ -77,16 +93,28 @@ impl Conv {
     ///
     /// # Safety
     /// `items` points to `n` live objects.
+    #[inline(always)]
     unsafe fn arr(&mut self, items: *const *mut cpy_PyObject, n: usize) -> *const HPy {
-        if !self.arr_used && n <= INLINE {
-            self.arr_used = true;
-            for i in 0..n {
-                // SAFETY: caller guarantees `n` readable items.
-                let h = self.h(unsafe { *items.add(i) });
-                self.arr_inline[i] = h;
-            }
-            return self.arr_inline.as_ptr();
+        if n > INLINE - self.n {
+            // SAFETY: forwarded contract.
+            return unsafe { self.arr_spilled(items, n) };
         }
+        let start = self.n;
+        for i in 0..n {
+            // SAFETY: caller guarantees `n` readable items.
+            let o = unsafe { *items.add(i) };
+            let dh = if o.is_null() { HPy_NULL } else { open_arg(o) };
+            self.hs[start + i].write(dh);
+        }
+        self.n = start + n;
+        self.hs[start..].as_ptr().cast()
+    }
+
+    /// # Safety
+    /// As [`Conv::arr`].
+    #[cold]
+    #[inline(never)]
+    unsafe fn arr_spilled(&mut self, items: *const *mut cpy_PyObject, n: usize) -> *const HPy {
         let v: Vec<HPy> = (0..n)
             // SAFETY: caller guarantees `n` readable items.
             .map(|i| self.h(unsafe { *items.add(i) }))
@@ -102,13 +130,23 @@ impl Conv {
     /// Closes the argument handles (reporting any the impl closed).
     #[inline(always)]
     fn close_args(&mut self) {
-        let n = std::mem::take(&mut self.n_opened);
-        for &h in &self.opened[..n] {
-            // SAFETY: GIL held (we are inside a trampoline call).
-            unsafe { handles::close(h, ARGS) };
+        let n = std::mem::take(&mut self.n);
+        for h in &self.hs[..n] {
+            // SAFETY: the first `n` are initialised; GIL held (we are inside
+            // a trampoline call).
+            unsafe { handles::close(h.assume_init(), ARGS) };
         }
-        if let Some(spill) = self.spill.as_mut() {
-            for h in std::mem::take(&mut spill.more) {
+        if self.spill.is_some() {
+            self.close_spilled();
+        }
+    }
+
+    /// Closes the spilled handles and frees the spill.
+    #[cold]
+    #[inline(never)]
+    fn close_spilled(&mut self) {
+        if let Some(spill) = self.spill.take() {
+            for h in spill.more {
                 // SAFETY: as above.
                 unsafe { handles::close(h, ARGS) };
             }
@@ -134,7 +172,33 @@ const RESULT: &Site = &Site::entry("an extension function's result");
 ///
 /// # Safety
 /// GIL held.
+#[inline(always)]
 unsafe fn to_py_and_close(r: HPy) -> *mut cpy_PyObject {
+    // SAFETY: forwarded contract.
+    match unsafe { handles::take_result(r) } {
+        Some(uh) => {
+            let inner = crate::inner_ctx();
+            // SAFETY: `uh` is an open inner handle that we own now (its debug
+            // handle is closed): a new reference to its object, then closed.
+            unsafe {
+                let o = ((*inner).ctx_AsPyObject.unwrap_unchecked())(inner, uh);
+                ((*inner).ctx_Close.unwrap_unchecked())(inner, uh);
+                o
+            }
+        }
+        // SAFETY: forwarded contract.
+        None => unsafe { to_py_and_close_slow(r) },
+    }
+}
+
+/// [`to_py_and_close`] of anything but an open handle: `HPy_NULL`, or a
+/// misuse to report.
+///
+/// # Safety
+/// GIL held.
+#[cold]
+#[inline(never)]
+unsafe fn to_py_and_close_slow(r: HPy) -> *mut cpy_PyObject {
     if r.is_null() {
         return std::ptr::null_mut();
     }
@@ -164,11 +228,10 @@ struct DebugCall {
 impl Crossing for DebugCall {
     #[inline(always)]
     fn enter(_dctx: *mut HPyContext) -> Self {
-        let conv = Conv::new();
         let call = crate::ctx::switch();
         DebugCall {
-            conv,
-            ctx: call.ctx,
+            conv: Conv::new(),
+            ctx: call.ctx(),
             call: Some(call),
         }
     }

@@ -51,6 +51,7 @@ impl DebugArg for HPy {
 }
 
 impl DebugRet for HPy {
+    #[inline(always)]
     fn to_debug(self) -> Self {
         handles::wrap(self)
     }

@@ -10,11 +10,16 @@
 //!
 //! Every operation is O(1) (but listing handles) and takes no lock (the GIL
 //! guards the state, see `gil.rs`): slots live in an arena that never frees
-//! or moves them (`arena.rs`), a slot "freed" goes to a free list; the open
-//! queue and the free list are intrusive doubly linked lists through the
-//! slots (open handles are in no list: listing them scans the arena); a handle is recognised as one of ours by its
-//! address alone (inside the arena, on a slot boundary: no unknown memory is
-//! read) and then the slot's `tag`. Closing allocates nothing.
+//! or moves them (`arena.rs`), a slot "freed" goes to a free list; the closed
+//! queue (a FIFO) and the free list (a stack) are intrusive singly linked
+//! lists through the slots (open handles are in no list: listing them scans
+//! the arena). A handle is recognised as one of ours by its address alone
+//! (inside the arena, on a slot boundary: no unknown memory is read) and
+//! then the slot's `tag`: using one is a range check and a bit test, opening
+//! one a pop and a few stores, closing one a few stores and a push (and, in
+//! a full queue, moving the oldest closed slot to the free list). Closing
+//! allocates nothing; a slot keeps its raw data and stack trace behind one
+//! pointer, NULL for most handles, so that none of this touches them.
 //!
 //! # Files
 //! - `table`: slots, the arena and the state; opening and unwrapping.
@@ -26,7 +31,7 @@ mod queue;
 mod report;
 mod table;
 
-pub(crate) use queue::{close, close_result, flush_raw_data};
+pub(crate) use queue::{close, close_result, flush_raw_data, take_result};
 pub use queue::{
     closed_handles_queue_max_size, protected_raw_data_max_size, set_closed_handles_queue_max_size,
     set_protected_raw_data_max_size,
@@ -41,7 +46,7 @@ pub use table::{new_generation, set_handle_stack_trace_limit};
 
 #[cfg(test)]
 mod tests {
-    use super::table::{slot_of, with_state, Slot};
+    use super::table::{slot_of, with_state, Slot, Tag};
     use super::*;
     use hpy_sys::HPy;
 
@@ -67,8 +72,8 @@ mod tests {
         with_state(|st| {
             // SAFETY: `a` is a live slot; GIL (of the tests) held.
             let s = unsafe { &mut *(a._i as *mut Slot) };
-            s.closed = true;
-            s.raw.clear();
+            s.tag = Tag::Closed;
+            s.extra = None;
             // SAFETY: `a` is open: in no list.
             unsafe { st.closed.push_back(a._i as *mut Slot) };
         });
@@ -108,10 +113,10 @@ mod tests {
             let p = h._i as *mut Slot;
             // SAFETY: `h` is an open slot of the table; GIL (of the tests) held.
             let s = unsafe { &mut *p };
-            s.closed = true;
+            s.tag = Tag::Closed;
             // SAFETY: an open slot is in no list.
             unsafe { st.closed.push_back(p) };
-            if !s.raw.is_empty() {
+            if !s.raw().is_empty() {
                 super::queue::keep_raw(st, p, s);
             }
         });
@@ -129,18 +134,18 @@ mod tests {
         assert_eq!(attach_raw_data(b, b"kw\0", by), Some(p));
         let slot = |h: HPy| h._i as *mut Slot;
         // SAFETY: slots of the arena; GIL (of the tests) held.
-        assert!(unsafe { (*slot(a)).raw.is_empty() });
+        assert!(unsafe { (*slot(a)).raw().is_empty() });
         // ...other bytes get a copy of their own.
         let q = attach_raw_data(b, b"other\0", by).unwrap();
         assert_ne!(p, q);
         close_by_hand(b);
         // SAFETY: as above.
-        let protected = || unsafe { (*slot(b)).raw.iter().all(|r| r.is_protected()) };
+        let protected = || unsafe { (*slot(b)).raw().iter().all(|r| r.is_protected()) };
         assert!(!protected());
         flush_raw_data();
         assert!(protected());
         // SAFETY: as above.
-        assert_eq!(unsafe { (*slot(b)).raw.len() }, 2);
+        assert_eq!(unsafe { (*slot(b)).raw().len() }, 2);
         // Leave no closed handle behind for the other test: a queue of size
         // 0 hands its oldest slots to new handles.
         set_closed_handles_queue_max_size(0);

@@ -19,7 +19,9 @@ use crate::site::Site;
 use hpy_sys::HPy;
 use std::ptr::null_mut;
 
-/// An intrusive doubly linked list of slots, oldest first.
+/// An intrusive singly linked list of slots (slots only ever leave it at
+/// its front): the closed queue is a FIFO (oldest first), the free list a
+/// stack.
 pub(super) struct List {
     pub(super) head: *mut Slot,
     pub(super) tail: *mut Slot,
@@ -37,11 +39,10 @@ impl List {
 
     /// # Safety
     /// `p` is a live arena slot in no list; GIL held.
-    #[inline]
+    #[inline(always)]
     pub(super) unsafe fn push_back(&mut self, p: *mut Slot) {
         // SAFETY: caller contract; list members are live arena slots.
         unsafe {
-            (*p).prev = self.tail;
             (*p).next = null_mut();
             if self.tail.is_null() {
                 self.head = p;
@@ -53,38 +54,40 @@ impl List {
         self.len += 1;
     }
 
+    /// Puts `p` first: the free list is a stack (the slot freed last, still
+    /// in the cache, is reused first).
+    ///
     /// # Safety
-    /// `p` is in this list; GIL held.
-    #[inline]
-    pub(super) unsafe fn remove(&mut self, p: *mut Slot) {
-        // SAFETY: caller contract; list members are live arena slots.
-        unsafe {
-            let (prev, next) = ((*p).prev, (*p).next);
-            if prev.is_null() {
-                self.head = next;
-            } else {
-                (*prev).next = next;
-            }
-            if next.is_null() {
-                self.tail = prev;
-            } else {
-                (*next).prev = prev;
-            }
-            (*p).prev = null_mut();
-            (*p).next = null_mut();
+    /// `p` is a live arena slot in no list; GIL held.
+    #[inline(always)]
+    pub(super) unsafe fn push_front(&mut self, p: *mut Slot) {
+        // SAFETY: caller contract.
+        unsafe { (*p).next = self.head };
+        if self.head.is_null() {
+            self.tail = p;
+        }
+        self.head = p;
+        self.len += 1;
+    }
+
+    /// # Safety
+    /// The list is not empty; GIL held.
+    #[inline(always)]
+    pub(super) unsafe fn pop_front_unchecked(&mut self) -> *mut Slot {
+        let p = self.head;
+        // SAFETY: caller contract: `p` is this list's (live) head.
+        self.head = unsafe { (*p).next };
+        if self.head.is_null() {
+            self.tail = null_mut();
         }
         self.len -= 1;
+        p
     }
 
     #[inline]
     pub(super) fn pop_front(&mut self) -> Option<*mut Slot> {
-        let p = self.head;
-        if p.is_null() {
-            return None;
-        }
-        // SAFETY: `p` is this list's head.
-        unsafe { self.remove(p) };
-        Some(p)
+        // SAFETY: checked not empty.
+        (!self.head.is_null()).then(|| unsafe { self.pop_front_unchecked() })
     }
 
     pub(super) fn iter(&self) -> impl Iterator<Item = *mut Slot> + '_ {
@@ -99,6 +102,7 @@ impl List {
 
 /// Takes a slot (in no list) out of the table for good: freed now, or by
 /// its last pin.
+#[inline(always)]
 fn release(st: &mut State, p: *mut Slot) {
     // SAFETY: `p` was in the table, so it is a live arena slot; GIL held.
     let s = unsafe { &mut *p };
@@ -108,18 +112,7 @@ fn release(st: &mut State, p: *mut Slot) {
     } else {
         s.tag = Tag::Free;
         // SAFETY: `p` is in no list.
-        unsafe { st.free.push_back(p) };
-    }
-}
-
-/// Frees the oldest closed handle if the queue is over its maximum size.
-/// One per close: after the maximum is lowered, the queue shrinks
-/// gradually (opening a handle also takes one from a full queue).
-fn evict(st: &mut State) {
-    if st.closed.len > st.closed_max {
-        if let Some(p) = st.closed.pop_front() {
-            release(st, p);
-        }
+        unsafe { st.free.push_front(p) };
     }
 }
 
@@ -129,6 +122,7 @@ fn evict(st: &mut State) {
 ///
 /// # Safety
 /// GIL held; the debug context is initialised.
+#[inline(always)]
 pub(crate) unsafe fn close(dh: HPy, at: &'static Site) {
     // SAFETY: forwarded contract.
     unsafe { close_with(dh, false, at) }
@@ -141,51 +135,105 @@ pub(crate) unsafe fn close(dh: HPy, at: &'static Site) {
 ///
 /// # Safety
 /// GIL held; the debug context is initialised.
+#[inline(always)]
 pub(crate) unsafe fn close_result(dh: HPy, at: &'static Site) {
     // SAFETY: forwarded contract.
     unsafe { close_with(dh, true, at) }
 }
 
+/// Takes the inner handle out of `dh`, the result of a call into the
+/// extension, and closes `dh` without closing the inner handle, which the
+/// caller now owns: one lookup for what `unwrap` then `close_result` do.
+/// Anything but an open handle is left to those two (None).
+///
+/// # Safety
+/// GIL held.
+#[inline(always)]
+pub(crate) unsafe fn take_result(dh: HPy) -> Option<HPy> {
+    with_state(|st| {
+        let p = st.slots.find(dh._i as usize)?;
+        // SAFETY: a slot of the arena: initialised, never freed; GIL held.
+        let s = unsafe { &mut *p };
+        if s.tag != Tag::Open {
+            return None;
+        }
+        Some(close_open(st, p, s))
+    })
+}
+
+/// Marks the open slot `p` closed and queues it (the oldest queued one is
+/// freed if the queue is over its size); gives its inner handle, which the
+/// caller closes.
+#[inline(always)]
+fn close_open(st: &mut State, p: *mut Slot, s: &mut Slot) -> HPy {
+    s.tag = Tag::Closed;
+    if s.extra.is_some() {
+        keep_raw(st, p, s);
+    }
+    // SAFETY: `p` was open: in no list.
+    unsafe { st.closed.push_back(p) };
+    // One per close: after the maximum is lowered, the queue shrinks
+    // gradually (opening a handle also takes one from a full queue).
+    if st.closed.len > st.closed_max {
+        // SAFETY: the queue holds at least `p`.
+        let old = unsafe { st.closed.pop_front_unchecked() };
+        release(st, old);
+    }
+    s.uh
+}
+
+/// The fast path: an open handle is marked closed and queued (the oldest
+/// queued one freed if the queue is over its size), then its inner handle
+/// closed; anything else goes to [`close_invalid`].
+///
 /// # Safety
 /// GIL held; the debug context is initialised.
+#[inline(always)]
 unsafe fn close_with(dh: HPy, quiet: bool, at: &'static Site) {
-    if dh.is_null() {
-        return;
-    }
-    let outcome = with_state(|st| match slot_of(st, dh) {
-        None => Err(Misuse::Unknown),
-        Some(p) => {
-            // SAFETY: slots in the table are live; GIL held.
-            let s = unsafe { &mut *p };
-            if s.permanent {
-                Err(Misuse::ClosedConstant)
-            } else if s.closed {
-                Err(Misuse::Closed)
-            } else {
-                s.closed = true;
-                if !s.raw.is_empty() {
-                    keep_raw(st, p, s);
-                }
-                let uh = s.uh;
-                // SAFETY: `p` was open: in no list.
-                unsafe { st.closed.push_back(p) };
-                evict(st);
-                Ok(uh)
-            }
+    let uh = with_state(|st| {
+        let p = st.slots.find(dh._i as usize)?;
+        // SAFETY: a slot of the arena: initialised, never freed; GIL held.
+        let s = unsafe { &mut *p };
+        if s.tag != Tag::Open {
+            return None;
         }
+        Some(close_open(st, p, s))
     });
-    match outcome {
-        Err(Misuse::Closed | Misuse::Unknown) if quiet => {}
-        Err(m) => {
-            // SAFETY: GIL held.
-            unsafe { report_invalid_handle(dh, m, at) }
-        }
-        Ok(uh) => {
+    match uh {
+        Some(uh) => {
             let inner = crate::inner_ctx();
             // SAFETY: `uh` is an open handle of the inner context, owned by
             // the debug handle just closed; GIL held. (This may run __del__.)
             unsafe { ((*inner).ctx_Close.unwrap_unchecked())(inner, uh) }
         }
+        // SAFETY: forwarded contract.
+        None => unsafe { close_invalid(dh, quiet, at) },
+    }
+}
+
+/// Closing anything but an open handle: `HPy_NULL` (nothing to do), a
+/// constant, a closed or an unknown handle (reported unless `quiet`).
+///
+/// # Safety
+/// GIL held.
+#[cold]
+#[inline(never)]
+unsafe fn close_invalid(dh: HPy, quiet: bool, at: &'static Site) {
+    if dh.is_null() {
+        return;
+    }
+    let tag = with_state(|st| {
+        // SAFETY: slots in the table are live; GIL held.
+        slot_of(st, dh).map(|p| unsafe { (*p).tag })
+    });
+    let what = match tag {
+        Some(Tag::Permanent) => Misuse::ClosedConstant,
+        Some(_) => Misuse::Closed,
+        None => Misuse::Unknown,
+    };
+    if !(quiet && what != Misuse::ClosedConstant) {
+        // SAFETY: GIL held.
+        unsafe { report_invalid_handle(dh, what, at) }
     }
 }
 
@@ -199,16 +247,20 @@ const REUSE_WINDOW: usize = 8;
 /// made unreadable (see the module's text) so that a use after close faults;
 /// frees the rest now (which makes it unreadable too).
 #[cold]
+#[inline(never)]
 pub(super) fn keep_raw(st: &mut State, p: *mut Slot, s: &mut Slot) {
-    s.raw.retain(|r| {
+    let Some(e) = s.extra.as_mut() else {
+        return;
+    };
+    e.raw.retain(|r| {
         let keep = st.raw_size + r.len() <= st.raw_max;
         if keep {
             st.raw_size += r.len();
-            s.raw_counted += r.len();
+            e.raw_counted += r.len();
         }
         keep
     });
-    if !s.raw.is_empty() {
+    if !e.raw.is_empty() {
         st.pending.push(p);
         if st.pending.len() > PENDING_MAX {
             protect_pending(st);
@@ -223,8 +275,8 @@ pub(super) fn protect_pending(st: &mut State) {
         // SAFETY: arena slots are never freed; GIL held.
         let s = unsafe { &*p };
         // A slot reused since is open (its data live), or in no table.
-        if s.tag == Tag::InTable && s.closed {
-            for r in &s.raw {
+        if s.tag == Tag::Closed {
+            for r in s.raw() {
                 r.protect();
             }
         }
@@ -249,16 +301,19 @@ pub(super) fn take_pending(st: &mut State, data: &[u8]) -> Option<RawData> {
     for i in (n.saturating_sub(REUSE_WINDOW)..n).rev() {
         // SAFETY: arena slots are never freed; GIL held.
         let s = unsafe { &mut *st.pending[i] };
-        if !(s.tag == Tag::InTable && s.closed) {
+        if s.tag != Tag::Closed {
             continue;
         }
-        if let Some(j) = s
+        let Some(e) = s.extra.as_mut() else {
+            continue;
+        };
+        if let Some(j) = e
             .raw
             .iter()
             .position(|r| !r.is_protected() && r.holds(data))
         {
-            let r = s.raw.swap_remove(j);
-            s.raw_counted -= r.len();
+            let r = e.raw.swap_remove(j);
+            e.raw_counted -= r.len();
             st.raw_size -= r.len();
             return Some(r);
         }

@@ -34,7 +34,7 @@ pub(crate) unsafe fn report_invalid_handle(dh: HPy, what: Misuse, at: &'static S
     let (cb, alloc_trace) = with_state(|st| {
         let alloc = slot_of(st, dh).and_then(|p| {
             // SAFETY: slots in the table are live.
-            unsafe { &*p }.trace.as_ref().map(StackTrace::format)
+            unsafe { &*p }.trace().map(StackTrace::format)
         });
         (st.on_invalid_handle, alloc)
     });
@@ -208,28 +208,28 @@ impl HandleRef {
     }
 
     pub fn is_closed(&self) -> bool {
-        self.with(|s| s.closed || s.tag != Tag::InTable)
+        self.with(|s| s.tag != Tag::Open && s.tag != Tag::Permanent)
     }
 
     /// The inner handle, while the handle is open.
     pub fn inner_handle(&self) -> Option<HPy> {
-        self.with(|s| (!s.closed && s.tag == Tag::InTable).then_some(s.uh))
+        self.with(|s| s.tag.usable().then_some(s.uh))
     }
 
     /// Bytes of raw data tied to the handle, or -1 if none.
     pub fn raw_data_size(&self) -> i64 {
         self.with(|s| {
-            if s.raw.is_empty() {
+            if s.raw().is_empty() {
                 -1
             } else {
-                s.raw.iter().map(|r| r.len() as i64).sum()
+                s.raw().iter().map(|r| r.len() as i64).sum()
             }
         })
     }
 
     /// Where the handle was opened, if stack traces were on.
     pub fn allocation_stack_trace(&self) -> Option<String> {
-        self.with(|s| s.trace.as_ref().map(StackTrace::format))
+        self.with(|s| s.trace().map(StackTrace::format))
     }
 
     /// Closes the handle if it is open (for tests and leak clean-up).
@@ -237,7 +237,7 @@ impl HandleRef {
     /// # Safety
     /// GIL held.
     pub unsafe fn force_close(&self) {
-        let open = self.with(|s| !s.closed && s.tag == Tag::InTable && !s.permanent);
+        let open = self.with(|s| s.tag == Tag::Open);
         if open {
             // SAFETY: forwarded contract; the handle is open.
             unsafe {
@@ -263,7 +263,7 @@ impl Drop for HandleRef {
                 s.tag = Tag::Free;
                 // SAFETY: out of the table and no pin left: a detached slot
                 // is in no list.
-                unsafe { st.free.push_back(p) };
+                unsafe { st.free.push_front(p) };
             }
         })
     }
@@ -278,7 +278,7 @@ pub fn open_handles(gen: u64) -> Vec<HandleRef> {
             .filter(|&p| {
                 // SAFETY: arena slots are initialised and never freed.
                 let s = unsafe { &*p };
-                s.tag == Tag::InTable && !s.closed && !s.permanent && s.generation >= gen
+                s.tag == Tag::Open && s.generation >= gen
             })
             // SAFETY: as above.
             .map(|p| (unsafe { (*p).seq }, p))

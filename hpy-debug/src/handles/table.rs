@@ -12,57 +12,90 @@ use crate::stacktrace::StackTrace;
 use hpy_sys::{HPy, HPy_NULL};
 use std::ptr::null_mut;
 
-/// Where a slot is: in the table (open, permanent or queued as closed),
-/// out of it but pinned (freed by the last unpin), or free for reuse.
+/// Where a slot is. One byte tested on every use of a handle: the values
+/// a handle may be used in have bit 0 set (see [`Tag::usable`]).
 #[derive(Clone, Copy, PartialEq, Eq, Default, Debug)]
+#[repr(u8)]
 pub(super) enum Tag {
+    /// Out of the table, in the free list.
     #[default]
-    Free,
-    InTable,
-    Detached,
+    Free = 0,
+    /// In the table: an open handle...
+    Open = 1,
+    /// ...a handle constant of the context (`ctx->h_None`, ...): never
+    /// closed...
+    Permanent = 3,
+    /// ...or a closed handle waiting in the closed queue.
+    Closed = 4,
+    /// Out of the table but pinned (freed by the last unpin).
+    Detached = 8,
 }
 
-/// What a debug handle (`HPy._i` is its address) points to.
+impl Tag {
+    /// Open or permanent: a handle that may be used.
+    #[inline(always)]
+    pub(super) fn usable(self) -> bool {
+        self as u8 & 1 != 0
+    }
+
+    pub(super) fn in_table(self) -> bool {
+        matches!(self, Tag::Open | Tag::Permanent | Tag::Closed)
+    }
+}
+
+/// What a debug handle (`HPy._i` is its address) points to. One cache line
+/// (a power of two, so recognising a slot's address is a mask): the hot
+/// fields inline, what few handles have (raw data, a stack trace) behind
+/// one pointer that is NULL for the others.
+#[repr(C, align(64))]
 pub(crate) struct Slot {
-    pub(super) tag: Tag,
-    /// The inner handle; owned while open, unless `permanent`.
+    /// The inner handle; owned while open, unless permanent.
     pub(super) uh: HPy,
+    pub(super) tag: Tag,
+    pub(super) pins: u32,
     pub(super) generation: u64,
     /// When it was opened (a count of opened handles): orders the open
     /// handles, which are in no list (listing them is rare, opening and
     /// closing are not).
     pub(super) seq: u64,
-    pub(super) closed: bool,
-    /// A handle constant of the context (`ctx->h_None`, ...): never closed.
-    pub(super) permanent: bool,
-    pub(super) pins: u32,
+    /// The link of the one list the slot is in (closed or free); an open,
+    /// permanent or detached slot is in none.
+    pub(super) next: *mut Slot,
+    /// Raw data and stack trace, for the few handles that have them.
+    pub(super) extra: Option<Box<Extra>>,
+}
+
+/// What a slot rarely has.
+#[derive(Default)]
+pub(super) struct Extra {
     pub(super) trace: Option<StackTrace>,
-    /// Protected copies of raw data handed out for this handle (usually
-    /// none: an empty `Vec` costs nothing to keep or to close).
+    /// Protected copies of raw data handed out for this handle.
     pub(super) raw: Vec<RawData>,
     /// Bytes of `raw` counted in `State::raw_size` (kept after close).
     pub(super) raw_counted: usize,
-    /// Links of the one list the slot is in (closed or free); an open,
-    /// permanent or detached slot is in none.
-    pub(super) prev: *mut Slot,
-    pub(super) next: *mut Slot,
+}
+
+impl Slot {
+    /// The raw data handed out for this handle (none for most).
+    pub(super) fn raw(&self) -> &[RawData] {
+        self.extra.as_ref().map_or(&[], |e| &e.raw)
+    }
+
+    pub(super) fn trace(&self) -> Option<&StackTrace> {
+        self.extra.as_ref().and_then(|e| e.trace.as_ref())
+    }
 }
 
 impl Default for Slot {
     fn default() -> Slot {
         Slot {
-            tag: Tag::Free,
             uh: HPy_NULL,
+            tag: Tag::Free,
+            pins: 0,
             generation: 0,
             seq: 0,
-            closed: false,
-            permanent: false,
-            pins: 0,
-            trace: None,
-            raw: Vec::new(),
-            raw_counted: 0,
-            prev: null_mut(),
             next: null_mut(),
+            extra: None,
         }
     }
 }
@@ -82,6 +115,10 @@ pub(super) struct State {
     pub(super) raw_size: usize,
     /// Closed slots whose raw data is not protected yet (see `queue.rs`).
     pub(super) pending: Vec<*mut Slot>,
+    /// Emptied `Extra`s, to reuse (see `clear_slot_slow`); boxed because
+    /// they move in and out of slots as boxes.
+    #[allow(clippy::vec_box)]
+    pub(super) spare: Vec<Box<Extra>>,
     pub(super) generation: u64,
     pub(super) on_invalid_handle: usize,
     pub(super) on_invalid_builder_handle: usize,
@@ -100,6 +137,7 @@ static STATE: GilCell<State> = GilCell::new(State {
     raw_max: 10 * 1024 * 1024,
     raw_size: 0,
     pending: Vec::new(),
+    spare: Vec::new(),
     generation: 0,
     on_invalid_handle: 0,
     on_invalid_builder_handle: 0,
@@ -114,90 +152,112 @@ pub(super) fn with_state<R>(f: impl FnOnce(&mut State) -> R) -> R {
 }
 
 /// The slot behind a debug handle, if it is in the table: a slot of the
-/// arena (decided from the address alone, see `arena.rs`) tagged as in the
-/// table. Anything else given to us as a handle is garbage or long closed.
+/// arena (decided from the address alone, see `arena.rs`) in the table.
+/// Anything else given to us as a handle is garbage or long closed.
 #[inline(always)]
 pub(super) fn slot_of(st: &State, dh: HPy) -> Option<*mut Slot> {
     let s = st.slots.find(dh._i as usize)?;
     // SAFETY: a slot of the arena: initialised, never freed; GIL held.
-    (unsafe { (*s).tag } == Tag::InTable).then_some(s)
+    unsafe { (*s).tag }.in_table().then_some(s)
 }
 
 /// A slot out of no list, for a new handle: a freed one, else a new one
 /// from the arena.
-#[inline(never)]
+#[inline(always)]
 fn alloc_slot(st: &mut State) -> *mut Slot {
-    if let Some(p) = st.free.pop_front() {
-        return p;
+    match st.free.pop_front() {
+        Some(p) => p,
+        None => new_slot(st),
     }
+}
+
+#[cold]
+#[inline(never)]
+fn new_slot(st: &mut State) -> *mut Slot {
     match st.slots.alloc() {
         Some(p) => p,
         None => fatal("out of memory for debug handles"),
     }
 }
 
-/// Releases what a slot holds besides its identity (raw data, trace).
+/// Releases what a slot holds besides its identity (raw data, trace): one
+/// test when it never held any.
 #[inline(always)]
 pub(super) fn clear_slot(st: &mut State, s: &mut Slot) {
-    if s.raw_counted != 0 || !s.raw.is_empty() || s.trace.is_some() {
+    if s.extra.is_some() {
         clear_slot_slow(st, s);
     }
 }
 
+/// `Extra`s kept for reuse.
+const SPARE_MAX: usize = 64;
+
+/// Takes the slot's `Extra` away, emptied, to the spares: the next handle
+/// given raw data (a keyword name looked up in every call, say) reuses it
+/// and its vector instead of allocating.
 #[cold]
 #[inline(never)]
 fn clear_slot_slow(st: &mut State, s: &mut Slot) {
-    st.raw_size -= s.raw_counted;
-    s.raw_counted = 0;
-    s.raw.clear();
-    s.trace = None;
+    if let Some(mut e) = s.extra.take() {
+        st.raw_size -= e.raw_counted;
+        e.raw_counted = 0;
+        e.raw.clear();
+        e.trace = None;
+        if st.spare.len() < SPARE_MAX {
+            st.spare.push(e);
+        }
+    }
 }
 
-/// The C stack for a handle being opened (stack traces are on).
-#[cold]
-#[inline(never)]
-fn capture_trace(limit: usize) -> Option<StackTrace> {
-    StackTrace::capture(limit)
+/// The slot's `Extra`, made (or taken from the spares) if it has none.
+fn extra_of<'s>(st: &mut State, s: &'s mut Slot) -> &'s mut Extra {
+    s.extra
+        .get_or_insert_with(|| st.spare.pop().unwrap_or_default())
 }
 
 /// Puts `uh` into a slot of the table: a new handle (or, `permanent`, a
 /// context constant, in no generation and never queued).
 #[inline(always)]
 fn open_in(st: &mut State, uh: HPy, permanent: bool) -> HPy {
-    let trace = if st.trace_limit > 0 && !permanent {
-        capture_trace(st.trace_limit)
-    } else {
-        None
-    };
-    let generation = if permanent { 0 } else { st.generation };
     // A full closed queue gives its oldest slot to the new handle.
-    let reused = if !permanent && st.closed.len > 0 && st.closed.len >= st.closed_max {
-        st.closed.pop_front()
+    let n = st.closed.len;
+    let p = if !permanent && n > 0 && n >= st.closed_max {
+        // SAFETY: the queue is not empty.
+        unsafe { st.closed.pop_front_unchecked() }
     } else {
-        None
-    };
-    let p = match reused {
-        Some(p) => p,
-        None => alloc_slot(st),
+        alloc_slot(st)
     };
     // SAFETY: `p` is a live arena slot in no list; GIL held.
     let s = unsafe { &mut *p };
     clear_slot(st, s);
-    s.tag = Tag::InTable;
     s.uh = uh;
-    s.generation = generation;
-    s.closed = false;
-    s.permanent = permanent;
-    if trace.is_some() {
-        s.trace = trace;
+    if permanent {
+        s.tag = Tag::Permanent;
+        s.generation = 0;
+    } else {
+        s.tag = Tag::Open;
+        s.generation = st.generation;
+        if st.trace_limit > 0 {
+            record_trace(st, s);
+        }
     }
     s.seq = st.opened;
     st.opened += 1;
     HPy { _i: p as isize }
 }
 
+/// Records the C stack where the handle of `s` is opened (stack traces are
+/// on).
+#[cold]
+#[inline(never)]
+fn record_trace(st: &mut State, s: &mut Slot) {
+    if let Some(t) = StackTrace::capture(st.trace_limit) {
+        extra_of(st, s).trace = Some(t);
+    }
+}
+
 /// Opens a debug handle that owns the inner handle `uh` (NULL stays NULL).
-#[inline]
+#[inline(always)]
 pub(crate) fn wrap(uh: HPy) -> HPy {
     if uh.is_null() {
         return HPy_NULL;
@@ -216,44 +276,60 @@ pub(crate) fn open_permanent(uh: HPy) -> HPy {
 /// The inner handle of `dh`, argument `at` of an API call. A closed or
 /// unknown handle is reported (see [`report_invalid_handle`]) and then gives
 /// its stale inner handle (closed) or `HPy_NULL` (unknown); `HPy_NULL` where
-/// `at` requires a handle is fatal.
+/// `at` requires a handle is fatal. The fast path is a range check and a
+/// test of the slot's tag.
 ///
 /// # Safety
 /// GIL held.
-#[inline]
+#[inline(always)]
 pub(crate) unsafe fn unwrap(dh: HPy, at: &'static Site) -> HPy {
+    let found = with_state(|st| {
+        st.slots.find(dh._i as usize).and_then(|p| {
+            // SAFETY: a slot of the arena: initialised, never freed; GIL held.
+            let s = unsafe { &*p };
+            s.tag.usable().then_some(s.uh)
+        })
+    });
+    match found {
+        Some(uh) => uh,
+        // SAFETY: GIL held (our contract).
+        None => unsafe { unwrap_slow(dh, at) },
+    }
+}
+
+/// [`unwrap`] of anything but a usable handle: `HPy_NULL`, or a closed or
+/// unknown handle (reported; gives the stale inner handle of a closed one).
+///
+/// # Safety
+/// GIL held.
+#[cold]
+#[inline(never)]
+unsafe fn unwrap_slow(dh: HPy, at: &'static Site) -> HPy {
     if dh.is_null() {
         if !at.null_handle_ok {
             null_handle(at);
         }
         return HPy_NULL;
     }
-    let found = with_state(|st| {
+    let closed = with_state(|st| {
         slot_of(st, dh).map(|p| {
             // SAFETY: slots in the table are live.
             let s = unsafe { &*p };
-            (s.uh, s.closed)
+            s.uh
         })
     });
-    match found {
-        Some((uh, false)) => uh,
-        // SAFETY: GIL held (our contract).
-        Some((uh, true)) => unsafe { unwrap_invalid(dh, Misuse::Closed, uh, at) },
-        // SAFETY: GIL held (our contract).
-        None => unsafe { unwrap_invalid(dh, Misuse::Unknown, HPy_NULL, at) },
+    match closed {
+        Some(uh) => {
+            // SAFETY: GIL held (our contract).
+            unsafe { report_invalid_handle(dh, Misuse::Closed, at) };
+            uh
+        }
+        None => {
+            // SAFETY: GIL held (our contract).
+            unsafe { report_invalid_handle(dh, Misuse::Unknown, at) };
+            HPy_NULL
+        }
     }
-}
-
-/// Reports `dh` and gives `uh`: off the fast path of [`unwrap`].
-///
-/// # Safety
-/// GIL held.
-#[cold]
-#[inline(never)]
-unsafe fn unwrap_invalid(dh: HPy, what: Misuse, uh: HPy, at: &'static Site) -> HPy {
-    // SAFETY: forwarded contract.
-    unsafe { report_invalid_handle(dh, what, at) };
-    uh
 }
 
 /// Ties a read-only copy of `data`, handed out by API function `by`, to the
@@ -267,12 +343,12 @@ fn attach_in(st: &mut State, dh: HPy, data: &[u8], by: &'static Site) -> Option<
     let p = slot_of(st, dh)?;
     // SAFETY: slots in the table are live; GIL held.
     let s = unsafe { &mut *p };
-    if s.closed {
+    if s.tag != Tag::Open {
         return None;
     }
     // The same data asked for again (a loop over AsUTF8AndSize, say) gets the
     // same copy: one page per call would add up.
-    if let Some(r) = s.raw.iter().find(|r| r.holds(data)) {
+    if let Some(r) = s.raw().iter().find(|r| r.holds(data)) {
         return Some(r.as_ptr());
     }
     let origin = crate::faults::Origin { by, handle: dh._i };
@@ -284,7 +360,7 @@ fn attach_in(st: &mut State, dh: HPy, data: &[u8], by: &'static Site) -> Option<
         None => RawData::copy(data, origin)?,
     };
     let ptr = r.as_ptr();
-    s.raw.push(r);
+    extra_of(st, s).raw.push(r);
     Some(ptr)
 }
 

@@ -79,6 +79,14 @@ impl<T: Copy, const N: usize> SmallVec<T, N> {
         self.len = self.len.min(len);
     }
 
+    /// Remove and return the last item.
+    #[inline]
+    pub(crate) fn pop(&mut self) -> Option<T> {
+        let last = self.as_slice().last().copied()?;
+        self.len -= 1;
+        Some(last)
+    }
+
     #[inline]
     pub(crate) fn push(&mut self, item: T) -> Result<(), NoMemory> {
         self.extend_fill(item, 1)
@@ -182,6 +190,7 @@ mod tests {
         assert_eq!((v.len(), v.as_slice()[0]), (7, 7));
         v.truncate(2);
         assert_eq!(v.as_slice(), [7, 2]);
+        assert_eq!((v.pop(), v.pop(), v.pop()), (Some(2), Some(7), None));
         let mut w = SmallVec::<u8, 4>::new();
         w.extend_from_slice(&[1, 2, 3]).unwrap();
         w.truncate(1);

@@ -404,6 +404,9 @@ struct Open {
 unsafe fn build(ctx: Ctx, fmt: &[u8], count: usize, mut va: VaArgs) -> Res<HPy> {
     let mut stack = Stack::new(ctx);
     let mut open: SmallVec<Open, 8> = SmallVec::new();
+    // the innermost open bracket is a dict: a complete value may complete
+    // one of its pairs
+    let mut in_dict = false;
     for &code in fmt {
         // SAFETY: live context; the arguments match the units (contract).
         match unsafe { scalar(ctx, &mut va, code) } {
@@ -411,42 +414,46 @@ unsafe fn build(ctx: Ctx, fmt: &[u8], count: usize, mut va: VaArgs) -> Res<HPy> 
                 (h, true) => stack.push_lent(h)?,
                 (h, false) => stack.push_owned(h)?,
             },
-            None => {
-                let (start, dict) = match code {
-                    b'(' | b'[' => (stack.len(), false),
-                    b'{' => {
+            None => match code {
+                b'(' | b'[' | b'{' => {
+                    in_dict = code == b'{';
+                    if in_dict {
                         // SAFETY: live context.
                         stack.push_owned(unsafe { raw::ctx_Dict_New(ctx.0) })?;
-                        (stack.len(), true)
                     }
-                    b')' | b']' | b'}' => {
-                        let Some(Open { start, .. }) = open.pop() else {
-                            return internal(ctx);
-                        };
-                        match code {
-                            b')' => stack.tuple(start)?,
-                            b']' => stack.list(start)?,
-                            // the pairs are in the dict, which is complete
-                            _ => {}
-                        }
-                        // a value is complete: it may complete a pair, below
-                        (usize::MAX, false)
-                    }
-                    // separators
-                    _ => continue,
-                };
-                if start != usize::MAX {
-                    if open.push(Open { start, dict }).is_err() {
+                    let start = stack.len();
+                    if open
+                        .push(Open {
+                            start,
+                            dict: in_dict,
+                        })
+                        .is_err()
+                    {
                         ctx.memory_error("HPy_BuildValue: out of memory");
                         return Err(Raised);
                     }
                     continue;
                 }
-            }
+                b')' | b']' | b'}' => {
+                    let Some(Open { start, .. }) = open.pop() else {
+                        return internal(ctx);
+                    };
+                    match code {
+                        b')' => stack.tuple(start)?,
+                        b']' => stack.list(start)?,
+                        // the pairs are in the dict, which is complete
+                        _ => {}
+                    }
+                    in_dict = open.as_slice().last().is_some_and(|o| o.dict);
+                }
+                // separators
+                _ => continue,
+            },
         }
-        // a value is complete: in a dict, it may be a pair's value
-        if let Some(&Open { start, dict: true }) = open.as_slice().last() {
-            stack.set_pair(start)?;
+        if in_dict {
+            if let Some(&Open { start, .. }) = open.as_slice().last() {
+                stack.set_pair(start)?;
+            }
         }
     }
     if count > 1 {
@@ -554,6 +561,7 @@ struct Stack {
 }
 
 impl Stack {
+    #[inline(always)]
     fn new(ctx: Ctx) -> Stack {
         Stack {
             ctx,
@@ -615,7 +623,15 @@ impl Stack {
     }
 
     /// Drop the values from index `start` on, closing the new ones.
+    #[inline(never)]
     fn pop_to(&mut self, start: usize) {
+        self.pop_to_inline(start)
+    }
+
+    /// [`Stack::pop_to`], inlined into [`Stack::tuple`]: the container of
+    /// most formats.
+    #[inline(always)]
+    fn pop_to_inline(&mut self, start: usize) {
         let values = self.handles.as_slice();
         for (i, &h) in (start..).zip(values.get(start..).unwrap_or(&[])) {
             if !self.is_lent(i) {
@@ -634,7 +650,7 @@ impl Stack {
             self.ctx,
             self.handles.as_slice().get(start..).unwrap_or(&[]),
         );
-        self.pop_to(start);
+        self.pop_to_inline(start);
         self.push_owned(t)
     }
 

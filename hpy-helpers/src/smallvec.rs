@@ -31,7 +31,7 @@ pub(crate) struct SmallVec<T: Copy, const N: usize> {
 
 impl<T: Copy, const N: usize> SmallVec<T, N> {
     /// An empty vector.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn new() -> Self {
         // C's malloc aligns for every fundamental type
         const { assert!(align_of::<T>() <= align_of::<u64>()) };

@@ -179,7 +179,7 @@ impl<'a> Format<'a> {
         match unsafe { Format::scan(api, fmt) } {
             Ok(format) => Ok(format),
             // SAFETY: as above.
-            Err(bad) => unsafe { Format::malformed(ctx, api, fmt, bad) },
+            Err(bad) => Err(unsafe { Format::malformed(ctx, api, fmt, bad) }),
         }
     }
 
@@ -195,7 +195,7 @@ impl<'a> Format<'a> {
         api: Api,
         fmt: *const c_char,
         (problem, pos): (Problem, usize),
-    ) -> Res<Format<'a>> {
+    ) -> Raised {
         // SAFETY: a C string outliving `'a` (caller's contract).
         let bytes = unsafe { CStr::from_ptr(fmt) }.to_bytes();
         match problem {
@@ -218,7 +218,7 @@ impl<'a> Format<'a> {
                 ")"
             )),
         }
-        Err(Raised)
+        Raised
     }
 
     /// The well-formed format `fmt` in one pass over its units, which stop

@@ -4,7 +4,7 @@
 //! worded.
 
 use super::keywords::Params;
-use super::messages::Wording;
+use super::messages::{Exc, Wording};
 use super::{Api, Raised, Res};
 use crate::ctx::Ctx;
 use crate::msg;
@@ -205,7 +205,7 @@ impl<'a> Format<'a> {
                 let rest = bytes.get(pos..).unwrap_or(&[]);
                 let end = rest.iter().position(|&b| b == b':' || b == b';');
                 let tail = end.and_then(|e| rest.get(e..)).unwrap_or(&[]);
-                ctx.system_error(Wording::from_tail(tail).word("unknown arg format code"))
+                Wording::from_tail(tail).raise_text(ctx, Exc::System, "unknown arg format code");
             }
             Problem::Marker(problem) => ctx.system_error(msg!(
                 api.name(),
@@ -315,31 +315,23 @@ impl<'a> Format<'a> {
         no_tracker: bool,
     ) -> Res<()> {
         let named_from = keywords.named_from;
+        let raise = |exc, text| Err(self.wording.raise_text(ctx, exc, text));
         if keywords.misplaced_empty {
-            ctx.system_error(self.wording.word("empty keyword parameter name"));
-            return Err(Raised);
+            return raise(Exc::System, "empty keyword parameter name");
         }
         if no_tracker && self.has_object {
             // upstream's text, which names HPyArg_ParseKeywords for both parsers
-            ctx.system_error(self.wording.word(
+            return raise(
+                Exc::System,
                 "HPyArg_ParseKeywords cannot use the format character 'O' unless an \
                  HPyTracker is provided. Please supply an HPyTracker.",
-            ));
-            return Err(Raised);
+            );
         }
         if keywords.len() < self.len {
-            ctx.type_error(
-                self.wording
-                    .word("mismatched args (too few keywords for fmt)"),
-            );
-            return Err(Raised);
+            return raise(Exc::Type, "mismatched args (too few keywords for fmt)");
         }
         if keywords.len() > self.len {
-            ctx.type_error(
-                self.wording
-                    .word("mismatched args (too many keywords for fmt)"),
-            );
-            return Err(Raised);
+            return raise(Exc::Type, "mismatched args (too many keywords for fmt)");
         }
         if self.kwonly_from < named_from {
             let code = self.units().nth(self.kwonly_from).map_or('?', Unit::code);

@@ -3,7 +3,7 @@
 //! and the loop that gives each unit its positional or keyword argument.
 
 use super::format::{Format, Unit};
-use super::messages::complaint;
+use super::messages::{complaint, Exc};
 use super::run::Run;
 use super::{handles, Api, Raised, Res};
 use crate::constant;
@@ -280,12 +280,11 @@ impl Names {
         // SAFETY: live context, open handle.
         let n = unsafe { raw::ctx_Length(ctx.0, kwnames) };
         if n < 0 {
-            ctx.system_error(
-                format
-                    .wording
-                    .word("could not retrieve length of keyword names tuple"),
-            );
-            return Err(Raised);
+            return Err(format.wording.raise_text(
+                ctx,
+                Exc::System,
+                "could not retrieve length of keyword names tuple",
+            ));
         }
         for i in 0..n {
             // SAFETY: live context, open handle; `self` closes the item.

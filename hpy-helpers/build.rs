@@ -8,6 +8,13 @@ fn main() {
     // Set (with `-C panic=abort`) only when the crate is built as the
     // static library of `hpy.devel`: it brings its own panic handler then.
     println!("cargo::rustc-check-cfg=cfg(hpy_helpers_staticlib)");
+    // The x86-64 System V ABI (not Windows' x64 one): src/va.rs reads its
+    // `va_list` itself.
+    println!("cargo::rustc-check-cfg=cfg(sysv_va)");
+    let var = |k: &str| std::env::var(k).unwrap_or_default();
+    if var("CARGO_CFG_TARGET_ARCH") == "x86_64" && var("CARGO_CFG_TARGET_OS") != "windows" {
+        println!("cargo::rustc-cfg=sysv_va");
+    }
     let manifest = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap());
     let sys = manifest.parent().unwrap().join("hpy-sys");
     let runtime = sys.join("runtime");

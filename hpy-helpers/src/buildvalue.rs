@@ -3,12 +3,10 @@
 //! a second pass over the same bytes builds the value from the variable
 //! arguments. Neither allocates for a format of usual size.
 //!
-//! Each pass has a quick way for the common formats and a general one: the
-//! check, [`check_simple`] for formats without dicts, else [`check_any`]
-//! (which also finds the error); the build, [`build_simple`] for those with
-//! few units and brackets nested only a few deep, else a [`Builder`], whose
-//! values wait on a [`Stack`] with inline room that closes them if a later
-//! one fails.
+//! The check has a quick way for the common formats, [`check_simple`] (no
+//! dicts), and a general one, [`check_any`] (which also finds the error).
+//! The build is one loop for every format, [`build`], whose values wait on
+//! a [`Stack`] with inline room that closes them if a later one fails.
 //!
 //! The units and messages are upstream HPy 0.9's; `N` is refused, as there.
 //! Where upstream is stricter than it means to be, we accept more: blanks
@@ -149,10 +147,6 @@ struct Simple {
     count: usize,
     /// Bytes.
     len: usize,
-    /// Units (scalars and brackets), at any depth.
-    units: usize,
-    /// How deep brackets nest.
-    max_depth: usize,
 }
 
 /// What the format `bytes` is, if it is well-formed and simple (no dict,
@@ -162,8 +156,6 @@ struct Simple {
 /// string only once.
 fn check_simple(bytes: impl Iterator<Item = u8>) -> Option<Simple> {
     let mut count = 0;
-    let mut units = 0;
-    let mut max_depth = 0;
     let mut depth = 0;
     // bit `i`: the bracket open at depth `i` is a '['
     let mut brackets = 0u64;
@@ -174,7 +166,6 @@ fn check_simple(bytes: impl Iterator<Item = u8>) -> Option<Simple> {
         match c {
             b'i' | b'I' | b'l' | b'k' | b'L' | b'K' | b'n' | b'f' | b'd' | b's' | b'O' | b'S' => {
                 count += usize::from(depth == 0);
-                units += 1;
                 comma_allowed = true;
             }
             b' ' | b'\t' => {}
@@ -182,8 +173,6 @@ fn check_simple(bytes: impl Iterator<Item = u8>) -> Option<Simple> {
             b'(' | b'[' if depth < 64 => {
                 brackets |= u64::from(c == b'[') << depth;
                 depth += 1;
-                units += 1;
-                max_depth = max_depth.max(depth);
                 comma_allowed = false;
             }
             b')' | b']' if depth > 0 && (brackets >> (depth - 1)) & 1 == u64::from(c == b']') => {
@@ -195,12 +184,7 @@ fn check_simple(bytes: impl Iterator<Item = u8>) -> Option<Simple> {
             _ => return None,
         }
     }
-    (depth == 0).then_some(Simple {
-        count,
-        len,
-        units,
-        max_depth,
-    })
+    (depth == 0).then_some(Simple { count, len })
 }
 
 /// The bytes of a C string, up to its NUL.
@@ -376,19 +360,10 @@ pub unsafe fn build_value(ctx: Ctx, fmt: *const c_char, va: VaArgs) -> HPy {
     }
     // SAFETY: non-null and NUL-terminated by the caller's contract.
     let (count, fmt) = match check_simple(unsafe { CBytes::new(fmt) }) {
-        Some(simple) => {
-            // SAFETY: `len` bytes precede the NUL.
-            let fmt = unsafe { core::slice::from_raw_parts(fmt.cast(), simple.len) };
-            if simple.count == 0 {
-                return ctx.none();
-            }
-            if simple.units <= SIMPLE_VALUES && simple.max_depth <= SIMPLE_DEPTH {
-                // SAFETY: `fmt` passed the check and the variable arguments
-                // match it (caller's contract).
-                return unsafe { build_simple(ctx, fmt, simple.count, va) }.unwrap_or(HPy_NULL);
-            }
-            (simple.count, fmt)
-        }
+        // SAFETY: `len` bytes precede the NUL.
+        Some(simple) => (simple.count, unsafe {
+            core::slice::from_raw_parts(fmt.cast(), simple.len)
+        }),
         None => {
             // SAFETY: as above.
             let fmt = unsafe { CStr::from_ptr(fmt) }.to_bytes();
@@ -404,142 +379,87 @@ pub unsafe fn build_value(ctx: Ctx, fmt: *const c_char, va: VaArgs) -> HPy {
     if count == 0 {
         return ctx.none();
     }
-    let mut b = Builder {
-        ctx,
-        fmt,
-        pos: 0,
-        va,
-        stack: Stack::new(ctx),
-    };
-    // SAFETY: `fmt` passed `check` and the variable arguments match it
+    // SAFETY: `fmt` passed the check and the variable arguments match it
     // (caller's contract).
-    let built = unsafe { b.items(None) }.and_then(|()| {
-        if count > 1 {
-            b.stack.tuple(0)?;
-        }
-        b.stack.take_one()
-    });
-    built.unwrap_or(HPy_NULL)
+    unsafe { build(ctx, fmt, count, va) }.unwrap_or(HPy_NULL)
 }
 
-/// The most values [`build_simple`] holds at once.
-const SIMPLE_VALUES: usize = 16;
-/// How deep [`build_simple`] takes brackets to nest.
-const SIMPLE_DEPTH: usize = 8;
+/// One bracket being built: where its values start on the [`Stack`], and
+/// whether it is a dict (whose pairs go into it as they complete; the dict
+/// itself waits just below its values).
+#[derive(Clone, Copy)]
+struct Open {
+    start: usize,
+    dict: bool,
+}
 
-/// The second pass for a format [`check_simple`] accepted, with at most
-/// [`SIMPLE_VALUES`] units (scalars and brackets) nested at most
-/// [`SIMPLE_DEPTH`] deep, and `count` top-level units: nearly every format.
-/// The values wait in a fixed array, where a tuple or list replaces its
-/// items when its bracket closes.
+/// The second pass: the value of a format that passed the check, with
+/// `count` top-level units, in one loop over its bytes (no recursion: an
+/// extension thread's stack may be small). The values wait on a [`Stack`];
+/// a closing bracket replaces the values of its group with the container.
 ///
 /// # Safety
-/// `ctx` is live; `fmt` passed [`check_simple`] with these bounds; the
+/// `ctx` is live; `fmt` passed [`check_simple`] or [`check_any`]; the
 /// variable arguments match it.
-unsafe fn build_simple(ctx: Ctx, fmt: &[u8], count: usize, mut va: VaArgs) -> Res<HPy> {
-    let mut items = Items {
-        ctx,
-        handles: [HPy_NULL; SIMPLE_VALUES],
-        len: 0,
-        lent: 0,
-    };
-    // where the items of each open bracket start
-    let mut starts = [0; SIMPLE_DEPTH];
-    let mut depth = 0;
+unsafe fn build(ctx: Ctx, fmt: &[u8], count: usize, mut va: VaArgs) -> Res<HPy> {
+    let mut stack = Stack::new(ctx);
+    let mut open: SmallVec<Open, 8> = SmallVec::new();
+    // the innermost open bracket is a dict: a complete value may complete
+    // one of its pairs
+    let mut in_dict = false;
     for &code in fmt {
         // SAFETY: live context; the arguments match the units (contract).
         match unsafe { scalar(ctx, &mut va, code) } {
-            Some(value) => {
-                let (h, lent) = value?;
-                items.push(h, lent)?;
-            }
+            Some(value) => match value? {
+                (h, true) => stack.push_lent(h)?,
+                (h, false) => stack.push_owned(h)?,
+            },
             None => match code {
-                b'(' | b'[' => {
-                    if depth >= SIMPLE_DEPTH {
-                        return internal(ctx);
+                b'(' | b'[' | b'{' => {
+                    in_dict = code == b'{';
+                    if in_dict {
+                        // SAFETY: live context.
+                        stack.push_owned(unsafe { raw::ctx_Dict_New(ctx.0) })?;
                     }
-                    starts[depth] = items.len;
-                    depth += 1;
-                }
-                b')' | b']' => {
-                    let Some(d) = depth.checked_sub(1) else {
-                        return internal(ctx);
-                    };
-                    depth = d;
-                    let start = starts.get(d).copied().unwrap_or(0);
-                    let inside = items.handles.get(start..items.len).unwrap_or(&[]);
-                    let h = if code == b')' {
-                        tuple(ctx, inside)
-                    } else {
-                        list(ctx, inside)
-                    };
-                    items.pop_to(start);
-                    if h.is_null() {
+                    let start = stack.len();
+                    if open
+                        .push(Open {
+                            start,
+                            dict: in_dict,
+                        })
+                        .is_err()
+                    {
+                        ctx.memory_error("HPy_BuildValue: out of memory");
                         return Err(Raised);
                     }
-                    items.push(h, false)?;
+                    continue;
+                }
+                b')' | b']' | b'}' => {
+                    let Some(Open { start, .. }) = open.pop() else {
+                        return internal(ctx);
+                    };
+                    match code {
+                        b')' => stack.tuple(start)?,
+                        b']' => stack.list(start)?,
+                        // the pairs are in the dict, which is complete
+                        _ => {}
+                    }
+                    in_dict = open.as_slice().last().is_some_and(|o| o.dict);
                 }
                 // separators
-                _ => {}
+                _ => continue,
             },
         }
-    }
-    let values = items.handles.get(..items.len).unwrap_or(&[]);
-    let h = match values {
-        &[h] if count == 1 => {
-            if items.lent & 1 == 0 {
-                items.len = 0;
-                return Ok(h);
-            }
-            ctx.dup(h)
-        }
-        _ => tuple(ctx, values),
-    };
-    if h.is_null() {
-        return Err(Raised);
-    }
-    Ok(h)
-}
-
-/// The values of [`build_simple`]; closes the new ones when dropped.
-struct Items {
-    ctx: Ctx,
-    handles: [HPy; SIMPLE_VALUES],
-    len: usize,
-    /// Bit `i`: `handles[i]` is the caller's (from `O`).
-    lent: u32,
-}
-
-impl Items {
-    fn push(&mut self, h: HPy, lent: bool) -> Res<()> {
-        let i = self.len;
-        if i >= SIMPLE_VALUES {
-            // `build_simple`'s bounds make this unreachable
-            self.ctx.close(h);
-            return internal(self.ctx);
-        }
-        self.handles[i] = h;
-        self.lent |= u32::from(lent) << i;
-        self.len += 1;
-        Ok(())
-    }
-
-    /// Drop the values from `start` on, closing the new ones.
-    fn pop_to(&mut self, start: usize) {
-        for i in start..self.len {
-            if let Some(&h) = self.handles.get(i).filter(|_| self.lent & (1 << i) == 0) {
-                self.ctx.close(h);
+        if in_dict {
+            if let Some(&Open { start, .. }) = open.as_slice().last() {
+                stack.set_pair(start)?;
             }
         }
-        self.lent &= (1 << start) - 1;
-        self.len = start;
     }
-}
-
-impl Drop for Items {
-    fn drop(&mut self) {
-        self.pop_to(0);
+    if count > 1 {
+        stack.tuple(0)?;
     }
+    stack.take_one()
 }
 
 /// The value of scalar unit `code`, read from `va`, with `true` if it is
@@ -623,121 +543,6 @@ fn list(ctx: Ctx, items: &[HPy]) -> HPy {
     }
 }
 
-/// The second pass for any format: the values of the units, from the
-/// variable arguments.
-struct Builder<'f> {
-    ctx: Ctx,
-    /// A format that passed [`check`].
-    fmt: &'f [u8],
-    pos: usize,
-    va: VaArgs,
-    stack: Stack,
-}
-
-impl Builder<'_> {
-    /// Push the values of the units up to `close` (consumed) or, for None,
-    /// the end of the format.
-    ///
-    /// # Safety
-    /// The next variable arguments are those of these units.
-    unsafe fn items(&mut self, close: Option<u8>) -> Res<()> {
-        while let Some(&code) = self.fmt.get(self.pos) {
-            self.pos += 1;
-            match code {
-                b' ' | b'\t' | b',' => {}
-                c if Some(c) == close => return Ok(()),
-                // SAFETY: forwarded contract.
-                _ => unsafe { self.unit(code) }?,
-            }
-        }
-        match close {
-            None => Ok(()),
-            Some(_) => internal(self.ctx),
-        }
-    }
-
-    /// Push the value of the unit starting with `code`.
-    ///
-    /// # Safety
-    /// The next variable arguments are those of this unit.
-    #[inline(always)]
-    unsafe fn unit(&mut self, code: u8) -> Res<()> {
-        // SAFETY: forwarded contract.
-        match unsafe { scalar(self.ctx, &mut self.va, code) } {
-            Some(value) => match value? {
-                (h, true) => self.stack.push_lent(h),
-                (h, false) => self.stack.push_owned(h),
-            },
-            // SAFETY: forwarded contract.
-            None => unsafe { self.group(code) },
-        }
-    }
-
-    /// Push the container that `open` starts.
-    ///
-    /// # Safety
-    /// The next variable arguments are those of its items.
-    #[inline(never)]
-    unsafe fn group(&mut self, open: u8) -> Res<()> {
-        let start = self.stack.len();
-        match open {
-            b'(' => {
-                // SAFETY: forwarded contract.
-                unsafe { self.items(Some(b')')) }?;
-                self.stack.tuple(start)
-            }
-            b'[' => {
-                // SAFETY: forwarded contract.
-                unsafe { self.items(Some(b']')) }?;
-                self.stack.list(start)
-            }
-            b'{' => {
-                // SAFETY: live context.
-                let dict = unsafe { raw::ctx_Dict_New(self.ctx.0) };
-                self.stack.push_owned(dict)?;
-                // SAFETY: forwarded contract.
-                unsafe { self.dict_items(dict) }
-            }
-            _ => internal(self.ctx),
-        }
-    }
-
-    /// Store the pairs up to `}` (consumed) in `dict`.
-    ///
-    /// # Safety
-    /// The next variable arguments are those of the pairs.
-    unsafe fn dict_items(&mut self, dict: HPy) -> Res<()> {
-        let start = self.stack.len();
-        loop {
-            // a key, a value, or the end
-            while let Some(&code) = self.fmt.get(self.pos) {
-                self.pos += 1;
-                match code {
-                    b' ' | b'\t' | b',' | b':' => {}
-                    b'}' => return Ok(()),
-                    // SAFETY: forwarded contract, key before value.
-                    _ => unsafe { self.unit(code) }?,
-                }
-                if self.stack.len() == start + 2 {
-                    break;
-                }
-            }
-            if self.stack.len() != start + 2 {
-                return internal(self.ctx);
-            }
-            let &[key, value] = self.stack.handles.as_slice().get(start..).unwrap_or(&[]) else {
-                return internal(self.ctx);
-            };
-            // SAFETY: live context; the dict, key and value are open.
-            let status = unsafe { raw::ctx_SetItem(self.ctx.0, dict, key, value) };
-            self.stack.pop_to(start);
-            if status < 0 {
-                return Err(Raised);
-            }
-        }
-    }
-}
-
 /// Report a format [`check`] should have refused.
 fn internal<T>(ctx: Ctx) -> Res<T> {
     ctx.system_error(msg!(FormatError::Internal));
@@ -756,6 +561,7 @@ struct Stack {
 }
 
 impl Stack {
+    #[inline(always)]
     fn new(ctx: Ctx) -> Stack {
         Stack {
             ctx,
@@ -769,6 +575,7 @@ impl Stack {
     }
 
     /// Push a new handle from the context (null: it raised).
+    #[inline(always)]
     fn push_owned(&mut self, h: HPy) -> Res<()> {
         if h.is_null() {
             return Err(Raised);
@@ -777,15 +584,22 @@ impl Stack {
     }
 
     /// Push `h`, or close it (if new) and raise MemoryError.
+    #[inline(always)]
     fn push(&mut self, h: HPy) -> Res<()> {
         if self.handles.push(h).is_err() {
-            if !self.is_lent(self.len()) {
-                self.ctx.close(h);
-            }
-            self.ctx.memory_error("HPy_BuildValue: out of memory");
-            return Err(Raised);
+            return Err(self.no_memory(h));
         }
         Ok(())
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn no_memory(&self, h: HPy) -> Raised {
+        if !self.is_lent(self.len()) {
+            self.ctx.close(h);
+        }
+        self.ctx.memory_error("HPy_BuildValue: out of memory");
+        Raised
     }
 
     /// Whether value `i` (pushed or about to be) is the caller's.
@@ -794,6 +608,7 @@ impl Stack {
     }
 
     /// Push a handle of the caller's.
+    #[inline(always)]
     fn push_lent(&mut self, h: HPy) -> Res<()> {
         let i = self.len();
         if i >= 64 {
@@ -808,8 +623,17 @@ impl Stack {
     }
 
     /// Drop the values from index `start` on, closing the new ones.
+    #[inline(never)]
     fn pop_to(&mut self, start: usize) {
-        for (i, &h) in self.handles.as_slice().iter().enumerate().skip(start) {
+        self.pop_to_inline(start)
+    }
+
+    /// [`Stack::pop_to`], inlined into [`Stack::tuple`]: the container of
+    /// most formats.
+    #[inline(always)]
+    fn pop_to_inline(&mut self, start: usize) {
+        let values = self.handles.as_slice();
+        for (i, &h) in (start..).zip(values.get(start..).unwrap_or(&[])) {
             if !self.is_lent(i) {
                 self.ctx.close(h);
             }
@@ -826,7 +650,7 @@ impl Stack {
             self.ctx,
             self.handles.as_slice().get(start..).unwrap_or(&[]),
         );
-        self.pop_to(start);
+        self.pop_to_inline(start);
         self.push_owned(t)
     }
 
@@ -838,6 +662,25 @@ impl Stack {
         );
         self.pop_to(start);
         self.push_owned(l)
+    }
+
+    /// If the dict below `start` has a key and a value above it, put the
+    /// pair into it.
+    fn set_pair(&mut self, start: usize) -> Res<()> {
+        let values = self.handles.as_slice();
+        let (Some(&dict), Some(&[key, value])) = (
+            start.checked_sub(1).and_then(|d| values.get(d)),
+            values.get(start..),
+        ) else {
+            return Ok(());
+        };
+        // SAFETY: live context; the dict, key and value are open.
+        let status = unsafe { raw::ctx_SetItem(self.ctx.0, dict, key, value) };
+        self.pop_to(start);
+        if status < 0 {
+            return Err(Raised);
+        }
+        Ok(())
     }
 
     /// The one value left, as a new handle for the caller.
@@ -862,7 +705,10 @@ impl Stack {
 
 impl Drop for Stack {
     fn drop(&mut self) {
-        self.pop_to(0);
+        // empty after a success (`take_one`)
+        if self.len() != 0 {
+            self.pop_to(0);
+        }
     }
 }
 
@@ -942,20 +788,15 @@ mod tests {
             assert!(check_simple(fmt.bytes()).is_some(), "{fmt}");
         }
         let deep = format!("{}i{}", "([".repeat(32), "])".repeat(32));
-        let simple = |count, len, units, max_depth| Simple {
-            count,
-            len,
-            units,
-            max_depth,
-        };
-        assert_eq!(check_simple(deep.bytes()), Some(simple(1, 129, 65, 64)));
-        assert_eq!(check_simple("i, (s[d])".bytes()), Some(simple(2, 9, 5, 2)));
+        let simple = |count, len| Simple { count, len };
+        assert_eq!(check_simple(deep.bytes()), Some(simple(1, 129)));
+        assert_eq!(check_simple("i, (s[d])".bytes()), Some(simple(2, 9)));
         let deeper = format!("({deep})");
         assert_eq!(check_simple(deeper.bytes()), None);
         let c = std::ffi::CString::new("(ii)").unwrap();
         // SAFETY: a C string, alive for the call.
         let bytes = unsafe { super::CBytes::new(c.as_ptr()) };
-        assert_eq!(check_simple(bytes), Some(simple(1, 4, 3, 1)));
+        assert_eq!(check_simple(bytes), Some(simple(1, 4)));
         assert_eq!(check(deeper.as_bytes()), Ok(1));
     }
 

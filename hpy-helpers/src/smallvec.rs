@@ -31,7 +31,7 @@ pub(crate) struct SmallVec<T: Copy, const N: usize> {
 
 impl<T: Copy, const N: usize> SmallVec<T, N> {
     /// An empty vector.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn new() -> Self {
         // C's malloc aligns for every fundamental type
         const { assert!(align_of::<T>() <= align_of::<u64>()) };
@@ -77,6 +77,14 @@ impl<T: Copy, const N: usize> SmallVec<T, N> {
     #[inline]
     pub(crate) fn truncate(&mut self, len: usize) {
         self.len = self.len.min(len);
+    }
+
+    /// Remove and return the last item.
+    #[inline]
+    pub(crate) fn pop(&mut self) -> Option<T> {
+        let last = self.as_slice().last().copied()?;
+        self.len -= 1;
+        Some(last)
     }
 
     #[inline]
@@ -128,25 +136,69 @@ impl<T: Copy, const N: usize> SmallVec<T, N> {
     /// Room for `need` items on the C heap (at least twice what there was).
     #[cold]
     fn reserve_heap(&mut self, need: usize) -> Result<(), NoMemory> {
-        let cap = need.max(self.cap.saturating_mul(2)).max(2 * N);
+        let mut block = Block {
+            heap: self.heap.cast(),
+            cap: self.cap,
+        };
+        // SAFETY: `block` is this vector's heap block (null while inline),
+        // `inline` holds its `len <= N` initialized items until then, and
+        // `T` is a plain `Copy` type (moved bytewise).
+        unsafe {
+            block.grow(
+                need,
+                N,
+                size_of::<T>(),
+                self.inline.as_ptr().cast(),
+                self.len,
+            )
+        }?;
+        self.heap = block.heap.cast();
+        self.cap = block.cap;
+        Ok(())
+    }
+}
+
+/// A vector's heap block, untyped: one copy of the growing code serves
+/// every item type.
+struct Block {
+    heap: *mut u8,
+    cap: usize,
+}
+
+impl Block {
+    /// Room for `need` items of `size` bytes (at least twice what there
+    /// was, and twice the inline room `n`); the first time, the `len`
+    /// items at `inline` are copied in.
+    ///
+    /// # Safety
+    /// `heap` is null or a block from `realloc` of `cap` items; if null,
+    /// `inline` holds `len` initialized items of `size` bytes.
+    #[inline(never)]
+    unsafe fn grow(
+        &mut self,
+        need: usize,
+        n: usize,
+        size: usize,
+        inline: *const u8,
+        len: usize,
+    ) -> Result<(), NoMemory> {
+        let cap = need.max(self.cap.saturating_mul(2)).max(2 * n);
         let bytes = cap
-            .checked_mul(size_of::<T>())
+            .checked_mul(size)
             .filter(|&b| b <= isize::MAX as usize)
             .ok_or(NoMemory)?;
         let was_inline = self.heap.is_null();
-        // SAFETY: `heap` is null or a block from `realloc`; `bytes` is not 0
-        // for a non-zero-sized `T` (`cap >= need > 0`), and for a zero-sized
-        // `T` any non-null result is a valid pointer for no bytes.
-        let p = unsafe { realloc(self.heap.cast(), bytes.max(1)) }.cast::<T>();
+        // SAFETY: `heap` is null or a block from `realloc` (contract);
+        // `bytes.max(1)` is not 0, and for zero-sized items any non-null
+        // result is a valid pointer for no bytes.
+        let p = unsafe { realloc(self.heap.cast(), bytes.max(1)) }.cast::<u8>();
         if p.is_null() {
             return Err(NoMemory);
         }
         if was_inline {
             // SAFETY: `p` has room for `cap >= len` items and does not
-            // overlap `inline`; `len <= N` items are initialized there.
-            unsafe {
-                core::ptr::copy_nonoverlapping(self.inline.as_ptr().cast::<T>(), p, self.len)
-            };
+            // overlap `inline`, which holds `len` items (contract).
+            unsafe { core::ptr::copy_nonoverlapping(inline, p, len * size) };
         }
         self.heap = p;
         self.cap = cap;
@@ -182,6 +234,7 @@ mod tests {
         assert_eq!((v.len(), v.as_slice()[0]), (7, 7));
         v.truncate(2);
         assert_eq!(v.as_slice(), [7, 2]);
+        assert_eq!((v.pop(), v.pop(), v.pop()), (Some(2), Some(7), None));
         let mut w = SmallVec::<u8, 4>::new();
         w.extend_from_slice(&[1, 2, 3]).unwrap();
         w.truncate(1);

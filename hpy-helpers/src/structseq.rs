@@ -22,17 +22,23 @@ use hpy_sys::{HPy, HPyStructSequence_Desc, HPy_NULL, HPy_ssize_t};
 /// `desc` is null or points to a descriptor whose non-null strings are
 /// NUL-terminated and whose non-null `fields` array ends with a null name.
 pub unsafe fn new_type(ctx: Ctx, desc: *mut HPyStructSequence_Desc) -> HPy {
+    // every handle opened on the way, closed together at the end (one
+    // cleanup path rather than one per failure point)
+    let mut scope = Handles::new(ctx);
     // SAFETY: forwarded contract.
-    match unsafe { new_type_impl(ctx, desc) } {
-        Ok(t) => t.into_raw(),
+    match unsafe { new_type_impl(&mut scope, desc) } {
+        Ok(ty) => ctx.dup(ty),
         Err(Raised) => HPy_NULL,
     }
 }
 
+/// The new type, left open in `scope`.
+///
 /// # Safety
 /// As [`new_type`].
-unsafe fn new_type_impl(ctx: Ctx, desc: *mut HPyStructSequence_Desc) -> Res<Owned> {
+unsafe fn new_type_impl(scope: &mut Handles, desc: *mut HPyStructSequence_Desc) -> Res<HPy> {
     const FUNC: &str = "HPyStructSequence_NewType";
+    let ctx = scope.ctx;
     // SAFETY: null or valid by contract.
     let Some(desc) = (unsafe { desc.as_ref() }) else {
         return system_error(ctx, msg!(FUNC, ": desc must not be NULL"));
@@ -68,102 +74,97 @@ unsafe fn new_type_impl(ctx: Ctx, desc: *mut HPyStructSequence_Desc) -> Res<Owne
         ),
         None => (&b"builtins"[..], full),
     };
-    let h_name = unicode_from_bytes(ctx, name)?;
-    let h_module = unicode_from_bytes(ctx, module)?;
+    let h_name = scope.add(ctx.decode_utf8(name, c"strict"))?;
+    let h_module = scope.add(ctx.decode_utf8(module, c"strict"))?;
 
-    // the names, then as many `None` defaults (the new handles are closed
-    // when `items` goes)
-    let mut items = Handles::new(ctx);
+    // the names, then as many `None` defaults
+    let names_from = scope.len();
     for i in 0..n_fields {
         // SAFETY: live context; `i` is before the terminator (counted above)
         // and each name there is a non-null C string.
-        items.push(unsafe { raw::ctx_Unicode_FromString(ctx.0, (*desc.fields.add(i)).name) })?;
+        scope.add(unsafe { raw::ctx_Unicode_FromString(ctx.0, (*desc.fields.add(i)).name) })?;
     }
-    let fields = tuple(ctx, items.as_slice())?;
-    items.clear();
+    let fields = scope.tuple_from(names_from)?;
     // SAFETY: reading a constant of a live context.
     let none = unsafe { constant!(ctx.0, h_None) };
+    let nones_from = scope.len();
     for _ in 0..n_fields {
-        items.push(ctx.dup(none))?;
+        scope.add(ctx.dup(none))?;
     }
-    let defaults = tuple(ctx, items.as_slice())?;
-    drop(items);
+    let defaults = scope.tuple_from(nones_from)?;
 
     // namedtuple(name, fields, rename=True, defaults=..., module=...)
     // SAFETY: live context.
-    let kwds = Owned::new(ctx, unsafe { raw::ctx_Dict_New(ctx.0) })?;
+    let kwds = scope.add(unsafe { raw::ctx_Dict_New(ctx.0) })?;
     // SAFETY: reading a constant of a live context.
     let true_ = unsafe { constant!(ctx.0, h_True) };
     for (key, value) in [
         (c"rename", true_),
-        (c"defaults", defaults.get()),
-        (c"module", h_module.get()),
+        (c"defaults", defaults),
+        (c"module", h_module),
     ] {
         // SAFETY: live context; `kwds` and `value` are open; `key` is
         // NUL-terminated.
-        status(unsafe { raw::ctx_SetItem_s(ctx.0, kwds.get(), key.as_ptr(), value) })?;
+        status(unsafe { raw::ctx_SetItem_s(ctx.0, kwds, key.as_ptr(), value) })?;
     }
-    let namedtuple = namedtuple(ctx)?;
-    let make = |typename: HPy| -> Res<Owned> {
-        let args = tuple(ctx, &[typename, fields.get()])?;
-        // SAFETY: live context; all handles are open.
-        Owned::new(ctx, unsafe {
-            raw::ctx_CallTupleDict(ctx.0, namedtuple.get(), args.get(), kwds.get())
-        })
+    // SAFETY: live context; the names are NUL-terminated; `collections`
+    // is open.
+    let namedtuple = unsafe {
+        let collections =
+            scope.add(raw::ctx_Import_ImportModule(ctx.0, c"collections".as_ptr()))?;
+        scope.add(raw::ctx_GetAttr_s(
+            ctx.0,
+            collections,
+            c"namedtuple".as_ptr(),
+        ))?
     };
     // With rename=True, a ValueError can only mean that namedtuple refused
     // the type name (not an identifier, or a keyword): build the type under
     // a placeholder, then rename it (its methods keep the placeholder in
     // their __qualname__, as upstream's always do).
-    let ty = match make(h_name.get()) {
-        Ok(ty) => ty,
-        Err(Raised) if value_error_pending(ctx) => {
-            // SAFETY: live context.
-            unsafe { raw::ctx_Err_Clear(ctx.0) };
-            // SAFETY: live context; a NUL-terminated name.
-            let placeholder = unsafe { raw::ctx_Unicode_FromString(ctx.0, c"structseq".as_ptr()) };
-            make(Owned::new(ctx, placeholder)?.get())?
+    let mut typename = h_name;
+    let mut renamed = false;
+    let ty = loop {
+        // SAFETY: live context; an array of two open handles.
+        let args = scope
+            .add(unsafe { raw::ctx_Tuple_FromArray(ctx.0, [typename, fields].as_ptr(), 2) })?;
+        // SAFETY: live context; all handles are open.
+        match scope.add(unsafe { raw::ctx_CallTupleDict(ctx.0, namedtuple, args, kwds) }) {
+            Ok(ty) => break ty,
+            Err(Raised) if !renamed && value_error_pending(ctx) => {
+                renamed = true;
+                // SAFETY: live context; a NUL-terminated name.
+                unsafe { raw::ctx_Err_Clear(ctx.0) };
+                // SAFETY: as above.
+                typename = scope
+                    .add(unsafe { raw::ctx_Unicode_FromString(ctx.0, c"structseq".as_ptr()) })?;
+            }
+            Err(Raised) => return Err(Raised),
         }
-        Err(Raised) => return Err(Raised),
     };
 
     let doc = if desc.doc.is_null() {
-        None
+        none
     } else {
         // SAFETY: live context; non-null C string by contract.
-        Some(Owned::new(ctx, unsafe {
-            raw::ctx_Unicode_FromString(ctx.0, desc.doc)
-        })?)
+        scope.add(unsafe { raw::ctx_Unicode_FromString(ctx.0, desc.doc) })?
     };
     // SAFETY: live context; `n_fields` fits in isize (it counts array
     // elements).
-    let n_fields = Owned::new(ctx, unsafe {
-        raw::ctx_Long_FromSsize_t(ctx.0, n_fields as HPy_ssize_t)
-    })?;
+    let n_fields =
+        scope.add(unsafe { raw::ctx_Long_FromSsize_t(ctx.0, n_fields as HPy_ssize_t) })?;
     let attrs = [
-        (c"__doc__", doc.as_ref().map_or(none, Owned::get)),
-        (c"n_fields", n_fields.get()),
-        (c"__name__", h_name.get()),
-        (c"__qualname__", h_name.get()),
+        (c"__doc__", doc),
+        (c"n_fields", n_fields),
+        (c"__name__", h_name),
+        (c"__qualname__", h_name),
     ];
     for (attr, value) in attrs {
         // SAFETY: live context; `ty` and `value` are open; `attr` is
         // NUL-terminated.
-        status(unsafe { raw::ctx_SetAttr_s(ctx.0, ty.get(), attr.as_ptr(), value) })?;
+        status(unsafe { raw::ctx_SetAttr_s(ctx.0, ty, attr.as_ptr(), value) })?;
     }
     Ok(ty)
-}
-
-/// `collections.namedtuple`.
-fn namedtuple(ctx: Ctx) -> Res<Owned> {
-    // SAFETY: live context; the names are NUL-terminated.
-    let collections = Owned::new(ctx, unsafe {
-        raw::ctx_Import_ImportModule(ctx.0, c"collections".as_ptr())
-    })?;
-    // SAFETY: as above; `collections` is open.
-    Owned::new(ctx, unsafe {
-        raw::ctx_GetAttr_s(ctx.0, collections.get(), c"namedtuple".as_ptr())
-    })
 }
 
 /// Whether the pending exception is a `ValueError`.
@@ -172,15 +173,10 @@ fn value_error_pending(ctx: Ctx) -> bool {
     unsafe { raw::ctx_Err_ExceptionMatches(ctx.0, constant!(ctx.0, h_ValueError)) != 0 }
 }
 
-/// A `str` from bytes that should be UTF-8 (a `UnicodeDecodeError` if not).
-fn unicode_from_bytes(ctx: Ctx, bytes: &[u8]) -> Res<Owned> {
-    Owned::new(ctx, ctx.decode_utf8(bytes, c"strict"))
-}
-
-/// New handles (null: the context raised), closed when dropped.
+/// New handles, closed when dropped.
 struct Handles {
     ctx: Ctx,
-    items: SmallVec<HPy, 8>,
+    items: SmallVec<HPy, 16>,
 }
 
 impl Handles {
@@ -191,32 +187,38 @@ impl Handles {
         }
     }
 
-    fn push(&mut self, h: HPy) -> Res<()> {
-        let h = Owned::new(self.ctx, h)?;
-        if self.items.push(h.get()).is_err() {
+    fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// Keep `h`, a new handle from the context (null: it raised), until
+    /// the end; return it.
+    fn add(&mut self, h: HPy) -> Res<HPy> {
+        if h.is_null() {
+            return Err(Raised);
+        }
+        if self.items.push(h).is_err() {
+            self.ctx.close(h);
             self.ctx
                 .memory_error("HPyStructSequence_NewType: out of memory");
             return Err(Raised);
         }
-        h.into_raw();
-        Ok(())
+        Ok(h)
     }
 
-    fn as_slice(&self) -> &[HPy] {
-        self.items.as_slice()
-    }
-
-    fn clear(&mut self) {
-        for &h in self.items.as_slice() {
-            self.ctx.close(h);
-        }
-        self.items.truncate(0);
+    /// A tuple of the handles from index `from` on, kept too.
+    fn tuple_from(&mut self, from: usize) -> Res<HPy> {
+        let items = self.items.as_slice().get(from..).unwrap_or(&[]);
+        let t = tuple(self.ctx, items)?.into_raw();
+        self.add(t)
     }
 }
 
 impl Drop for Handles {
     fn drop(&mut self) {
-        self.clear();
+        for &h in self.items.as_slice() {
+            self.ctx.close(h);
+        }
     }
 }
 

@@ -18,9 +18,9 @@ dynamic linking tables) measured on x86-64 Linux with CPython 3.11, plus
 about 10 % of headroom for compilers and Python versions. Measured (ours /
 upstream 0.9.0's hpy.devel, same source):
   simple.c universal        11,878 / 34,326  (0.35x; with std: 1,060,848)
-  every_helper.c universal  43,677 / 25,000  (1.75x: issue 13 asks 1.5x)
+  every_helper.c universal  39,057 / 25,049  (1.56x: issue 13 asks 1.5x)
   simple.c cpython         414,006 / 93,861
-  every_helper.c cpython   462,186 / 60,195
+  every_helper.c cpython   455,651 / 60,195
 A bound failing means the helper library grew: measure before raising it.
 """
 import os
@@ -41,7 +41,7 @@ EVERY_HELPER = HERE / "sources" / "every_helper.c"
 
 TEXT_BOUNDS = {  # measured + ~10 %
     ("simple", "universal"): 13_100,
-    ("every_helper", "universal"): 48_000,
+    ("every_helper", "universal"): 43_000,
     ("simple", "cpython"): 455_000,
     ("every_helper", "cpython"): 508_000,
 }

@@ -2,7 +2,7 @@
 //! pointer points to, with upstream's range checks and messages.
 
 use super::format::Unit;
-use super::messages::{constant_of, Exc};
+use super::messages::Exc;
 use super::run::Run;
 use super::{Raised, Res};
 use core::ffi::{c_char, c_int, c_long, c_ulong, c_void};
@@ -96,20 +96,17 @@ impl Run<'_> {
         let len = usize::try_from(size).ok().filter(|_| !data.is_null());
         let Some(len) = len else {
             // upstream replaces the encoding error with this one
-            return Err(self.raise(constant_of(c, Exc::System), "unicode conversion error"));
+            return Err(self.raise(Exc::System, "unicode conversion error"));
         };
         // SAFETY: the runtime returned `len` bytes at `data` followed by the
         // byte checked below for NUL, valid while `arg` is open.
         let bytes = unsafe { core::slice::from_raw_parts(data as *const u8, len + 1) };
         let (&last, text) = bytes.split_last().unwrap_or((&1, &[]));
         if text.contains(&0) {
-            return Err(self.raise(constant_of(c, Exc::Value), "embedded null character"));
+            return Err(self.raise(Exc::Value, "embedded null character"));
         }
         if last != 0 {
-            return Err(self.raise(
-                constant_of(c, Exc::System),
-                "missing terminating null character",
-            ));
+            return Err(self.raise(Exc::System, "missing terminating null character"));
         }
         Ok(data)
     }

@@ -4,7 +4,7 @@
 //! worded.
 
 use super::keywords::Params;
-use super::messages::Wording;
+use super::messages::{Exc, Wording};
 use super::{Api, Raised, Res};
 use crate::ctx::Ctx;
 use crate::msg;
@@ -94,7 +94,8 @@ pub(super) struct Format<'a> {
     pub(super) wording: Wording<'a>,
 }
 
-/// Why a format string is unusable.
+/// Why a format string is unusable (as the tests' [`Format::parse`] says).
+#[cfg(test)]
 #[derive(Debug, PartialEq)]
 pub(super) enum BadFormat<'a> {
     /// A byte that is no unit: upstream's error, worded like the argument
@@ -176,31 +177,37 @@ impl<'a> Format<'a> {
         }
         // SAFETY: a C string outliving `'a` (caller's contract).
         match unsafe { Format::scan(api, fmt) } {
-            Some(format) => Ok(format),
+            Ok(format) => Ok(format),
             // SAFETY: as above.
-            None => unsafe { Format::read_malformed(ctx, api, fmt) },
+            Err(bad) => Err(unsafe { Format::malformed(ctx, api, fmt, bad) }),
         }
     }
 
-    /// [`Format::read`] for a format [`Format::scan`] refused: find out how
-    /// it is malformed, and raise.
+    /// Raise the error [`Format::scan`] found in `fmt`: `problem` at offset
+    /// `pos`.
     ///
     /// # Safety
     /// As for [`Format::read`], `fmt` not NULL.
     #[cold]
-    pub(super) unsafe fn read_malformed(ctx: Ctx, api: Api, fmt: *const c_char) -> Res<Format<'a>> {
+    #[inline(never)]
+    unsafe fn malformed(
+        ctx: Ctx,
+        api: Api,
+        fmt: *const c_char,
+        (problem, pos): (Problem, usize),
+    ) -> Raised {
         // SAFETY: a C string outliving `'a` (caller's contract).
         let bytes = unsafe { CStr::from_ptr(fmt) }.to_bytes();
-        let bad = match Format::parse(api, bytes) {
-            Ok(format) => return Ok(format),
-            Err(bad) => bad,
-        };
-        match bad {
-            // upstream's message, which does not name the unit
-            BadFormat::Unknown(wording) => {
-                ctx.system_error(wording.word("unknown arg format code"))
+        match problem {
+            // upstream's message, which does not name the unit, worded by
+            // what follows the units
+            Problem::Unknown => {
+                let rest = bytes.get(pos..).unwrap_or(&[]);
+                let end = rest.iter().position(|&b| b == b':' || b == b';');
+                let tail = end.and_then(|e| rest.get(e..)).unwrap_or(&[]);
+                Wording::from_tail(tail).raise_text(ctx, Exc::System, "unknown arg format code");
             }
-            BadFormat::Marker(problem, pos) => ctx.system_error(msg!(
+            Problem::Marker(problem) => ctx.system_error(msg!(
                 api.name(),
                 ": bad format string \"",
                 bytes,
@@ -211,17 +218,20 @@ impl<'a> Format<'a> {
                 ")"
             )),
         }
-        Err(Raised)
+        Raised
     }
 
     /// The well-formed format `fmt` in one pass over its units, which stop
     /// at the first ':' or ';' (or the NUL); what follows is only read if
-    /// there is one. None if the format is malformed.
+    /// there is one. If the format is malformed, what is wrong and where.
     ///
     /// # Safety
     /// `fmt` must be a C string that outlives `'a`.
     #[inline(always)]
-    pub(super) unsafe fn scan(api: Api, fmt: *const c_char) -> Option<Format<'a>> {
+    pub(super) unsafe fn scan(
+        api: Api,
+        fmt: *const c_char,
+    ) -> Result<Format<'a>, (Problem, usize)> {
         let mut counter = Counter::default();
         let mut end = 0;
         let stop = loop {
@@ -231,7 +241,7 @@ impl<'a> Format<'a> {
             if matches!(b, 0 | b':' | b';') {
                 break b;
             }
-            counter.take(api, b).ok()?;
+            counter.take(api, b).map_err(|problem| (problem, end))?;
             end += 1;
         };
         // SAFETY: `end` readable bytes, valid for `'a` (caller's contract).
@@ -242,10 +252,12 @@ impl<'a> Format<'a> {
             // SAFETY: a ':' or ';', then the rest of the C string.
             Wording::from_tail(unsafe { CStr::from_ptr(fmt.add(end)) }.to_bytes())
         };
-        Some(counter.finish(codes, wording))
+        Ok(counter.finish(codes, wording))
     }
 
-    /// [`Format::read`] for a format given as bytes.
+    /// [`Format::read`] for a format given as bytes (the tests' way to
+    /// check [`Format::scan`]).
+    #[cfg(test)]
     pub(super) fn parse(api: Api, bytes: &'a [u8]) -> Result<Format<'a>, BadFormat<'a>> {
         let end = bytes
             .iter()
@@ -303,31 +315,23 @@ impl<'a> Format<'a> {
         no_tracker: bool,
     ) -> Res<()> {
         let named_from = keywords.named_from;
+        let raise = |exc, text| Err(self.wording.raise_text(ctx, exc, text));
         if keywords.misplaced_empty {
-            ctx.system_error(self.wording.word("empty keyword parameter name"));
-            return Err(Raised);
+            return raise(Exc::System, "empty keyword parameter name");
         }
         if no_tracker && self.has_object {
             // upstream's text, which names HPyArg_ParseKeywords for both parsers
-            ctx.system_error(self.wording.word(
+            return raise(
+                Exc::System,
                 "HPyArg_ParseKeywords cannot use the format character 'O' unless an \
                  HPyTracker is provided. Please supply an HPyTracker.",
-            ));
-            return Err(Raised);
+            );
         }
         if keywords.len() < self.len {
-            ctx.type_error(
-                self.wording
-                    .word("mismatched args (too few keywords for fmt)"),
-            );
-            return Err(Raised);
+            return raise(Exc::Type, "mismatched args (too few keywords for fmt)");
         }
         if keywords.len() > self.len {
-            ctx.type_error(
-                self.wording
-                    .word("mismatched args (too many keywords for fmt)"),
-            );
-            return Err(Raised);
+            return raise(Exc::Type, "mismatched args (too many keywords for fmt)");
         }
         if self.kwonly_from < named_from {
             let code = self.units().nth(self.kwonly_from).map_or('?', Unit::code);
@@ -459,8 +463,9 @@ mod tests {
                     )
                 };
                 match (scanned, Format::parse(api, fmt.as_bytes())) {
-                    (Some(a), Ok(b)) => assert_eq!(fields(&a), fields(&b), "{fmt}"),
-                    (None, Err(_)) => {}
+                    (Ok(a), Ok(b)) => assert_eq!(fields(&a), fields(&b), "{fmt}"),
+                    (Err((_, pos)), Err(BadFormat::Marker(_, at))) => assert_eq!(pos, at, "{fmt}"),
+                    (Err((Problem::Unknown, _)), Err(BadFormat::Unknown(_))) => {}
                     _ => panic!("{fmt:?}: scan and parse disagree"),
                 }
             }

@@ -3,12 +3,12 @@
 //! and the loop that gives each unit its positional or keyword argument.
 
 use super::format::{Format, Unit};
-use super::messages::complaint;
+use super::messages::{complaint, Exc};
 use super::run::Run;
 use super::{handles, Api, Raised, Res};
 use crate::constant;
 use crate::ctx::Ctx;
-use crate::message::{CText, Message};
+use crate::message::CText;
 use crate::msg;
 use crate::smallvec::SmallVec;
 use core::ffi::{c_char, CStr};
@@ -119,10 +119,11 @@ pub(super) trait Source {
     /// The argument named `key` (None if absent). `take` marks it as used.
     fn find(&mut self, ctx: Ctx, key: Key, take: bool) -> Res<Option<Arg>>;
 
-    /// The message for the first keyword argument that no unit took (None
-    /// if every one was); `named` are the parameters that can be passed by
-    /// name. An `Err` means the lookup itself failed.
-    fn unexpected(&self, ctx: Ctx, named: Params) -> Res<Option<Message>>;
+    /// Raise TypeError for the first keyword argument that no unit took,
+    /// if any; `named` are the parameters that can be passed by name. (It
+    /// raises rather than return the message: a `Message` returned through
+    /// the trait object was copied on every call.)
+    fn unexpected(&self, run: &Run, named: Params) -> Res<()>;
 }
 
 /// No keyword arguments.
@@ -135,8 +136,8 @@ impl Source for NoKeywords {
     }
 
     #[inline(always)]
-    fn unexpected(&self, _: Ctx, _: Params) -> Res<Option<Message>> {
-        Ok(None)
+    fn unexpected(&self, _: &Run, _: Params) -> Res<()> {
+        Ok(())
     }
 }
 
@@ -159,11 +160,14 @@ impl Source for Named<'_> {
     }
 
     #[inline(always)]
-    fn unexpected(&self, _: Ctx, _: Params) -> Res<Option<Message>> {
+    fn unexpected(&self, run: &Run, _: Params) -> Res<()> {
         let names = &self.names;
-        Ok((0..names.items.len())
+        match (0..names.items.len())
             .find(|&j| names.items.as_slice().get(j).is_some_and(|n| !n.used))
-            .map(|j| complaint(names.utf8(j))))
+        {
+            Some(j) => Err(run.raise_type(complaint(names.utf8(j)))),
+            None => Ok(()),
+        }
     }
 }
 
@@ -186,17 +190,18 @@ impl Source for Dict {
         Err(Raised)
     }
 
-    fn unexpected(&self, ctx: Ctx, named: Params) -> Res<Option<Message>> {
-        unknown_key(ctx, self.0, named)
+    fn unexpected(&self, run: &Run, named: Params) -> Res<()> {
+        unknown_key(run, self.0, named)
     }
 }
 
 /// [`Source::unexpected`] for a dict (any other mapping is not checked).
 #[inline(never)]
-pub(super) fn unknown_key(ctx: Ctx, dict: HPy, named: Params) -> Res<Option<Message>> {
+pub(super) fn unknown_key(run: &Run, dict: HPy, named: Params) -> Res<()> {
+    let ctx = run.ctx;
     // SAFETY: live context, open handle.
     if unsafe { raw::ctx_Dict_Check(ctx.0, dict) } == 0 {
-        return Ok(None);
+        return Ok(());
     }
     // SAFETY: live context, a dict; the list is closed below.
     let keys = unsafe { raw::ctx_Dict_Keys(ctx.0, dict) };
@@ -220,13 +225,13 @@ pub(super) fn unknown_key(ctx: Ctx, dict: HPy, named: Params) -> Res<Option<Mess
             // it is closed.
             let name = unsafe { utf8_of(ctx, key) };
             let unknown = !name.is_some_and(is_known);
-            let msg = unknown.then(|| complaint(name));
+            let raised = unknown.then(|| run.raise_type(complaint(name)));
             ctx.close(key);
-            if msg.is_some() {
-                return Ok(msg);
+            if let Some(raised) = raised {
+                return Err(raised);
             }
         }
-        Ok(None)
+        Ok(())
     })();
     ctx.close(keys);
     result
@@ -275,12 +280,11 @@ impl Names {
         // SAFETY: live context, open handle.
         let n = unsafe { raw::ctx_Length(ctx.0, kwnames) };
         if n < 0 {
-            ctx.system_error(
-                format
-                    .wording
-                    .word("could not retrieve length of keyword names tuple"),
-            );
-            return Err(Raised);
+            return Err(format.wording.raise_text(
+                ctx,
+                Exc::System,
+                "could not retrieve length of keyword names tuple",
+            ));
         }
         for i in 0..n {
             // SAFETY: live context, open handle; `self` closes the item.
@@ -478,10 +482,7 @@ impl Run<'_> {
         if args.len() > self.format.len {
             return Err(self.raise_type("mismatched args (too many arguments for fmt)"));
         }
-        if let Some(msg) = source.unexpected(ctx, keywords)? {
-            return Err(self.raise_type(msg));
-        }
-        Ok(())
+        source.unexpected(self, keywords)
     }
 }
 

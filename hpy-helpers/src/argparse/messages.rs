@@ -6,6 +6,7 @@ use super::format::Unit;
 use super::run::Run;
 use super::Raised;
 use crate::constant;
+use crate::ctx::Ctx;
 use crate::message::{Clip, Message};
 use crate::msg;
 use hpy_sys::HPy;
@@ -41,9 +42,24 @@ impl<'a> Wording<'a> {
     }
 
     /// The final message, cut at upstream's lengths (its buffers are fixed).
-    #[inline(always)]
+    #[cfg(test)]
     pub(super) fn word(&self, msg: impl Into<Message>) -> Message {
         self.word_message(&msg.into())
+    }
+
+    /// Raise `exc` with `msg`, worded: one copy for every worded message.
+    #[cold]
+    #[inline(never)]
+    pub(super) fn raise(&self, ctx: Ctx, exc: Exc, msg: &Message) -> Raised {
+        ctx.set_error(constant_of(ctx.0, exc), self.word_message(msg));
+        Raised
+    }
+
+    /// [`Wording::raise`] with a fixed text.
+    #[cold]
+    #[inline(never)]
+    pub(super) fn raise_text(&self, ctx: Ctx, exc: Exc, text: &str) -> Raised {
+        self.raise(ctx, exc, &msg!(text))
     }
 
     /// [`Wording::word`], one copy for every kind of message.
@@ -104,20 +120,18 @@ impl Run<'_> {
     }
 
     #[cold]
-    #[inline(never)]
-    pub(super) fn raise(&self, exc: HPy, msg: impl Into<Message>) -> Raised {
-        self.ctx.set_error(exc, self.format.wording.word(msg));
-        Raised
+    pub(super) fn raise(&self, exc: Exc, msg: impl Into<Message>) -> Raised {
+        self.format.wording.raise(self.ctx, exc, &msg.into())
     }
 
     #[cold]
     pub(super) fn raise_type(&self, msg: impl Into<Message>) -> Raised {
-        self.raise(constant_of(self.ctx.0, Exc::Type), msg)
+        self.raise(Exc::Type, msg)
     }
 
     #[cold]
     pub(super) fn raise_overflow(&self, msg: impl Into<Message>) -> Raised {
-        self.raise(constant_of(self.ctx.0, Exc::Overflow), msg)
+        self.raise(Exc::Overflow, msg)
     }
 }
 

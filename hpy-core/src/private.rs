@@ -4,8 +4,8 @@
 //! types and modules. Not a public API: it changes with the macros.
 
 pub use crate::class::{
-    assert_layout, destroy, mut_if_instance, new_object_of, ref_if_instance, traverse, Cell,
-    HPyClass, Traverse,
+    assert_layout, destroy, mut_if_instance, new_object_of, receiver_mut, receiver_ref,
+    ref_if_instance, traverse, Cell, HPyClass, Traverse,
 };
 pub use crate::err::ExcRef;
 pub use crate::hand::{destroy_slot, traverse_slot};

@@ -90,8 +90,8 @@ impl DebugHandle {
                 let r = obj.repr()?;
                 let _ = write!(s, "<DebugHandle {:#x} for ", h.id());
                 // a repr that is not valid UTF-8 (lone surrogates) shows as '?'
-                match r.extract::<String>() {
-                    Ok(text) => s.push_str(&text),
+                match <str as hpy_core::FromHPyRef>::extract(&r, &mut ()) {
+                    Ok(text) => s.push_str(text),
                     Err(e) => {
                         e.clear(ctx);
                         s.push('?');

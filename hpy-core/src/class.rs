@@ -132,6 +132,47 @@ fn borrow_mut<'a, T: HPyClass>(
     Ok(unsafe { &mut *p })
 }
 
+/// The cell of the receiver `obj` (no type check).
+///
+/// # Safety
+/// `obj` is an instance of `T`'s type or of a subclass of it.
+unsafe fn receiver_cell<'a, T: HPyClass>(obj: &'a Handle<'_>) -> &'a Cell<T> {
+    let ctx = obj.context();
+    // SAFETY: a live context and an instance of T's type (caller), whose
+    // payload is a Cell<T> living as long as the object, which `obj` keeps
+    // alive for 'a.
+    unsafe { &*raw::ctx_AsStruct_Object(ctx.as_ptr(), obj.raw()).cast::<Cell<T>>() }
+}
+
+/// `&T` out of the receiver of a method, getter, setter or slot of `T`'s
+/// type: no type check, since the runtime calls those only on instances
+/// (CPython's method and attribute descriptors and slot wrappers check
+/// `self`, and a slot is reached through the object's own type).
+///
+/// # Safety
+/// `obj` is an instance of `T`'s type or of a subclass of it.
+#[doc(hidden)]
+pub unsafe fn receiver_ref<'a, 'c: 'a, T: HPyClass>(
+    obj: &'a Handle<'c>,
+    holder: &'a mut RefHolder<T>,
+) -> HPyResult<&'a T> {
+    // SAFETY: forwarded.
+    borrow(unsafe { receiver_cell::<T>(obj) }, holder)
+}
+
+/// `&mut T` out of the receiver, as [`receiver_ref`].
+///
+/// # Safety
+/// As [`receiver_ref`].
+#[doc(hidden)]
+pub unsafe fn receiver_mut<'a, 'c: 'a, T: HPyClass>(
+    obj: &'a Handle<'c>,
+    holder: &'a mut MutHolder<T>,
+) -> HPyResult<&'a mut T> {
+    // SAFETY: forwarded.
+    borrow_mut(unsafe { receiver_cell::<T>(obj) }, holder)
+}
+
 /// `&T` out of `obj` if it is an instance of `T`'s type, else `None` (one
 /// type check: what binary operators need to choose `NotImplemented`).
 #[doc(hidden)]

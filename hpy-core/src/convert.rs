@@ -373,6 +373,21 @@ impl<'c> IntoHPy<'c> for char {
 
 /// A `str` object for `s` (NUL characters included).
 fn str_to_object<'c>(ctx: Context<'c>, s: &str) -> HPyResult<Handle<'c>> {
+    if s.is_ascii() {
+        // sized: no copy, no terminator, NULs included (most text is ASCII:
+        // names, numbers, reprs)
+        // SAFETY: a live context; `s` is `s.len()` bytes of ASCII; NULL
+        // errors means strict (nothing to reject in ASCII).
+        let h = unsafe {
+            raw::ctx_Unicode_DecodeASCII(
+                ctx.as_ptr(),
+                s.as_ptr().cast(),
+                s.len() as hpy_sys::HPy_ssize_t,
+                core::ptr::null(),
+            )
+        };
+        return Handle::from_result(ctx, h);
+    }
     const STACK: usize = 120;
     if s.len() < STACK && !s.as_bytes().contains(&0) {
         let mut buf = [0u8; STACK];

@@ -60,7 +60,7 @@ pub mod raw;
 pub mod trampolines;
 
 pub use builders::{new_dict, new_list, tuple_from, ListBuilder, Tracker, TupleBuilder};
-pub use class::{new_object, type_object, HPyClass};
+pub use class::{new_object, new_object_of, type_object, HPyClass};
 pub use context::Context;
 pub use convert::{Bytes, FromHPy, FromHPyRef, FromHPyRefMut, IntoHPy};
 pub use err::{HPyErr, HPyResult};

@@ -4,8 +4,8 @@
 //! types and modules. Not a public API: it changes with the macros.
 
 pub use crate::class::{
-    assert_layout, destroy, mut_if_instance, new_object_of, ref_if_instance, traverse, Cell,
-    HPyClass, Traverse,
+    assert_layout, destroy, mut_if_instance, new_object_of, receiver_mut, receiver_ref,
+    ref_if_instance, traverse, Cell, HPyClass, Traverse,
 };
 pub use crate::err::ExcRef;
 pub use crate::hand::{destroy_slot, traverse_slot};
@@ -333,7 +333,8 @@ pub fn try_extract_ref<'a, 'c: 'a, T: crate::FromHPyRef<'c> + ?Sized>(
     }
 }
 
-/// The `HPy_tp_new` of types without `#[new]`: Python cannot make them.
+/// The `HPy_tp_new` of types without `#[new]`: Python cannot make them
+/// (`TypeError: cannot create 'mod.T' instances`, as CPython says).
 pub static NO_CONSTRUCTOR: SyncDef =
     crate::trampolines::NEWFUNC::slot::<NoConstructor>(hpy_sys::HPy_tp_new);
 
@@ -356,9 +357,17 @@ extern "C" fn no_constructor(
     entry(cx, NULL, |cx| {
         // SAFETY: the type argument of tp_new, open for the call.
         let ty = unsafe { Borrowed::new(cx, ty) };
-        let name: String = ty.getattr("__name__")?.extract()?;
+        // CPython's words for a type whose tp_new is NULL, with the name it
+        // shows there (tp_name: the module, then the name)
+        let module: String = ty.getattr("__module__")?.extract()?;
+        let qualname: String = ty.getattr("__qualname__")?.extract()?;
+        let name = if module == "builtins" {
+            qualname
+        } else {
+            format!("{module}.{qualname}")
+        };
         Err(exc::TypeError::new_err(format!(
-            "cannot create '{name}' instances: the type has no #[new] constructor"
+            "cannot create '{name}' instances"
         )))
     })
 }

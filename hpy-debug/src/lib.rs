@@ -1,7 +1,8 @@
 //! The HPy debug and trace contexts: contexts that wrap an inner (universal)
 //! context. The trace context is `trace.rs`; everything else here is the
-//! debug context. Their Python faces (`hpy.universal._debug`, `_trace`) are
-//! hpy-universal's `py_debug.rs` and `py_trace.rs`.
+//! debug context. Their Python faces (`hpy.debug._debug`, `hpy.trace._trace`)
+//! are HPy modules written with hpy-core (`py/`), exported under upstream's
+//! entry points (`HPyInit__debug`, `HPyInit__trace`, ...).
 //!
 //! Every handle the debug context gives out is the address of a slot of the
 //! handle table (`handles/`) holding the inner handle; every context
@@ -25,6 +26,7 @@ mod ctx;
 mod faults;
 mod gil;
 mod handles;
+mod py;
 mod rawdata;
 mod site;
 mod special;

@@ -226,7 +226,8 @@ fn field_getset(ty: &Ident, f: &Ident, fty: &Type, set: bool, doc: &str) -> (Tok
         &n,
         quote! {
             let mut __h = <<#ty as ::hpy_core::FromHPyRef<'_>>::Holder as ::core::default::Default>::default();
-            let __this = ::hpy_core::__private::extract_ref::<#ty>(&__s, &mut __h, "self")?;
+            // SAFETY: the receiver of a method, getter, setter or slot of the type: the runtime calls them only on its instances.
+            let __this = unsafe { ::hpy_core::__private::receiver_ref::<#ty>(&__s, &mut __h) }?;
             ::hpy_core::__private::ret_obj(__cx, ::core::clone::Clone::clone(&__this.#f))
         },
     );
@@ -237,7 +238,8 @@ fn field_getset(ty: &Ident, f: &Ident, fty: &Type, set: bool, doc: &str) -> (Tok
             quote! {
                 let __new: #fty = ::hpy_core::__private::extract::<#fty>(&__v, #name)?;
                 let mut __h = <<#ty as ::hpy_core::FromHPyRefMut<'_>>::Holder as ::core::default::Default>::default();
-                let __this = ::hpy_core::__private::extract_mut::<#ty>(&__s, &mut __h, "self")?;
+                // SAFETY: the receiver of a method, getter, setter or slot of the type: the runtime calls them only on its instances.
+                let __this = unsafe { ::hpy_core::__private::receiver_mut::<#ty>(&__s, &mut __h) }?;
                 __this.#f = __new;
                 ::core::result::Result::Ok(0)
             },

@@ -214,12 +214,14 @@ fn receiver_stmts(ty: &Type, f: &ImplItemFn) -> syn::Result<(TokenStream, TokenS
     let holder = if r.mutability.is_some() {
         quote! {
             let mut __self_holder = <<#ty as ::hpy_core::FromHPyRefMut<'_>>::Holder as ::core::default::Default>::default();
-            let __this = ::hpy_core::__private::extract_mut::<#ty>(&__s, &mut __self_holder, "self")?;
+            // SAFETY: the receiver of a method, getter, setter or slot of the type: the runtime calls them only on its instances.
+            let __this = unsafe { ::hpy_core::__private::receiver_mut::<#ty>(&__s, &mut __self_holder) }?;
         }
     } else {
         quote! {
             let mut __self_holder = <<#ty as ::hpy_core::FromHPyRef<'_>>::Holder as ::core::default::Default>::default();
-            let __this = ::hpy_core::__private::extract_ref::<#ty>(&__s, &mut __self_holder, "self")?;
+            // SAFETY: the receiver of a method, getter, setter or slot of the type: the runtime calls them only on its instances.
+            let __this = unsafe { ::hpy_core::__private::receiver_ref::<#ty>(&__s, &mut __self_holder) }?;
         }
     };
     Ok((

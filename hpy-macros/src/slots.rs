@@ -211,12 +211,14 @@ fn bind_self(ty: &Type, h: &TokenStream, this: &Ident, mutable: bool) -> TokenSt
     if mutable {
         quote! {
             let mut #holder = <<#ty as ::hpy_core::FromHPyRefMut<'_>>::Holder as ::core::default::Default>::default();
-            let #this = ::hpy_core::__private::extract_mut::<#ty>(#h, &mut #holder, "self")?;
+            // SAFETY: the receiver of a method, getter, setter or slot of the type: the runtime calls them only on its instances.
+            let #this = unsafe { ::hpy_core::__private::receiver_mut::<#ty>(#h, &mut #holder) }?;
         }
     } else {
         quote! {
             let mut #holder = <<#ty as ::hpy_core::FromHPyRef<'_>>::Holder as ::core::default::Default>::default();
-            let #this = ::hpy_core::__private::extract_ref::<#ty>(#h, &mut #holder, "self")?;
+            // SAFETY: the receiver of a method, getter, setter or slot of the type: the runtime calls them only on its instances.
+            let #this = unsafe { ::hpy_core::__private::receiver_ref::<#ty>(#h, &mut #holder) }?;
         }
     }
 }

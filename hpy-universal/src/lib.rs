@@ -3,23 +3,22 @@
 //!
 //! The logic lives in this rlib; the cdylib build of the same crate is the
 //! Python extension module (`PyInit_universal`). Its submodules `_debug` and
-//! `_trace` are the Python faces of hpy-debug's debug and trace contexts
-//! (`py_debug.rs`, `py_trace.rs`).
+//! `_trace` are the Python faces of hpy-debug's debug and trace contexts:
+//! HPy modules of hpy-debug, created here with the universal context.
 
 #![allow(non_upper_case_globals, non_snake_case, unused_braces)]
 
 pub mod context;
 pub mod loader;
 pub mod module;
-mod py_debug;
-mod py_trace;
 pub mod trampoline;
 mod util;
 
 pub use context::universal_ctx;
 
+use hpy_sys::{HPyContext, HPyModuleDef};
 use pyo3_ffi as ffi;
-use std::ffi::{c_char, c_int};
+use std::ffi::{c_char, c_int, CStr};
 use std::ptr::null_mut;
 
 /// Version reported by `get_version()`: the HPy API level we implement and
@@ -103,6 +102,67 @@ unsafe fn refuse_upstream_hpy() -> c_int {
     }
 }
 
+// The entry points of hpy-debug's HPy modules `_debug` and `_trace`
+// (`hpy-debug/src/py/`), with upstream 0.9's signatures.
+extern "C" {
+    fn HPyInitGlobalContext__debug(ctx: *mut HPyContext);
+    fn HPyInit__debug() -> *mut HPyModuleDef;
+    fn HPyInitGlobalContext__trace(ctx: *mut HPyContext);
+    fn HPyInit__trace() -> *mut HPyModuleDef;
+}
+
+/// Adds `m.<attr>`: the HPy module named `name` that `init` defines, made
+/// with the universal context, as the loader makes an extension's (and
+/// upstream's `hpy.universal` its `_debug` and `_trace`). -1 with an
+/// exception set, else 0.
+///
+/// # Safety
+/// GIL held; `init_ctx` and `init` are one HPy module's entry points.
+unsafe fn add_submodule(
+    m: *mut ffi::PyObject,
+    attr: &CStr,
+    name: &CStr,
+    init_ctx: unsafe extern "C" fn(*mut HPyContext),
+    init: unsafe extern "C" fn() -> *mut HPyModuleDef,
+) -> c_int {
+    // SAFETY: GIL held; the entry points are called in the loader's order
+    // (context first); `init` returns a definition that lives forever (a
+    // static of hpy-debug); every new reference is released once.
+    unsafe {
+        init_ctx(universal_ctx());
+        let def = init();
+        let machinery = ffi::PyImport_ImportModule(c"importlib.machinery".as_ptr());
+        if def.is_null() || machinery.is_null() {
+            if def.is_null() {
+                util::raise(
+                    ffi::PyExc_SystemError,
+                    "an HPy module of hpy-debug has no definition",
+                );
+            }
+            ffi::Py_XDECREF(machinery);
+            return -1;
+        }
+        let spec = ffi::PyObject_CallMethod(
+            machinery,
+            c"ModuleSpec".as_ptr(),
+            c"sO".as_ptr(),
+            name.as_ptr(),
+            ffi::Py_None(),
+        );
+        ffi::Py_DECREF(machinery);
+        if spec.is_null() {
+            return -1;
+        }
+        let sub = module::create_module(&*def, spec);
+        ffi::Py_DECREF(spec);
+        if sub.is_null() || ffi::PyModule_AddObject(m, attr.as_ptr(), sub) < 0 {
+            ffi::Py_XDECREF(sub);
+            return -1;
+        }
+        0
+    }
+}
+
 /// # Safety
 /// Called by CPython's import machinery with the GIL held.
 #[no_mangle]
@@ -140,18 +200,24 @@ pub unsafe extern "C" fn PyInit_universal() -> *mut ffi::PyObject {
             ffi::Py_DECREF(m);
             return null_mut();
         }
-        type Create = unsafe fn() -> *mut ffi::PyObject;
-        let submodules: [(&std::ffi::CStr, Create); 2] =
-            [(c"_debug", py_debug::create), (c"_trace", py_trace::create)];
-        for (name, create) in submodules {
-            let sub = create();
-            if sub.is_null() || ffi::PyModule_AddObject(m, name.as_ptr(), sub) < 0 {
-                ffi::Py_XDECREF(sub);
-                ffi::Py_DECREF(m);
-                return null_mut();
-            }
+        if add_submodule(
+            m,
+            c"_debug",
+            c"hpy.debug._debug",
+            HPyInitGlobalContext__debug,
+            HPyInit__debug,
+        ) < 0
+            || add_submodule(
+                m,
+                c"_trace",
+                c"hpy.trace._trace",
+                HPyInitGlobalContext__trace,
+                HPyInit__trace,
+            ) < 0
+        {
+            ffi::Py_DECREF(m);
+            return null_mut();
         }
-        let _: c_int = 0;
         m
     }
 }

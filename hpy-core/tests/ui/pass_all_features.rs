@@ -252,13 +252,21 @@ impl Bag {
 #[hpy_def(name = "Unit")]
 struct Marker;
 
+/// Many objects of one type, which is looked up once.
+#[hpy_def]
+fn markers(ctx: Context<'_>, n: usize) -> HPyResult<Vec<Handle<'_>>> {
+    let ty = hpy_core::type_object::<Marker>(ctx)?;
+    (0..n).map(|_| hpy_core::new_object_of(&ty, Marker)).collect()
+}
+
 /// The module.
 #[hpy_module]
 mod kitchen {
     use hpy_core::prelude::*;
 
     pub use super::{
-        add, first, join, nothing, one, raw_bytes, scale, Bag, KitchenError, Marker, PlainError,
+        add, first, join, markers, nothing, one, raw_bytes, scale, Bag, KitchenError, Marker,
+        PlainError,
         Vec2,
     };
 

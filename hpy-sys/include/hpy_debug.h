@@ -57,6 +57,14 @@ HPy hpy_debug_unwrap_handle(HPyContext *dctx, HPy dh);
 /* Closes dh and the universal handle it owns. */
 void hpy_debug_close_handle(HPyContext *dctx, HPy dh);
 
+/* The Python face of the debug mode, the module hpy.debug uses
+   (get_open_handles, new_generation, DebugHandle, ...): an HPy module like
+   any extension's, under upstream's entry points. A runtime creates it as
+   it creates a loaded extension's module: HPyInitGlobalContext__debug(uctx)
+   first, then from the definition HPyInit__debug() returns. */
+void HPyInitGlobalContext__debug(HPyContext *uctx);
+HPyModuleDef *HPyInit__debug(void);
+
 /* hpy-rs additions (not in upstream HPy): finding leaked handles from C,
    as hpy.debug.LeakDetector does from Python. */
 

@@ -37,6 +37,12 @@ int hpy_trace_get_nfunc(void);
    NULL past the last member. Needs no GIL. */
 const char *hpy_trace_get_func_name(int idx);
 
+/* The Python face of the trace mode (get_call_counts, set_trace_functions,
+   ...), an HPy module under upstream's entry points: see hpy_debug.h's
+   HPyInit__debug for how a runtime creates it. */
+void HPyInitGlobalContext__trace(HPyContext *uctx);
+HPyModuleDef *HPyInit__trace(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -97,6 +97,8 @@ def test_leak_and_use_after_close_are_reported(tmp_path, kind):
     assert "leaks: 1\n" in out
     assert f"leak: handle {leaked}: 'leaked by debug_clib.c'" in out
     assert "trace: 189 functions, member 77 is ctx_Dup" in out
+    assert "module definition HPyInit__debug: 3 of 3 functions found" in out
+    assert "module definition HPyInit__trace: 2 of 2 functions found" in out
     # use after close: reported naming the API function and the handle, fatal
     assert f"using closed handle {one}" in out
     assert "not reported" not in out

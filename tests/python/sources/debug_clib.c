@@ -151,6 +151,21 @@ int main(void)
     hpy_debug_set_ctx(&copy);
     print_refusal("hpy_debug_set_ctx(NULL member)");
 
+    /* The Python faces, as a runtime linking the library gets them. */
+    const char *names[2][3] = {{"get_open_handles", "new_generation", "set_on_invalid_handle"},
+                               {"get_call_counts", "set_trace_functions", NULL}};
+    HPyModuleDef *defs[2] = {HPyInit__debug(), HPyInit__trace()};
+    for (int m = 0; m < 2; m++) {
+        int found = 0, wanted = 0;
+        for (int w = 0; w < 3 && names[m][w]; w++, wanted++)
+            for (HPyDef **d = defs[m] ? defs[m]->defines : NULL; d && *d; d++)
+                if ((*d)->kind == HPyDef_Kind_Meth && strcmp((*d)->meth.name, names[m][w]) == 0)
+                    found++;
+        printf("module definition %s: %d of %d functions found\n",
+               m == 0 ? "HPyInit__debug" : "HPyInit__trace", found, wanted);
+        check(found == wanted, "the module definitions list their functions");
+    }
+
     printf("failures: %d\n", failures);
     /* Use after close: the debug mode names the API function and stops the
        process (Py_FatalError), so this comes last. */

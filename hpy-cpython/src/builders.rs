@@ -39,11 +39,12 @@ unsafe fn new_container(
 }
 
 /// Stores a new reference to `item` in slot `index`, dropping what was there;
-/// a failed builder, an out-of-range index or a NULL item are ignored (the
-/// slot stays unset and `Build` reports it).
+/// a failed builder (no items, `len` 0), an out-of-range index or a NULL
+/// item are ignored (the slot stays unset and `Build` reports it).
 ///
 /// # Safety
-/// GIL held; `c` is NULL or a container whose items live at `items`, `len` long.
+/// GIL held; `items` holds `len` slots (NULL when `len` is 0).
+#[inline(always)]
 unsafe fn set_slot(
     items: *mut *mut ffi::PyObject,
     len: HPy_ssize_t,
@@ -51,7 +52,8 @@ unsafe fn set_slot(
     item: HPy,
 ) {
     let o = as_obj(item);
-    if items.is_null() || index < 0 || index >= len || o.is_null() {
+    // One unsigned comparison rejects negative indices too.
+    if index as usize >= len as usize || o.is_null() {
         return;
     }
     // SAFETY: index checked against the length; the old slot value is NULL
@@ -67,7 +69,8 @@ unsafe fn set_slot(
 /// Hands out the finished container, or frees it and raises.
 ///
 /// # Safety
-/// GIL held; `c` is NULL or an owned container whose items live at `items`.
+/// GIL held; `c` is NULL or an owned container whose items live at `items`
+/// (NULL when `len` is 0).
 #[inline(always)]
 unsafe fn finish(
     c: *mut ffi::PyObject,
@@ -78,12 +81,13 @@ unsafe fn finish(
     if c.is_null() {
         return fail(c, 0, api);
     }
-    // SAFETY: `items` holds `len` slots (function contract).
-    let slots = unsafe { std::slice::from_raw_parts(items, len as usize) };
-    match slots.iter().position(|o| o.is_null()) {
-        None => from_owned(c),
-        Some(i) => fail(c, i, api),
+    for i in 0..len {
+        // SAFETY: `items` holds `len` slots (function contract).
+        if unsafe { *items.offset(i) }.is_null() {
+            return fail(c, i as usize, api);
+        }
     }
+    from_owned(c)
 }
 
 /// `finish`'s failures, out of its hot path: MemoryError for a builder whose

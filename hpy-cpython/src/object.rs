@@ -1,7 +1,7 @@
 //! Object protocol, calls, errors and the containers' basic operations.
 
 use crate::compat::vectorcall;
-use crate::handle::{as_obj, from_borrowed, from_owned, raise};
+use crate::handle::{as_obj, from_borrowed, from_owned, new_ref, raise};
 use hpy_sys::{HPy, HPyContext, HPy_hash_t, HPy_ssize_t};
 use pyo3_ffi as ffi;
 use std::ffi::{c_char, c_int};
@@ -203,14 +203,32 @@ pub unsafe extern "C" fn ctx_GetItem_i(_ctx: *mut HPyContext, obj: HPy, idx: HPy
     let o = as_obj(obj);
     // SAFETY: see module comment.
     unsafe {
-        // Exact lists and tuples: PySequence_GetItem indexes them as `o[idx]`
-        // does (negative indices count from the end, same IndexError),
-        // without making an int for the index.
-        if ffi::PyList_CheckExact(o) != 0 || ffi::PyTuple_CheckExact(o) != 0 {
+        // Exact lists and tuples: an item in range is read directly (as the
+        // CPython ABI's header does); otherwise PySequence_GetItem indexes
+        // them as `o[idx]` does (negative indices count from the end, same
+        // IndexError), without making an int for the index.
+        let items = if ffi::PyList_CheckExact(o) != 0 {
+            (*o.cast::<ffi::PyListObject>()).ob_item
+        } else if ffi::PyTuple_CheckExact(o) != 0 {
+            (*o.cast::<ffi::PyTupleObject>()).ob_item.as_mut_ptr()
+        } else {
+            return get_item_other(o, idx);
+        };
+        // One unsigned comparison rejects negative indices too.
+        if idx as usize >= ffi::Py_SIZE(o) as usize {
             return from_owned(ffi::PySequence_GetItem(o, idx));
         }
-        with_index(idx, |k| from_owned(ffi::PyObject_GetItem(o, k)))
+        // The items of a list or tuple in range are set.
+        from_owned(new_ref(*items.offset(idx)))
     }
+}
+
+/// `ctx_GetItem_i` of other objects: `o[idx]` with an int for the index
+/// (out of line, so that the fast path above needs no stack frame).
+#[inline(never)]
+unsafe fn get_item_other(o: *mut ffi::PyObject, idx: HPy_ssize_t) -> HPy {
+    // SAFETY: see module comment.
+    unsafe { with_index(idx, |k| from_owned(ffi::PyObject_GetItem(o, k))) }
 }
 
 pub unsafe extern "C" fn ctx_GetItem_s(

@@ -228,8 +228,10 @@ macro_rules! arms {
                     // `$F` (the caller's contract); GIL held.
                     unsafe {
                         let a = &mut *args.cast::<$S>();
+                        // Never NULL: a trampoline passes the impl its
+                        // `HPyDef` was made with (hpydef.h).
                         let f = std::mem::transmute::<HPyCFunction, $F>(func)
-                            .expect("HPy impl pointer is NULL");
+                            .unwrap_unchecked();
                         let mut c = C::enter(ctx);
                         let r = f(c.ctx(), $(arg!(c, a, $conv($($f),+))),*);
                         c.leave();

@@ -1136,6 +1136,92 @@ def test_builtin_shapes(make_module):
     assert mod.shape(mod.MyMeta) == 1
 
 
+TEARDOWN = r"""
+static long order;      /* destroy impls append their digit, nearest first */
+typedef struct { long a; } TBaseObject;
+HPyType_HELPERS(TBaseObject)
+HPyDef_SLOT(TBase_destroy, HPy_tp_destroy)
+static void TBase_destroy_impl(void *obj) { order = order * 10 + 1; }
+static HPyDef *TBase_defines[] = { &TBase_destroy, NULL };
+static HPyType_Spec TBase_spec = { .name = "m.TBase", .basicsize = sizeof(TBaseObject),
+    .flags = HPy_TPFLAGS_DEFAULT | HPy_TPFLAGS_BASETYPE, .defines = TBase_defines };
+
+typedef struct { TBaseObject base; long b; } TMidObject;
+static HPyDef *TMid_defines[] = { NULL };
+static HPyType_Spec TMid_spec = { .name = "m.TMid", .basicsize = sizeof(TMidObject),
+    .flags = HPy_TPFLAGS_DEFAULT | HPy_TPFLAGS_BASETYPE, .defines = TMid_defines };
+
+typedef struct { TMidObject base; long c; } TTopObject;
+HPyDef_SLOT(TTop_destroy, HPy_tp_destroy)
+static void TTop_destroy_impl(void *obj) { order = order * 10 + 3; }
+static HPyDef *TTop_defines[] = { &TTop_destroy, NULL };
+static HPyType_Spec TTop_spec = { .name = "m.TTop", .basicsize = sizeof(TTopObject),
+    .flags = HPy_TPFLAGS_DEFAULT | HPy_TPFLAGS_BASETYPE, .defines = TTop_defines };
+
+/* a list with a payload and a destroy: the list's own deallocator still
+   releases the items */
+typedef struct { long extra; } TListObject;
+HPyType_HELPERS(TListObject, HPyType_BuiltinShape_List)
+HPyDef_SLOT(TList_destroy, HPy_tp_destroy)
+static void TList_destroy_impl(void *obj) { order = order * 10 + ((TListObject *)obj)->extra; }
+HPyDef_MEMBER(TList_extra, "extra", HPyMember_LONG, offsetof(TListObject, extra))
+static HPyDef *TList_defines[] = { &TList_destroy, &TList_extra, NULL };
+static HPyType_Spec TList_spec = { .name = "m.TList", .basicsize = sizeof(TListObject),
+    .flags = HPy_TPFLAGS_DEFAULT | HPy_TPFLAGS_BASETYPE,
+    .builtin_shape = HPyType_BuiltinShape_List, .defines = TList_defines };
+
+HPyDef_METH(m_take_order, "take_order", HPyFunc_NOARGS)
+static HPy m_take_order_impl(HPyContext *ctx, HPy self)
+{
+    long o = order;
+    order = 0;
+    return lng(ctx, o);
+}
+"""
+
+
+def test_destroy_chain_and_builtin_base(make_module):
+    """Every HPy type of the chain has its destroy called, nearest first
+    (an HPy type without one in between); a list-shaped type's items are
+    released by the list's own deallocator, also for Python subclasses."""
+    mod = build(make_module, TEARDOWN, [
+        ("TBase", "TBase_spec", None),
+        ("TMid", "TMid_spec", base_param("TBase")),
+        ("TTop", "TTop_spec", base_param("TMid")),
+        ("TList", "TList_spec", ctx_base_param("h_ListType")),
+    ])
+    mod.take_order()
+    for tp, order in [(mod.TBase, 1), (mod.TMid, 1), (mod.TTop, 31)]:
+        o = tp()
+        del o
+        assert mod.take_order() == order, tp
+
+    class PyTop(mod.TTop):
+        pass
+    o = PyTop()
+    o.attr = 1
+    del o
+    gc.collect()
+    assert mod.take_order() == 31
+
+    class Item:
+        pass
+
+    class PyList(mod.TList):
+        pass
+    for tp in (mod.TList, PyList):
+        item = Item()
+        wr = weakref.ref(item)
+        lst = tp([item, 2])
+        lst.extra = 7
+        del item
+        assert wr() is not None and lst[1] == 2
+        del lst
+        gc.collect()
+        assert wr() is None, tp
+        assert mod.take_order() == 7, tp
+
+
 # ---------------------------------------------------------------------------
 # Errors
 

@@ -8,7 +8,7 @@ use super::check::{
 };
 use super::compat::{from_metaclass, from_module_and_spec};
 use super::translate::{legacy_slots, slot_defs, Translation};
-use super::typedata::{nearest_data, type_data, ModuleHead, TypeData, DATA_DEF};
+use super::typedata::{type_data, ModuleHead, Teardown, TypeData, DATA_DEF};
 use super::HPY_NULL;
 use crate::defs::null_terminated;
 use crate::handle::{from_owned, raise};
@@ -134,14 +134,11 @@ unsafe fn create(
         }
         #[cfg(not(Py_3_9))]
         py38.apply(result.cast());
-        // Read once here (the bases are alive), so that deallocation skips
-        // the walk for fields when no type in the chain has any.
+        // Read once here (the bases are alive), so that deallocation is
+        // straight-line.
         let tp = result.cast::<ffi::PyTypeObject>();
-        let own = type_data(tp);
-        if !own.is_null() {
-            let base = nearest_data((*tp).tp_base);
-            (*own).traverse_in_chain =
-                (*own).traverse.is_some() || (!base.is_null() && (*base).traverse_in_chain);
+        if let Some(own) = type_data(tp).as_mut() {
+            own.teardown = Teardown::of(tp);
         }
         Some(result)
     }

@@ -2,7 +2,7 @@
 //! members (which hold fields) as getsets, and walking an object's fields to
 //! clear them or to report them to CPython's GC (`traverse`).
 
-use super::typedata::{payload, type_data};
+use super::typedata::{payload, TraverseFn};
 use crate::handle::{as_obj, from_owned, new_ref, raise};
 use hpy_sys::*;
 use pyo3_ffi as ffi;
@@ -125,23 +125,17 @@ unsafe extern "C" fn clear_visitor(f: *mut HPyField, _arg: *mut c_void) -> c_int
 
 /// Releases every field of the object whose payload is `p` that the
 /// traverse impls of the HPy types in its hierarchy visit (`tp_clear`,
-/// `tp_dealloc`), from its type `tp` down the `tp_base` chain.
+/// `tp_dealloc`): `traverses` is its nearest HPy type's
+/// `Teardown::traverses`.
 ///
 /// # Safety
-/// `p` is the payload of a valid object of type `tp`; GIL held.
-#[inline]
-pub(super) unsafe fn clear_fields(p: *mut c_void, mut tp: *mut ffi::PyTypeObject) {
-    // SAFETY: forwarded; traverse impls receive the payload of the object.
-    unsafe {
-        while !tp.is_null() {
-            let d = type_data(tp);
-            if !d.is_null() {
-                if let Some(trav) = (*d).traverse {
-                    trav(p, Some(clear_visitor), null_mut());
-                }
-            }
-            tp = (*tp).tp_base;
-        }
+/// `p` is the payload of a valid object whose nearest HPy type has these
+/// traverse impls; GIL held.
+#[inline(never)]
+pub(super) unsafe fn clear_fields(p: *mut c_void, traverses: &[TraverseFn]) {
+    for trav in traverses {
+        // SAFETY: forwarded; traverse impls receive the payload of the object.
+        unsafe { trav(p, Some(clear_visitor), null_mut()) };
     }
 }
 

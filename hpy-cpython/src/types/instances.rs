@@ -4,14 +4,14 @@
 
 use super::fields;
 use super::typedata::{
-    header_size, nearest_data, payload, payload_in, type_data, vectorcall_init, vectorcall_init_in,
+    header_size, nearest, nearest_data, payload_in, vectorcall_init, vectorcall_init_in, DestroyFn,
 };
 use super::HPY_NULL;
 use crate::handle::{as_obj, from_owned, raise};
 use hpy_sys::*;
 use pyo3_ffi as ffi;
 use std::ffi::{c_int, c_void, CStr};
-use std::ptr::{addr_of_mut, null_mut};
+use std::ptr::null_mut;
 
 // ---------------------------------------------------------------------------
 // Slot functions installed by the runtime itself
@@ -19,14 +19,22 @@ use std::ptr::{addr_of_mut, null_mut};
 /// `tp_clear` of types with `HPy_tp_traverse`: releases every field that the
 /// traverse impls of the HPy types in the hierarchy visit.
 pub(super) unsafe extern "C" fn hpy_clear(obj: *mut ffi::PyObject) -> c_int {
-    // SAFETY: see the note in `types`.
-    unsafe { fields::clear_fields(payload(obj), ffi::Py_TYPE(obj)) };
+    // SAFETY: see the note in `types`; installed on HPy types only, so the
+    // object's type has an HPy type in its chain.
+    unsafe {
+        if let Some(d) = nearest(ffi::Py_TYPE(obj)) {
+            fields::clear_fields(payload_in(obj, d), &d.teardown.traverses);
+        }
+    }
     0
 }
 
-/// `tp_dealloc` of types with `HPy_tp_traverse` or `HPy_tp_destroy`.
+/// `tp_dealloc` of types with `HPy_tp_traverse` or `HPy_tp_destroy`: the
+/// nearest HPy type's `Teardown`, straight-line.
 pub(super) unsafe extern "C" fn hpy_dealloc(obj: *mut ffi::PyObject) {
-    // SAFETY: see the note in `types`; `obj` has refcount 0 and is ours to free.
+    // SAFETY: see the note in `types`; `obj` has refcount 0 and is ours to
+    // free; installed on HPy types only, so the object's type has an HPy type
+    // in its chain, whose teardown was read when it was made.
     unsafe {
         let tp = ffi::Py_TYPE(obj);
         if (*tp).tp_finalize.is_some() && ffi::PyObject_CallFinalizerFromDealloc(obj) < 0 {
@@ -35,43 +43,48 @@ pub(super) unsafe extern "C" fn hpy_dealloc(obj: *mut ffi::PyObject) {
         if ffi::PyType_IS_GC(tp) != 0 {
             ffi::PyObject_GC_UnTrack(obj.cast());
         }
-        let nearest = nearest_data(tp);
-        let p = payload_in(obj, nearest);
-        if !nearest.is_null() && (*nearest).traverse_in_chain {
-            fields::clear_fields(p, tp);
-        }
-        let mut t = tp;
-        while !t.is_null() {
-            let d = type_data(t);
-            if !d.is_null() {
-                if let Some(destroy) = (*d).destroy {
-                    destroy(p);
-                }
+        let mut base_dealloc = None;
+        if let Some(d) = nearest(tp) {
+            let t = &d.teardown;
+            let p = payload_in(obj, d);
+            if !t.traverses.is_empty() {
+                fields::clear_fields(p, &t.traverses);
             }
-            t = (*t).tp_base;
-        }
-        // Let the static builtin the type extends release its own contents
-        // (list items, …) and free the memory; `object` just calls tp_free.
-        let mut solid = tp;
-        while (*solid).tp_flags & ffi::Py_TPFLAGS_HEAPTYPE != 0 && !(*solid).tp_base.is_null() {
-            solid = (*solid).tp_base;
-        }
-        match (*solid).tp_dealloc {
-            // `object`'s dealloc is tp_free
-            _ if solid == addr_of_mut!(ffi::PyBaseObject_Type) => {
-                ((*tp).tp_free.expect("tp_free"))(obj.cast())
+            // One destroy impl is the common case: called without a loop,
+            // which keeps this function's frame small.
+            match t.destroys.as_slice() {
+                [] => {}
+                [destroy] => destroy(p),
+                all => destroy_all(all, p),
             }
-            Some(dealloc) if (*solid).tp_flags & ffi::Py_TPFLAGS_HEAPTYPE == 0 => {
-                if ffi::PyType_IS_GC(solid) != 0 {
-                    // Builtin deallocators expect a tracked object, as in
-                    // CPython's subtype_dealloc.
-                    ffi::PyObject_GC_Track(obj.cast());
-                }
-                dealloc(obj)
+            base_dealloc = t.base_dealloc;
+            // Builtin deallocators expect a tracked object, as in CPython's
+            // subtype_dealloc.
+            if base_dealloc.is_some() && t.base_is_gc {
+                ffi::PyObject_GC_Track(obj.cast());
             }
-            _ => ((*tp).tp_free.expect("tp_free"))(obj.cast()),
+        }
+        // The static builtin the type extends releases its own contents
+        // (list items, …) and frees the memory; else tp_free frees it.
+        match base_dealloc {
+            Some(dealloc) => dealloc(obj),
+            None => ((*tp).tp_free.expect("tp_free"))(obj.cast()),
         }
         ffi::Py_DECREF(tp.cast());
+    }
+}
+
+/// Runs the destroy impls of a chain of HPy types that has several.
+///
+/// # Safety
+/// `p` is the payload of an object being deallocated, whose type's
+/// teardown has these impls; GIL held.
+#[cold]
+#[inline(never)]
+unsafe fn destroy_all(destroys: &[DestroyFn], p: *mut c_void) {
+    for destroy in destroys {
+        // SAFETY: forwarded.
+        unsafe { destroy(p) };
     }
 }
 
@@ -134,9 +147,15 @@ pub unsafe extern "C" fn ctx_New(
             return HPY_NULL;
         }
         // HPy_New is hot: one lookup of the type data serves both.
-        let d = nearest_data(tp);
-        vectorcall_init_in(tp, obj, d);
-        *data = payload_in(obj, d);
+        *data = match nearest(tp) {
+            Some(d) => {
+                if d.vectorcall.is_some() {
+                    vectorcall_init_in(tp, obj, d);
+                }
+                obj.cast::<u8>().offset(d.header).cast()
+            }
+            None => obj.cast(),
+        };
         from_owned(obj)
     }
 }

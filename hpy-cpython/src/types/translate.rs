@@ -5,7 +5,7 @@
 
 use super::fields::{field_get, field_set, FieldMember};
 use super::instances::{hpy_clear, hpy_dealloc, hpy_default_new};
-use super::typedata::{align, SpecStorage, TypeData};
+use super::typedata::{align, SpecStorage, Teardown, TypeData};
 use super::{count_until, cstr_eq};
 use crate::defs::method_def;
 use crate::handle::raise;
@@ -76,10 +76,10 @@ impl Translation {
             data: TypeData {
                 shape: spec.builtin_shape,
                 header,
-                traverse_in_chain: false,
                 traverse: None,
                 destroy: None,
                 vectorcall: None,
+                teardown: Teardown::new(),
                 spec: SpecStorage::new(),
             },
             basicsize: if spec.basicsize != 0 {

@@ -25,13 +25,75 @@ pub(super) struct TypeData {
     pub(super) shape: HPyType_BuiltinShape,
     /// `header_size(shape)`, computed once: where the payload starts.
     pub(super) header: isize,
-    /// Whether this type or an HPy type among its bases has
-    /// `HPy_tp_traverse` (fields to clear); set once the type exists.
-    pub(super) traverse_in_chain: bool,
     pub(super) traverse: HPyFunc_traverseproc,
     pub(super) destroy: HPyFunc_destroyfunc,
     pub(super) vectorcall: cpy_vectorcallfunc,
+    /// Set once the type exists (`create`); empty until then.
+    pub(super) teardown: Teardown,
     pub(super) spec: SpecStorage,
+}
+
+/// What releasing an instance of this type (or of a subtype that is not an
+/// HPy type) involves beyond CPython's part, read from the base chain once
+/// when the type is made, so that `tp_clear` and `tp_dealloc` are
+/// straight-line.
+pub(super) struct Teardown {
+    /// The `HPy_tp_traverse` impls of this type and of the HPy types among
+    /// its bases, nearest first: together they visit every field.
+    pub(super) traverses: Vec<TraverseFn>,
+    /// The `HPy_tp_destroy` impls, in the same order.
+    pub(super) destroys: Vec<DestroyFn>,
+    /// The deallocator of the static builtin the type extends, which
+    /// releases that builtin's contents and frees the memory; None when
+    /// `tp_free` alone does (`object`'s deallocator is just that).
+    pub(super) base_dealloc: Option<ffi::destructor>,
+    /// Whether that builtin is a GC type (its deallocator untracks).
+    pub(super) base_is_gc: bool,
+}
+
+pub(super) type TraverseFn =
+    unsafe extern "C" fn(*mut c_void, HPyFunc_visitproc, *mut c_void) -> std::ffi::c_int;
+pub(super) type DestroyFn = unsafe extern "C" fn(*mut c_void);
+
+impl Teardown {
+    pub(super) fn new() -> Teardown {
+        Teardown {
+            traverses: Vec::new(),
+            destroys: Vec::new(),
+            base_dealloc: None,
+            base_is_gc: false,
+        }
+    }
+
+    /// The teardown of `tp`, a type just made by `HPyType_FromSpec`.
+    ///
+    /// # Safety
+    /// `tp` is a valid type whose bases are alive; GIL held.
+    pub(super) unsafe fn of(tp: *mut ffi::PyTypeObject) -> Teardown {
+        let mut t = Teardown::new();
+        // SAFETY: `tp_base` is NULL or a valid type. A static type's bases
+        // are static: the HPy types are all above the first one.
+        unsafe {
+            let mut solid = tp;
+            while !solid.is_null() {
+                if let Some(d) = type_data(solid).as_ref() {
+                    t.traverses.extend(d.traverse);
+                    t.destroys.extend(d.destroy);
+                }
+                if (*solid).tp_flags & ffi::Py_TPFLAGS_HEAPTYPE == 0 || (*solid).tp_base.is_null() {
+                    break;
+                }
+                solid = (*solid).tp_base;
+            }
+            let static_builtin =
+                !solid.is_null() && (*solid).tp_flags & ffi::Py_TPFLAGS_HEAPTYPE == 0;
+            if static_builtin && solid != addr_of_mut!(ffi::PyBaseObject_Type) {
+                t.base_dealloc = (*solid).tp_dealloc;
+                t.base_is_gc = ffi::PyType_IS_GC(solid) != 0;
+            }
+        }
+        t
+    }
 }
 
 /// What CPython keeps pointers to after `PyType_FromSpec`: the method and
@@ -124,42 +186,71 @@ pub(super) struct ModuleHead {
 /// `tp` is a valid type; GIL held.
 #[inline(always)]
 pub(super) unsafe fn type_data(tp: *mut ffi::PyTypeObject) -> *mut TypeData {
-    // SAFETY: a heap type's module slot is NULL or a live object; an exact
-    // module starts with `ModuleHead` (checked in `create`), and one made
-    // from `DATA_DEF` has a `TypeData` state.
-    unsafe {
-        if (*tp).tp_flags & ffi::Py_TPFLAGS_HEAPTYPE == 0 {
-            return null_mut();
-        }
-        let m = type_module(tp);
-        if m.is_null() || ffi::Py_TYPE(m) != addr_of_mut!(ffi::PyModule_Type) {
-            return null_mut();
-        }
-        let head = m.cast::<ModuleHead>();
-        if (*head).md_def != addr_of_mut!(DATA_DEF) {
-            return null_mut();
-        }
-        (*head).md_state.cast()
+    // SAFETY: forwarded.
+    match unsafe { data_module(tp) } {
+        // SAFETY: a module of `DATA_DEF` has a `TypeData` state, never NULL
+        // (`DATA_DEF` has a state size: the state is allocated with the module).
+        Some(head) => unsafe { (*head).md_state.cast() },
+        None => null_mut(),
     }
 }
 
-/// The data of the nearest HPy type in `tp`'s base chain (`tp` included).
+/// The hidden module of `tp` if it was made by `HPyType_FromSpec`.
 ///
 /// # Safety
 /// As `type_data`.
 #[inline(always)]
-pub(super) unsafe fn nearest_data(mut tp: *mut ffi::PyTypeObject) -> *mut TypeData {
+unsafe fn data_module(tp: *mut ffi::PyTypeObject) -> Option<*mut ModuleHead> {
+    // SAFETY: a heap type's module slot is NULL or a live object; an exact
+    // module starts with `ModuleHead` (checked in `create`).
+    unsafe {
+        if (*tp).tp_flags & ffi::Py_TPFLAGS_HEAPTYPE == 0 {
+            return None;
+        }
+        let m = type_module(tp);
+        if m.is_null() || ffi::Py_TYPE(m) != addr_of_mut!(ffi::PyModule_Type) {
+            return None;
+        }
+        let head = m.cast::<ModuleHead>();
+        ((*head).md_def == addr_of_mut!(DATA_DEF)).then_some(head)
+    }
+}
+
+/// The data of the nearest HPy type in `tp`'s base chain (`tp` included),
+/// or NULL.
+///
+/// # Safety
+/// As `type_data`.
+#[inline(always)]
+pub(super) unsafe fn nearest_data(tp: *mut ffi::PyTypeObject) -> *mut TypeData {
+    // SAFETY: forwarded.
+    match unsafe { nearest(tp) } {
+        Some(d) => (d as *const TypeData).cast_mut(),
+        None => null_mut(),
+    }
+}
+
+/// [`nearest_data`] as a reference, for reading (the hot paths: it tells
+/// the compiler the data pointer is not NULL).
+///
+/// # Safety
+/// As `type_data`; the reference does not outlive `tp`'s base chain.
+#[inline(always)]
+pub(super) unsafe fn nearest<'a>(mut tp: *mut ffi::PyTypeObject) -> Option<&'a TypeData> {
     // SAFETY: forwarded; `tp_base` is NULL or a valid type.
     unsafe {
         while !tp.is_null() {
-            let d = type_data(tp);
-            if !d.is_null() {
-                return d;
+            if let Some(head) = data_module(tp) {
+                // SAFETY: as in `type_data` (never NULL; saying so spares
+                // the callers' check); the state lives as long as the type.
+                let d = (*head).md_state.cast::<TypeData>();
+                std::hint::assert_unchecked(!d.is_null());
+                return Some(&*d);
             }
             tp = (*tp).tp_base;
         }
     }
-    null_mut()
+    None
 }
 
 /// Size of the runtime header in front of the user struct, or None for an

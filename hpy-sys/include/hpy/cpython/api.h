@@ -436,7 +436,9 @@ static inline void _HPyRs_cpy_builder_set(PyObject **items, Py_ssize_t len,
                                           HPy_ssize_t index, HPy h_item)
 {
     PyObject *o = _h2py(h_item), *old;
-    if (items == NULL || (size_t)index >= (size_t)len || o == NULL)
+    /* one unsigned comparison rejects negative indices too; `items` is NULL
+       only for an empty list, where every index is out of range */
+    if ((size_t)index >= (size_t)len || o == NULL)
         return;
     Py_INCREF(o);
     old = items[index];

@@ -8,9 +8,9 @@ directory, runs
 
 there (exactly what an HPy project's developer would do), then imports the
 module in a fresh Python process and calls every function, printing what
-happened. A universal or hybrid binary is imported through the generated
-loader stub (and hpy.universal); a cpython one is an ordinary extension
-module, linked with hpy's static runtime.
+happened. A universal or hybrid binary is imported through hpy-rs's import
+hook (which loads it with hpy.universal; no .py stub is written); a cpython
+one is an ordinary extension module, linked with hpy's static runtime.
 
 Usage:
     python examples/run_example.py                  # all three ABIs

@@ -41,7 +41,7 @@ pub use report::{
     stack_trace_hint, HandleRef,
 };
 pub(crate) use report::{fatal, null_string, report_invalid_builder_handle};
-pub(crate) use table::{attach_raw_data, open_permanent, unwrap, wrap};
+pub(crate) use table::{attach_raw_data, open_permanent, try_unwrap, unwrap, wrap};
 pub use table::{new_generation, set_handle_stack_trace_limit};
 
 #[cfg(test)]

@@ -283,18 +283,25 @@ pub(crate) fn open_permanent(uh: HPy) -> HPy {
 /// GIL held.
 #[inline(always)]
 pub(crate) unsafe fn unwrap(dh: HPy, at: &'static Site) -> HPy {
-    let found = with_state(|st| {
+    match try_unwrap(dh) {
+        Some(uh) => uh,
+        // SAFETY: GIL held (our contract).
+        None => unsafe { unwrap_slow(dh, at) },
+    }
+}
+
+/// The inner handle of `dh` if it is usable (open or a constant): a range
+/// check and a bit test, nothing called. None for anything else, which
+/// [`unwrap`] reports.
+#[inline(always)]
+pub(crate) fn try_unwrap(dh: HPy) -> Option<HPy> {
+    with_state(|st| {
         st.slots.find(dh._i as usize).and_then(|p| {
             // SAFETY: a slot of the arena: initialised, never freed; GIL held.
             let s = unsafe { &*p };
             s.tag.usable().then_some(s.uh)
         })
-    });
-    match found {
-        Some(uh) => uh,
-        // SAFETY: GIL held (our contract).
-        None => unsafe { unwrap_slow(dh, at) },
-    }
+    })
 }
 
 /// [`unwrap`] of anything but a usable handle: `HPy_NULL`, or a closed or

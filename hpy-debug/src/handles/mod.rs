@@ -135,6 +135,11 @@ mod tests {
         let slot = |h: HPy| h._i as *mut Slot;
         // SAFETY: slots of the arena; GIL (of the tests) held.
         assert!(unsafe { (*slot(a)).raw().is_empty() });
+        // ...in the closed handle's own record (no allocation), which then
+        // has nothing left to protect.
+        // SAFETY: as above.
+        assert!(unsafe { (*slot(a)).extra.is_none() });
+        with_state(|st| assert!(!st.pending.contains(&slot(a))));
         // ...other bytes get a copy of their own.
         let q = attach_raw_data(b, b"other\0", by).unwrap();
         assert_ne!(p, q);

@@ -203,9 +203,15 @@ fn clear_slot_slow(st: &mut State, s: &mut Slot) {
         e.raw_counted = 0;
         e.raw.clear();
         e.trace = None;
-        if st.spare.len() < SPARE_MAX {
-            st.spare.push(e);
-        }
+        spare(st, e);
+    }
+}
+
+/// Keeps the emptied `e` for reuse (within [`SPARE_MAX`]).
+fn spare(st: &mut State, e: Box<Extra>) {
+    debug_assert!(e.raw.is_empty() && e.raw_counted == 0 && e.trace.is_none());
+    if st.spare.len() < SPARE_MAX {
+        st.spare.push(e);
     }
 }
 
@@ -359,14 +365,20 @@ fn attach_in(st: &mut State, dh: HPy, data: &[u8], by: &'static Site) -> Option<
         return Some(r.as_ptr());
     }
     let origin = crate::faults::Origin { by, handle: dh._i };
-    let r = match super::queue::take_pending(st, data) {
-        Some(r) => {
+    let (r, emptied) = match super::queue::take_pending(st, data) {
+        Some((r, emptied)) => {
             r.handed_out(origin);
-            r
+            (r, emptied)
         }
-        None => RawData::copy(data, origin)?,
+        None => (RawData::copy(data, origin)?, None),
     };
     let ptr = r.as_ptr();
+    match emptied {
+        // The closed handle's record, with room for `r`: no allocation.
+        Some(e) if s.extra.is_none() => s.extra = Some(e),
+        Some(e) => spare(st, e),
+        None => {}
+    }
     extra_of(st, s).raw.push(r);
     Some(ptr)
 }

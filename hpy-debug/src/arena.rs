@@ -21,8 +21,10 @@ pub(crate) struct Arena<T> {
     /// Bytes reserved, and bytes usable (a prefix).
     reserved: usize,
     committed: usize,
-    /// Bytes of the slots handed out (a prefix of the usable part).
+    /// Bytes of the slots handed out (a prefix of the usable part), and
+    /// their number.
     end: usize,
+    count: usize,
     _slots: PhantomData<T>,
 }
 
@@ -35,15 +37,24 @@ impl<T: Default> Arena<T> {
             reserved: 0,
             committed: 0,
             end: 0,
+            count: 0,
             _slots: PhantomData,
         }
     }
 
     /// The slot at address `addr`, if it is one handed out by this arena.
+    /// For a slot size that is a power of two, one compare: the offset
+    /// rotated right by the size's bits is a slot's index exactly when the
+    /// bits below the size were 0 (else it is huge).
     #[inline(always)]
     pub(crate) fn find(&self, addr: usize) -> Option<*mut T> {
         let off = addr.wrapping_sub(self.base as usize);
-        (off < self.end && off % Self::SIZE == 0).then_some(addr as *mut T)
+        let found = if Self::SIZE.is_power_of_two() {
+            off.rotate_right(Self::SIZE.trailing_zeros()) < self.count
+        } else {
+            off < self.end && off % Self::SIZE == 0
+        };
+        found.then_some(addr as *mut T)
     }
 
     /// A new slot holding `T::default()`, or None when the reservation is
@@ -71,6 +82,7 @@ impl<T: Default> Arena<T> {
         // SAFETY: see above.
         unsafe { p.write(T::default()) };
         self.end += Self::SIZE;
+        self.count += 1;
         Some(p)
     }
 
@@ -142,24 +154,57 @@ mod tests {
     #[derive(Default)]
     struct Three([u64; 3]);
 
-    #[test]
-    fn finds_exactly_the_slots_handed_out() {
-        let mut a: Arena<Three> = Arena::new();
+    /// A power-of-two size: `find` takes its one-compare path.
+    #[derive(Default)]
+    #[repr(align(64))]
+    struct Line([u64; 8]);
+
+    trait First: Default {
+        fn first(&mut self) -> &mut u64;
+    }
+    impl First for Three {
+        fn first(&mut self) -> &mut u64 {
+            &mut self.0[0]
+        }
+    }
+    impl First for Line {
+        fn first(&mut self) -> &mut u64 {
+            &mut self.0[0]
+        }
+    }
+
+    fn finds_exactly_the_slots_handed_out<T: First>() {
+        let size = std::mem::size_of::<T>();
+        let mut a: Arena<T> = Arena::new();
         assert!(a.find(0).is_none() && a.find(0x1000).is_none());
-        let slots: Vec<*mut Three> = (0..5000).map(|_| a.alloc().unwrap()).collect();
+        let slots: Vec<*mut T> = (0..5000).map(|_| a.alloc().unwrap()).collect();
         for (i, &p) in slots.iter().enumerate() {
             assert_eq!(a.find(p as usize), Some(p));
             // SAFETY: a slot of the arena, initialised.
-            unsafe { (*p).0[0] = i as u64 };
-            assert!(a.find(p as usize + 8).is_none());
+            unsafe { *(*p).first() = i as u64 };
+            for off in [1, 8, size - 1] {
+                assert!(a.find(p as usize + off).is_none());
+            }
         }
         let last = *slots.last().unwrap() as usize;
-        assert!(a.find(last + 24).is_none());
-        assert!(a.find(slots[0] as usize - 24).is_none());
+        assert!(a.find(last + size).is_none());
+        assert!(a.find(slots[0] as usize - size).is_none());
+        assert!(a.find(slots[0] as usize - 1).is_none());
+        assert!(a.find(usize::MAX).is_none());
         assert_eq!(a.slots().collect::<Vec<_>>(), slots);
         for (i, &p) in slots.iter().enumerate() {
             // SAFETY: initialised above; slots never move.
-            assert_eq!(unsafe { (*p).0[0] }, i as u64);
+            assert_eq!(unsafe { *(*p).first() }, i as u64);
         }
+    }
+
+    #[test]
+    fn finds_exactly_the_slots_handed_out_any_size() {
+        finds_exactly_the_slots_handed_out::<Three>();
+    }
+
+    #[test]
+    fn finds_exactly_the_slots_handed_out_power_of_two() {
+        finds_exactly_the_slots_handed_out::<Line>();
     }
 }

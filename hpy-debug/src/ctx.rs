@@ -20,8 +20,10 @@
 //! Anything else (another thread, the main context, a call between Leave
 //! and Reenter) asks `PyGILState_Check`. Both checks are one word per
 //! context (`CtxInfo::state`: that thread's key while the context is usable
-//! on the fast path, 0 while busy or between calls), so the usual call costs
-//! one compare, one store on entry and one on exit.
+//! on the fast path, 0 between calls, and a [`BUSY`] bit), so the usual call
+//! costs one compare and one store on entry, and clearing a bit on exit. The
+//! thread's key is its thread pointer, one register read (no call: a
+//! wrapper keeps fewer values alive across it).
 
 use crate::gil::GilCell;
 use crate::site::Site;
@@ -33,21 +35,29 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 /// many later calls.
 pub(crate) const POOL_SIZE: usize = 16;
 
-const MAGIC: u64 = 0x4850_7944_6562_7567; // "HPyDebug"
+/// (32 bits: compared with one instruction on every call.)
+const MAGIC: u32 = 0x4450_7948; // "HPyD"
 
 /// `CtxInfo::state` of a context that may be used but only after the slow
 /// checks (the main context; a call that left Python execution).
 const SLOW: usize = 1;
 
+/// The bit of `CtxInfo::state` set while a context function runs with the
+/// context (thread keys are odd and aligned: bit 1 is free in all of them).
+const BUSY: usize = 2;
+
 /// What `ctx->_private` of every debug context points to. The atomics are
 /// only changed with the GIL held (atomics so that they can be shared, used
 /// with plain loads and stores: no locked instruction per API call).
+/// `repr(C)`: the magic number comes first, where `info` reads it behind
+/// any context's `_private`.
+#[repr(C)]
 pub(crate) struct CtxInfo {
-    magic: u64,
-    /// 0 while the context may not be used (its call is over, or it is
-    /// busy in a context function); else [`fast_key`] of the thread its
-    /// call runs on when that call is in Python execution (one compare lets
-    /// a call through), else [`SLOW`].
+    magic: u32,
+    /// 0 while the context may not be used (its call is over); else
+    /// [`fast_key`] of the thread its call runs on when that call is in
+    /// Python execution (one compare lets a call through), else [`SLOW`];
+    /// plus [`BUSY`] while a context function runs with it.
     state: AtomicUsize,
     /// The thread the copy's call runs on (0: the main context, no call).
     thread: AtomicUsize,
@@ -56,6 +66,8 @@ pub(crate) struct CtxInfo {
     left: AtomicBool,
     /// The context this is the `_private` of.
     ctx: *mut HPyContext,
+    /// The inner context (read here by every wrapper: the line `state` is on).
+    inner: *mut HPyContext,
     /// The next copy in the pool (touched only through `POOL`).
     next: Cell<*const CtxInfo>,
 }
@@ -122,6 +134,7 @@ fn new_info(ctx: *mut HPyContext, state: usize) -> &'static CtxInfo {
         thread: AtomicUsize::new(0),
         left: AtomicBool::new(false),
         ctx,
+        inner: crate::inner_ctx(),
         next: Cell::new(std::ptr::null()),
     }))
 }
@@ -190,56 +203,80 @@ fn wrong_context(at: Option<&'static Site>) -> ! {
 
 /// While alive, the context a context function was called with is busy: it
 /// cannot be used by anything that function's work re-enters. Dropping it
-/// makes the context usable again.
+/// makes the context usable again. One pointer: the less a wrapper keeps
+/// alive across its inner call, the fewer registers it saves.
 pub(crate) struct Busy {
     info: &'static CtxInfo,
-    /// The state to restore.
-    state: usize,
 }
 
 impl Busy {
+    /// The inner context, for the wrapper's call.
+    #[inline(always)]
+    pub(crate) fn inner(&self) -> *mut HPyContext {
+        self.info.inner
+    }
+
     /// Notes that the call the context belongs to left (or re-entered)
     /// Python execution.
     pub(crate) fn set_left_python(&mut self, left: bool) {
         self.info.left.store(left, Ordering::Relaxed);
-        self.state = self.info.usable_state();
+        let state = self.info.usable_state() | BUSY;
+        self.info.state.store(state, Ordering::Relaxed);
     }
 }
 
 impl Drop for Busy {
     #[inline(always)]
     fn drop(&mut self) {
-        self.info.state.store(self.state, Ordering::Relaxed);
+        // A load and a store, not a locked RMW: the GIL serialises the calls.
+        let state = self.info.state.load(Ordering::Relaxed);
+        self.info.state.store(state & !BUSY, Ordering::Relaxed);
     }
 }
 
 /// Checks that API function `at` may run now: the GIL is held and `dctx`
 /// may be used (aborting if not), and marks the context busy. The usual
-/// case (a copy used on its call's thread, in Python execution) is one
-/// compare.
+/// case (a copy used on its call's thread, in Python execution, not busy)
+/// is one compare and one store.
 #[inline(always)]
 pub(crate) fn enter(dctx: *mut HPyContext, at: &'static Site) -> Busy {
     let Some(i) = info(dctx) else {
         wrong_context(Some(at))
     };
-    let state = i.state.load(Ordering::Relaxed);
-    if state != fast_key(current_thread()) {
-        enter_slow(i, state, at);
+    let key = fast_key(current_thread());
+    if i.state.load(Ordering::Relaxed) == key {
+        i.state.store(key | BUSY, Ordering::Relaxed);
+    } else {
+        enter_slow(i, at);
     }
-    // A load and a store, not a swap: the GIL serialises the calls.
-    i.state.store(0, Ordering::Relaxed);
-    Busy { info: i, state }
+    Busy { info: i }
 }
 
-/// The checks of `enter` off its fast path: the context is usable, and the
-/// GIL held.
+/// `enter` when it needs no more than one compare (see `enter`), else None
+/// (nothing changed): the wrappers' fast path, which calls nothing before
+/// the inner function.
+#[inline(always)]
+pub(crate) fn try_enter(dctx: *mut HPyContext) -> Option<Busy> {
+    let i = info(dctx)?;
+    let key = fast_key(current_thread());
+    if i.state.load(Ordering::Relaxed) != key {
+        return None;
+    }
+    i.state.store(key | BUSY, Ordering::Relaxed);
+    Some(Busy { info: i })
+}
+
+/// `enter` off its fast path: the checks (the context is usable: not
+/// between calls, not busy; the GIL is held), then the context marked busy.
 #[cold]
 #[inline(never)]
-fn enter_slow(i: &CtxInfo, state: usize, at: &'static Site) {
-    if state == 0 {
+fn enter_slow(i: &CtxInfo, at: &'static Site) {
+    let state = i.state.load(Ordering::Relaxed);
+    if state == 0 || state & BUSY != 0 {
         wrong_context(Some(at))
     }
     check_gil(i, at);
+    i.state.store(state | BUSY, Ordering::Relaxed);
 }
 
 /// `enter` for the two functions that run without the GIL
@@ -247,23 +284,59 @@ fn enter_slow(i: &CtxInfo, state: usize, at: &'static Site) {
 #[inline(always)]
 pub(crate) fn enter_without_gil(dctx: *mut HPyContext, at: &'static Site) -> Busy {
     match info(dctx) {
-        Some(i) if i.state.load(Ordering::Relaxed) != 0 => {
+        Some(i) => {
             let state = i.state.load(Ordering::Relaxed);
-            i.state.store(0, Ordering::Relaxed);
-            Busy { info: i, state }
+            if state == 0 || state & BUSY != 0 {
+                wrong_context(Some(at))
+            }
+            i.state.store(state | BUSY, Ordering::Relaxed);
+            Busy { info: i }
         }
-        _ => wrong_context(Some(at)),
+        None => wrong_context(Some(at)),
     }
 }
 
-/// An identity of the current thread, never 0 (where there is none, a
-/// value no context records: every call takes the slow check).
+/// An identity of the current thread, odd and with bit 1 clear (where there
+/// is none, a value no context records: every call takes the slow check).
+/// Where the platform's TLS ABI keeps the thread pointer in a register, it
+/// is that register (thread control blocks are aligned far beyond 4 bytes):
+/// one instruction, no call.
 #[inline(always)]
 fn current_thread() -> usize {
-    #[cfg(unix)]
+    #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+    {
+        let tp: usize;
+        // SAFETY: the x86-64 ELF TLS ABI (variant II) requires the word at
+        // %fs:0 to hold the thread control block's own address, on every
+        // thread of a Linux process (libc sets it up before any code of ours
+        // can run on a thread); reading it has no side effects.
+        unsafe {
+            std::arch::asm!("mov {}, qword ptr fs:[0]", out(reg) tp,
+                options(nostack, readonly, preserves_flags, pure))
+        };
+        tp | 1
+    }
+    #[cfg(all(target_arch = "aarch64", target_os = "linux"))]
+    {
+        let tp: usize;
+        // SAFETY: TPIDR_EL0 is the thread pointer register, readable from
+        // user space and set per thread by libc; reading it has no effects.
+        unsafe {
+            std::arch::asm!("mrs {}, tpidr_el0", out(reg) tp,
+                options(nomem, nostack, preserves_flags, pure))
+        };
+        tp | 1
+    }
+    #[cfg(all(
+        unix,
+        not(all(
+            any(target_arch = "x86_64", target_arch = "aarch64"),
+            target_os = "linux"
+        ))
+    ))]
     {
         // SAFETY: pthread_self has no preconditions.
-        unsafe { libc::pthread_self() as usize | 1 }
+        (unsafe { libc::pthread_self() } as usize) << 2 | 1
     }
     #[cfg(not(unix))]
     {
@@ -373,14 +446,15 @@ mod tests {
         assert_eq!(state(c), me);
         let at = crate::site::site!(ctx_Dup);
         {
-            // ...busy (0) while a context function runs, usable after.
+            // ...busy while a context function runs, usable after.
             let _busy = enter(c, at);
-            assert_eq!(state(c), 0);
+            assert_eq!(state(c), me | BUSY);
         }
         assert_eq!(state(c), me);
         {
             let mut busy = enter(c, at);
             busy.set_left_python(true);
+            assert_eq!(state(c), SLOW | BUSY);
         }
         assert_eq!(
             state(c),

@@ -33,6 +33,18 @@ pub(crate) trait DebugArg: Copy {
         let _ = at;
         self
     }
+
+    /// [`DebugArg::to_inner`] when no check fails, without calling
+    /// anything; None where `to_inner` may have to report (the wrapper
+    /// then takes its slow path, which does).
+    ///
+    /// # Safety
+    /// GIL held.
+    #[inline(always)]
+    unsafe fn try_inner(self, at: &'static Site) -> Option<Self> {
+        let _ = at;
+        Some(self)
+    }
 }
 
 /// How a result crosses back from the inner context.
@@ -47,6 +59,10 @@ impl DebugArg for HPy {
     unsafe fn to_inner(self, at: &'static Site) -> Self {
         // SAFETY: forwarded contract.
         unsafe { handles::unwrap(self, at) }
+    }
+    #[inline(always)]
+    unsafe fn try_inner(self, _at: &'static Site) -> Option<Self> {
+        handles::try_unwrap(self)
     }
 }
 
@@ -64,6 +80,10 @@ impl DebugArg for HPyTupleBuilder {
         let inner = unsafe { builders::unwrap(self._tup, at) };
         HPyTupleBuilder { _tup: inner }
     }
+    #[inline(always)]
+    unsafe fn try_inner(self, _at: &'static Site) -> Option<Self> {
+        builders::try_unwrap(self._tup).map(|inner| HPyTupleBuilder { _tup: inner })
+    }
 }
 
 impl DebugRet for HPyTupleBuilder {
@@ -80,6 +100,10 @@ impl DebugArg for HPyListBuilder {
         // SAFETY: forwarded contract.
         let inner = unsafe { builders::unwrap(self._lst, at) };
         HPyListBuilder { _lst: inner }
+    }
+    #[inline(always)]
+    unsafe fn try_inner(self, _at: &'static Site) -> Option<Self> {
+        builders::try_unwrap(self._lst).map(|inner| HPyListBuilder { _lst: inner })
     }
 }
 
@@ -126,29 +150,76 @@ impl<T> DebugArg for *const T {
         }
         self
     }
+    #[inline(always)]
+    unsafe fn try_inner(self, at: &'static Site) -> Option<Self> {
+        (!(at.string_required && self.is_null())).then_some(self)
+    }
 }
 impl<T> DebugRet for *const T {}
 
+/// Each wrapper has a fast path that calls nothing before the inner
+/// function (the context usable with one compare, every argument valid:
+/// see [`crate::ctx::try_enter`], [`DebugArg::try_inner`]), so it keeps
+/// almost nothing in callee-saved registers; anything else goes to its
+/// twin in `slow`, which checks again and reports.
 macro_rules! wrappers {
-    ($(($idx:literal, $name:ident, ($($p:ident : $t:ty),*) -> $ret:ty)),* $(,)?) => { $(
-        /// Debug wrapper: checks the context, unwraps handle arguments,
-        /// calls the inner context, wraps a handle result.
-        pub unsafe extern "C" fn $name(dctx: *mut HPyContext, $($p: $t),*) -> $ret {
-            let _busy = crate::ctx::enter(dctx, crate::site::site!($name));
-            if false $(|| <$t as DebugArg>::READS_MEMORY)* {
-                handles::flush_raw_data();
+    ($(($idx:literal, $name:ident, ($($p:ident : $t:ty),*) -> $ret:ty)),* $(,)?) => {
+        $(
+            /// Debug wrapper: checks the context, unwraps handle arguments,
+            /// calls the inner context, wraps a handle result.
+            pub unsafe extern "C" fn $name(dctx: *mut HPyContext, $($p: $t),*) -> $ret {
+                // SAFETY: called by an extension through the debug context
+                // with the GIL held; the inner context is fully initialised,
+                // and its member gets the same arguments with handles
+                // translated.
+                unsafe {
+                    if let Some(busy) = crate::ctx::try_enter(dctx) {
+                        #[allow(unused_labels)] // members without arguments
+                        let args = 'ok: {
+                            Some(($(
+                                match DebugArg::try_inner($p, crate::site::site!($name, $p)) {
+                                    Some(v) => v,
+                                    None => break 'ok None,
+                                },
+                            )*))
+                        };
+                        if let Some(($($p,)*)) = args {
+                            if false $(|| <$t as DebugArg>::READS_MEMORY)* {
+                                handles::flush_raw_data();
+                            }
+                            let inner = busy.inner();
+                            let f = (*inner).$name.unwrap_unchecked();
+                            return DebugRet::to_debug(f(inner, $($p),*));
+                        }
+                        drop(busy);
+                    }
+                    slow::$name(dctx, $($p),*)
+                }
             }
-            let inner = crate::inner_ctx();
-            // SAFETY: called by an extension through the debug context with
-            // the GIL held; the inner context is fully initialised, and its
-            // member gets the same arguments with handles translated.
-            unsafe {
-                $( let $p = DebugArg::to_inner($p, crate::site::site!($name, $p)); )*
-                let f = (*inner).$name.unwrap_unchecked();
-                DebugRet::to_debug(f(inner, $($p),*))
-            }
+        )*
+
+        /// The wrappers off their fast path: every check, and its report.
+        mod slow {
+            use super::*;
+            $(
+                #[cold]
+                #[inline(never)]
+                pub(super) unsafe fn $name(dctx: *mut HPyContext, $($p: $t),*) -> $ret {
+                    let busy = crate::ctx::enter(dctx, crate::site::site!($name));
+                    if false $(|| <$t as DebugArg>::READS_MEMORY)* {
+                        handles::flush_raw_data();
+                    }
+                    // SAFETY: as in the fast path.
+                    unsafe {
+                        $( let $p = DebugArg::to_inner($p, crate::site::site!($name, $p)); )*
+                        let inner = busy.inner();
+                        let f = (*inner).$name.unwrap_unchecked();
+                        DebugRet::to_debug(f(inner, $($p),*))
+                    }
+                }
+            )*
         }
-    )* };
+    };
 }
 
 hpy_sys::for_each_ctx_function!(wrappers);

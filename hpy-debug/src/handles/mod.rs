@@ -41,7 +41,7 @@ pub use report::{
     stack_trace_hint, HandleRef,
 };
 pub(crate) use report::{fatal, null_string, report_invalid_builder_handle};
-pub(crate) use table::{attach_raw_data, open_permanent, unwrap, wrap};
+pub(crate) use table::{attach_raw_data, open_permanent, try_unwrap, unwrap, wrap};
 pub use table::{new_generation, set_handle_stack_trace_limit};
 
 #[cfg(test)]
@@ -135,6 +135,11 @@ mod tests {
         let slot = |h: HPy| h._i as *mut Slot;
         // SAFETY: slots of the arena; GIL (of the tests) held.
         assert!(unsafe { (*slot(a)).raw().is_empty() });
+        // ...in the closed handle's own record (no allocation), which then
+        // has nothing left to protect.
+        // SAFETY: as above.
+        assert!(unsafe { (*slot(a)).extra.is_none() });
+        with_state(|st| assert!(!st.pending.contains(&slot(a))));
         // ...other bytes get a copy of their own.
         let q = attach_raw_data(b, b"other\0", by).unwrap();
         assert_ne!(p, q);

@@ -13,7 +13,7 @@
 //! system call after its first iteration.
 
 use super::report::{report_invalid_handle, Misuse};
-use super::table::{clear_slot, slot_of, with_state, Slot, State, Tag};
+use super::table::{clear_slot, slot_of, with_state, Extra, Slot, State, Tag};
 use crate::rawdata::RawData;
 use crate::site::Site;
 use hpy_sys::HPy;
@@ -252,14 +252,17 @@ pub(super) fn keep_raw(st: &mut State, p: *mut Slot, s: &mut Slot) {
     let Some(e) = s.extra.as_mut() else {
         return;
     };
-    e.raw.retain(|r| {
-        let keep = st.raw_size + r.len() <= st.raw_max;
-        if keep {
-            st.raw_size += r.len();
-            e.raw_counted += r.len();
+    let mut i = 0;
+    while i < e.raw.len() {
+        let len = e.raw[i].len();
+        if st.raw_size + len <= st.raw_max {
+            st.raw_size += len;
+            e.raw_counted += len;
+            i += 1;
+        } else {
+            drop(e.raw.swap_remove(i));
         }
-        keep
-    });
+    }
     if !e.raw.is_empty() {
         st.pending.push(p);
         if st.pending.len() > PENDING_MAX {
@@ -295,8 +298,11 @@ pub(crate) fn flush_raw_data() {
 }
 
 /// A pending copy holding exactly `data`, taken from its closed handle, for
-/// a new handle asking for the same bytes.
-pub(super) fn take_pending(st: &mut State, data: &[u8]) -> Option<RawData> {
+/// a new handle asking for the same bytes. A closed handle left without raw
+/// data leaves the pending list, and gives its emptied `Extra` too if it
+/// holds nothing else (the new handle then needs no allocation: a loop
+/// handing out the same bytes again and again allocates nothing).
+pub(super) fn take_pending(st: &mut State, data: &[u8]) -> Option<(RawData, Option<Box<Extra>>)> {
     let n = st.pending.len();
     for i in (n.saturating_sub(REUSE_WINDOW)..n).rev() {
         // SAFETY: arena slots are never freed; GIL held.
@@ -315,7 +321,14 @@ pub(super) fn take_pending(st: &mut State, data: &[u8]) -> Option<RawData> {
             let r = e.raw.swap_remove(j);
             e.raw_counted -= r.len();
             st.raw_size -= r.len();
-            return Some(r);
+            let mut emptied = None;
+            if e.raw.is_empty() {
+                st.pending.remove(i);
+                if e.trace.is_none() {
+                    emptied = s.extra.take();
+                }
+            }
+            return Some((r, emptied));
         }
     }
     None

@@ -203,9 +203,15 @@ fn clear_slot_slow(st: &mut State, s: &mut Slot) {
         e.raw_counted = 0;
         e.raw.clear();
         e.trace = None;
-        if st.spare.len() < SPARE_MAX {
-            st.spare.push(e);
-        }
+        spare(st, e);
+    }
+}
+
+/// Keeps the emptied `e` for reuse (within [`SPARE_MAX`]).
+fn spare(st: &mut State, e: Box<Extra>) {
+    debug_assert!(e.raw.is_empty() && e.raw_counted == 0 && e.trace.is_none());
+    if st.spare.len() < SPARE_MAX {
+        st.spare.push(e);
     }
 }
 
@@ -283,18 +289,25 @@ pub(crate) fn open_permanent(uh: HPy) -> HPy {
 /// GIL held.
 #[inline(always)]
 pub(crate) unsafe fn unwrap(dh: HPy, at: &'static Site) -> HPy {
-    let found = with_state(|st| {
+    match try_unwrap(dh) {
+        Some(uh) => uh,
+        // SAFETY: GIL held (our contract).
+        None => unsafe { unwrap_slow(dh, at) },
+    }
+}
+
+/// The inner handle of `dh` if it is usable (open or a constant): a range
+/// check and a bit test, nothing called. None for anything else, which
+/// [`unwrap`] reports.
+#[inline(always)]
+pub(crate) fn try_unwrap(dh: HPy) -> Option<HPy> {
+    with_state(|st| {
         st.slots.find(dh._i as usize).and_then(|p| {
             // SAFETY: a slot of the arena: initialised, never freed; GIL held.
             let s = unsafe { &*p };
             s.tag.usable().then_some(s.uh)
         })
-    });
-    match found {
-        Some(uh) => uh,
-        // SAFETY: GIL held (our contract).
-        None => unsafe { unwrap_slow(dh, at) },
-    }
+    })
 }
 
 /// [`unwrap`] of anything but a usable handle: `HPy_NULL`, or a closed or
@@ -352,14 +365,20 @@ fn attach_in(st: &mut State, dh: HPy, data: &[u8], by: &'static Site) -> Option<
         return Some(r.as_ptr());
     }
     let origin = crate::faults::Origin { by, handle: dh._i };
-    let r = match super::queue::take_pending(st, data) {
-        Some(r) => {
+    let (r, emptied) = match super::queue::take_pending(st, data) {
+        Some((r, emptied)) => {
             r.handed_out(origin);
-            r
+            (r, emptied)
         }
-        None => RawData::copy(data, origin)?,
+        None => (RawData::copy(data, origin)?, None),
     };
     let ptr = r.as_ptr();
+    match emptied {
+        // The closed handle's record, with room for `r`: no allocation.
+        Some(e) if s.extra.is_none() => s.extra = Some(e),
+        Some(e) => spare(st, e),
+        None => {}
+    }
     extra_of(st, s).raw.push(r);
     Some(ptr)
 }

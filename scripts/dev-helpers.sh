@@ -12,10 +12,13 @@ PY=${PYTHON:-python3}
 cargo rustc -q -p hpy-helpers --profile helpers-lib --crate-type staticlib -- \
   --cfg hpy_helpers_staticlib
 lib=target/helpers-lib/libhpy_helpers.a
-# for the interpreter that runs the tests ($PYTHON, else python3 on PATH: what
-# pyo3-ffi picks itself), without linking libpython
-env ${PYTHON:+PYO3_PYTHON="$PYTHON"} cargo build --release -q -p hpy-cpython-abi --features extension-module
-cpylib=target/release/libhpy_cpython_abi.a
+# as setup.py builds it (build_cpython_lib), for the interpreter that runs the
+# tests ($PYTHON, else python3 on PATH: what pyo3-ffi picks itself): without
+# linking libpython, the helpers calling the runtime directly, LTO'd (as a
+# staticlib only: cargo skips LTO for a crate also built as an rlib)
+env ${PYTHON:+PYO3_PYTHON="$PYTHON"} cargo rustc --profile cpython-lib -q -p hpy-cpython-abi \
+  --features extension-module,direct-calls --crate-type staticlib
+cpylib=target/cpython-lib/libhpy_cpython_abi.a
 devel=$("$PY" -c 'import hpy.devel, os; print(os.path.dirname(hpy.devel.__file__))')
 # Strip a copy outside the package (strip writes temporary files next to its
 # input), then move it in under a hidden name and rename it into place.

@@ -8,10 +8,13 @@
 //! context function of `hpy-cpython` serves here unchanged. This library
 //! exports, all hidden by the headers' declarations (`HPyAPI_IMPL`):
 //! - `_HPyRs_cpy_ctx_<member>` for every context function: the API functions
-//!   of `hpy/cpython/autogen_api.h` call these directly;
+//!   of `hpy/cpython/autogen_api.h` call these directly, and so do the API
+//!   helpers in the library as shipped (feature `direct-calls`, built LTO'd
+//!   in the profile `cpython-lib`, so these inline into the helpers);
 //! - `_HPyRs_cpy_ctx`, the extension's `HPyContext` (`_HPyGetContext()`), with
 //!   the universal layout; its table is filled on the first module init, so
-//!   code calling through it (the API helpers) works in this ABI too;
+//!   code calling through it (the helpers without `direct-calls`, as in
+//!   hpy-props) works in this ABI too;
 //! - `_HPyRs_cpy_ModuleDef_Init` (what `HPy_MODINIT`'s `PyInit_<ext>` returns)
 //!   and the two trampoline helpers of `hpy/cpython/trampolines.h`;
 //! - the API helpers of `hpy-helpers` with their C entry points.

@@ -69,3 +69,47 @@ fn table_and_direct_calls_agree() {
         }
     });
 }
+
+/// With `direct-calls` (as setup.py builds this library) the helpers call
+/// the exported functions by name, never the table: a helper run over a
+/// copy of the context whose function members are all empty still works.
+#[cfg(feature = "direct-calls")]
+#[test]
+fn helpers_call_the_runtime_without_the_table() {
+    macro_rules! empty_functions {
+        ($(($idx:literal, $name:ident, ($($p:ident : $t:ty),*) -> $ret:ty)),* $(,)?) => {
+            |c: &mut HPyContext| { $( c.$name = None; )* }
+        };
+    }
+    with_gil(|c| {
+        let ctx = c as *const HPyContext as *mut HPyContext;
+        let mut empty = *c;
+        (hpy_sys::for_each_ctx_function!(empty_functions))(&mut empty);
+        assert!(empty.ctx_Tuple_FromArray.is_none() && empty.ctx_Long_FromInt64_t.is_none());
+        // SAFETY: GIL held; the handles are opened and closed in pairs; the
+        // out pointers are writable; `empty` keeps the constants of `c`.
+        unsafe {
+            let items = [
+                _HPyRs_cpy_ctx_Long_FromInt64_t(ctx, 7),
+                _HPyRs_cpy_ctx_Long_FromInt64_t(ctx, 8),
+            ];
+            let (mut pos, mut kwd) = (HPy { _i: 0 }, HPy { _i: 1 });
+            let ok = hpy_helpers::helpers::pack_args_and_keywords(
+                hpy_helpers::ctx::Ctx(&mut empty),
+                items.as_ptr(),
+                items.len(),
+                HPy { _i: 0 },
+                &mut pos,
+                &mut kwd,
+            );
+            assert_eq!(ok, 1);
+            assert_eq!(kwd._i, 0, "no keywords: HPy_NULL");
+            let s = (c.ctx_Repr.unwrap())(ctx, pos);
+            let utf8 = (c.ctx_Unicode_AsUTF8AndSize.unwrap())(ctx, s, std::ptr::null_mut());
+            assert_eq!(CStr::from_ptr(utf8), c"(7, 8)");
+            for h in [s, pos, items[0], items[1]] {
+                (c.ctx_Close.unwrap())(ctx, h);
+            }
+        }
+    });
+}

@@ -6,7 +6,8 @@
 //! `hpy_sys::call::loaded::ctx_*` (imported as `raw`), the call layer
 //! hpy-core's raw layer re-exports, minus the empty-slot test for the
 //! members of HPy 0.9.0's context, which every runtime that loads a module
-//! fills.
+//! fills. Inside the CPython ABI's static runtime (hpy-cpython-abi, feature
+//! `direct-calls`) those calls go to the runtime's functions by name instead.
 
 use crate::message::Message;
 use core::ffi::c_char;

@@ -66,6 +66,18 @@ const _: () = assert!(
 /// is decided at compile time, so a helper cannot lose the check by calling
 /// a newer member. Saves a test, a jump and its target at each of the
 /// helpers' several hundred calls (some KB of an extension).
+///
+/// With the feature `cpython-direct` (which only the static runtime of
+/// CPython-ABI extensions enables: hpy-cpython-abi's `direct-calls`) these
+/// are instead direct calls of that runtime's exported functions,
+/// `_HPyRs_cpy_ctx_<member>`: there the context is always the runtime's own
+/// (an extension has no other), so the table holds exactly these functions,
+/// and a direct call lets link-time optimisation inline them into the
+/// helpers, as upstream's CPython-ABI helpers inline the CPython calls. A
+/// build with the feature must not pass these calls any other context (a
+/// universal, debug or trace one): the helpers of universal extensions are
+/// a separate library, built without it.
+#[cfg(not(feature = "cpython-direct"))]
 pub mod loaded {
     use super::*;
 
@@ -97,4 +109,29 @@ pub mod loaded {
     }
 
     for_each_ctx_function!(loaded_calls);
+}
+
+/// The calls of [`loaded`] in the static runtime of CPython-ABI extensions
+/// (feature `cpython-direct`, see there): the runtime's own functions,
+/// linked by name, the same exports that `hpy/cpython/autogen_api.h` calls.
+#[cfg(feature = "cpython-direct")]
+pub mod loaded {
+    use super::*;
+
+    macro_rules! direct_calls {
+        ($(($idx:literal, $name:ident, ($($p:ident : $t:ty),*) -> $ret:ty)),* $(,)?) => {
+            extern "C" {$(
+                /// The CPython-ABI runtime's function for the context
+                /// member of the same name.
+                ///
+                /// # Safety
+                /// As for the checked call of the same name; `ctx` is the
+                /// runtime's context.
+                #[link_name = concat!("_HPyRs_cpy_", stringify!($name))]
+                pub fn $name(ctx: *mut HPyContext, $($p: $t),*) -> $ret;
+            )*}
+        };
+    }
+
+    for_each_ctx_function!(direct_calls);
 }

@@ -3,7 +3,7 @@
 //! functions of ours (`hpy_rs_debug_*`) that find leaked handles from C, as
 //! `hpy.debug`'s `LeakDetector` does from Python.
 
-use crate::{check_inner, check_members, name_of, refuse, require_gil};
+use crate::{check_inner, check_members, fill_copy, name_of, refuse, require_gil};
 use hpy_sys::{HPy, HPyContext, HPy_NULL, HPy_ssize_t};
 use std::ffi::{c_int, CStr};
 use std::ptr::null_mut;
@@ -87,24 +87,18 @@ pub unsafe extern "C" fn hpy_debug_get_ctx(uctx: *mut HPyContext) -> *mut HPyCon
 /// `HPyContext`, zero-filled or a context; `uctx` as for `hpy_debug_get_ctx`.
 #[no_mangle]
 pub unsafe extern "C" fn hpy_debug_ctx_init(dctx: *mut HPyContext, uctx: *mut HPyContext) -> c_int {
-    const F: &CStr = c"hpy_debug_ctx_init";
-    require_gil(F);
-    if dctx.is_null() {
-        refuse(F, "the debug context to fill is NULL");
-        return -1;
+    // SAFETY: forwarded contract; `debug_ctx_for` and `is_debug` take what
+    // `fill_copy` hands them (the caller's `uctx`, a non-NULL `dctx`).
+    unsafe {
+        fill_copy(
+            c"hpy_debug_ctx_init",
+            "the debug context to fill is NULL",
+            dctx,
+            uctx,
+            debug_ctx_for,
+            is_debug,
+        )
     }
-    // SAFETY: GIL held; forwarded contract.
-    let main = unsafe { debug_ctx_for(F, uctx) };
-    if main.is_null() {
-        return -1;
-    }
-    // SAFETY: `dctx` is not NULL and context-sized (our contract).
-    if dctx != main && !unsafe { is_debug(dctx) } {
-        // SAFETY: `main` is the live debug context; `dctx` is writable and
-        // context-sized (our contract), and not `main`.
-        unsafe { dctx.write(*main) };
-    }
-    0
 }
 
 /// Makes `hpy_debug_get_ctx` return a context with the members of `dctx`

@@ -26,6 +26,43 @@ use hpy_sys::HPyContext;
 use pyo3_ffi as ffi;
 use std::ffi::CStr;
 
+/// `hpy_debug_ctx_init` and `hpy_trace_ctx_init`: `*target` becomes a copy
+/// of the context `wrapper_for(func, uctx)` returns (same handles or
+/// counters, same state), unless it is that context or `keep(target)` says
+/// it already is one of its kind. 0, or -1 with `SystemError` (`null_target`
+/// says why when `target` is NULL).
+///
+/// # Safety
+/// `target` is NULL or points to writable memory the size of an
+/// `HPyContext`; `uctx` is what `wrapper_for` requires; `keep` may read a
+/// non-NULL `target`.
+unsafe fn fill_copy(
+    func: &CStr,
+    null_target: &str,
+    target: *mut HPyContext,
+    uctx: *mut HPyContext,
+    wrapper_for: unsafe fn(&CStr, *mut HPyContext) -> *mut HPyContext,
+    keep: unsafe fn(*mut HPyContext) -> bool,
+) -> std::ffi::c_int {
+    require_gil(func);
+    if target.is_null() {
+        refuse(func, null_target);
+        return -1;
+    }
+    // SAFETY: GIL held; `uctx` as the caller promises.
+    let main = unsafe { wrapper_for(func, uctx) };
+    if main.is_null() {
+        return -1;
+    }
+    // SAFETY: `target` is not NULL and context-sized (caller).
+    if target != main && !unsafe { keep(target) } {
+        // SAFETY: `main` is the live wrapper context; `target` is writable,
+        // context-sized (caller) and not `main`, so they do not overlap.
+        unsafe { target.write(*main) };
+    }
+    0
+}
+
 /// Fatal unless the interpreter is initialised and this thread holds the
 /// GIL: everything below touches interpreter state.
 fn require_gil(func: &CStr) {

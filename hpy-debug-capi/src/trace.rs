@@ -1,7 +1,7 @@
 //! `hpy_trace.h`: the trace context over a runtime's universal context, and
 //! the names of the functions it counts.
 
-use crate::{check_inner, name_of, refuse, require_gil};
+use crate::{check_inner, fill_copy, name_of, refuse, require_gil};
 use hpy_debug::trace::{self, Hook};
 use hpy_sys::{HPyContext, CTX_MEMBER_NAMES};
 use std::ffi::{c_char, c_int, CStr};
@@ -59,23 +59,21 @@ pub unsafe extern "C" fn hpy_trace_get_ctx(uctx: *mut HPyContext) -> *mut HPyCon
 /// `HPyContext`; `uctx` as for `hpy_trace_get_ctx`.
 #[no_mangle]
 pub unsafe extern "C" fn hpy_trace_ctx_init(tctx: *mut HPyContext, uctx: *mut HPyContext) -> c_int {
-    const F: &CStr = c"hpy_trace_ctx_init";
-    require_gil(F);
-    if tctx.is_null() {
-        refuse(F, "the trace context to fill is NULL");
-        return -1;
+    /// A trace context is filled again: there is nothing of its own to keep.
+    unsafe fn never(_: *mut HPyContext) -> bool {
+        false
     }
-    // SAFETY: GIL held; forwarded contract.
-    let main = unsafe { trace_ctx_for(F, uctx) };
-    if main.is_null() {
-        return -1;
+    // SAFETY: forwarded contract; `trace_ctx_for` takes the caller's `uctx`.
+    unsafe {
+        fill_copy(
+            c"hpy_trace_ctx_init",
+            "the trace context to fill is NULL",
+            tctx,
+            uctx,
+            trace_ctx_for,
+            never,
+        )
     }
-    if tctx != main {
-        // SAFETY: `main` is the live trace context; `tctx` is writable,
-        // context-sized (our contract) and not `main`.
-        unsafe { tctx.write(*main) };
-    }
-    0
 }
 
 /// Releases what the trace context holds: its trace functions (the

@@ -9,7 +9,7 @@ use core::ffi::{c_char, c_int, c_long, c_ulong, c_void};
 use hpy_sys::call::loaded as raw;
 use hpy_sys::{HPy, HPy_ssize_t};
 
-impl Run<'_> {
+impl Run {
     /// Convert `arg` for `unit` and write the result to `out`. Not inlined:
     /// one copy serves every parser.
     #[inline(never)]

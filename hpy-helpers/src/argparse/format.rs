@@ -164,6 +164,13 @@ impl Counter {
     }
 }
 
+/// Raise the error for a NULL format; 0 for the entry point to return.
+#[cold]
+pub(super) fn null_format(ctx: Ctx, api: Api) -> core::ffi::c_int {
+    ctx.system_error(msg!(api.name(), ": the format string is NULL"));
+    0
+}
+
 impl<'a> Format<'a> {
     /// Read `fmt`, or raise `SystemError` if it is malformed.
     ///
@@ -172,7 +179,7 @@ impl<'a> Format<'a> {
     #[inline(always)]
     pub(super) unsafe fn read(ctx: Ctx, api: Api, fmt: *const c_char) -> Res<Format<'a>> {
         if fmt.is_null() {
-            ctx.system_error(msg!(api.name(), ": the format string is NULL"));
+            null_format(ctx, api);
             return Err(Raised);
         }
         // SAFETY: a C string outliving `'a` (caller's contract).
@@ -190,7 +197,7 @@ impl<'a> Format<'a> {
     /// As for [`Format::read`], `fmt` not NULL.
     #[cold]
     #[inline(never)]
-    unsafe fn malformed(
+    pub(super) unsafe fn malformed(
         ctx: Ctx,
         api: Api,
         fmt: *const c_char,

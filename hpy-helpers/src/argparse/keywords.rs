@@ -123,7 +123,15 @@ pub(super) trait Source {
     /// if any; `named` are the parameters that can be passed by name. (It
     /// raises rather than return the message: a `Message` returned through
     /// the trait object was copied on every call.)
-    fn unexpected(&self, run: &Run, named: Params) -> Res<()>;
+    /// `positional` is how many parameters were given by position.
+    fn unexpected(&self, run: &Run, named: Params, positional: usize) -> Res<()>;
+
+    /// Whether [`Source::unexpected`] also finds the arguments given both
+    /// by position and by name, so the loop need not look each positional
+    /// parameter's name up.
+    fn duplicates_late(&self) -> bool {
+        false
+    }
 }
 
 /// No keyword arguments.
@@ -136,7 +144,7 @@ impl Source for NoKeywords {
     }
 
     #[inline(always)]
-    fn unexpected(&self, _: &Run, _: Params) -> Res<()> {
+    fn unexpected(&self, _: &Run, _: Params, _: usize) -> Res<()> {
         Ok(())
     }
 }
@@ -160,14 +168,18 @@ impl Source for Named<'_> {
     }
 
     #[inline(always)]
-    fn unexpected(&self, run: &Run, _: Params) -> Res<()> {
-        let names = &self.names;
-        match (0..names.items.len())
-            .find(|&j| names.items.as_slice().get(j).is_some_and(|n| !n.used))
-        {
-            Some(j) => Err(run.raise_type(complaint(names.utf8(j)))),
+    fn unexpected(&self, run: &Run, named: Params, positional: usize) -> Res<()> {
+        match (0..self.names.items.len()).find(|&j| self.names.unused(j)) {
+            Some(first) => Err(unused_name(run, self.names, named, positional, first)),
             None => Ok(()),
         }
+    }
+
+    /// Every name a unit takes is marked used: one left unused that names
+    /// a parameter given by position is a duplicate.
+    #[inline(always)]
+    fn duplicates_late(&self) -> bool {
+        true
     }
 }
 
@@ -190,9 +202,34 @@ impl Source for Dict {
         Err(Raised)
     }
 
-    fn unexpected(&self, run: &Run, named: Params) -> Res<()> {
+    fn unexpected(&self, run: &Run, named: Params, _: usize) -> Res<()> {
         unknown_key(run, self.0, named)
     }
+}
+
+/// The error for the `kwnames` names no unit took (`first` is one): if a
+/// parameter given by position (`named[..positional]`) has one of their
+/// names, the first such got its value twice (as CPython reports it,
+/// before any unexpected name); else name `first` is unexpected.
+#[cold]
+fn unused_name(run: &Run, names: &Names, named: Params, positional: usize, first: usize) -> Raised {
+    let given = |key: Key| {
+        (0..names.items.len())
+            .any(|j| names.unused(j) && names.utf8(j).is_some_and(|name| key.is(name)))
+    };
+    let twice = (0..positional)
+        .map(|i| named.get(i))
+        .find(|&key| !key.is_empty() && given(key));
+    match twice {
+        Some(key) => run.raise_type(multiple_values(key)),
+        None => run.raise_type(complaint(names.utf8(first))),
+    }
+}
+
+/// The message about parameter `key`, given both by position and by name.
+#[cold]
+fn multiple_values(key: Key) -> crate::message::Message {
+    msg!("got multiple values for argument '", CText(key.0), "'")
 }
 
 /// [`Source::unexpected`] for a dict (any other mapping is not checked).
@@ -333,6 +370,11 @@ impl Names {
         Some(unsafe { core::slice::from_raw_parts(name.utf8, name.len) })
     }
 
+    /// Whether no unit took the value of name `j`.
+    pub(super) fn unused(&self, j: usize) -> bool {
+        self.items.as_slice().get(j).is_some_and(|n| !n.used)
+    }
+
     /// The index of the first name equal to `key`.
     pub(super) fn position(&self, key: Key) -> Option<usize> {
         (0..self.items.len()).find(|&j| self.utf8(j).is_some_and(|name| key.is(name)))
@@ -375,7 +417,7 @@ pub(super) enum Arg {
     Owned(HPy),
 }
 
-impl Run<'_> {
+impl Run {
     /// The keyword parsers: where the keyword arguments are (`kw`: the
     /// `kwnames` tuple, whose values follow the `nargs` positional ones in
     /// `args`, or the dict), then [`Run::with_keywords`].
@@ -385,6 +427,7 @@ impl Run<'_> {
     #[inline(always)]
     pub(super) unsafe fn keywords(
         &mut self,
+        format: &Format,
         args: *const HPy,
         nargs: usize,
         kw: HPy,
@@ -395,17 +438,18 @@ impl Run<'_> {
         // SAFETY: forwarded contract.
         let args = unsafe { handles(ctx, api, args, nargs) }?;
         if kw.is_null() {
-            return self.with_keywords(args, keywords, &mut NoKeywords);
+            return self.with_keywords(format, args, keywords, &mut NoKeywords);
         }
         if api != Api::Keywords {
-            return self.with_keywords(args, keywords, &mut Dict(kw));
+            return self.with_keywords(format, args, keywords, &mut Dict(kw));
         }
         // `names` keeps the names open (their UTF-8 is compared) until the
         // units are done
         let mut names = Names::new(ctx);
         // SAFETY: `kw` is open; the values follow the positional ones.
-        let values = unsafe { names.read(ctx, api, self.format, kw, values) }?;
+        let values = unsafe { names.read(ctx, api, format, kw, values) }?;
         self.with_keywords(
+            format,
             args,
             keywords,
             &mut Named {
@@ -420,29 +464,27 @@ impl Run<'_> {
     #[inline(never)]
     pub(super) fn with_keywords(
         &mut self,
+        format: &Format,
         args: &[HPy],
         keywords: Params,
         source: &mut dyn Source,
     ) -> Res<()> {
         let ctx = self.ctx;
-        for (i, unit) in self.format.units().enumerate() {
+        let early_duplicates = !source.duplicates_late();
+        for (i, unit) in format.units().enumerate() {
             let key = keywords.get(i);
             let arg = if let Some(&given) = args.get(i) {
-                if i >= self.format.kwonly_from {
+                if i >= format.kwonly_from {
                     return Err(
                         self.raise_type("keyword only argument passed as positional argument")
                     );
                 }
-                if !key.is_empty() {
+                if early_duplicates && !key.is_empty() {
                     if let Some(dup) = source.find(ctx, key, false)? {
                         if let Arg::Owned(h) = dup {
                             ctx.close(h);
                         }
-                        return Err(self.raise_type(msg!(
-                            "got multiple values for argument '",
-                            CText(key.0),
-                            "'"
-                        )));
+                        return Err(self.raise_type(multiple_values(key)));
                     }
                 }
                 Some(Arg::Lent(given)).filter(|_| !given.is_null())
@@ -451,7 +493,7 @@ impl Run<'_> {
             } else {
                 source.find(ctx, key, true)?
             };
-            if arg.is_none() && !self.format.is_optional(i) {
+            if arg.is_none() && !format.is_optional(i) {
                 return Err(self.raise_type("no value for required argument"));
             }
             let out = self.next_out();
@@ -479,10 +521,10 @@ impl Run<'_> {
             }
             stored?;
         }
-        if args.len() > self.format.len {
+        if args.len() > format.len {
             return Err(self.raise_type("mismatched args (too many arguments for fmt)"));
         }
-        source.unexpected(self, keywords)
+        source.unexpected(self, keywords, args.len())
     }
 }
 

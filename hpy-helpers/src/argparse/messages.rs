@@ -9,6 +9,7 @@ use crate::constant;
 use crate::ctx::Ctx;
 use crate::message::{Clip, Message};
 use crate::msg;
+use core::ffi::{c_char, CStr};
 use hpy_sys::HPy;
 
 /// How messages about the arguments are worded: upstream prefixes them with
@@ -30,6 +31,19 @@ impl<'a> Wording<'a> {
             Some((b':', name)) => Wording::Named(name),
             Some((_, msg)) => Wording::Replaced(msg),
         }
+    }
+
+    /// The wording of the format `fmt`: by what follows its units, which
+    /// stop at the first ':' or ';'.
+    ///
+    /// # Safety
+    /// `fmt` must be a C string that outlives `'a`.
+    #[cold]
+    pub(super) unsafe fn of_format(fmt: *const c_char) -> Wording<'a> {
+        // SAFETY: a C string outliving `'a` (caller's contract).
+        let bytes = unsafe { CStr::from_ptr(fmt) }.to_bytes();
+        let end = bytes.iter().position(|&b| b == b':' || b == b';');
+        Wording::from_tail(end.and_then(|e| bytes.get(e..)).unwrap_or(&[]))
     }
 
     /// The format bytes it came from (see `from_tail`).
@@ -107,7 +121,7 @@ pub(super) fn constant_of(c: *mut hpy_sys::HPyContext, exc: Exc) -> HPy {
 }
 
 /// Raising during a parse: each returns the `Raised` to propagate.
-impl Run<'_> {
+impl Run {
     #[cold]
     pub(super) fn null_output(&self, unit: Unit) -> Raised {
         self.ctx.system_error(msg!(
@@ -121,7 +135,10 @@ impl Run<'_> {
 
     #[cold]
     pub(super) fn raise(&self, exc: Exc, msg: impl Into<Message>) -> Raised {
-        self.format.wording.raise(self.ctx, exc, &msg.into())
+        // SAFETY: `fmt` is a C string valid for the call (entry point's
+        // contract).
+        let wording = unsafe { Wording::of_format(self.fmt) };
+        wording.raise(self.ctx, exc, &msg.into())
     }
 
     #[cold]

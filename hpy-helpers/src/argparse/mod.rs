@@ -1,9 +1,12 @@
 //! HPyArg_Parse, HPyArg_ParseKeywords and HPyArg_ParseKeywordsDict.
 //!
-//! The format string is checked first, in one pass over its bytes that also
-//! finds where the optional and keyword-only units start and how messages
-//! are worded ([`Format`], which borrows the bytes), so a malformed format is
-//! reported before any argument is looked at. Then each unit takes its
+//! HPyArg_Parse reads the format while it converts, in one pass; if the
+//! parse fails and the format is malformed, that is what it reports. The
+//! keyword parsers check the format first, in one pass over its bytes that
+//! also finds where the optional and keyword-only units start ([`Format`],
+//! which borrows the bytes). Either way a malformed format is reported
+//! rather than an argument error; messages are worded (`:name`, `;text`)
+//! only when one is raised. Then each unit takes its
 //! argument and its output pointer: one variable argument per unit, read in
 //! order and only once the unit is reached, as upstream does. A call with
 //! at most four keyword names allocates nothing (error messages aside).
@@ -33,7 +36,7 @@ use crate::ctx::Ctx;
 use crate::msg;
 use crate::va::VaArgs;
 use core::ffi::{c_char, c_int};
-use format::Format;
+use format::{null_format, Format};
 use hpy_sys::call::loaded as raw;
 use hpy_sys::{HPy, HPyTracker, HPy_ssize_t};
 use keywords::Params;
@@ -55,10 +58,9 @@ pub unsafe fn parse(
     va: VaArgs,
 ) -> c_int {
     let api = Api::Parse;
-    // SAFETY: `fmt` is a C string (caller's contract).
-    let Ok(format) = (unsafe { Format::read(ctx, api, fmt) }) else {
-        return 0;
-    };
+    if fmt.is_null() {
+        return null_format(ctx, api);
+    }
     // SAFETY: `args` holds `nargs` handles (caller's contract).
     let Ok(args) = (unsafe { handles(ctx, api, args, nargs) }) else {
         return 0;
@@ -70,7 +72,7 @@ pub unsafe fn parse(
     let mut run = Run {
         ctx,
         api,
-        format: &format,
+        fmt,
         va,
         tracker,
     };
@@ -178,13 +180,13 @@ unsafe fn parse_kw(
     let mut run = Run {
         ctx,
         api,
-        format: &format,
+        fmt,
         va,
         tracker,
     };
     // SAFETY: `args` holds `nargs` positional handles followed by the
     // keyword values (caller's contract).
-    let result = unsafe { run.keywords(args, nargs, kw, keywords) };
+    let result = unsafe { run.keywords(&format, args, nargs, kw, keywords) };
     finish(ctx, tracker, result)
 }
 

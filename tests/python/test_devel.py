@@ -358,7 +358,12 @@ def test_extension_flags(tmp_path, abi, macro):
         assert ext.include_dirs[0] == forbid
     else:
         assert forbid not in ext.include_dirs
+    # a binary a stub could load, but no stub unless asked for (--hpy-stub):
+    # the import hook loads it
     assert ext._hpy_needs_stub == (abi != 'cpython')
+    assert not ext._needs_stub
+    dist.hpy_stub = True     # what --hpy-stub sets
+    cmd._hpy_decide_stubs()
     assert ext._needs_stub == (abi != 'cpython')
     # the helpers' C files are compiled on the side, never listed among the
     # project's sources (SOURCES.txt, sdists: absolute paths stop build_py)

@@ -290,11 +290,11 @@ def test_stub_on_request(build_python, project, tmp_path):
 
 
 def test_stub_of_an_earlier_build_is_not_packed(build_python, project, tmp_path):
-    """`setup.py build` writes the stub (upstream's behaviour); a wheel built
-    afterwards from the same tree (pip builds in the tree, reusing build/)
-    must not pack it."""
-    run([build_python, "setup.py", "-q", "--hpy-abi=universal", "build"], cwd=str(project),
-        env=clean_env())
+    """`setup.py --hpy-stub build` writes the stub (upstream's behaviour, on
+    request); a wheel built afterwards from the same tree (pip builds in the
+    tree, reusing build/) must not pack it."""
+    run([build_python, "setup.py", "-q", "--hpy-abi=universal", "--hpy-stub", "build"],
+        cwd=str(project), env=clean_env())
     stubs = list((project / "build").glob("lib*-hpy-universal/wheelpkg/wheelmod.py"))
     assert len(stubs) == 1
     wheels, _ = pip_wheel(build_python, project, tmp_path / "out",

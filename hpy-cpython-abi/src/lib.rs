@@ -18,12 +18,28 @@
 //! - `_HPyRs_cpy_ModuleDef_Init` (what `HPy_MODINIT`'s `PyInit_<ext>` returns)
 //!   and the two trampoline helpers of `hpy/cpython/trampolines.h`;
 //! - the API helpers of `hpy-helpers` with their C entry points.
+//!
+//! `no_std`, like everything it contains: the library shipped in `hpy.devel`
+//! is built by `cargo rustc -p hpy-cpython-abi --profile cpython-lib
+//! --crate-type staticlib --features extension-module -- --cfg
+//! hpy_cpython_abi_staticlib` (setup.py, `scripts/dev-helpers.sh`), which
+//! adds the allocator and the panic handler (`staticlib`). Any other build
+//! (the rlib of the tests, `cargo build`) links std, which brings both.
+//! Not yet as shipped: pyo3-ffi 0.29 links std on CPython < 3.14, so setup.py
+//! still builds without the cfg (std linked) until hpy-cpython has CPython
+//! declarations of its own.
 
+#![no_std]
 #![allow(non_upper_case_globals, non_snake_case)]
 
+#[cfg(not(hpy_cpython_abi_staticlib))]
+extern crate std;
+#[cfg(hpy_cpython_abi_staticlib)]
+mod staticlib;
+
+use core::ffi::{c_char, c_int, c_void};
 use hpy_sys::{HPyContext, HPyFunc_traverseproc, HPyModuleDef};
 use pyo3_ffi as ffi;
-use std::ffi::{c_char, c_int, c_void};
 
 // The helpers (HPyArg_Parse, HPy_BuildValue, ...) and the C side of them are
 // part of this library; naming the crate is what links it in.
@@ -37,7 +53,7 @@ mod impls {
 }
 
 /// `ctx->name` in this ABI (upstream's tests compare it verbatim).
-pub const NAME: &std::ffi::CStr = c"HPy CPython ABI";
+pub const NAME: &core::ffi::CStr = c"HPy CPython ABI";
 
 /// The extension's context (`_HPyGetContext()`). Zeroed until the first
 /// `PyInit_<ext>` fills it; a non-NULL `name` marks it as filled.
@@ -45,7 +61,7 @@ pub const NAME: &std::ffi::CStr = c"HPy CPython ABI";
 pub static mut _HPyRs_cpy_ctx: HPyContext = {
     // SAFETY: HPyContext is plain data (pointers, ints, handles and
     // Option<fn>), for which all-zero is a valid value.
-    unsafe { std::mem::zeroed() }
+    unsafe { core::mem::zeroed() }
 };
 
 /// CPython-ABI trampolines call implementations directly and never use the

@@ -7,9 +7,10 @@
 //! A tracker's token is a `Box<Tracker>`.
 
 use crate::handle::{as_obj, from_owned, raise};
+use alloc::{boxed::Box, vec::Vec};
+use core::ffi::c_int;
 use hpy_sys::{HPy, HPyContext, HPyListBuilder, HPyTracker, HPyTupleBuilder, HPy_ssize_t};
 use pyo3_ffi as ffi;
-use std::ffi::c_int;
 
 // SAFETY (whole module): every function is a context member, called by C with
 // the GIL held, with open handles and with builder/tracker tokens made by the
@@ -61,7 +62,7 @@ unsafe fn set_slot(
     unsafe {
         ffi::Py_INCREF(o);
         let slot = items.offset(index);
-        let old = std::ptr::replace(slot, o);
+        let old = core::ptr::replace(slot, o);
         ffi::Py_XDECREF(old);
     }
 }
@@ -115,7 +116,7 @@ fn fail(c: *mut ffi::PyObject, i: usize, api: &str) -> HPy {
 /// GIL held; `l` is NULL or a list.
 unsafe fn list_parts(l: *mut ffi::PyObject) -> (*mut *mut ffi::PyObject, HPy_ssize_t) {
     if l.is_null() {
-        return (std::ptr::null_mut(), 0);
+        return (core::ptr::null_mut(), 0);
     }
     // SAFETY: `l` is a list (see contract).
     unsafe {
@@ -130,7 +131,7 @@ unsafe fn list_parts(l: *mut ffi::PyObject) -> (*mut *mut ffi::PyObject, HPy_ssi
 /// GIL held; `t` is NULL or a tuple.
 unsafe fn tuple_parts(t: *mut ffi::PyObject) -> (*mut *mut ffi::PyObject, HPy_ssize_t) {
     if t.is_null() {
-        return (std::ptr::null_mut(), 0);
+        return (core::ptr::null_mut(), 0);
     }
     // SAFETY: `t` is a tuple (see contract); its items are inline.
     unsafe {

@@ -4,9 +4,9 @@
 //! with `HPyFunc_CAPSULE_DESTRUCTOR`, which runs `impl(name, pointer, context)`.
 
 use crate::handle::{as_obj, from_owned, raise};
+use core::ffi::{c_char, c_int, c_void};
 use hpy_sys::{self as sys, _HPyCapsule_key, HPy, HPyCapsule_Destructor, HPyContext};
 use pyo3_ffi as ffi;
-use std::ffi::{c_char, c_int, c_void};
 
 // SAFETY (whole module): every function is a context member, called by C with
 // the GIL held and with open handles; names are NUL-terminated or NULL; a
@@ -29,7 +29,7 @@ unsafe fn cpy_destructor(
         // SAFETY: both are `void (*)(PyObject *)`; `cpy_PyObject` is the
         // opaque C spelling of `PyObject`.
         (Some(t), Some(_)) => Ok(Some(unsafe {
-            std::mem::transmute::<
+            core::mem::transmute::<
                 unsafe extern "C" fn(*mut hpy_sys::cpy_PyObject),
                 ffi::PyCapsule_Destructor,
             >(t)
@@ -77,14 +77,14 @@ pub unsafe extern "C" fn ctx_Capsule_Get(
                     ffi::PyExc_ValueError,
                     "Invalid operation: get HPyCapsule_key_Destructor",
                 );
-                std::ptr::null_mut()
+                core::ptr::null_mut()
             }
             _ => {
                 raise(
                     ffi::PyExc_SystemError,
                     &format!("HPyCapsule_Get: invalid key {key}"),
                 );
-                std::ptr::null_mut()
+                core::ptr::null_mut()
             }
         }
     }
@@ -144,8 +144,9 @@ pub unsafe fn call_capsule_destructor(func: hpy_sys::HPyCFunction, capsule: *mut
     // SAFETY: see function contract; `HPyCFunction` and the impl type are
     // both (optional) C function pointers.
     unsafe {
-        let f =
-            std::mem::transmute::<hpy_sys::HPyCFunction, hpy_sys::HPyFunc_Capsule_Destructor>(func);
+        let f = core::mem::transmute::<hpy_sys::HPyCFunction, hpy_sys::HPyFunc_Capsule_Destructor>(
+            func,
+        );
         let Some(f) = f else { return };
         // A capsule in tp_dealloc is valid, so these lookups cannot fail and
         // leave any exception being propagated untouched.

@@ -45,7 +45,7 @@ pub unsafe fn vectorcall(
             Some(f) => py38::_Py_CheckFunctionResult(
                 callable,
                 f(callable, args, nargsf, kwnames),
-                std::ptr::null(),
+                core::ptr::null(),
             ),
         }
     }
@@ -58,7 +58,7 @@ pub unsafe fn vectorcall(
 #[inline]
 pub unsafe fn call_no_args(func: *mut ffi::PyObject) -> *mut ffi::PyObject {
     // SAFETY: no arguments.
-    unsafe { vectorcall(func, std::ptr::null(), 0, std::ptr::null_mut()) }
+    unsafe { vectorcall(func, core::ptr::null(), 0, core::ptr::null_mut()) }
 }
 
 /// `PyObject_CallOneArg` (3.9+).
@@ -72,14 +72,14 @@ pub unsafe fn call_one_arg(
 ) -> *mut ffi::PyObject {
     let args = [arg];
     // SAFETY: one live positional argument, no keywords.
-    unsafe { vectorcall(func, args.as_ptr(), 1, std::ptr::null_mut()) }
+    unsafe { vectorcall(func, args.as_ptr(), 1, core::ptr::null_mut()) }
 }
 
 /// 3.8's signatures of the private helpers of `_PyObject_Vectorcall`.
 #[cfg(not(Py_3_9))]
 mod py38 {
+    use core::ffi::c_char;
     use pyo3_ffi::{PyObject, Py_ssize_t};
-    use std::ffi::c_char;
 
     extern "C" {
         pub fn _PyObject_MakeTpCall(

@@ -3,8 +3,9 @@
 //! universal context (hpy-universal) and the context of CPython-ABI
 //! extensions (hpy-cpython-abi).
 
+use alloc::vec::Vec;
+use core::ffi::{c_void, CStr};
 use hpy_sys::{HPyCFunction, HPyContext, HPyFunc_Signature};
-use std::ffi::{c_void, CStr};
 
 /// The one member this crate cannot implement: the dispatcher of universal
 /// trampolines belongs to the runtime that loads universal binaries
@@ -22,7 +23,7 @@ mod impls {
         _: *mut hpy_sys::HPyContext,
         _: hpy_sys::HPyFunc_Signature,
         _: hpy_sys::HPyCFunction,
-        _: *mut std::ffi::c_void,
+        _: *mut core::ffi::c_void,
     ) {
         unreachable!("replaced by fill_context")
     }
@@ -52,7 +53,7 @@ pub unsafe fn fill_context(
     name: &'static CStr,
     call_real: CallRealFunctionFromTrampoline,
 ) {
-    ctx._private = std::ptr::null_mut();
+    ctx._private = core::ptr::null_mut();
     ctx.abi_version = hpy_sys::HPY_ABI_VERSION as i32;
     (hpy_sys::for_each_ctx_handle!(fill_handles))(ctx);
     (hpy_sys::for_each_ctx_function!(fill_functions))(ctx);

@@ -4,9 +4,9 @@
 #![allow(non_upper_case_globals)]
 
 use crate::handle::raise;
+use core::ffi::c_int;
 use hpy_sys::*;
 use pyo3_ffi as ffi;
-use std::ffi::c_int;
 
 /// `ml_flags` for an `HPyMeth` signature, as upstream's runtime maps them.
 pub fn method_flags(sig: HPyFunc_Signature) -> Option<c_int> {
@@ -49,7 +49,7 @@ pub unsafe fn method_def(meth: &HPyMeth) -> Option<ffi::PyMethodDef> {
     // SAFETY: every cpy_trampoline has the C signature that its ml_flags
     // announce (the trampoline was generated for exactly this signature), so
     // storing it as the generic PyCFunction pointer is what CPython expects.
-    let meth_ptr: ffi::PyCFunction = unsafe { std::mem::transmute(meth.cpy_trampoline) };
+    let meth_ptr: ffi::PyCFunction = unsafe { core::mem::transmute(meth.cpy_trampoline) };
     Some(ffi::PyMethodDef {
         ml_name: meth.name,
         ml_meth: ffi::PyMethodDefPointer {
@@ -66,7 +66,7 @@ pub unsafe fn method_def(meth: &HPyMeth) -> Option<ffi::PyMethodDef> {
 /// `arr` is NULL or points to a NULL-terminated array of valid pointers.
 pub unsafe fn null_terminated<T>(arr: *mut *mut T) -> impl Iterator<Item = *mut T> {
     let mut i = 0;
-    std::iter::from_fn(move || {
+    core::iter::from_fn(move || {
         if arr.is_null() {
             return None;
         }
@@ -93,7 +93,7 @@ pub unsafe fn reject_module_from_mod_create(result: &mut *mut hpy_sys::cpy_PyObj
     unsafe {
         if !r.is_null() && ffi::PyModule_Check(r) != 0 {
             ffi::Py_DECREF(r);
-            *result = std::ptr::null_mut();
+            *result = core::ptr::null_mut();
             ffi::PyErr_SetString(
                 ffi::PyExc_SystemError,
                 c"HPy_mod_create slot returned a builtin module object. This is currently not supported.".as_ptr(),

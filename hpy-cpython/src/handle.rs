@@ -81,7 +81,7 @@ impl<T> ErrorValue for *const T {
 /// # Safety
 /// GIL held; `exc` is an exception type.
 pub(crate) unsafe fn raise(exc: *mut ffi::PyObject, msg: &str) {
-    let msg = std::ffi::CString::new(msg).unwrap_or_default();
+    let msg = alloc::ffi::CString::new(msg).unwrap_or_default();
     // SAFETY: valid exception type and NUL-terminated message, GIL held.
     unsafe { ffi::PyErr_SetString(exc, msg.as_ptr()) };
 }

@@ -7,12 +7,43 @@
 //! CPython call. Every one of the 189 members is implemented; the universal
 //! table in hpy-universal would not compile otherwise.
 
+//!
+//! `no_std` (with `alloc`): the static runtime of CPython-ABI extensions
+//! (`hpy-cpython-abi`) is linked into every such extension, which should not
+//! carry Rust's standard library; that crate brings the allocator and the
+//! panic handler. Where std is linked anyway (hpy.universal, tests), it
+//! provides both. Feature `std` only adds `embed`, the tests' interpreter.
+
+#![no_std]
 #![allow(non_snake_case)]
 // Each `pub unsafe extern "C" fn ctx_*` has the contract of the HPy context
 // member it implements (HPy's API documentation): a live context, handles
 // open in it, pointers valid for the sizes given. Restating that in a
 // `# Safety` section on 189 functions would say nothing more.
 #![allow(clippy::missing_safety_doc)]
+
+extern crate alloc;
+#[cfg(feature = "std")]
+extern crate std;
+
+/// `format!` into a `String`, as alloc's, but written here: alloc's own
+/// (`alloc::fmt::format`) comes compiled for unwinding, and would bring the
+/// unwinder (`libgcc_s`) into extensions built with panic=abort. Defined
+/// before the modules, so it is the `format!` they see.
+macro_rules! format {
+    ($($arg:tt)*) => {
+        $crate::format_string(::core::format_args!($($arg)*))
+    };
+}
+
+/// The body of `format!` (not generic: one copy).
+fn format_string(args: core::fmt::Arguments<'_>) -> alloc::string::String {
+    let mut s = alloc::string::String::new();
+    // Writing to a String fails only if a Display implementation does; the
+    // text written so far is the best message left then.
+    let _ = core::fmt::Write::write_fmt(&mut s, args);
+    s
+}
 
 mod builders;
 mod capsule;
@@ -21,6 +52,7 @@ pub mod constants;
 mod containers;
 pub mod context;
 pub mod defs;
+#[cfg(feature = "std")]
 #[doc(hidden)]
 pub mod embed;
 mod err;

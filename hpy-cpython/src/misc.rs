@@ -2,9 +2,9 @@
 //! GIL, and the type queries that need no type machinery.
 
 use crate::handle::{as_obj, from_owned, raise};
+use core::ffi::{c_char, c_int, CStr};
 use hpy_sys::{HPy, HPyContext, HPyGlobal, HPyThreadState, HPy_SourceKind};
 use pyo3_ffi as ffi;
-use std::ffi::{c_char, c_int, CStr};
 
 // SAFETY (whole module): every function is a context member, called by C with
 // the GIL held (except `ctx_ReenterPythonExecution`, which takes it back),
@@ -21,7 +21,7 @@ pub unsafe extern "C" fn ctx_Global_Store(_ctx: *mut HPyContext, global: *mut HP
     // new value.
     unsafe {
         ffi::Py_XINCREF(o);
-        let old = std::mem::replace(&mut (*global)._i, o as isize);
+        let old = core::mem::replace(&mut (*global)._i, o as isize);
         ffi::Py_XDECREF(old as *mut ffi::PyObject);
     }
 }
@@ -51,12 +51,12 @@ pub unsafe extern "C" fn ctx_ContextVar_Get(
     default_value: HPy,
     result: *mut HPy,
 ) -> i32 {
-    let mut value: *mut ffi::PyObject = std::ptr::null_mut();
+    let mut value: *mut ffi::PyObject = core::ptr::null_mut();
     // SAFETY: see module comment; CPython type-checks the variable.
     let rc =
         unsafe { ffi::PyContextVar_Get(as_obj(context_var), as_obj(default_value), &mut value) };
     if rc < 0 {
-        value = std::ptr::null_mut();
+        value = core::ptr::null_mut();
     }
     // SAFETY: `result` is valid for writes (module comment).
     unsafe { *result = from_owned(value) };
@@ -162,7 +162,7 @@ pub unsafe extern "C" fn ctx_Type_GetName(_ctx: *mut HPyContext, type_: HPy) -> 
                 ffi::PyExc_TypeError,
                 "HPyType_GetName: argument must be a type",
             );
-            return std::ptr::null();
+            return core::ptr::null();
         }
         let tp = t.cast::<ffi::PyTypeObject>();
         if ffi::PyType_HasFeature(tp, ffi::Py_TPFLAGS_HEAPTYPE) != 0 {

@@ -17,12 +17,14 @@
 
 use crate::defs::{method_def, null_terminated};
 use crate::handle::raise;
+use alloc::collections::BTreeMap;
+use alloc::ffi::CString;
+use alloc::{borrow::ToOwned, boxed::Box, vec::Vec};
+use core::cell::UnsafeCell;
+use core::ffi::{c_char, c_int, c_void, CStr};
+use core::ptr::null_mut;
 use hpy_sys::*;
 use pyo3_ffi as ffi;
-use std::collections::HashMap;
-use std::ffi::{c_char, c_int, c_void, CStr, CString};
-use std::ptr::null_mut;
-use std::sync::{LazyLock, Mutex};
 
 const NON_DEFAULT_MESSAGE: &str = "This is not allowed because custom HPy_mod_create slot cannot \
      return a builtin module object and cannot make any use of any other data defined in the \
@@ -99,7 +101,7 @@ unsafe fn reset_globals(hpydef: &HPyModuleDef) {
 /// What makes two converted definitions interchangeable: the module name
 /// (copied) and the doc, methods and slots, by address (they point into the
 /// extension, which is never unloaded).
-#[derive(PartialEq, Eq, Hash)]
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
 struct DefKey {
     name: CString,
     doc: usize,
@@ -112,7 +114,15 @@ struct DefKey {
 /// Every `PyModuleDef` made so far, by what it holds: the address of a leaked
 /// `Box<PyModuleDef>` whose `m_name` points into its key's `name` (a heap
 /// buffer, which does not move with the key) and whose arrays are leaked too.
-static DEFS: LazyLock<Mutex<HashMap<DefKey, usize>>> = LazyLock::new(Mutex::default);
+static DEFS: GilGuarded<BTreeMap<DefKey, usize>> = GilGuarded(UnsafeCell::new(BTreeMap::new()));
+
+/// A static that only code holding the GIL touches.
+struct GilGuarded<T>(UnsafeCell<T>);
+
+// SAFETY: the one such static, `DEFS`, is only reached from `module_def`,
+// whose callers hold the GIL: it serialises the threads that get there, and
+// `module_def` calls nothing that could release it while it holds the map.
+unsafe impl<T> Sync for GilGuarded<T> {}
 
 /// Validates `hpydef` and converts it to a `PyModuleDef` named `name` that is
 /// never freed: the one made before for an identical definition if there is
@@ -154,7 +164,7 @@ unsafe fn module_def(hpydef: &HPyModuleDef, name: &CStr) -> Option<*mut ffi::PyM
                 HPyDef_Kind_Slot => {
                     let slot = &d.__bindgen_anon_1.slot;
                     let tramp =
-                        std::mem::transmute::<cpy_PyCFunction, *mut c_void>(slot.cpy_trampoline);
+                        core::mem::transmute::<cpy_PyCFunction, *mut c_void>(slot.cpy_trampoline);
                     match slot.slot {
                         HPy_mod_create => {
                             if create.is_some() {
@@ -198,7 +208,7 @@ unsafe fn module_def(hpydef: &HPyModuleDef, name: &CStr) -> Option<*mut ffi::PyM
         if !legacy.is_null() {
             let mut i = 0;
             while !(*legacy.add(i)).ml_name.is_null() {
-                methods.push(std::ptr::read(legacy.add(i)));
+                methods.push(core::ptr::read(legacy.add(i)));
                 i += 1;
             }
         }
@@ -225,7 +235,7 @@ unsafe fn module_def(hpydef: &HPyModuleDef, name: &CStr) -> Option<*mut ffi::PyM
                 },
             );
         }
-        methods.push(std::mem::zeroed());
+        methods.push(core::mem::zeroed());
         slots.push(ffi::PyModuleDef_Slot {
             slot: 0,
             value: null_mut(),
@@ -246,7 +256,9 @@ unsafe fn module_def(hpydef: &HPyModuleDef, name: &CStr) -> Option<*mut ffi::PyM
                 .collect(),
             slots: slots.iter().map(|s| (s.slot, s.value as usize)).collect(),
         };
-        let mut defs = DEFS.lock().unwrap_or_else(|e| e.into_inner());
+        // (GIL held, see `GilGuarded`: from here to the insert below nothing
+        // calls into Python, so no other thread can reach the map meanwhile.)
+        let defs = &mut *DEFS.0.get();
         if let Some(&def) = defs.get(&key) {
             return Some(def as *mut ffi::PyModuleDef);
         }

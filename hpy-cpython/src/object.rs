@@ -2,9 +2,10 @@
 
 use crate::compat::vectorcall;
 use crate::handle::{as_obj, from_borrowed, from_owned, new_ref, raise};
+use alloc::string::String;
+use core::ffi::{c_char, c_int};
 use hpy_sys::{HPy, HPyContext, HPy_hash_t, HPy_ssize_t};
 use pyo3_ffi as ffi;
-use std::ffi::{c_char, c_int};
 
 // SAFETY (whole module): every function is a context member, called by C with
 // the GIL held and with handles that are open, i.e. valid `PyObject *`s (or
@@ -513,11 +514,11 @@ pub unsafe extern "C" fn ctx_Dump(_ctx: *mut HPyContext, h: HPy) {
     // SAFETY: see module comment. Debugging aid: print like upstream's _HPy_Dump.
     unsafe {
         let o = as_obj(h);
-        eprintln!("object address  : {:p}", o);
+        stderr(&format!("object address  : {o:p}\n"));
         if o.is_null() {
             return;
         }
-        eprintln!("object refcount : {}", ffi::Py_REFCNT(o));
+        stderr(&format!("object refcount : {}\n", ffi::Py_REFCNT(o)));
         let r = ffi::PyObject_Repr(o);
         if r.is_null() {
             ffi::PyErr_Clear();
@@ -526,9 +527,27 @@ pub unsafe extern "C" fn ctx_Dump(_ctx: *mut HPyContext, h: HPy) {
         let mut len = 0;
         let s = ffi::PyUnicode_AsUTF8AndSize(r, &mut len);
         if !s.is_null() {
-            let bytes = std::slice::from_raw_parts(s.cast::<u8>(), len as usize);
-            eprintln!("object repr     : {}", String::from_utf8_lossy(bytes));
+            let bytes = core::slice::from_raw_parts(s.cast::<u8>(), len as usize);
+            stderr(&format!(
+                "object repr     : {}\n",
+                String::from_utf8_lossy(bytes)
+            ));
         }
         ffi::Py_DECREF(r);
+    }
+}
+
+/// Writes `text` to the process's standard error (C's file descriptor 2, as
+/// upstream's `fprintf(stderr, ...)`), best effort.
+fn stderr(text: &str) {
+    let mut rest = text.as_bytes();
+    while !rest.is_empty() {
+        // SAFETY: the pointer and length describe `rest`; a bad descriptor
+        // only makes `write` fail.
+        let n = unsafe { libc::write(2, rest.as_ptr().cast(), rest.len()) };
+        if n <= 0 {
+            return;
+        }
+        rest = rest.get(n as usize..).unwrap_or_default();
     }
 }

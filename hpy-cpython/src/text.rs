@@ -2,9 +2,9 @@
 //! single code points and substrings.
 
 use crate::handle::{as_obj, from_owned, raise};
+use core::ffi::c_char;
 use hpy_sys::{HPy, HPyContext, HPy_UCS4, HPy_ssize_t};
 use pyo3_ffi as ffi;
-use std::ffi::c_char;
 
 // SAFETY (whole module): context members called with the GIL held, open
 // handles, and C buffers that are NUL-terminated or hold `size` readable
@@ -21,7 +21,7 @@ unsafe fn require_str(o: *mut ffi::PyObject, api: &str) -> bool {
         if ffi::PyUnicode_Check(o) != 0 {
             return true;
         }
-        let tp = std::ffi::CStr::from_ptr((*ffi::Py_TYPE(o)).tp_name).to_string_lossy();
+        let tp = core::ffi::CStr::from_ptr((*ffi::Py_TYPE(o)).tp_name).to_string_lossy();
         raise(
             ffi::PyExc_TypeError,
             &format!("{api} expected a str object, got '{tp}'"),

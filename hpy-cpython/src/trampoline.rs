@@ -17,9 +17,9 @@
 #![allow(non_upper_case_globals)]
 
 use crate::defs::reject_module_from_mod_create;
+use core::ffi::c_void;
 use hpy_sys::*;
 use pyo3_ffi as ffi;
-use std::ffi::c_void;
 
 /// How handles cross between a trampoline's CPython objects and `impl`, for
 /// one call: `enter` before the arguments are converted, `leave` after
@@ -154,7 +154,7 @@ unsafe fn kwcount(kwnames: *mut cpy_PyObject) -> usize {
 #[inline(always)]
 unsafe fn tuple_items(t: *mut cpy_PyObject) -> (*const *mut cpy_PyObject, usize) {
     if t.is_null() {
-        return (std::ptr::null(), 0);
+        return (core::ptr::null(), 0);
     }
     let t: *mut ffi::PyObject = t.cast();
     // SAFETY: `t` is a tuple (tp_new/tp_init convention).
@@ -230,7 +230,7 @@ macro_rules! arms {
                         let a = &mut *args.cast::<$S>();
                         // Never NULL: a trampoline passes the impl its
                         // `HPyDef` was made with (hpydef.h).
-                        let f = std::mem::transmute::<HPyCFunction, $F>(func)
+                        let f = core::mem::transmute::<HPyCFunction, $F>(func)
                             .unwrap_unchecked();
                         let mut c = C::enter(ctx);
                         let r = f(c.ctx(), $(arg!(c, a, $conv($($f),+))),*);
@@ -293,15 +293,15 @@ unsafe fn getbuffer<C: Crossing>(
 ) {
     // SAFETY: forwarded contract; `view` is CPython's Py_buffer.
     unsafe {
-        let f = std::mem::transmute::<HPyCFunction, HPyFunc_getbufferproc>(func)
+        let f = core::mem::transmute::<HPyCFunction, HPyFunc_getbufferproc>(func)
             .expect("HPy impl pointer is NULL");
-        let mut hb: HPy_buffer = std::mem::zeroed();
+        let mut hb: HPy_buffer = core::mem::zeroed();
         let mut c = C::enter(ctx);
         a.result = f(c.ctx(), c.obj(a.self_), &mut hb, a.flags);
         c.leave();
         let view = &mut *a.view.cast::<ffi::Py_buffer>();
         if a.result < 0 {
-            view.obj = std::ptr::null_mut();
+            view.obj = core::ptr::null_mut();
             return;
         }
         view.buf = hb.buf;
@@ -333,7 +333,7 @@ unsafe fn releasebuffer<C: Crossing>(
 ) {
     // SAFETY: forwarded contract; `view` is CPython's Py_buffer.
     unsafe {
-        let f = std::mem::transmute::<HPyCFunction, HPyFunc_releasebufferproc>(func)
+        let f = core::mem::transmute::<HPyCFunction, HPyFunc_releasebufferproc>(func)
             .expect("HPy impl pointer is NULL");
         let v = &*a.view.cast::<ffi::Py_buffer>();
         let mut c = C::enter(ctx);

@@ -5,10 +5,11 @@
 
 use super::typedata::{header_size, nearest_data, type_data, TypeData};
 use crate::handle::{as_obj, new_ref, raise};
+use alloc::{string::String, vec::Vec};
+use core::ffi::{c_ulong, CStr};
+use core::ptr::null_mut;
 use hpy_sys::*;
 use pyo3_ffi as ffi;
-use std::ffi::{c_ulong, CStr};
-use std::ptr::null_mut;
 
 /// The spec's name, once the spec may be read: `legacy_slots` goes only
 /// with the legacy shape (checked before anything in the spec is
@@ -266,8 +267,8 @@ pub(super) unsafe fn check_spec(spec: &HPyType_Spec, defs: &[&HPyDef], name: &st
 /// writes at its offset: its C type's size; an inline string at least its
 /// NUL, a NONE member nothing.
 fn member_size(t: HPyMember_FieldType) -> isize {
-    use std::ffi::{c_char, c_double, c_float, c_int, c_long, c_short};
-    use std::mem::size_of;
+    use core::ffi::{c_char, c_double, c_float, c_int, c_long, c_short};
+    use core::mem::size_of;
     (match t {
         HPyMember_SHORT | HPyMember_USHORT => size_of::<c_short>(),
         HPyMember_INT | HPyMember_UINT => size_of::<c_int>(),

@@ -70,10 +70,10 @@ pub(super) unsafe fn from_metaclass(
 #[cfg(not(Py_3_9))]
 mod py38 {
     use super::super::{count_until, cstr_eq};
+    use core::ffi::{c_int, c_void};
+    use core::ptr::{addr_of_mut, null_mut};
     use hpy_sys::*;
     use pyo3_ffi as ffi;
-    use std::ffi::{c_int, c_void};
-    use std::ptr::{addr_of_mut, null_mut};
 
     /// What CPython 3.8's `PyType_FromSpec` would not take from a spec: the
     /// buffer slots (it has no slot numbers for them) and the vectorcall offset
@@ -92,7 +92,7 @@ mod py38 {
         /// The `Py_tp_members` slot, if any, points to an array ended by a NULL name.
         pub(in crate::types) unsafe fn take(
             slots: &mut Vec<ffi::PyType_Slot>,
-            flags: &mut std::ffi::c_ulong,
+            flags: &mut core::ffi::c_ulong,
         ) -> Self {
             let mut out = Py38Extras {
                 getbuffer: null_mut(),
@@ -142,13 +142,13 @@ mod py38 {
                     }
                     let procs = &mut *(*tp).tp_as_buffer;
                     if !self.getbuffer.is_null() {
-                        procs.bf_getbuffer = Some(std::mem::transmute::<
+                        procs.bf_getbuffer = Some(core::mem::transmute::<
                             *mut c_void,
                             ffi::getbufferproc,
                         >(self.getbuffer));
                     }
                     if !self.releasebuffer.is_null() {
-                        procs.bf_releasebuffer = Some(std::mem::transmute::<
+                        procs.bf_releasebuffer = Some(core::mem::transmute::<
                             *mut c_void,
                             ffi::releasebufferproc,
                         >(self.releasebuffer));
@@ -168,9 +168,9 @@ mod before_3_12 {
     use super::super::count_until;
     use super::{from_module_and_spec, type_module};
     use crate::handle::raise;
+    use core::ffi::{c_char, CStr};
+    use core::ptr::{addr_of_mut, null, null_mut};
     use pyo3_ffi as ffi;
-    use std::ffi::{c_char, CStr};
-    use std::ptr::{addr_of_mut, null, null_mut};
 
     /// Metaclasses before Python 3.12 (no `PyType_FromMetaclass`): the type is
     /// made with `PyType_FromModuleAndSpec`, then copied into an instance of the
@@ -217,11 +217,11 @@ mod before_3_12 {
             }
             let th = temp.cast::<ffi::PyHeapTypeObject>();
             let ht = res.cast::<ffi::PyHeapTypeObject>();
-            let skip = std::mem::size_of::<ffi::PyVarObject>();
-            std::ptr::copy_nonoverlapping(
+            let skip = core::mem::size_of::<ffi::PyVarObject>();
+            core::ptr::copy_nonoverlapping(
                 th.cast::<u8>().add(skip),
                 ht.cast::<u8>().add(skip),
-                std::mem::size_of::<ffi::PyHeapTypeObject>() - skip,
+                core::mem::size_of::<ffi::PyHeapTypeObject>() - skip,
             );
             let tp = &mut (*ht).ht_type;
             let copied_module = type_module(ht.cast());
@@ -262,7 +262,7 @@ mod before_3_12 {
                     ffi::PyErr_NoMemory();
                     return null_mut();
                 }
-                std::ptr::copy_nonoverlapping(tp.tp_doc, doc, len);
+                core::ptr::copy_nonoverlapping(tp.tp_doc, doc, len);
                 tp.tp_doc = doc;
             }
             if ffi::PyType_Ready(tp) < 0 {

@@ -4,10 +4,11 @@
 
 use super::typedata::{payload, TraverseFn};
 use crate::handle::{as_obj, from_owned, new_ref, raise};
+use alloc::string::String;
+use core::ffi::{c_char, c_int, c_void, CStr};
+use core::ptr::null_mut;
 use hpy_sys::*;
 use pyo3_ffi as ffi;
-use std::ffi::{c_char, c_int, c_void, CStr};
-use std::ptr::null_mut;
 
 // ---------------------------------------------------------------------------
 // Members that hold fields
@@ -171,7 +172,7 @@ pub unsafe fn call_traverse(func: HPyCFunction, args: *mut c_void) {
     // SAFETY: forwarded contract.
     unsafe {
         let a = &mut *(args as *mut _HPyFunc_args_TRAVERSEPROC);
-        let f = std::mem::transmute::<HPyCFunction, HPyFunc_traverseproc>(func);
+        let f = core::mem::transmute::<HPyCFunction, HPyFunc_traverseproc>(func);
         a.result = traverse(f, a.self_.cast(), a.visit, a.arg);
     }
 }

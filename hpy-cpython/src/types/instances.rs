@@ -8,10 +8,11 @@ use super::typedata::{
 };
 use super::HPY_NULL;
 use crate::handle::{as_obj, from_owned, raise};
+use alloc::string::String;
+use core::ffi::{c_int, c_void, CStr};
+use core::ptr::null_mut;
 use hpy_sys::*;
 use pyo3_ffi as ffi;
-use std::ffi::{c_int, c_void, CStr};
-use std::ptr::null_mut;
 
 // ---------------------------------------------------------------------------
 // Slot functions installed by the runtime itself

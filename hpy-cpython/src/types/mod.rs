@@ -82,8 +82,8 @@ pub use instances::{
     ctx_Type_GetBuiltinShape,
 };
 
+use core::ffi::{c_char, CStr};
 use hpy_sys::HPy;
-use std::ffi::{c_char, CStr};
 
 const HPY_NULL: HPy = HPy { _i: 0 };
 

@@ -9,10 +9,11 @@ use super::typedata::{align, SpecStorage, Teardown, TypeData};
 use super::{count_until, cstr_eq};
 use crate::defs::method_def;
 use crate::handle::raise;
+use alloc::{boxed::Box, vec::Vec};
+use core::ffi::{c_char, c_int, c_ulong, c_void};
+use core::ptr::{addr_of_mut, null, null_mut};
 use hpy_sys::*;
 use pyo3_ffi as ffi;
-use std::ffi::{c_char, c_int, c_ulong, c_void};
-use std::ptr::{addr_of_mut, null, null_mut};
 
 /// The slot definitions among `defs`.
 pub(super) fn slot_defs<'a>(defs: &'a [&'a HPyDef]) -> impl Iterator<Item = &'a HPySlot> + 'a {
@@ -37,7 +38,7 @@ pub(super) unsafe fn legacy_slots(spec: &HPyType_Spec) -> Vec<ffi::PyType_Slot> 
     // SAFETY: read up to the sentinel (caller's contract).
     unsafe {
         while (*p).slot != 0 {
-            v.push(std::ptr::read(p));
+            v.push(core::ptr::read(p));
             p = p.add(1);
         }
     }
@@ -116,11 +117,11 @@ impl Translation {
         // signature its slot number stands for (HPy's contract); GIL held.
         unsafe {
             for s in slot_defs(defs) {
-                let tramp = std::mem::transmute::<cpy_PyCFunction, *mut c_void>(s.cpy_trampoline);
+                let tramp = core::mem::transmute::<cpy_PyCFunction, *mut c_void>(s.cpy_trampoline);
                 match s.slot {
                     HPy_tp_destroy => {
                         self.data.destroy =
-                            std::mem::transmute::<HPyCFunction, HPyFunc_destroyfunc>(s.impl_);
+                            core::mem::transmute::<HPyCFunction, HPyFunc_destroyfunc>(s.impl_);
                         continue;
                     }
                     HPy_tp_call => {
@@ -131,7 +132,7 @@ impl Translation {
                             );
                             return None;
                         }
-                        self.data.vectorcall = std::mem::transmute::<
+                        self.data.vectorcall = core::mem::transmute::<
                             cpy_PyCFunction,
                             cpy_vectorcallfunc,
                         >(s.cpy_trampoline);
@@ -152,15 +153,15 @@ impl Translation {
                                 return None;
                             }
                             self.vc_offset = align(base_size);
-                            self.basicsize =
-                                self.vc_offset + std::mem::size_of::<cpy_vectorcallfunc>() as isize;
+                            self.basicsize = self.vc_offset
+                                + core::mem::size_of::<cpy_vectorcallfunc>() as isize;
                         }
                         continue;
                     }
                     HPy_tp_new => self.has_new = true,
                     HPy_tp_traverse => {
                         self.data.traverse =
-                            std::mem::transmute::<HPyCFunction, HPyFunc_traverseproc>(s.impl_)
+                            core::mem::transmute::<HPyCFunction, HPyFunc_traverseproc>(s.impl_)
                     }
                     _ => {}
                 }
@@ -247,10 +248,10 @@ impl Translation {
                         let g = &d.__bindgen_anon_1.getset;
                         self.getsets.push(ffi::PyGetSetDef {
                             name: g.name,
-                            get: std::mem::transmute::<cpy_getter, Option<ffi::getter>>(
+                            get: core::mem::transmute::<cpy_getter, Option<ffi::getter>>(
                                 g.getter_cpy_trampoline,
                             ),
-                            set: std::mem::transmute::<cpy_setter, Option<ffi::setter>>(
+                            set: core::mem::transmute::<cpy_setter, Option<ffi::setter>>(
                                 g.setter_cpy_trampoline,
                             ),
                             doc: g.doc,
@@ -284,13 +285,13 @@ impl Translation {
                         let p = s.pfunc as *const ffi::PyMethodDef;
                         self.methods.extend(
                             (0..count_until(p, |m| m.ml_name.is_null()))
-                                .map(|i| std::ptr::read(p.add(i))),
+                                .map(|i| core::ptr::read(p.add(i))),
                         );
                     }
                     ffi::Py_tp_members => {
                         let p = s.pfunc as *const ffi::PyMemberDef;
                         for i in 0..count_until(p, |m| m.name.is_null()) {
-                            let m = std::ptr::read(p.add(i));
+                            let m = core::ptr::read(p.add(i));
                             if cstr_eq(m.name, c"__vectorcalloffset__") {
                                 self.explicit_vc = true;
                             }
@@ -301,7 +302,7 @@ impl Translation {
                         let p = s.pfunc as *const ffi::PyGetSetDef;
                         self.getsets.extend(
                             (0..count_until(p, |g| g.name.is_null()))
-                                .map(|i| std::ptr::read(p.add(i))),
+                                .map(|i| core::ptr::read(p.add(i))),
                         );
                     }
                     _ => self.slots.push(ffi::PyType_Slot {
@@ -370,15 +371,15 @@ impl Translation {
         }
         // SAFETY: all-zero is the sentinel entry of each array.
         unsafe {
-            self.methods.push(std::mem::zeroed());
-            self.members.push(std::mem::zeroed());
-            self.getsets.push(std::mem::zeroed());
+            self.methods.push(core::mem::zeroed());
+            self.members.push(core::mem::zeroed());
+            self.getsets.push(core::mem::zeroed());
         }
         // CPython keeps pointers to the method and getset arrays: the type's
         // data owns them (see `SpecStorage`). Moving a Vec keeps its buffer.
         let spec = &mut self.data.spec;
-        spec.methods = std::mem::take(&mut self.methods);
-        spec.getsets = std::mem::take(&mut self.getsets);
+        spec.methods = core::mem::take(&mut self.methods);
+        spec.getsets = core::mem::take(&mut self.getsets);
         self.slots.push(ffi::PyType_Slot {
             slot: ffi::Py_tp_methods,
             pfunc: spec.methods.as_mut_ptr().cast(),

@@ -5,10 +5,12 @@
 
 use super::compat::type_module;
 use super::fields::FieldMember;
+use alloc::ffi::CString;
+use alloc::{boxed::Box, vec::Vec};
+use core::ffi::{c_char, c_void};
+use core::ptr::{addr_of_mut, null, null_mut};
 use hpy_sys::*;
 use pyo3_ffi as ffi;
-use std::ffi::{c_char, c_void, CString};
-use std::ptr::{addr_of_mut, null, null_mut};
 
 /// `sizeof(_HPy_MaxAlign_t)`: the payload is aligned for any C type.
 pub(super) const MAX_ALIGN: isize = 16;
@@ -52,7 +54,7 @@ pub(super) struct Teardown {
 }
 
 pub(super) type TraverseFn =
-    unsafe extern "C" fn(*mut c_void, HPyFunc_visitproc, *mut c_void) -> std::ffi::c_int;
+    unsafe extern "C" fn(*mut c_void, HPyFunc_visitproc, *mut c_void) -> core::ffi::c_int;
 pub(super) type DestroyFn = unsafe extern "C" fn(*mut c_void);
 
 impl Teardown {
@@ -148,7 +150,7 @@ unsafe extern "C" fn free_type_data(module: *mut c_void) {
     unsafe {
         let state = ffi::PyModule_GetState(module.cast()).cast::<TypeData>();
         if !state.is_null() {
-            std::ptr::drop_in_place(state);
+            core::ptr::drop_in_place(state);
         }
     }
 }
@@ -158,7 +160,7 @@ pub(super) static mut DATA_DEF: ffi::PyModuleDef = ffi::PyModuleDef {
     m_base: ffi::PyModuleDef_HEAD_INIT,
     m_name: c"hpy.universal._typedata".as_ptr(),
     m_doc: null(),
-    m_size: std::mem::size_of::<TypeData>() as ffi::Py_ssize_t,
+    m_size: core::mem::size_of::<TypeData>() as ffi::Py_ssize_t,
     m_methods: null_mut(),
     m_slots: null_mut(),
     m_traverse: None,
@@ -244,7 +246,7 @@ pub(super) unsafe fn nearest<'a>(mut tp: *mut ffi::PyTypeObject) -> Option<&'a T
                 // SAFETY: as in `type_data` (never NULL; saying so spares
                 // the callers' check); the state lives as long as the type.
                 let d = (*head).md_state.cast::<TypeData>();
-                std::hint::assert_unchecked(!d.is_null());
+                core::hint::assert_unchecked(!d.is_null());
                 return Some(&*d);
             }
             tp = (*tp).tp_base;
@@ -264,7 +266,7 @@ pub(super) fn header_size(shape: HPyType_BuiltinShape) -> Option<isize> {
         };
         Some(match shape {
             HPyType_BuiltinShape_Legacy => 0,
-            HPyType_BuiltinShape_Object => align(std::mem::size_of::<ffi::PyObject>() as isize),
+            HPyType_BuiltinShape_Object => align(core::mem::size_of::<ffi::PyObject>() as isize),
             // sizeof(PyHeapTypeObject)
             HPyType_BuiltinShape_Type => align(size(addr_of_mut!(ffi::PyType_Type), false)),
             // sizeof(PyLongObject) includes one digit

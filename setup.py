@@ -134,20 +134,23 @@ def build_helper_lib():
 
 # How the CPython-ABI runtime is built (the same command is in
 # scripts/dev-helpers.sh): without libpython, the helpers calling the runtime
-# directly, LTO'd (profile `cpython-lib` in Cargo.toml says why). As a
-# staticlib only (`cargo rustc --crate-type staticlib`): cargo does not run
-# LTO for a crate that is also built as an rlib, as its Cargo.toml lists.
+# directly, LTO'd, no_std with its own allocator and panic handler (the cfg;
+# profile `cpython-lib` in Cargo.toml says why). As a staticlib only
+# (`cargo rustc --crate-type staticlib`): cargo does not run LTO for a crate
+# that is also built as an rlib, as its Cargo.toml lists.
 CPYTHON_LIB_PROFILE = 'cpython-lib'
 CPYTHON_LIB_FEATURES = ['extension-module', 'direct-calls']
+CPYTHON_LIB_RUSTC_ARGS = ['--cfg', 'hpy_cpython_abi_staticlib']
 
 
 def build_cpython_lib():
     """Build crate hpy-cpython-abi as a static library for the running
-    interpreter (pyo3-ffi reads its version from PYO3_PYTHON) without a
-    dependency on libpython, and return its path."""
+    interpreter (hpy-cpython's build script reads it from PYO3_PYTHON) without
+    a dependency on libpython, and return its path."""
     env = dict(os.environ, PYO3_PYTHON=sys.executable)
     return _cargo_static_lib('hpy-cpython-abi', features=CPYTHON_LIB_FEATURES,
-                             env=env, profile=CPYTHON_LIB_PROFILE, rustc_args=[])
+                             env=env, profile=CPYTHON_LIB_PROFILE,
+                             rustc_args=CPYTHON_LIB_RUSTC_ARGS)
 
 
 def build_debug_libs():

@@ -13,11 +13,12 @@ cargo rustc -q -p hpy-helpers --profile helpers-lib --crate-type staticlib -- \
   --cfg hpy_helpers_staticlib
 lib=target/helpers-lib/libhpy_helpers.a
 # as setup.py builds it (build_cpython_lib), for the interpreter that runs the
-# tests ($PYTHON, else python3 on PATH: what pyo3-ffi picks itself): without
-# linking libpython, the helpers calling the runtime directly, LTO'd (as a
-# staticlib only: cargo skips LTO for a crate also built as an rlib)
+# tests ($PYTHON, else python3 on PATH: what hpy-cpython's build script picks
+# itself): without linking libpython, the helpers calling the runtime
+# directly, LTO'd (as a staticlib only: cargo skips LTO for a crate also
+# built as an rlib), no_std with its own allocator and panic handler
 env ${PYTHON:+PYO3_PYTHON="$PYTHON"} cargo rustc --profile cpython-lib -q -p hpy-cpython-abi \
-  --features extension-module,direct-calls --crate-type staticlib
+  --features extension-module,direct-calls --crate-type staticlib -- --cfg hpy_cpython_abi_staticlib
 cpylib=target/cpython-lib/libhpy_cpython_abi.a
 devel=$("$PY" -c 'import hpy.devel, os; print(os.path.dirname(hpy.devel.__file__))')
 # Strip a copy outside the package (strip writes temporary files next to its

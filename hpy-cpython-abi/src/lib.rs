@@ -12,22 +12,22 @@
 //!   helpers in the library as shipped (feature `direct-calls`, built LTO'd
 //!   in the profile `cpython-lib`, so these inline into the helpers);
 //! - `_HPyRs_cpy_ctx`, the extension's `HPyContext` (`_HPyGetContext()`), with
-//!   the universal layout; its table is filled on the first module init, so
-//!   code calling through it (the helpers without `direct-calls`, as in
-//!   hpy-props) works in this ABI too;
+//!   the universal layout, filled on the first module init: its data members
+//!   always, its functions only without `direct-calls` (see `init_context`),
+//!   so that code calling through it (the helpers as hpy-props builds them)
+//!   works in this ABI too;
 //! - `_HPyRs_cpy_ModuleDef_Init` (what `HPy_MODINIT`'s `PyInit_<ext>` returns)
 //!   and the two trampoline helpers of `hpy/cpython/trampolines.h`;
 //! - the API helpers of `hpy-helpers` with their C entry points.
 //!
 //! `no_std`, like everything it contains: the library shipped in `hpy.devel`
 //! is built by `cargo rustc -p hpy-cpython-abi --profile cpython-lib
-//! --crate-type staticlib --features extension-module -- --cfg
+//! --crate-type staticlib --features extension-module,direct-calls -- --cfg
 //! hpy_cpython_abi_staticlib` (setup.py, `scripts/dev-helpers.sh`), which
 //! adds the allocator and the panic handler (`staticlib`). Any other build
 //! (the rlib of the tests, `cargo build`) links std, which brings both.
-//! Not yet as shipped: pyo3-ffi 0.29 links std on CPython < 3.14, so setup.py
-//! still builds without the cfg (std linked) until hpy-cpython has CPython
-//! declarations of its own.
+//! Nothing here links std otherwise: CPython's API comes from
+//! `hpy_cpython::ffi`, declarations of our own.
 
 #![no_std]
 #![allow(non_upper_case_globals, non_snake_case)]
@@ -38,8 +38,8 @@ extern crate std;
 mod staticlib;
 
 use core::ffi::{c_char, c_int, c_void};
+use hpy_cpython::ffi;
 use hpy_sys::{HPyContext, HPyFunc_traverseproc, HPyModuleDef};
-use pyo3_ffi as ffi;
 
 // The helpers (HPyArg_Parse, HPy_BuildValue, ...) and the C side of them are
 // part of this library; naming the crate is what links it in.
@@ -83,8 +83,15 @@ pub unsafe extern "C" fn ctx_CallRealFunctionFromTrampoline(
     }
 }
 
-/// Fills the context table once; every member is assigned (a member without
-/// an implementation in `hpy-cpython` is a compile error).
+/// Fills the context once. With the feature `direct-calls` (as shipped),
+/// nothing in an extension calls through the table: the API functions of
+/// `hpy/cpython/*.h` and the helpers call the runtime's functions by name,
+/// so only the data members are set (name, ABI version, the handle
+/// constants `ctx->h_None`, ...), and the linker (`--gc-sections`, which
+/// `hpy.devel` passes) leaves out every function the extension does not
+/// call. Without the feature (hpy-props runs the helpers over this context
+/// through the table), every member is assigned; a member without an
+/// implementation in `hpy-cpython` is a compile error.
 ///
 /// # Safety
 /// GIL held (it also serialises the first call).
@@ -94,6 +101,12 @@ pub unsafe fn init_context() -> *mut HPyContext {
     // else holds a reference into it while it is being filled.
     let ctx = unsafe { &mut *p };
     if ctx.name.is_null() {
+        #[cfg(feature = "direct-calls")]
+        // SAFETY: GIL held (caller).
+        unsafe {
+            hpy_cpython::context::fill_data(ctx, NAME)
+        };
+        #[cfg(not(feature = "direct-calls"))]
         // SAFETY: GIL held (caller).
         unsafe {
             hpy_cpython::context::fill_context(ctx, NAME, ctx_CallRealFunctionFromTrampoline)

@@ -8,7 +8,7 @@ use core::alloc::{GlobalAlloc, Layout};
 use core::ffi::c_void;
 use core::panic::PanicInfo;
 use core::ptr::null_mut;
-use pyo3_ffi as ffi;
+use hpy_cpython::ffi;
 
 /// The alignment `malloc` gives every block at least as large as it (glibc:
 /// twice the size of a pointer, and 16 on 32-bit x86 too).

@@ -6,11 +6,11 @@
 //! object freed) to hand out a container with a slot that was never set.
 //! A tracker's token is a `Box<Tracker>`.
 
+use crate::ffi;
 use crate::handle::{as_obj, from_owned, raise};
 use alloc::{boxed::Box, vec::Vec};
 use core::ffi::c_int;
 use hpy_sys::{HPy, HPyContext, HPyListBuilder, HPyTracker, HPyTupleBuilder, HPy_ssize_t};
-use pyo3_ffi as ffi;
 
 // SAFETY (whole module): every function is a context member, called by C with
 // the GIL held, with open handles and with builder/tracker tokens made by the

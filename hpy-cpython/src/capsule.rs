@@ -3,10 +3,10 @@
 //! destructor, and calls back through `ctx_CallRealFunctionFromTrampoline`
 //! with `HPyFunc_CAPSULE_DESTRUCTOR`, which runs `impl(name, pointer, context)`.
 
+use crate::ffi;
 use crate::handle::{as_obj, from_owned, raise};
 use core::ffi::{c_char, c_int, c_void};
 use hpy_sys::{self as sys, _HPyCapsule_key, HPy, HPyCapsule_Destructor, HPyContext};
-use pyo3_ffi as ffi;
 
 // SAFETY (whole module): every function is a context member, called by C with
 // the GIL held and with open handles; names are NUL-terminated or NULL; a

@@ -2,11 +2,11 @@
 //! support (3.8 to 3.13), behind one version-neutral name each. The cfgs
 //! come from `build.rs` (`Py_3_9` is set for 3.9 and later).
 //!
-//! 3.8's vectorcall is provisional: `PyObject_Vectorcall` is the inline
-//! `_PyObject_Vectorcall`, whose private helpers lack the `tstate` argument
-//! that pyo3-ffi's inline version passes them, so 3.8 gets its own copy here.
+//! Before 3.11, `PyObject_Vectorcall` is an inline function of the headers
+//! (`_PyObject_Vectorcall` on 3.8), so it is written out here over the
+//! private functions it calls, whose signatures changed in 3.9 (`tstate`).
 
-use pyo3_ffi as ffi;
+use crate::ffi;
 
 /// `PyObject_Vectorcall`.
 ///
@@ -21,13 +21,13 @@ pub unsafe fn vectorcall(
     nargsf: usize,
     kwnames: *mut ffi::PyObject,
 ) -> *mut ffi::PyObject {
-    #[cfg(Py_3_9)]
+    #[cfg(Py_3_11)]
     // SAFETY: forwarded to CPython under the caller's guarantees.
     return unsafe { ffi::PyObject_Vectorcall(callable, args, nargsf, kwnames) };
-    #[cfg(not(Py_3_9))]
-    // SAFETY: as CPython 3.8's inline `_PyObject_Vectorcall`: the flag says
-    // that the type stores a vectorcallfunc at `tp_vectorcall_offset` in its
-    // instances; otherwise tp_call is used.
+    #[cfg(not(Py_3_11))]
+    // SAFETY: as the headers' inline version: the flag says that the type
+    // stores a vectorcallfunc at `tp_vectorcall_offset` in its instances;
+    // otherwise tp_call is used.
     unsafe {
         let tp = ffi::Py_TYPE(callable);
         let func = if (*tp).tp_flags & ffi::Py_TPFLAGS_HAVE_VECTORCALL != 0 {
@@ -40,17 +40,14 @@ pub unsafe fn vectorcall(
         };
         match func {
             None => {
-                py38::_PyObject_MakeTpCall(callable, args, ffi::PyVectorcall_NARGS(nargsf), kwnames)
+                before_3_11::make_tp_call(callable, args, ffi::PyVectorcall_NARGS(nargsf), kwnames)
             }
-            Some(f) => py38::_Py_CheckFunctionResult(
-                callable,
-                f(callable, args, nargsf, kwnames),
-                core::ptr::null(),
-            ),
+            Some(f) => {
+                before_3_11::check_function_result(callable, f(callable, args, nargsf, kwnames))
+            }
         }
     }
 }
-
 /// `PyObject_CallNoArgs` (3.9+).
 ///
 /// # Safety
@@ -75,23 +72,86 @@ pub unsafe fn call_one_arg(
     unsafe { vectorcall(func, args.as_ptr(), 1, core::ptr::null_mut()) }
 }
 
-/// 3.8's signatures of the private helpers of `_PyObject_Vectorcall`.
-#[cfg(not(Py_3_9))]
-mod py38 {
+/// The private helpers of the inline `PyObject_Vectorcall` before 3.11; from
+/// 3.9 they take the thread state first.
+#[cfg(not(Py_3_11))]
+mod before_3_11 {
+    use crate::ffi::{PyObject, Py_ssize_t};
     use core::ffi::c_char;
-    use pyo3_ffi::{PyObject, Py_ssize_t};
+    use core::ptr::null;
+
+    #[cfg(Py_3_9)]
+    type Tstate = *mut crate::ffi::PyThreadState;
 
     extern "C" {
-        pub fn _PyObject_MakeTpCall(
+        #[cfg(not(Py_3_9))]
+        fn _PyObject_MakeTpCall(
             callable: *mut PyObject,
             args: *const *mut PyObject,
             nargs: Py_ssize_t,
             keywords: *mut PyObject,
         ) -> *mut PyObject;
-        pub fn _Py_CheckFunctionResult(
+        #[cfg(not(Py_3_9))]
+        fn _Py_CheckFunctionResult(
             callable: *mut PyObject,
             result: *mut PyObject,
             where_: *const c_char,
         ) -> *mut PyObject;
+        #[cfg(Py_3_9)]
+        fn PyThreadState_Get() -> Tstate;
+        #[cfg(Py_3_9)]
+        fn _PyObject_MakeTpCall(
+            tstate: Tstate,
+            callable: *mut PyObject,
+            args: *const *mut PyObject,
+            nargs: Py_ssize_t,
+            keywords: *mut PyObject,
+        ) -> *mut PyObject;
+        #[cfg(Py_3_9)]
+        fn _Py_CheckFunctionResult(
+            tstate: Tstate,
+            callable: *mut PyObject,
+            result: *mut PyObject,
+            where_: *const c_char,
+        ) -> *mut PyObject;
+    }
+
+    /// `_PyObject_MakeTpCall`: the call through `tp_call`.
+    ///
+    /// # Safety
+    /// As `vectorcall`, with `nargs` the plain count.
+    #[inline(always)]
+    pub(super) unsafe fn make_tp_call(
+        callable: *mut PyObject,
+        args: *const *mut PyObject,
+        nargs: Py_ssize_t,
+        kwnames: *mut PyObject,
+    ) -> *mut PyObject {
+        #[cfg(not(Py_3_9))]
+        // SAFETY: forwarded.
+        return unsafe { _PyObject_MakeTpCall(callable, args, nargs, kwnames) };
+        #[cfg(Py_3_9)]
+        // SAFETY: forwarded; the GIL is held, so this thread has a state.
+        return unsafe {
+            _PyObject_MakeTpCall(PyThreadState_Get(), callable, args, nargs, kwnames)
+        };
+    }
+
+    /// `_Py_CheckFunctionResult`: a NULL result with an exception set, or a
+    /// result without one (SystemError otherwise).
+    ///
+    /// # Safety
+    /// GIL held; `result` is what calling `callable` returned.
+    #[inline(always)]
+    pub(super) unsafe fn check_function_result(
+        callable: *mut PyObject,
+        result: *mut PyObject,
+    ) -> *mut PyObject {
+        #[cfg(not(Py_3_9))]
+        // SAFETY: forwarded.
+        return unsafe { _Py_CheckFunctionResult(callable, result, null()) };
+        #[cfg(Py_3_9)]
+        // SAFETY: forwarded; the GIL is held, so this thread has a state.
+        return unsafe { _Py_CheckFunctionResult(PyThreadState_Get(), callable, result, null()) };
     }
 }

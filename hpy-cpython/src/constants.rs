@@ -4,9 +4,9 @@
 //! each of them once when the context is built. The objects are immortal or
 //! kept alive by the interpreter, so the handles are never closed.
 
+use crate::ffi;
 use crate::handle::from_owned;
 use hpy_sys::HPy;
-use pyo3_ffi as ffi;
 
 fn type_obj(t: *mut ffi::PyTypeObject) -> *mut ffi::PyObject {
     t.cast()

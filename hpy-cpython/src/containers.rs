@@ -1,10 +1,10 @@
 //! Dicts, lists, slices and iteration beyond the basics in `object`.
 
+use crate::ffi;
 use crate::handle::{as_obj, from_owned, raise};
 use alloc::string::String;
 use core::ffi::{c_int, CStr};
 use hpy_sys::{HPy, HPyContext, HPy_ssize_t};
-use pyo3_ffi as ffi;
 
 // SAFETY (whole module): every function is a context member, called by C with
 // the GIL held and with open handles (or HPy_NULL where the API allows it);

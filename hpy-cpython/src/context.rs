@@ -37,7 +37,7 @@ macro_rules! fill_functions {
 
 macro_rules! fill_handles {
     ($(($idx:literal, $name:ident)),* $(,)?) => {
-        // SAFETY: `fill_context` requires the GIL.
+        // SAFETY: `fill_data` requires the GIL.
         |ctx: &mut HPyContext| { $( ctx.$name = unsafe { crate::constants::$name() }; )* }
     };
 }
@@ -53,11 +53,24 @@ pub unsafe fn fill_context(
     name: &'static CStr,
     call_real: CallRealFunctionFromTrampoline,
 ) {
+    // SAFETY: GIL held (caller).
+    unsafe { fill_data(ctx, name) };
+    (hpy_sys::for_each_ctx_function!(fill_functions))(ctx);
+    ctx.ctx_CallRealFunctionFromTrampoline = Some(call_real);
+}
+
+/// Assigns the members of `ctx` that are data: name, ABI version and the
+/// handle constants (`ctx->h_None`, ...), leaving the function members as
+/// they are. Enough for a context whose functions nobody calls through the
+/// table (a CPython-ABI extension calling its runtime by name), and it
+/// references none of them, so a linker can leave out those not called.
+///
+/// # Safety
+/// GIL held (the constants are read from the interpreter).
+pub unsafe fn fill_data(ctx: &mut HPyContext, name: &'static CStr) {
     ctx._private = core::ptr::null_mut();
     ctx.abi_version = hpy_sys::HPY_ABI_VERSION as i32;
     (hpy_sys::for_each_ctx_handle!(fill_handles))(ctx);
-    (hpy_sys::for_each_ctx_function!(fill_functions))(ctx);
-    ctx.ctx_CallRealFunctionFromTrampoline = Some(call_real);
     ctx.name = name.as_ptr();
 }
 

@@ -3,10 +3,10 @@
 
 #![allow(non_upper_case_globals)]
 
+use crate::ffi;
 use crate::handle::raise;
 use core::ffi::c_int;
 use hpy_sys::*;
-use pyo3_ffi as ffi;
 
 /// `ml_flags` for an `HPyMeth` signature, as upstream's runtime maps them.
 pub fn method_flags(sig: HPyFunc_Signature) -> Option<c_int> {
@@ -52,9 +52,7 @@ pub unsafe fn method_def(meth: &HPyMeth) -> Option<ffi::PyMethodDef> {
     let meth_ptr: ffi::PyCFunction = unsafe { core::mem::transmute(meth.cpy_trampoline) };
     Some(ffi::PyMethodDef {
         ml_name: meth.name,
-        ml_meth: ffi::PyMethodDefPointer {
-            PyCFunction: meth_ptr,
-        },
+        ml_meth: Some(meth_ptr),
         ml_flags: flags,
         ml_doc: meth.doc,
     })

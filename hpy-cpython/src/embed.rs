@@ -1,6 +1,6 @@
 //! Running Rust tests of the runtime crates over an embedded interpreter.
 
-use pyo3_ffi as ffi;
+use crate::ffi;
 use std::sync::Once;
 
 /// Runs `f` with the GIL held, initialising an embedded interpreter the

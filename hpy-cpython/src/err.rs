@@ -1,10 +1,10 @@
 //! Errors beyond the basics in `object`: errno-based errors, new exception
 //! classes, warnings and unraisable exceptions.
 
+use crate::ffi;
 use crate::handle::{as_obj, from_owned};
 use core::ffi::{c_char, c_int};
 use hpy_sys::{HPy, HPyContext, HPy_ssize_t};
-use pyo3_ffi as ffi;
 
 // SAFETY (whole module): every function is a context member, called by C with
 // the GIL held, with open handles (or HPy_NULL where the API allows it) and

@@ -5,8 +5,8 @@
 //! is `Py_INCREF`, closing it `Py_DECREF`, and converting either way is free.
 //! Extensions must treat the value as opaque; the debug context enforces that.
 
+use crate::ffi;
 use hpy_sys::{HPy, HPyListBuilder, HPyThreadState, HPyTracker, HPyTupleBuilder};
-use pyo3_ffi as ffi;
 
 #[inline(always)]
 pub fn as_obj(h: HPy) -> *mut ffi::PyObject {

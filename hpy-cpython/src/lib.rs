@@ -1,4 +1,4 @@
-//! Every HPy context function, implemented over CPython's C API (`pyo3-ffi`).
+//! Every HPy context function, implemented over CPython's C API (declared in `ffi`).
 //!
 //! Each `ctx_*` function here has exactly the C signature of its context
 //! member; `hpy-universal` puts them into the universal context table, and a
@@ -56,6 +56,7 @@ pub mod defs;
 #[doc(hidden)]
 pub mod embed;
 mod err;
+pub mod ffi;
 mod handle;
 mod misc;
 pub mod module;
@@ -81,4 +82,3 @@ pub use types::*;
 pub use unicode::*;
 
 pub use hpy_sys as sys;
-pub use pyo3_ffi as ffi;

@@ -1,10 +1,10 @@
 //! Globals, context variables, compiling and evaluating code, releasing the
 //! GIL, and the type queries that need no type machinery.
 
+use crate::ffi;
 use crate::handle::{as_obj, from_owned, raise};
 use core::ffi::{c_char, c_int, CStr};
 use hpy_sys::{HPy, HPyContext, HPyGlobal, HPyThreadState, HPy_SourceKind};
-use pyo3_ffi as ffi;
 
 // SAFETY (whole module): every function is a context member, called by C with
 // the GIL held (except `ctx_ReenterPythonExecution`, which takes it back),

@@ -16,6 +16,7 @@
 #![allow(non_upper_case_globals)]
 
 use crate::defs::{method_def, null_terminated};
+use crate::ffi;
 use crate::handle::raise;
 use alloc::collections::BTreeMap;
 use alloc::ffi::CString;
@@ -24,7 +25,6 @@ use core::cell::UnsafeCell;
 use core::ffi::{c_char, c_int, c_void, CStr};
 use core::ptr::null_mut;
 use hpy_sys::*;
-use pyo3_ffi as ffi;
 
 const NON_DEFAULT_MESSAGE: &str = "This is not allowed because custom HPy_mod_create slot cannot \
      return a builtin module object and cannot make any use of any other data defined in the \
@@ -248,7 +248,7 @@ unsafe fn module_def(hpydef: &HPyModuleDef, name: &CStr) -> Option<*mut ffi::PyM
                 .map(|m| {
                     (
                         m.ml_name as usize,
-                        m.ml_meth.as_ptr() as usize,
+                        m.ml_meth.map_or(0, |f| f as usize),
                         m.ml_flags,
                         m.ml_doc as usize,
                     )

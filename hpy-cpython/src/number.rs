@@ -1,8 +1,8 @@
 //! The number protocol: every unary, binary, ternary and in-place operator.
 
+use crate::ffi;
 use crate::handle::{as_obj, from_owned};
 use hpy_sys::{HPy, HPyContext};
-use pyo3_ffi as ffi;
 
 macro_rules! unary {
     ($($name:ident => $f:path),* $(,)?) => {$(

@@ -1,11 +1,11 @@
 //! Object protocol, calls, errors and the containers' basic operations.
 
 use crate::compat::vectorcall;
+use crate::ffi;
 use crate::handle::{as_obj, from_borrowed, from_owned, new_ref, raise};
 use alloc::string::String;
 use core::ffi::{c_char, c_int};
 use hpy_sys::{HPy, HPyContext, HPy_hash_t, HPy_ssize_t};
-use pyo3_ffi as ffi;
 
 // SAFETY (whole module): every function is a context member, called by C with
 // the GIL held and with handles that are open, i.e. valid `PyObject *`s (or

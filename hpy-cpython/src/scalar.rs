@@ -3,10 +3,10 @@
 //! Conversions to C integers raise OverflowError when the value does not fit
 //! (never truncate silently), except the `*Mask` variants, which wrap.
 
+use crate::ffi;
 use crate::handle::{as_obj, from_borrowed, from_owned, raise};
 use core::ffi::{c_long, c_void};
 use hpy_sys::{HPy, HPyContext, HPy_ssize_t};
-use pyo3_ffi as ffi;
 
 pub unsafe extern "C" fn ctx_Long_FromInt32_t(_ctx: *mut HPyContext, value: i32) -> HPy {
     // SAFETY: GIL held.

@@ -1,10 +1,10 @@
 //! The rest of the unicode API: wide chars, the filesystem encoding, codecs,
 //! single code points and substrings.
 
+use crate::ffi;
 use crate::handle::{as_obj, from_owned, raise};
 use core::ffi::c_char;
 use hpy_sys::{HPy, HPyContext, HPy_UCS4, HPy_ssize_t};
-use pyo3_ffi as ffi;
 
 // SAFETY (whole module): context members called with the GIL held, open
 // handles, and C buffers that are NUL-terminated or hold `size` readable

@@ -17,9 +17,9 @@
 #![allow(non_upper_case_globals)]
 
 use crate::defs::reject_module_from_mod_create;
+use crate::ffi;
 use core::ffi::c_void;
 use hpy_sys::*;
-use pyo3_ffi as ffi;
 
 /// How handles cross between a trampoline's CPython objects and `impl`, for
 /// one call: `enter` before the arguments are converted, `leave` after

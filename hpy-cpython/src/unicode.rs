@@ -1,9 +1,9 @@
 //! Strings and bytes.
 
+use crate::ffi;
 use crate::handle::{as_obj, from_owned, raise};
 use core::ffi::c_char;
 use hpy_sys::{HPy, HPyContext, HPy_NULL, HPy_ssize_t};
-use pyo3_ffi as ffi;
 
 // SAFETY (whole module): context members called with the GIL held, open
 // handles and NUL-terminated C strings (or `size` readable bytes).

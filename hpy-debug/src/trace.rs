@@ -243,10 +243,10 @@ fn call_hook(hook: Hook, idx: usize) {
                 name.as_ptr().cast(),
                 name.len() as ffi::Py_ssize_t,
             );
-            let res = if arg.is_null() {
+            let res: *mut ffi::PyObject = if arg.is_null() {
                 null_mut()
             } else {
-                hpy_cpython::compat::call_one_arg(func, arg)
+                hpy_cpython::compat::call_one_arg(func.cast(), arg.cast()).cast()
             };
             ffi::Py_XDECREF(arg);
             ffi::Py_DECREF(func);

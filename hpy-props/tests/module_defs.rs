@@ -700,7 +700,7 @@ fn create_in_child(m: &ModGen) -> Result<String, String> {
             let made = unsafe {
                 Obj::from_owned(
                     py,
-                    hpy_universal::module::create_module(&data.def, spec.as_ptr()),
+                    hpy_universal::module::create_module(&data.def, spec.as_ptr().cast()).cast(),
                 )
             };
             let module = match made {

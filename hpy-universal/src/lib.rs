@@ -153,7 +153,7 @@ unsafe fn add_submodule(
         if spec.is_null() {
             return -1;
         }
-        let sub = module::create_module(&*def, spec);
+        let sub: *mut ffi::PyObject = module::create_module(&*def, spec.cast()).cast();
         ffi::Py_DECREF(spec);
         if sub.is_null() || ffi::PyModule_AddObject(m, attr.as_ptr(), sub) < 0 {
             ffi::Py_XDECREF(sub);

@@ -371,7 +371,7 @@ pub unsafe fn do_load(
             );
             return null_mut();
         }
-        create_module(&*def, spec)
+        create_module(&*def, spec.cast()).cast()
     }
 }
 

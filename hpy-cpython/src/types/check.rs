@@ -4,12 +4,12 @@
 //! slots and flags, and a legacy type inheriting a pure type's layout.
 
 use super::typedata::{header_size, nearest_data, type_data, TypeData};
+use crate::ffi;
 use crate::handle::{as_obj, new_ref, raise};
 use alloc::{string::String, vec::Vec};
 use core::ffi::{c_ulong, CStr};
 use core::ptr::null_mut;
 use hpy_sys::*;
-use pyo3_ffi as ffi;
 
 /// The spec's name, once the spec may be read: `legacy_slots` goes only
 /// with the legacy shape (checked before anything in the spec is

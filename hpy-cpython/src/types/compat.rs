@@ -2,7 +2,7 @@
 //! `ht_module` (the hidden module goes into `tp_cache`), no buffer slots and
 //! no `__vectorcalloffset__` in specs; before 3.12 there is no `PyType_FromMetaclass`.
 
-use pyo3_ffi as ffi;
+use crate::ffi;
 
 #[cfg(not(Py_3_9))]
 pub(super) use py38::Py38Extras;
@@ -70,10 +70,11 @@ pub(super) unsafe fn from_metaclass(
 #[cfg(not(Py_3_9))]
 mod py38 {
     use super::super::{count_until, cstr_eq};
+    use crate::ffi;
+    use alloc::vec::Vec;
     use core::ffi::{c_int, c_void};
     use core::ptr::{addr_of_mut, null_mut};
     use hpy_sys::*;
-    use pyo3_ffi as ffi;
 
     /// What CPython 3.8's `PyType_FromSpec` would not take from a spec: the
     /// buffer slots (it has no slot numbers for them) and the vectorcall offset
@@ -167,10 +168,10 @@ mod py38 {
 mod before_3_12 {
     use super::super::count_until;
     use super::{from_module_and_spec, type_module};
+    use crate::ffi;
     use crate::handle::raise;
     use core::ffi::{c_char, CStr};
     use core::ptr::{addr_of_mut, null, null_mut};
-    use pyo3_ffi as ffi;
 
     /// Metaclasses before Python 3.12 (no `PyType_FromMetaclass`): the type is
     /// made with `PyType_FromModuleAndSpec`, then copied into an instance of the

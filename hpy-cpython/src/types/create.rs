@@ -11,13 +11,13 @@ use super::translate::{legacy_slots, slot_defs, Translation};
 use super::typedata::{type_data, ModuleHead, Teardown, TypeData, DATA_DEF};
 use super::HPY_NULL;
 use crate::defs::null_terminated;
+use crate::ffi;
 use crate::handle::{from_owned, raise};
 use alloc::ffi::CString;
 use alloc::vec::Vec;
 use core::ffi::{c_int, c_uint, CStr};
 use core::ptr::addr_of_mut;
 use hpy_sys::*;
-use pyo3_ffi as ffi;
 
 pub unsafe extern "C" fn ctx_Type_FromSpec(
     _ctx: *mut HPyContext,

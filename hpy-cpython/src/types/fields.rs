@@ -3,12 +3,12 @@
 //! clear them or to report them to CPython's GC (`traverse`).
 
 use super::typedata::{payload, TraverseFn};
+use crate::ffi;
 use crate::handle::{as_obj, from_owned, new_ref, raise};
 use alloc::string::String;
 use core::ffi::{c_char, c_int, c_void, CStr};
 use core::ptr::null_mut;
 use hpy_sys::*;
-use pyo3_ffi as ffi;
 
 // ---------------------------------------------------------------------------
 // Members that hold fields

@@ -7,12 +7,12 @@ use super::typedata::{
     header_size, nearest, nearest_data, payload_in, vectorcall_init, vectorcall_init_in, DestroyFn,
 };
 use super::HPY_NULL;
+use crate::ffi;
 use crate::handle::{as_obj, from_owned, raise};
 use alloc::string::String;
 use core::ffi::{c_int, c_void, CStr};
 use core::ptr::null_mut;
 use hpy_sys::*;
-use pyo3_ffi as ffi;
 
 // ---------------------------------------------------------------------------
 // Slot functions installed by the runtime itself

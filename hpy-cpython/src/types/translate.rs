@@ -8,12 +8,12 @@ use super::instances::{hpy_clear, hpy_dealloc, hpy_default_new};
 use super::typedata::{align, SpecStorage, Teardown, TypeData};
 use super::{count_until, cstr_eq};
 use crate::defs::method_def;
+use crate::ffi;
 use crate::handle::raise;
 use alloc::{boxed::Box, vec::Vec};
 use core::ffi::{c_char, c_int, c_ulong, c_void};
 use core::ptr::{addr_of_mut, null, null_mut};
 use hpy_sys::*;
-use pyo3_ffi as ffi;
 
 /// The slot definitions among `defs`.
 pub(super) fn slot_defs<'a>(defs: &'a [&'a HPyDef]) -> impl Iterator<Item = &'a HPySlot> + 'a {

@@ -5,12 +5,12 @@
 
 use super::compat::type_module;
 use super::fields::FieldMember;
+use crate::ffi;
 use alloc::ffi::CString;
 use alloc::{boxed::Box, vec::Vec};
 use core::ffi::{c_char, c_void};
 use core::ptr::{addr_of_mut, null, null_mut};
 use hpy_sys::*;
-use pyo3_ffi as ffi;
 
 /// `sizeof(_HPy_MaxAlign_t)`: the payload is aligned for any C type.
 pub(super) const MAX_ALIGN: isize = 16;

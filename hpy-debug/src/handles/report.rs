@@ -143,7 +143,7 @@ unsafe fn call_callback(cb: usize) {
             std::ptr::null_mut(),
         );
         ffi::PyErr_Fetch(&mut t, &mut v, &mut tb);
-        let r = hpy_cpython::compat::call_no_args(cb);
+        let r: *mut ffi::PyObject = hpy_cpython::compat::call_no_args(cb.cast()).cast();
         if r.is_null() {
             ffi::PyErr_WriteUnraisable(cb);
         } else {

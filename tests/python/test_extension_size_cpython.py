@@ -1,0 +1,113 @@
+"""What the static runtime of the CPython ABI (libhpy-ctx-cpython.a, crate
+hpy-cpython-abi, which contains hpy-cpython and hpy-helpers) adds to an
+extension (issue 13, "small extensions"): the two sources of
+test_extension_size.py, built with `--hpy-abi=cpython` by the installed
+hpy.devel.
+
+The runtime is no_std (CPython's API declared by hpy-cpython itself, its own
+allocator and panic handler): no Rust standard library, so no unwinder, no
+backtrace printer and no `libgcc_s`. As shipped (feature `direct-calls`)
+nothing calls through the extension's context table, which holds only the
+data members, so with --gc-sections an extension carries only the context
+functions it calls.
+
+Bounds: `size`'s text column measured on x86-64 Linux with CPython 3.11,
+plus about 10 % of headroom. Measured (ours / upstream 0.9.0's hpy.devel,
+same source, cpython ABI):
+  simple.c        46,788 / 93,861  (0.50x; with std: 381,062; no_std with
+                                    the full table: 108,538)
+  every_helper.c 115,390 / 60,195  (1.92x; with std: 413,025; full table:
+                                    143,530; the helpers are ~35 KB of it)
+Left: `core::fmt` (about 5 KB: hpy-cpython's error messages use format!).
+A bound failing means the runtime grew: measure before raising it.
+"""
+import importlib.util
+import sys
+
+import pytest
+
+# the builders and binutils readers of the universal test; its pytestmark
+# (Linux and binutils only) applies here too
+from test_extension_size import (EVERY_HELPER, PLAIN_C, SOURCE, _build, build_hpy, needed,
+                                 pytestmark, symbols, text_size)  # noqa: F401
+
+TEXT_BOUNDS = {  # measured + ~10 %
+    "simple": 51_500,
+    "every_helper": 127_000,
+}
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("size-cpython")
+    plain = _build(tmp, "plain", """
+        from setuptools import setup, Extension
+        setup(name="plain", version="0.1", ext_modules=[Extension("plain", ["plain.c"])])
+        """, "plain.c", PLAIN_C)
+    out = {"plain": plain}
+    for name, source in (("simple", SOURCE), ("every_helper", EVERY_HELPER)):
+        out[name] = build_hpy(tmp, name, source, "cpython")
+    return out
+
+
+@pytest.mark.parametrize("name", ["simple", "every_helper"])
+def test_no_rust_std(built, name):
+    syms = symbols(built[name])
+    # the runtime is in it (the context, module creation)
+    assert any(s.endswith(" _HPyRs_cpy_ctx") for s in syms)
+    assert any(s.endswith(" _HPyRs_cpy_ModuleDef_Init") for s in syms)
+    leaked = [s for s in syms if "std::" in s]
+    assert not leaked, "the CPython-ABI runtime brought back Rust's std:\n" + "\n".join(leaked[:20])
+
+
+@pytest.mark.parametrize("name", ["simple", "every_helper"])
+def test_no_unwinder(built, name):
+    # panic=abort without std: nothing refers to the unwinder (which would
+    # need libgcc_s, or fail to load for want of rust_eh_personality)
+    undefined = [s for s in symbols(built[name]) if s.split()[0] in ("U", "w")]
+    unwind = [s for s in undefined if "_Unwind_" in s or "rust_eh_personality" in s]
+    assert not unwind, "\n".join(unwind)
+
+
+@pytest.mark.parametrize("name", ["simple", "every_helper"])
+def test_needs_no_new_shared_library(built, name):
+    # what a plain C extension needs (libc; upstream's builds need the same)
+    assert needed(built[name]) <= needed(built["plain"])
+
+
+def test_uncalled_context_functions_are_not_linked(built):
+    # simple.c creates no type, capsule or wide string: the table names no
+    # function, so the linker left those out (under any name: the export
+    # `_HPyRs_cpy_ctx_X` or hpy-cpython's `ctx_X`)
+    syms = symbols(built["simple"])
+    assert any("ctx_Unicode_FromString" in s for s in syms)  # called
+    for name in ("ctx_Type_FromSpec", "ctx_Capsule_New", "ctx_Unicode_FromWideChar"):
+        linked = [s for s in syms if name in s]
+        assert not linked, linked
+
+
+@pytest.mark.parametrize("name", sorted(TEXT_BOUNDS))
+def test_text_size(built, name):
+    size, bound = text_size(built[name]), TEXT_BOUNDS[name]
+    assert size <= bound, f"{built[name].name} (cpython ABI): {size} bytes of text (bound {bound})"
+
+
+def _load(name, so):
+    spec = importlib.util.spec_from_file_location(name, str(so))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_binaries_load(built, monkeypatch):
+    # what was measured is working modules (loaded like any CPython extension)
+    monkeypatch.setattr(sys, "modules", dict(sys.modules))
+    mod = _load("simple", built["simple"])
+    assert mod.add_ints(2, 3) == 5
+    mod = _load("every_helper", built["every_helper"])
+    assert mod.parse(3, 2.5, "x") == (3, 2.5, "x", None)
+    assert mod.parse_kw(1, b=2) == "1 and 2"
+    assert tuple(mod.point(1, 2)) == (1, 2)
+    with pytest.raises(ValueError, match="a must be >= 0, not -1"):
+        mod.parse_kw(-1)
+    assert isinstance(mod.Thing, type)

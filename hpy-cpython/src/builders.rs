@@ -103,10 +103,11 @@ fn fail(c: *mut ffi::PyObject, i: usize, api: &str) -> HPy {
             ffi::PyErr_NoMemory();
         } else {
             ffi::Py_DECREF(c); // list/tuple dealloc skips NULL slots
-            raise(
-                ffi::PyExc_SystemError,
-                &format!("{api}: item {i} was never set"),
-            );
+            let api = ffi::PyUnicode_FromStringAndSize(api.as_ptr().cast(), api.len() as isize);
+            if !api.is_null() {
+                raise_format!(ffi::PyExc_SystemError, "%U: item %zu was never set", api, i);
+                ffi::Py_DECREF(api);
+            }
         }
     }
     HPy { _i: 0 }

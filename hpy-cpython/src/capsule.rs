@@ -80,9 +80,10 @@ pub unsafe extern "C" fn ctx_Capsule_Get(
                 core::ptr::null_mut()
             }
             _ => {
-                raise(
+                raise_format!(
                     ffi::PyExc_SystemError,
-                    &format!("HPyCapsule_Get: invalid key {key}"),
+                    "HPyCapsule_Get: invalid key %u",
+                    key
                 );
                 core::ptr::null_mut()
             }
@@ -112,9 +113,10 @@ pub unsafe extern "C" fn ctx_Capsule_Set(
                 }
             }
             _ => {
-                raise(
+                raise_format!(
                     ffi::PyExc_SystemError,
-                    &format!("HPyCapsule_Set: invalid key {key}"),
+                    "HPyCapsule_Set: invalid key %u",
+                    key
                 );
                 -1
             }

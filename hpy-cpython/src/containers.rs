@@ -1,27 +1,13 @@
 //! Dicts, lists, slices and iteration beyond the basics in `object`.
 
 use crate::ffi;
-use crate::handle::{as_obj, from_owned, raise};
-use alloc::string::String;
-use core::ffi::{c_int, CStr};
+use crate::handle::{as_obj, from_owned};
+use core::ffi::c_int;
 use hpy_sys::{HPy, HPyContext, HPy_ssize_t};
 
 // SAFETY (whole module): every function is a context member, called by C with
 // the GIL held and with open handles (or HPy_NULL where the API allows it);
 // out-pointers are valid for writes.
-
-/// The type name of `o`, for error messages.
-///
-/// # Safety
-/// GIL held, `o` a valid object.
-unsafe fn type_name(o: *mut ffi::PyObject) -> String {
-    // SAFETY: every type has a NUL-terminated tp_name.
-    unsafe {
-        CStr::from_ptr((*ffi::Py_TYPE(o)).tp_name)
-            .to_string_lossy()
-            .into_owned()
-    }
-}
 
 /// List of the keys in the dict storage; SystemError if `h` is not a dict.
 pub unsafe extern "C" fn ctx_Dict_Keys(_ctx: *mut HPyContext, h: HPy) -> HPy {
@@ -58,12 +44,10 @@ pub unsafe extern "C" fn ctx_Slice_Unpack(
     // without a type check, so check first.
     unsafe {
         if ffi::PySlice_Check(o) == 0 {
-            raise(
+            raise_format!(
                 ffi::PyExc_TypeError,
-                &format!(
-                    "HPySlice_Unpack expected a slice object, got '{}'",
-                    type_name(o)
-                ),
+                "HPySlice_Unpack expected a slice object, got '%s'",
+                (*ffi::Py_TYPE(o)).tp_name,
             );
             return -1;
         }
@@ -121,9 +105,10 @@ pub unsafe extern "C" fn ctx_Iter_Next(_ctx: *mut HPyContext, obj: HPy) -> HPy {
     // check, so reject non-iterators first.
     unsafe {
         if ffi::PyIter_Check(o) == 0 {
-            raise(
+            raise_format!(
                 ffi::PyExc_TypeError,
-                &format!("'{}' object is not an iterator", type_name(o)),
+                "'%s' object is not an iterator",
+                (*ffi::Py_TYPE(o)).tp_name,
             );
             return HPy { _i: 0 };
         }

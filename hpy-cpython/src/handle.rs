@@ -76,12 +76,33 @@ impl<T> ErrorValue for *const T {
     const ERROR: Self = core::ptr::null();
 }
 
-/// Raises `exc` with a message (which must not contain NUL).
+/// Raises `exc` with a message (UTF-8; a NUL is kept, as CPython keeps it
+/// in a str). Cold and out of line: only error paths call it.
 ///
 /// # Safety
 /// GIL held; `exc` is an exception type.
+#[cold]
+#[inline(never)]
 pub(crate) unsafe fn raise(exc: *mut ffi::PyObject, msg: &str) {
-    let msg = alloc::ffi::CString::new(msg).unwrap_or_default();
-    // SAFETY: valid exception type and NUL-terminated message, GIL held.
-    unsafe { ffi::PyErr_SetString(exc, msg.as_ptr()) };
+    // SAFETY: pointer and length describe `msg` (a str's length fits
+    // isize); `exc` is an exception type and the GIL is held (caller).
+    // PyErr_SetObject takes its own reference to the message.
+    unsafe {
+        let m = ffi::PyUnicode_FromStringAndSize(msg.as_ptr().cast(), msg.len() as ffi::Py_ssize_t);
+        if !m.is_null() {
+            ffi::PyErr_SetObject(exc, m);
+            ffi::Py_DECREF(m);
+        }
+    }
+}
+
+/// Stops the process with CPython's fatal error (and the Python stack): for
+/// what cannot happen (a NULL function pointer the runtime needs), without
+/// a panic's formatting.
+#[cold]
+#[inline(never)]
+pub(crate) fn fatal(msg: &core::ffi::CStr) -> ! {
+    // SAFETY: a NUL-terminated message; Py_FatalError does not return (it
+    // may be called without the GIL: it then prints no Python stack).
+    unsafe { ffi::Py_FatalError(msg.as_ptr()) }
 }

@@ -26,23 +26,21 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
-/// `format!` into a `String`, as alloc's, but written here: alloc's own
-/// (`alloc::fmt::format`) comes compiled for unwinding, and would bring the
-/// unwinder (`libgcc_s`) into extensions built with panic=abort. Defined
-/// before the modules, so it is the `format!` they see.
-macro_rules! format {
-    ($($arg:tt)*) => {
-        $crate::format_string(::core::format_args!($($arg)*))
-    };
-}
-
-/// The body of `format!` (not generic: one copy).
-fn format_string(args: core::fmt::Arguments<'_>) -> alloc::string::String {
-    let mut s = alloc::string::String::new();
-    // Writing to a String fails only if a Display implementation does; the
-    // text written so far is the best message left then.
-    let _ = core::fmt::Write::write_fmt(&mut s, args);
-    s
+/// Raises `exc` with a message formatted by CPython (`PyErr_Format`, whose
+/// conversions are `PyUnicode_FromFormat`'s: `%s` a UTF-8 C string, `%d`/`%u`
+/// a C int, `%zd`/`%zu` a `Py_ssize_t`/`size_t`, `%U` a str object...): the
+/// runtime's messages need no `core::fmt`, which would weigh more than all of
+/// them in every extension. Each argument must have the C type of its
+/// conversion (a variadic call converts nothing). Expands to an unsafe call:
+/// GIL held, `exc` an exception type.
+macro_rules! raise_format {
+    ($exc:expr, $fmt:literal $(, $arg:expr)* $(,)?) => {{
+        let _ = $crate::ffi::PyErr_Format(
+            $exc,
+            ::core::concat!($fmt, "\0").as_ptr().cast(),
+            $($arg),*
+        );
+    }};
 }
 
 mod builders;

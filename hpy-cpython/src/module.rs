@@ -18,7 +18,6 @@
 use crate::defs::{method_def, null_terminated};
 use crate::ffi;
 use crate::handle::raise;
-use alloc::collections::BTreeMap;
 use alloc::ffi::CString;
 use alloc::{borrow::ToOwned, boxed::Box, vec::Vec};
 use core::cell::UnsafeCell;
@@ -26,11 +25,17 @@ use core::ffi::{c_char, c_int, c_void, CStr};
 use core::ptr::null_mut;
 use hpy_sys::*;
 
-const NON_DEFAULT_MESSAGE: &str = "This is not allowed because custom HPy_mod_create slot cannot \
+/// The end of both messages about a module definition with `HPy_mod_create`
+/// and more (a macro, so that `concat!` joins them at compile time).
+macro_rules! non_default_message {
+    () => {
+        "This is not allowed because custom HPy_mod_create slot cannot \
      return a builtin module object and cannot make any use of any other data defined in the \
      HPyModuleDef. Either do not define HPy_mod_create slot and let the runtime create a builtin \
      module object from the provided HPyModuleDef, or do not define anything else but the \
-     HPy_mod_create slot.";
+     HPy_mod_create slot."
+    };
+}
 
 /// Builds, creates and executes the module for `hpydef` (steps 9–10 of the
 /// universal loader protocol); its name is `spec.name`.
@@ -101,7 +106,7 @@ unsafe fn reset_globals(hpydef: &HPyModuleDef) {
 /// What makes two converted definitions interchangeable: the module name
 /// (copied) and the doc, methods and slots, by address (they point into the
 /// extension, which is never unloaded).
-#[derive(PartialEq, Eq, PartialOrd, Ord)]
+#[derive(PartialEq, Eq)]
 struct DefKey {
     name: CString,
     doc: usize,
@@ -111,17 +116,27 @@ struct DefKey {
     slots: Vec<(c_int, usize)>,
 }
 
-/// Every `PyModuleDef` made so far, by what it holds: the address of a leaked
-/// `Box<PyModuleDef>` whose `m_name` points into its key's `name` (a heap
-/// buffer, which does not move with the key) and whose arrays are leaked too.
-static DEFS: GilGuarded<BTreeMap<DefKey, usize>> = GilGuarded(UnsafeCell::new(BTreeMap::new()));
+/// A `PyModuleDef` made so far, with what it holds: `def` is a leaked
+/// `Box<PyModuleDef>` whose `m_name` points into the key's `name` and whose
+/// arrays are leaked too; the entry itself is leaked, so both live as long
+/// as the process.
+struct Made {
+    key: DefKey,
+    def: *mut ffi::PyModuleDef,
+    next: *const Made,
+}
+
+/// The definitions made so far, newest first: a list, searched in order (a
+/// process makes one per distinct extension module; a map's code would
+/// weigh more in every extension than the search ever costs).
+static DEFS: GilGuarded<*const Made> = GilGuarded(UnsafeCell::new(core::ptr::null()));
 
 /// A static that only code holding the GIL touches.
 struct GilGuarded<T>(UnsafeCell<T>);
 
 // SAFETY: the one such static, `DEFS`, is only reached from `module_def`,
 // whose callers hold the GIL: it serialises the threads that get there, and
-// `module_def` calls nothing that could release it while it holds the map.
+// `module_def` calls nothing that could release it while it holds the list.
 unsafe impl<T> Sync for GilGuarded<T> {}
 
 /// Validates `hpydef` and converts it to a `PyModuleDef` named `name` that is
@@ -184,21 +199,20 @@ unsafe fn module_def(hpydef: &HPyModuleDef, name: &CStr) -> Option<*mut ffi::PyM
                             others += 1;
                         }
                         other => {
-                            raise(
+                            raise_format!(
                                 ffi::PyExc_SystemError,
-                                &format!(
-                                    "Unsupported slot in HPyModuleDef.defines (value: {}).",
-                                    other as c_int
-                                ),
+                                "Unsupported slot in HPyModuleDef.defines (value: %d).",
+                                other as c_int,
                             );
                             return None;
                         }
                     }
                 }
                 kind => {
-                    raise(
+                    raise_format!(
                         ffi::PyExc_SystemError,
-                        &format!("Unsupported HPyDef kind in HPyModuleDef.defines (value: {kind}): modules take only methods and HPy_mod_create/HPy_mod_exec slots."),
+                        "Unsupported HPyDef kind in HPyModuleDef.defines (value: %u): modules take only methods and HPy_mod_create/HPy_mod_exec slots.",
+                        kind,
                     );
                     return None;
                 }
@@ -216,14 +230,20 @@ unsafe fn module_def(hpydef: &HPyModuleDef, name: &CStr) -> Option<*mut ffi::PyM
             if others > 0 {
                 raise(
                     ffi::PyExc_SystemError,
-                    &format!("HPyModuleDef defines a HPy_mod_create slot and some other slots or methods. {NON_DEFAULT_MESSAGE}"),
+                    concat!(
+                        "HPyModuleDef defines a HPy_mod_create slot and some other slots or methods. ",
+                        non_default_message!()
+                    ),
                 );
                 return None;
             }
             if !hpydef.doc.is_null() || !hpydef.globals.is_null() || !legacy.is_null() {
                 raise(
                     ffi::PyExc_SystemError,
-                    &format!("HPyModuleDef defines a HPy_mod_create slot and some of the other fields are not set to their default value. {NON_DEFAULT_MESSAGE}"),
+                    concat!(
+                        "HPyModuleDef defines a HPy_mod_create slot and some of the other fields are not set to their default value. ",
+                        non_default_message!()
+                    ),
                 );
                 return None;
             }
@@ -259,8 +279,12 @@ unsafe fn module_def(hpydef: &HPyModuleDef, name: &CStr) -> Option<*mut ffi::PyM
         // (GIL held, see `GilGuarded`: from here to the insert below nothing
         // calls into Python, so no other thread can reach the map meanwhile.)
         let defs = &mut *DEFS.0.get();
-        if let Some(&def) = defs.get(&key) {
-            return Some(def as *mut ffi::PyModuleDef);
+        let mut made = *defs;
+        while let Some(m) = made.as_ref() {
+            if m.key == key {
+                return Some(m.def);
+            }
+            made = m.next;
         }
         let def = Box::into_raw(Box::new(ffi::PyModuleDef {
             m_base: ffi::PyModuleDef_HEAD_INIT,
@@ -273,7 +297,11 @@ unsafe fn module_def(hpydef: &HPyModuleDef, name: &CStr) -> Option<*mut ffi::PyM
             m_clear: None,
             m_free: None,
         }));
-        defs.insert(key, def as usize);
+        *defs = Box::leak(Box::new(Made {
+            key,
+            def,
+            next: *defs,
+        }));
         Some(def)
     }
 }

@@ -3,7 +3,6 @@
 use crate::compat::vectorcall;
 use crate::ffi;
 use crate::handle::{as_obj, from_borrowed, from_owned, new_ref, raise};
-use alloc::string::String;
 use core::ffi::{c_char, c_int};
 use hpy_sys::{HPy, HPyContext, HPy_hash_t, HPy_ssize_t};
 
@@ -511,36 +510,61 @@ type_checks! {
 }
 
 pub unsafe extern "C" fn ctx_Dump(_ctx: *mut HPyContext, h: HPy) {
-    // SAFETY: see module comment. Debugging aid: print like upstream's _HPy_Dump.
+    // SAFETY: see module comment. Debugging aid: print like upstream's
+    // _HPy_Dump, each line formatted by CPython (`%p` a pointer, `%zd` a
+    // Py_ssize_t, `%U` a str).
     unsafe {
         let o = as_obj(h);
-        stderr(&format!("object address  : {o:p}\n"));
+        dump_line(ffi::PyUnicode_FromFormat(
+            c"object address  : %p\n".as_ptr(),
+            o,
+        ));
         if o.is_null() {
             return;
         }
-        stderr(&format!("object refcount : {}\n", ffi::Py_REFCNT(o)));
+        dump_line(ffi::PyUnicode_FromFormat(
+            c"object refcount : %zd\n".as_ptr(),
+            ffi::Py_REFCNT(o),
+        ));
         let r = ffi::PyObject_Repr(o);
         if r.is_null() {
             ffi::PyErr_Clear();
             return;
         }
-        let mut len = 0;
-        let s = ffi::PyUnicode_AsUTF8AndSize(r, &mut len);
-        if !s.is_null() {
-            let bytes = core::slice::from_raw_parts(s.cast::<u8>(), len as usize);
-            stderr(&format!(
-                "object repr     : {}\n",
-                String::from_utf8_lossy(bytes)
-            ));
-        }
+        dump_line(ffi::PyUnicode_FromFormat(
+            c"object repr     : %U\n".as_ptr(),
+            r,
+        ));
         ffi::Py_DECREF(r);
     }
 }
 
-/// Writes `text` to the process's standard error (C's file descriptor 2, as
-/// upstream's `fprintf(stderr, ...)`), best effort.
-fn stderr(text: &str) {
-    let mut rest = text.as_bytes();
+/// Writes `line` (a new reference to a str, or NULL with an error set,
+/// which is cleared: printing is best effort) to the standard error.
+///
+/// # Safety
+/// GIL held.
+unsafe fn dump_line(line: *mut ffi::PyObject) {
+    // SAFETY: `line` is NULL or our str; its UTF-8 buffer holds `len` bytes
+    // and lives as long as `line`, which is released after the write.
+    unsafe {
+        if line.is_null() {
+            ffi::PyErr_Clear();
+            return;
+        }
+        let mut len = 0;
+        let s = ffi::PyUnicode_AsUTF8AndSize(line, &mut len);
+        if s.is_null() {
+            ffi::PyErr_Clear();
+        } else {
+            stderr(core::slice::from_raw_parts(s.cast(), len as usize));
+        }
+        ffi::Py_DECREF(line);
+    }
+}
+
+fn stderr(text: &[u8]) {
+    let mut rest = text;
     while !rest.is_empty() {
         // SAFETY: the pointer and length describe `rest`; a bad descriptor
         // only makes `write` fail.

@@ -40,12 +40,12 @@ pub unsafe extern "C" fn ctx_Long_FromSsize_t(_ctx: *mut HPyContext, value: HPy_
 
 /// `read` (`PyLong_AsLong` for 32 bits, as upstream, so that its errors and
 /// messages are CPython's; `PyLong_AsLongLong` for 64) with `__index__`
-/// semantics, narrowed to `T` with an OverflowError naming the C type when
-/// it does not fit.
+/// semantics, narrowed to `T`, else an OverflowError with the message
+/// `overflow` (which names the C type).
 unsafe fn as_signed<W: Into<i64>, T: TryFrom<i64>>(
     h: HPy,
     read: unsafe extern "C" fn(*mut ffi::PyObject) -> W,
-    what: &str,
+    overflow: &str,
 ) -> Option<T> {
     // SAFETY: open handle, GIL held (caller).
     let v: i64 = unsafe { read(as_obj(h)) }.into();
@@ -57,12 +57,7 @@ unsafe fn as_signed<W: Into<i64>, T: TryFrom<i64>>(
         Ok(x) => Some(x),
         Err(_) => {
             // SAFETY: GIL held.
-            unsafe {
-                raise(
-                    ffi::PyExc_OverflowError,
-                    &format!("Python int too large to convert to {what}"),
-                )
-            };
+            unsafe { raise(ffi::PyExc_OverflowError, overflow) };
             None
         }
     }
@@ -73,7 +68,7 @@ unsafe fn as_signed<W: Into<i64>, T: TryFrom<i64>>(
 unsafe fn as_unsigned<W: Into<u64>, T: TryFrom<u64>>(
     h: HPy,
     read: unsafe extern "C" fn(*mut ffi::PyObject) -> W,
-    what: &str,
+    overflow: &str,
 ) -> Option<T> {
     let o = as_obj(h);
     // SAFETY: open handle, GIL held (caller). Unsigned conversions accept
@@ -90,10 +85,7 @@ unsafe fn as_unsigned<W: Into<u64>, T: TryFrom<u64>>(
         match T::try_from(v) {
             Ok(x) => Some(x),
             Err(_) => {
-                raise(
-                    ffi::PyExc_OverflowError,
-                    &format!("Python int too large to convert to {what}"),
-                );
+                raise(ffi::PyExc_OverflowError, overflow);
                 None
             }
         }
@@ -102,12 +94,26 @@ unsafe fn as_unsigned<W: Into<u64>, T: TryFrom<u64>>(
 
 pub unsafe extern "C" fn ctx_Long_AsInt32_t(_ctx: *mut HPyContext, h: HPy) -> i32 {
     // SAFETY: forwarded contract.
-    unsafe { as_signed::<_, i32>(h, ffi::PyLong_AsLong, "C int32_t") }.unwrap_or(-1)
+    unsafe {
+        as_signed::<_, i32>(
+            h,
+            ffi::PyLong_AsLong,
+            "Python int too large to convert to C int32_t",
+        )
+    }
+    .unwrap_or(-1)
 }
 
 pub unsafe extern "C" fn ctx_Long_AsInt64_t(_ctx: *mut HPyContext, h: HPy) -> i64 {
     // SAFETY: forwarded contract.
-    unsafe { as_signed::<_, i64>(h, ffi::PyLong_AsLongLong, "C int64_t") }.unwrap_or(-1)
+    unsafe {
+        as_signed::<_, i64>(
+            h,
+            ffi::PyLong_AsLongLong,
+            "Python int too large to convert to C int64_t",
+        )
+    }
+    .unwrap_or(-1)
 }
 
 pub unsafe extern "C" fn ctx_Long_AsSsize_t(_ctx: *mut HPyContext, h: HPy) -> HPy_ssize_t {
@@ -117,14 +123,26 @@ pub unsafe extern "C" fn ctx_Long_AsSsize_t(_ctx: *mut HPyContext, h: HPy) -> HP
 
 pub unsafe extern "C" fn ctx_Long_AsUInt32_t(_ctx: *mut HPyContext, h: HPy) -> u32 {
     // SAFETY: forwarded contract.
-    unsafe { as_unsigned::<_, u32>(h, ffi::PyLong_AsUnsignedLong, "C uint32_t") }
-        .unwrap_or(u32::MAX)
+    unsafe {
+        as_unsigned::<_, u32>(
+            h,
+            ffi::PyLong_AsUnsignedLong,
+            "Python int too large to convert to C uint32_t",
+        )
+    }
+    .unwrap_or(u32::MAX)
 }
 
 pub unsafe extern "C" fn ctx_Long_AsUInt64_t(_ctx: *mut HPyContext, h: HPy) -> u64 {
     // SAFETY: forwarded contract.
-    unsafe { as_unsigned::<_, u64>(h, ffi::PyLong_AsUnsignedLongLong, "C uint64_t") }
-        .unwrap_or(u64::MAX)
+    unsafe {
+        as_unsigned::<_, u64>(
+            h,
+            ffi::PyLong_AsUnsignedLongLong,
+            "Python int too large to convert to C uint64_t",
+        )
+    }
+    .unwrap_or(u64::MAX)
 }
 
 pub unsafe extern "C" fn ctx_Long_AsSize_t(_ctx: *mut HPyContext, h: HPy) -> usize {

@@ -2,7 +2,7 @@
 //! single code points and substrings.
 
 use crate::ffi;
-use crate::handle::{as_obj, from_owned, raise};
+use crate::handle::{as_obj, from_owned};
 use core::ffi::c_char;
 use hpy_sys::{HPy, HPyContext, HPy_UCS4, HPy_ssize_t};
 
@@ -15,16 +15,17 @@ use hpy_sys::{HPy, HPyContext, HPy_UCS4, HPy_ssize_t};
 ///
 /// # Safety
 /// GIL held, `o` a valid object.
-unsafe fn require_str(o: *mut ffi::PyObject, api: &str) -> bool {
+unsafe fn require_str(o: *mut ffi::PyObject, api: &core::ffi::CStr) -> bool {
     // SAFETY: see function contract.
     unsafe {
         if ffi::PyUnicode_Check(o) != 0 {
             return true;
         }
-        let tp = core::ffi::CStr::from_ptr((*ffi::Py_TYPE(o)).tp_name).to_string_lossy();
-        raise(
+        raise_format!(
             ffi::PyExc_TypeError,
-            &format!("{api} expected a str object, got '{tp}'"),
+            "%s expected a str object, got '%s'",
+            api.as_ptr(),
+            (*ffi::Py_TYPE(o)).tp_name,
         );
     }
     false
@@ -61,7 +62,7 @@ pub unsafe extern "C" fn ctx_Unicode_EncodeFSDefault(_ctx: *mut HPyContext, h: H
     let o = as_obj(h);
     // SAFETY: see module comment.
     unsafe {
-        if !require_str(o, "HPyUnicode_EncodeFSDefault") {
+        if !require_str(o, c"HPyUnicode_EncodeFSDefault") {
             return HPy { _i: 0 };
         }
         from_owned(ffi::PyUnicode_EncodeFSDefault(o))
@@ -120,7 +121,7 @@ pub unsafe extern "C" fn ctx_Unicode_Substring(
     // SAFETY: see module comment; the type is checked before CPython, which
     // only asserts it.
     unsafe {
-        if !require_str(o, "HPyUnicode_Substring") {
+        if !require_str(o, c"HPyUnicode_Substring") {
             return HPy { _i: 0 };
         }
         from_owned(ffi::PyUnicode_Substring(o, start, end))

@@ -18,6 +18,7 @@
 
 use crate::defs::reject_module_from_mod_create;
 use crate::ffi;
+use crate::handle::fatal;
 use core::ffi::c_void;
 use hpy_sys::*;
 
@@ -120,11 +121,27 @@ impl Crossing for Borrowed {
 fn unsupported(sig: HPyFunc_Signature) {
     // The trampoline will return its `result` field, which we cannot know how
     // to fill for a signature we do not handle: stopping is the only safe move.
-    let msg = format!(
-        "hpy-rs: ctx_CallRealFunctionFromTrampoline: unsupported HPyFunc_Signature {sig}\0"
-    );
-    // SAFETY: NUL-terminated message; Py_FatalError does not return.
-    unsafe { ffi::Py_FatalError(msg.as_ptr().cast()) }
+    let mut digits = [0u8; 11];
+    let mut i = digits.len() - 1; // the last byte stays the NUL
+    let mut n = sig;
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    // Without core::fmt: the message, then the number in the fatal line.
+    // SAFETY: pointer and length describe the message; fd 2 is the
+    // standard error (a bad descriptor only makes `write` fail).
+    unsafe {
+        let msg = b"hpy-rs: ctx_CallRealFunctionFromTrampoline: unsupported HPyFunc_Signature ";
+        libc::write(2, msg.as_ptr().cast(), msg.len());
+    }
+    // SAFETY: `digits[i..]` is NUL-terminated (its last byte); Py_FatalError
+    // does not return.
+    unsafe { ffi::Py_FatalError(digits[i..].as_ptr().cast()) }
 }
 
 /// `nargsf` without `PY_VECTORCALL_ARGUMENTS_OFFSET`.
@@ -294,7 +311,7 @@ unsafe fn getbuffer<C: Crossing>(
     // SAFETY: forwarded contract; `view` is CPython's Py_buffer.
     unsafe {
         let f = core::mem::transmute::<HPyCFunction, HPyFunc_getbufferproc>(func)
-            .expect("HPy impl pointer is NULL");
+            .unwrap_or_else(|| fatal(c"hpy-rs: HPy impl pointer is NULL"));
         let mut hb: HPy_buffer = core::mem::zeroed();
         let mut c = C::enter(ctx);
         a.result = f(c.ctx(), c.obj(a.self_), &mut hb, a.flags);
@@ -334,7 +351,7 @@ unsafe fn releasebuffer<C: Crossing>(
     // SAFETY: forwarded contract; `view` is CPython's Py_buffer.
     unsafe {
         let f = core::mem::transmute::<HPyCFunction, HPyFunc_releasebufferproc>(func)
-            .expect("HPy impl pointer is NULL");
+            .unwrap_or_else(|| fatal(c"hpy-rs: HPy impl pointer is NULL"));
         let v = &*a.view.cast::<ffi::Py_buffer>();
         let mut c = C::enter(ctx);
         let mut hb = hpy_buffer_from_view(v, c.obj(v.obj.cast()));

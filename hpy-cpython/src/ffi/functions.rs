@@ -119,6 +119,8 @@ extern "C" {
         base: *mut PyObject,
         dict: *mut PyObject,
     ) -> *mut PyObject;
+    /// Always returns NULL (with the exception set).
+    pub fn PyErr_Format(exc: *mut PyObject, format: *const c_char, ...) -> *mut PyObject;
     pub fn PyErr_NoMemory() -> *mut PyObject;
     pub fn PyErr_Occurred() -> *mut PyObject;
     pub fn PyErr_SetFromErrnoWithFilename(
@@ -292,6 +294,7 @@ extern "C" {
     pub fn PyBytes_AsString(o: *mut PyObject) -> *mut c_char;
     pub fn PyBytes_Size(o: *mut PyObject) -> Py_ssize_t;
     pub fn PyUnicode_FromString(s: *const c_char) -> *mut PyObject;
+    pub fn PyUnicode_FromFormat(format: *const c_char, ...) -> *mut PyObject;
     pub fn PyUnicode_FromStringAndSize(s: *const c_char, len: Py_ssize_t) -> *mut PyObject;
     pub fn PyUnicode_FromWideChar(w: *const wchar_t, len: Py_ssize_t) -> *mut PyObject;
     pub fn PyUnicode_FromEncodedObject(

@@ -6,7 +6,7 @@
 use super::typedata::{header_size, nearest_data, type_data, TypeData};
 use crate::ffi;
 use crate::handle::{as_obj, new_ref, raise};
-use alloc::{string::String, vec::Vec};
+use alloc::vec::Vec;
 use core::ffi::{c_ulong, CStr};
 use core::ptr::null_mut;
 use hpy_sys::*;
@@ -53,7 +53,7 @@ impl Drop for Params {
 ///
 /// # Safety
 /// GIL held; `params` is NULL or an array ended by kind 0.
-pub(super) unsafe fn parse_params(params: *mut HPyType_SpecParam, name: &str) -> Option<Params> {
+pub(super) unsafe fn parse_params(params: *mut HPyType_SpecParam, name: &CStr) -> Option<Params> {
     let mut out = Params {
         bases: null_mut(),
         meta: null_mut(),
@@ -76,17 +76,18 @@ pub(super) unsafe fn parse_params(params: *mut HPyType_SpecParam, name: &str) ->
             let what = match p.kind {
                 HPyType_SpecParam_Base => {
                     n_base += 1;
-                    "Base"
+                    c"Base"
                 }
                 HPyType_SpecParam_BasesTuple => {
                     n_tuple += 1;
-                    "BasesTuple"
+                    c"BasesTuple"
                 }
-                HPyType_SpecParam_Metaclass => "Metaclass",
+                HPyType_SpecParam_Metaclass => c"Metaclass",
                 _ => {
-                    raise(
+                    raise_format!(
                         ffi::PyExc_TypeError,
-                        &format!("unknown HPyType_SpecParam specification for '{name}'"),
+                        "unknown HPyType_SpecParam specification for '%s'",
+                        name.as_ptr(),
                     );
                     return None;
                 }
@@ -94,11 +95,11 @@ pub(super) unsafe fn parse_params(params: *mut HPyType_SpecParam, name: &str) ->
             // Every object below is used as a live object (increfed,
             // type-checked): reject HPy_NULL before touching any of them.
             if p.object.is_null() {
-                raise(
+                raise_format!(
                     ffi::PyExc_TypeError,
-                    &format!(
-                        "HPyType_FromSpec: type '{name}': HPyType_SpecParam_{what} is HPy_NULL"
-                    ),
+                    "HPyType_FromSpec: type '%s': HPyType_SpecParam_%s is HPy_NULL",
+                    name.as_ptr(),
+                    what.as_ptr(),
                 );
                 return None;
             }
@@ -128,25 +129,22 @@ pub(super) unsafe fn parse_params(params: *mut HPyType_SpecParam, name: &str) ->
                 }
                 let m = as_obj(p.object);
                 if ffi::PyType_Check(m) == 0 {
+                    // its repr ('?' if that fails)
                     let r = ffi::PyObject_Repr(m);
-                    let s = if r.is_null() {
+                    if r.is_null() {
                         ffi::PyErr_Clear();
-                        String::from("?")
+                        raise(
+                            ffi::PyExc_TypeError,
+                            "Metaclass '?' is not a subclass of 'type'.",
+                        );
                     } else {
-                        let u = ffi::PyUnicode_AsUTF8(r);
-                        let s = if u.is_null() {
-                            ffi::PyErr_Clear();
-                            String::from("?")
-                        } else {
-                            CStr::from_ptr(u).to_string_lossy().into_owned()
-                        };
+                        raise_format!(
+                            ffi::PyExc_TypeError,
+                            "Metaclass '%U' is not a subclass of 'type'.",
+                            r,
+                        );
                         ffi::Py_DECREF(r);
-                        s
-                    };
-                    raise(
-                        ffi::PyExc_TypeError,
-                        &format!("Metaclass '{s}' is not a subclass of 'type'."),
-                    );
+                    }
                     return None;
                 }
                 out.meta = m.cast();
@@ -160,9 +158,10 @@ pub(super) unsafe fn parse_params(params: *mut HPyType_SpecParam, name: &str) ->
             // CPython reads the bases as a tuple without checking (`t` is
             // not NULL: checked above)
             if ffi::PyTuple_Check(t) == 0 {
-                raise(
+                raise_format!(
                     ffi::PyExc_TypeError,
-                    &format!("HPyType_SpecParam_BasesTuple of '{name}' is not a tuple"),
+                    "HPyType_SpecParam_BasesTuple of '%s' is not a tuple",
+                    name.as_ptr(),
                 );
                 return None;
             }
@@ -190,35 +189,42 @@ pub(super) unsafe fn parse_params(params: *mut HPyType_SpecParam, name: &str) ->
 ///
 /// # Safety
 /// GIL held; `defs` point to the extension's definitions.
-pub(super) unsafe fn check_spec(spec: &HPyType_Spec, defs: &[&HPyDef], name: &str) -> Option<()> {
-    let fail = |msg: String| {
-        // SAFETY: GIL held (caller).
-        unsafe {
-            raise(
-                ffi::PyExc_ValueError,
-                &format!("HPyType_FromSpec: type '{name}': {msg}"),
-            )
-        };
-        None
-    };
+pub(super) unsafe fn check_spec(spec: &HPyType_Spec, defs: &[&HPyDef], name: &CStr) -> Option<()> {
+    // A ValueError naming the type (`PyErr_Format`'s conversions; each
+    // argument of its conversion's C type), and None.
+    macro_rules! fail {
+        ($fmt:literal $(, $arg:expr)* $(,)?) => {{
+            // SAFETY: GIL held (caller); `name` and the `%s` arguments are C
+            // strings, the others of their conversion's C type.
+            unsafe {
+                ffi::PyErr_Format(
+                    ffi::PyExc_ValueError,
+                    concat!("HPyType_FromSpec: type '%s': ", $fmt, "\0").as_ptr().cast(),
+                    name.as_ptr(),
+                    $($arg),*
+                )
+            };
+            return None
+        }};
+    }
     if spec.basicsize < 0 {
-        return fail(format!("negative basicsize ({})", spec.basicsize));
+        fail!("negative basicsize (%d)", spec.basicsize);
     }
     if spec.itemsize < 0 {
-        return fail(format!("negative itemsize ({})", spec.itemsize));
+        fail!("negative itemsize (%d)", spec.itemsize);
     }
     for d in defs {
         // SAFETY: the union member read is the one `kind` selects.
         let (what, def_name) = unsafe {
             match d.kind {
-                HPyDef_Kind_Meth => ("method", d.__bindgen_anon_1.meth.name),
-                HPyDef_Kind_Member => ("member", d.__bindgen_anon_1.member.name),
-                HPyDef_Kind_GetSet => ("getset", d.__bindgen_anon_1.getset.name),
+                HPyDef_Kind_Meth => (c"method", d.__bindgen_anon_1.meth.name),
+                HPyDef_Kind_Member => (c"member", d.__bindgen_anon_1.member.name),
+                HPyDef_Kind_GetSet => (c"getset", d.__bindgen_anon_1.getset.name),
                 _ => continue, // slots have no name; unknown kinds are reported later
             }
         };
         if def_name.is_null() {
-            return fail(format!("a {what} definition has a NULL name"));
+            fail!("a %s definition has a NULL name", what.as_ptr());
         }
         if d.kind == HPyDef_Kind_Member {
             // SAFETY: kind is Member.
@@ -227,12 +233,12 @@ pub(super) unsafe fn check_spec(spec: &HPyType_Spec, defs: &[&HPyDef], name: &st
                 .iter()
                 .any(|(_, v)| *v == m.type_)
             {
-                // SAFETY: checked non-NULL above; NUL-terminated by contract.
-                let n = unsafe { CStr::from_ptr(m.name) }.to_string_lossy();
-                return fail(format!(
-                    "member '{n}' has an unknown HPyMember type ({})",
+                // (`m.name`: checked non-NULL above)
+                fail!(
+                    "member '%s' has an unknown HPyMember type (%u)",
+                    m.name,
                     m.type_
-                ));
+                );
             }
             // A member outside the struct would read and write past the
             // instance. (basicsize 0 with members has its own message.)
@@ -240,12 +246,13 @@ pub(super) unsafe fn check_spec(spec: &HPyType_Spec, defs: &[&HPyDef], name: &st
             if spec.basicsize != 0
                 && (m.offset < 0 || m.offset.saturating_add(size) > spec.basicsize as isize)
             {
-                // SAFETY: checked non-NULL above; NUL-terminated by contract.
-                let n = unsafe { CStr::from_ptr(m.name) }.to_string_lossy();
-                return fail(format!(
-                    "member '{n}' (offset {}, size {size}) lies outside basicsize {}",
-                    m.offset, spec.basicsize
-                ));
+                fail!(
+                    "member '%s' (offset %zd, size %zd) lies outside basicsize %d",
+                    m.name,
+                    m.offset,
+                    size,
+                    spec.basicsize,
+                );
             }
         }
     }
@@ -253,9 +260,13 @@ pub(super) unsafe fn check_spec(spec: &HPyType_Spec, defs: &[&HPyDef], name: &st
         // SAFETY: kind is Slot.
         let slot = unsafe { d.__bindgen_anon_1.slot.slot };
         match hpy_sys::ENUM_HPySlot_Slot.iter().find(|(_, v)| *v == slot) {
-            None => return fail(format!("unknown slot number {slot}")),
+            None => fail!("unknown slot number %u", slot),
             Some((n, _)) if n.starts_with("HPy_mod_") => {
-                return fail(format!("module slot {n} in a type definition"))
+                // the name as a C string (the table's names are short)
+                let mut c_name = [0u8; 32];
+                let len = n.len().min(c_name.len() - 1);
+                c_name[..len].copy_from_slice(&n.as_bytes()[..len]);
+                fail!("module slot %s in a type definition", c_name.as_ptr())
             }
             Some(_) => {}
         }
@@ -324,11 +335,12 @@ pub(super) unsafe fn check_slots(
 pub(super) unsafe fn shape_header(spec: &HPyType_Spec) -> Option<isize> {
     let header = header_size(spec.builtin_shape);
     if header.is_none() {
-        // SAFETY: GIL held (caller).
+        // SAFETY: GIL held (caller); the shape is a C int.
         unsafe {
-            raise(
+            raise_format!(
                 ffi::PyExc_ValueError,
-                &format!("invalid shape: {}", spec.builtin_shape),
+                "invalid shape: %d",
+                spec.builtin_shape
             )
         };
     }
@@ -386,28 +398,29 @@ pub(super) unsafe fn check_sizes(result: *mut ffi::PyObject) -> Option<*mut ffi:
         if base.is_null() {
             return Some(result);
         }
-        let name = |t: *mut ffi::PyTypeObject| CStr::from_ptr((*t).tp_name).to_string_lossy();
-        let msg = if (*tp).tp_basicsize < (*base).tp_basicsize {
-            format!(
-                "tp_basicsize for type '{}' ({}) is too small for base '{}' ({})",
-                name(tp),
+        if (*tp).tp_basicsize < (*base).tp_basicsize {
+            raise_format!(
+                ffi::PyExc_TypeError,
+                "tp_basicsize for type '%s' (%zd) is too small for base '%s' (%zd)",
+                (*tp).tp_name,
                 (*tp).tp_basicsize,
-                name(base),
-                (*base).tp_basicsize
-            )
+                (*base).tp_name,
+                (*base).tp_basicsize,
+            );
         } else if (*base).tp_itemsize != 0 && (*tp).tp_itemsize != (*base).tp_itemsize {
-            format!(
-                "tp_itemsize for type '{}' ({}) differs from the itemsize of its var-sized base '{}' ({})",
-                name(tp),
+            raise_format!(
+                ffi::PyExc_TypeError,
+                "tp_itemsize for type '%s' (%zd) differs from the itemsize of its var-sized base '%s' (%zd)",
+                (*tp).tp_name,
                 (*tp).tp_itemsize,
-                name(base),
-                (*base).tp_itemsize
-            )
+                (*base).tp_name,
+                (*base).tp_itemsize,
+            );
         } else {
             return Some(result);
-        };
+        }
+        // (after formatting: the message names the type)
         ffi::Py_DECREF(result);
-        raise(ffi::PyExc_TypeError, &msg);
         None
     }
 }
@@ -435,30 +448,34 @@ pub(super) unsafe fn check_shape(
         if shape == HPyType_BuiltinShape_Legacy || base.is_null() {
             return Some(result);
         }
-        let name = |t: *mut ffi::PyTypeObject| CStr::from_ptr((*t).tp_name).to_string_lossy();
         let d = nearest_data(base);
-        let msg = if is_pure(d) {
+        if is_pure(d) {
             if (*d).shape == shape {
                 return Some(result);
             }
-            format!(
-                "type '{}' has builtin_shape {shape} but its base '{}' has builtin_shape {}",
-                name(tp),
-                name(base),
-                (*d).shape
-            )
+            raise_format!(
+                ffi::PyExc_TypeError,
+                "type '%s' has builtin_shape %d but its base '%s' has builtin_shape %d",
+                (*tp).tp_name,
+                shape,
+                (*base).tp_name,
+                (*d).shape,
+            );
         } else if spec.basicsize != 0 && (*base).tp_basicsize > header {
-            format!(
-                "the struct of type '{}' (builtin_shape {shape}, after {header} bytes) would overlap the instances of its base '{}' ({} bytes): use the base's builtin shape",
-                name(tp),
-                name(base),
-                (*base).tp_basicsize
-            )
+            raise_format!(
+                ffi::PyExc_TypeError,
+                "the struct of type '%s' (builtin_shape %d, after %zd bytes) would overlap the instances of its base '%s' (%zd bytes): use the base's builtin shape",
+                (*tp).tp_name,
+                shape,
+                header,
+                (*base).tp_name,
+                (*base).tp_basicsize,
+            );
         } else {
             return Some(result);
-        };
+        }
+        // (after formatting: the message names the type)
         ffi::Py_DECREF(result);
-        raise(ffi::PyExc_TypeError, &msg);
         None
     }
 }

@@ -48,11 +48,10 @@ unsafe fn type_from_spec(
     // says it is meaningful: `name` after its NULL check, `legacy_slots` only
     // with the legacy shape, param objects after their HPy_NULL check.
     unsafe {
-        let name_c = spec_name(spec)?;
-        let name = name_c.to_string_lossy();
-        let params = parse_params(params, &name)?;
+        let name = spec_name(spec)?;
+        let params = parse_params(params, name)?;
         let defs: Vec<&HPyDef> = null_terminated(spec.defines).map(|d| &*d).collect();
-        check_spec(spec, &defs, &name)?;
+        check_spec(spec, &defs, name)?;
         let has_traverse = slot_defs(&defs).any(|s| s.slot == HPy_tp_traverse);
         let needs_dealloc = has_traverse || slot_defs(&defs).any(|s| s.slot == HPy_tp_destroy);
         let legacy = legacy_slots(spec);
@@ -66,7 +65,7 @@ unsafe fn type_from_spec(
         t.call_protocol()?;
         t.finish(spec.doc, has_traverse, needs_dealloc);
 
-        let result = create(name_c, spec.itemsize, t, &params)?;
+        let result = create(name, spec.itemsize, t, &params)?;
         check_shape(check_sizes(check_inherited_layout(result)?)?, spec)
     }
 }

@@ -4,9 +4,8 @@
 
 use super::typedata::{payload, TraverseFn};
 use crate::ffi;
-use crate::handle::{as_obj, from_owned, new_ref, raise};
-use alloc::string::String;
-use core::ffi::{c_char, c_int, c_void, CStr};
+use crate::handle::{as_obj, fatal, from_owned, new_ref};
+use core::ffi::{c_char, c_int, c_void};
 use core::ptr::null_mut;
 use hpy_sys::*;
 
@@ -44,15 +43,17 @@ pub(super) unsafe extern "C" fn field_get(
     }
 }
 
+#[cold]
+#[inline(never)]
 unsafe fn missing_attribute(obj: *mut ffi::PyObject, name: *const c_char) {
-    // SAFETY: `name` is the member's NUL-terminated name; GIL held.
+    // SAFETY: `name` is the member's NUL-terminated name, `tp_name` the
+    // type's; GIL held.
     unsafe {
-        let tn = CStr::from_ptr((*ffi::Py_TYPE(obj)).tp_name).to_string_lossy();
-        let n = CStr::from_ptr(name).to_string_lossy();
-        let tn: String = tn.chars().take(50).collect();
-        raise(
+        raise_format!(
             ffi::PyExc_AttributeError,
-            &format!("'{tn}' object has no attribute '{n}'"),
+            "'%.50s' object has no attribute '%s'",
+            (*ffi::Py_TYPE(obj)).tp_name,
+            name,
         );
     }
 }
@@ -190,7 +191,9 @@ pub unsafe fn traverse(
     visit: cpy_visitproc,
     arg: *mut c_void,
 ) -> c_int {
-    let f = func.expect("traverse impl");
+    let Some(f) = func else {
+        fatal(c"hpy-rs: HPy_tp_traverse impl is NULL")
+    };
     let mut v = VisitArgs { visit, arg };
     // SAFETY: forwarded contract; `v` outlives the call.
     unsafe {

@@ -8,9 +8,8 @@ use super::typedata::{
 };
 use super::HPY_NULL;
 use crate::ffi;
-use crate::handle::{as_obj, from_owned, raise};
-use alloc::string::String;
-use core::ffi::{c_int, c_void, CStr};
+use crate::handle::{as_obj, fatal, from_owned, raise};
+use core::ffi::{c_int, c_void};
 use core::ptr::null_mut;
 use hpy_sys::*;
 
@@ -69,7 +68,11 @@ pub(super) unsafe extern "C" fn hpy_dealloc(obj: *mut ffi::PyObject) {
         // (list items, …) and frees the memory; else tp_free frees it.
         match base_dealloc {
             Some(dealloc) => dealloc(obj),
-            None => ((*tp).tp_free.expect("tp_free"))(obj.cast()),
+            None => ((*tp)
+                .tp_free
+                .unwrap_or_else(|| fatal(c"hpy-rs: tp_free is NULL")))(
+                obj.cast()
+            ),
         }
         ffi::Py_DECREF(tp.cast());
     }
@@ -245,14 +248,10 @@ pub unsafe extern "C" fn ctx_SetCallFunction(
         let hpy_call = !d.is_null() && (*d).vectorcall.is_some();
         let flag = (*tp).tp_flags & ffi::Py_TPFLAGS_HAVE_VECTORCALL != 0;
         if off <= 0 || !(hpy_call || flag) {
-            let tn: String = CStr::from_ptr((*tp).tp_name)
-                .to_string_lossy()
-                .chars()
-                .take(50)
-                .collect();
-            raise(
+            raise_format!(
                 ffi::PyExc_TypeError,
-                &format!("type '{tn}' does not implement the HPy call protocol"),
+                "type '%.50s' does not implement the HPy call protocol",
+                (*tp).tp_name,
             );
             return -1;
         }

@@ -259,9 +259,10 @@ impl Translation {
                         });
                     }
                     kind => {
-                        raise(
+                        raise_format!(
                             ffi::PyExc_TypeError,
-                            &format!("unknown HPyDef kind {kind} in HPyType_Spec.defines"),
+                            "unknown HPyDef kind %u in HPyType_Spec.defines",
+                            kind,
                         );
                         return None;
                     }

@@ -85,7 +85,9 @@ pub(super) struct Format<'a> {
     pub(super) codes: &'a [u8],
     /// How many units there are.
     pub(super) len: usize,
-    /// Index of the first optional unit (`len` when none is).
+    /// Index of the first optional unit (`len` when none is): the passes
+    /// track it themselves, the tests check it.
+    #[cfg_attr(not(test), allow(dead_code))]
     pub(super) optional_from: usize,
     /// Index of the first keyword-only unit (`len` when none is).
     pub(super) kwonly_from: usize,
@@ -172,29 +174,11 @@ pub(super) fn null_format(ctx: Ctx, api: Api) -> core::ffi::c_int {
 }
 
 impl<'a> Format<'a> {
-    /// Read `fmt`, or raise `SystemError` if it is malformed.
-    ///
-    /// # Safety
-    /// `fmt` must be NULL or a C string that outlives `'a`.
-    #[inline(always)]
-    pub(super) unsafe fn read(ctx: Ctx, api: Api, fmt: *const c_char) -> Res<Format<'a>> {
-        if fmt.is_null() {
-            null_format(ctx, api);
-            return Err(Raised);
-        }
-        // SAFETY: a C string outliving `'a` (caller's contract).
-        match unsafe { Format::scan(api, fmt) } {
-            Ok(format) => Ok(format),
-            // SAFETY: as above.
-            Err(bad) => Err(unsafe { Format::malformed(ctx, api, fmt, bad) }),
-        }
-    }
-
     /// Raise the error [`Format::scan`] found in `fmt`: `problem` at offset
     /// `pos`.
     ///
     /// # Safety
-    /// As for [`Format::read`], `fmt` not NULL.
+    /// `fmt` must be a C string.
     #[cold]
     #[inline(never)]
     pub(super) unsafe fn malformed(
@@ -231,10 +215,11 @@ impl<'a> Format<'a> {
     /// The well-formed format `fmt` in one pass over its units, which stop
     /// at the first ':' or ';' (or the NUL); what follows is only read if
     /// there is one. If the format is malformed, what is wrong and where.
+    /// (Only after a failed parse: the parsers check as they go.)
     ///
     /// # Safety
     /// `fmt` must be a C string that outlives `'a`.
-    #[inline(always)]
+    #[inline(never)]
     pub(super) unsafe fn scan(
         api: Api,
         fmt: *const c_char,
@@ -287,32 +272,18 @@ impl<'a> Format<'a> {
         self.codes.iter().filter_map(|&b| Unit::of(b))
     }
 
-    pub(super) fn is_optional(&self, i: usize) -> bool {
-        i >= self.optional_from
-    }
-
-    /// The checks of the format against `keywords` that upstream makes when
-    /// it reaches the offending unit, made before any argument is used.
-    #[inline(always)]
-    pub(super) fn check_keywords(
-        &self,
-        ctx: Ctx,
-        api: Api,
-        keywords: Params,
-        no_tracker: bool,
-    ) -> Res<()> {
-        let wrong = keywords.misplaced_empty
+    /// Whether the checks of the format against `keywords` that upstream
+    /// makes when it reaches the offending unit fail (the keyword parsers'
+    /// pass stops where they would; [`Format::keywords_error`] raises).
+    pub(super) fn keywords_wrong(&self, keywords: Params, no_tracker: bool) -> bool {
+        let (named_from, misplaced_empty) = keywords.layout();
+        misplaced_empty
             || (no_tracker && self.has_object)
             || keywords.len() != self.len
-            || self.kwonly_from < keywords.named_from;
-        if wrong {
-            self.keywords_error(ctx, api, keywords, no_tracker)
-        } else {
-            Ok(())
-        }
+            || self.kwonly_from < named_from
     }
 
-    /// Raise the first error [`Format::check_keywords`] found.
+    /// Raise the first error [`Format::keywords_wrong`] finds (if any).
     #[cold]
     pub(super) fn keywords_error(
         &self,
@@ -321,9 +292,9 @@ impl<'a> Format<'a> {
         keywords: Params,
         no_tracker: bool,
     ) -> Res<()> {
-        let named_from = keywords.named_from;
+        let (named_from, misplaced_empty) = keywords.layout();
         let raise = |exc, text| Err(self.wording.raise_text(ctx, exc, text));
-        if keywords.misplaced_empty {
+        if misplaced_empty {
             return raise(Exc::System, "empty keyword parameter name");
         }
         if no_tracker && self.has_object {

@@ -1,12 +1,11 @@
 //! HPyArg_Parse, HPyArg_ParseKeywords and HPyArg_ParseKeywordsDict.
 //!
-//! HPyArg_Parse reads the format while it converts, in one pass; if the
-//! parse fails and the format is malformed, that is what it reports. The
-//! keyword parsers check the format first, in one pass over its bytes that
-//! also finds where the optional and keyword-only units start ([`Format`],
-//! which borrows the bytes). Either way a malformed format is reported
-//! rather than an argument error; messages are worded (`:name`, `;text`)
-//! only when one is raised. Then each unit takes its
+//! Each parser reads the format while it converts, in one pass (the keyword
+//! parsers read the keywords array alongside), stopping where the format or
+//! the keywords array is unusable. After any failure, [`format_first`]
+//! checks them again and, if they are malformed, reports that rather than
+//! the argument error, as if they had been checked first. Messages are
+//! worded (`:name`, `;text`) only when one is raised. Each unit takes its
 //! argument and its output pointer: one variable argument per unit, read in
 //! order and only once the unit is reached, as upstream does. A call with
 //! at most four keyword names allocates nothing (error messages aside).
@@ -19,7 +18,8 @@
 //! untouched as documented (upstream would read a NULL handle there).
 //!
 //! # Files
-//! - `format`: the units and the format string, read and checked.
+//! - `format`: the units and the format string, scanned and checked after
+//!   a failed parse.
 //! - `run`: a parse in progress and HPyArg_Parse's positional loop.
 //! - `keywords`: the keyword parsers' parameter names, keyword sources and
 //!   their loop over the units.

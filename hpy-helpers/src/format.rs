@@ -491,7 +491,7 @@ impl Writer {
         match core::str::from_utf8(self.buf.as_slice()) {
             // the common case: no NUL character, so the buffer itself,
             // terminated, is the C string to decode
-            Ok(text) if !text.as_bytes().contains(&0) => {
+            Ok(text) if !text.bytes().any(|b| b == 0) => {
                 self.push(b"\0")?;
                 // SAFETY: live context; `buf` is NUL-terminated UTF-8.
                 Owned::new(ctx, unsafe {

@@ -178,7 +178,8 @@ impl<'a> Format<'a> {
     /// `pos`.
     ///
     /// # Safety
-    /// `fmt` must be a C string.
+    /// `fmt` must be a C string, `pos` an offset before its NUL (as `scan`
+    /// reports).
     #[cold]
     #[inline(never)]
     pub(super) unsafe fn malformed(
@@ -193,10 +194,10 @@ impl<'a> Format<'a> {
             // upstream's message, which does not name the unit, worded by
             // what follows the units
             Problem::Unknown => {
-                let rest = bytes.get(pos..).unwrap_or(&[]);
-                let end = rest.iter().position(|&b| b == b':' || b == b';');
-                let tail = end.and_then(|e| rest.get(e..)).unwrap_or(&[]);
-                Wording::from_tail(tail).raise_text(ctx, Exc::System, "unknown arg format code");
+                // SAFETY: `pos` is before the NUL (caller's contract), so a
+                // C string follows.
+                let wording = unsafe { Wording::of_format(fmt.add(pos)) };
+                wording.raise_text(ctx, Exc::System, "unknown arg format code");
             }
             Problem::Marker(problem) => ctx.system_error(msg!(
                 api.name(),

@@ -36,11 +36,16 @@ pub unsafe fn new_type(ctx: Ctx, desc: *mut HPyStructSequence_Desc) -> HPy {
 /// # Safety
 /// As [`new_type`].
 unsafe fn new_type_impl(scope: &mut Handles, desc: *mut HPyStructSequence_Desc) -> Res<HPy> {
-    const FUNC: &str = "HPyStructSequence_NewType";
+    // the messages name the function (joined at compile time)
+    macro_rules! func {
+        ($text:literal) => {
+            concat!("HPyStructSequence_NewType: ", $text)
+        };
+    }
     let ctx = scope.ctx;
     // SAFETY: null or valid by contract.
     let Some(desc) = (unsafe { desc.as_ref() }) else {
-        return system_error(ctx, msg!(FUNC, ": desc must not be NULL"));
+        return system_error(ctx, func!("desc must not be NULL"));
     };
     if desc.name.is_null() {
         // upstream's message
@@ -50,10 +55,7 @@ unsafe fn new_type_impl(scope: &mut Handles, desc: *mut HPyStructSequence_Desc) 
         );
     }
     if desc.fields.is_null() {
-        return system_error(
-            ctx,
-            msg!(FUNC, ": the descriptor's fields must not be NULL"),
-        );
+        return system_error(ctx, func!("the descriptor's fields must not be NULL"));
     }
     let mut n_fields = 0usize;
     // SAFETY: the array is terminated by an entry with a null name, and we
@@ -234,18 +236,22 @@ pub unsafe fn new(ctx: Ctx, ty: HPy, nargs: HPy_ssize_t, args: *mut HPy) -> HPy 
 /// # Safety
 /// As [`new`].
 unsafe fn new_impl(ctx: Ctx, ty: HPy, nargs: HPy_ssize_t, args: *mut HPy) -> Res<Owned> {
-    const FUNC: &str = "HPyStructSequence_New";
+    macro_rules! func {
+        ($text:literal) => {
+            concat!("HPyStructSequence_New: ", $text)
+        };
+    }
     if ty.is_null() {
-        return system_error(ctx, msg!(FUNC, ": type must not be HPy_NULL"));
+        return system_error(ctx, func!("type must not be HPy_NULL"));
     }
     let Ok(n) = usize::try_from(nargs) else {
         return system_error(
             ctx,
-            msg!(FUNC, ": nargs must not be negative (got ", nargs, ")"),
+            msg!(func!("nargs must not be negative (got "), nargs, ")"),
         );
     };
     if n > 0 && args.is_null() {
-        return system_error(ctx, msg!(FUNC, ": args must not be NULL when nargs > 0"));
+        return system_error(ctx, func!("args must not be NULL when nargs > 0"));
     }
     let Some(n_fields) = n_fields(ctx, ty) else {
         // upstream's message, trailing space included

@@ -176,12 +176,12 @@ pub(super) fn null_format(ctx: Ctx, api: Api) -> core::ffi::c_int {
 impl<'a> Format<'a> {
     /// Raise the error [`Format::scan`] found in `fmt`: `problem` at offset
     /// `pos`.
+    /// (Inlined into `format_first`, its one caller, itself cold.)
     ///
     /// # Safety
     /// `fmt` must be a C string, `pos` an offset before its NUL (as `scan`
     /// reports).
-    #[cold]
-    #[inline(never)]
+    #[inline(always)]
     pub(super) unsafe fn malformed(
         ctx: Ctx,
         api: Api,
@@ -285,7 +285,8 @@ impl<'a> Format<'a> {
     }
 
     /// Raise the first error [`Format::keywords_wrong`] finds (if any).
-    #[cold]
+    /// (Inlined into `format_first`, its one caller, itself cold.)
+    #[inline(always)]
     pub(super) fn keywords_error(
         &self,
         ctx: Ctx,

@@ -223,7 +223,7 @@ fn multiple_values(key: Key) -> crate::message::Message {
 }
 
 /// [`Source::unexpected`] for a dict (any other mapping is not checked).
-#[inline(never)]
+#[inline(always)]
 pub(super) fn unknown_key(run: &Run, dict: HPy, named: Params) -> Res<()> {
     let ctx = run.ctx;
     // SAFETY: live context, open handle.
@@ -251,11 +251,13 @@ pub(super) fn unknown_key(run: &Run, dict: HPy, named: Params) -> Res<()> {
             // SAFETY: `key` is open; the bytes are used before
             // it is closed.
             let name = unsafe { utf8_of(ctx, key) };
-            let unknown = !name.is_some_and(is_known);
-            let raised = unknown.then(|| run.raise_type(complaint(name)));
+            let known = name.is_some_and(is_known);
+            if !known {
+                run.raise_type(complaint(name));
+            }
             ctx.close(key);
-            if let Some(raised) = raised {
-                return Err(raised);
+            if !known {
+                return Err(Raised);
             }
         }
         Ok(())

@@ -267,7 +267,7 @@ pub enum Shown {
 }
 
 impl Part for Shown {
-    #[inline(never)]
+    #[inline]
     fn write(self, m: &mut Message) {
         let (ctx, s) = match self {
             // SAFETY: live context (invariant of Ctx); `h` is open.

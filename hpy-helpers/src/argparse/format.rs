@@ -220,7 +220,9 @@ impl<'a> Format<'a> {
     ///
     /// # Safety
     /// `fmt` must be a C string that outlives `'a`.
-    #[inline(never)]
+    ///
+    /// (Inlined into `format_first`, its one caller in the library.)
+    #[inline(always)]
     pub(super) unsafe fn scan(
         api: Api,
         fmt: *const c_char,
@@ -314,7 +316,17 @@ impl<'a> Format<'a> {
             return raise(Exc::Type, "mismatched args (too many keywords for fmt)");
         }
         if self.kwonly_from < named_from {
-            let code = self.units().nth(self.kwonly_from).map_or('?', Unit::code);
+            // the unit's code (a loop: `Iterator::nth` was a function of
+            // its own)
+            let mut code = '?';
+            let mut before = self.kwonly_from;
+            for unit in self.units() {
+                if before == 0 {
+                    code = unit.code();
+                    break;
+                }
+                before -= 1;
+            }
             let (sep, tail) = self.wording.tail();
             ctx.system_error(msg!(
                 api.name(),

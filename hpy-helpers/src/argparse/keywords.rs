@@ -217,7 +217,7 @@ fn unused_name(run: &Run, names: &Names, named: Params, positional: usize, first
 }
 
 /// The message about parameter `key`, given both by position and by name.
-#[cold]
+#[inline(always)]
 fn multiple_values(key: Key) -> crate::message::Message {
     msg!("got multiple values for argument '", CText(key.0), "'")
 }

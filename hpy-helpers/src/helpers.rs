@@ -2,8 +2,8 @@
 //! owned-handle toolkit that this module and `structseq` share: [`Owned`]
 //! closes its handle on every path, [`Raised`] means "an exception is set".
 
-use crate::ctx::Ctx;
-use crate::message::{Message, TypeName};
+use crate::ctx::{Ctx, ErrorText};
+use crate::message::TypeName;
 use crate::msg;
 use core::ffi::{c_char, c_int};
 use hpy_sys::call::loaded as raw;
@@ -17,13 +17,13 @@ pub(crate) struct Raised;
 pub(crate) type Res<T> = Result<T, Raised>;
 
 /// Set `SystemError(msg)` and fail.
-pub(crate) fn system_error<T>(ctx: Ctx, msg: impl Into<Message>) -> Res<T> {
+pub(crate) fn system_error<T>(ctx: Ctx, msg: impl ErrorText) -> Res<T> {
     ctx.system_error(msg);
     Err(Raised)
 }
 
 /// Set `TypeError(msg)` and fail.
-pub(crate) fn type_error<T>(ctx: Ctx, msg: impl Into<Message>) -> Res<T> {
+pub(crate) fn type_error<T>(ctx: Ctx, msg: impl ErrorText) -> Res<T> {
     ctx.type_error(msg);
     Err(Raised)
 }

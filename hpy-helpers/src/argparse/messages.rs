@@ -80,11 +80,18 @@ impl<'a> Wording<'a> {
     /// outside the tests: one function fewer).
     #[inline(always)]
     fn word_message(&self, msg: &Message) -> Message {
-        let mut text = match *self {
-            Wording::Default => msg!("function ", Clip(msg, 256)),
-            Wording::Named(name) => msg!(Clip(name, 200), "() ", Clip(msg, 256)),
-            Wording::Replaced(text) => msg!(text),
+        let mut text = Message::new();
+        // `name() msg`, `function msg` (no name), or the replacement
+        let (name, sep) = match *self {
+            Wording::Default => (&b""[..], "function "),
+            Wording::Named(name) => (name, "() "),
+            Wording::Replaced(replacement) => (replacement, ""),
         };
+        if sep.is_empty() {
+            text.add(name);
+        } else {
+            text.add(Clip(name, 200)).add(sep).add(Clip(msg, 256));
+        }
         text.clip(511);
         text
     }

@@ -9,6 +9,7 @@ use super::{Api, Raised, Res};
 use crate::ctx::Ctx;
 use crate::msg;
 use core::ffi::{c_char, CStr};
+use hpy_sys::call::loaded as raw;
 
 /// One format unit, its code as discriminant. The doc gives the C type its
 /// output pointer points to.
@@ -275,18 +276,10 @@ impl<'a> Format<'a> {
         self.codes.iter().filter_map(|&b| Unit::of(b))
     }
 
-    /// Whether the checks of the format against `keywords` that upstream
-    /// makes when it reaches the offending unit fail (the keyword parsers'
-    /// pass stops where they would; [`Format::keywords_error`] raises).
-    pub(super) fn keywords_wrong(&self, keywords: Params, no_tracker: bool) -> bool {
-        let (named_from, misplaced_empty) = keywords.layout();
-        misplaced_empty
-            || (no_tracker && self.has_object)
-            || keywords.len() != self.len
-            || self.kwonly_from < named_from
-    }
-
-    /// Raise the first error [`Format::keywords_wrong`] finds (if any).
+    /// If the checks of the format against `keywords` that upstream makes
+    /// when it reaches the offending unit fail (the keyword parsers' pass
+    /// stops where they would), replace the pending exception with the
+    /// first error they find.
     /// (Inlined into `format_first`, its one caller, itself cold.)
     #[inline(always)]
     pub(super) fn keywords_error(
@@ -297,25 +290,31 @@ impl<'a> Format<'a> {
         no_tracker: bool,
     ) -> Res<()> {
         let (named_from, misplaced_empty) = keywords.layout();
-        let raise = |exc, text| Err(self.wording.raise_text(ctx, exc, text));
-        if misplaced_empty {
-            return raise(Exc::System, "empty keyword parameter name");
-        }
-        if no_tracker && self.has_object {
+        let fixed = if misplaced_empty {
+            Some((Exc::System, "empty keyword parameter name"))
+        } else if no_tracker && self.has_object {
             // upstream's text, which names HPyArg_ParseKeywords for both parsers
-            return raise(
+            Some((
                 Exc::System,
                 "HPyArg_ParseKeywords cannot use the format character 'O' unless an \
                  HPyTracker is provided. Please supply an HPyTracker.",
-            );
+            ))
+        } else if keywords.len() < self.len {
+            Some((Exc::Type, "mismatched args (too few keywords for fmt)"))
+        } else if keywords.len() > self.len {
+            Some((Exc::Type, "mismatched args (too many keywords for fmt)"))
+        } else {
+            None
+        };
+        let kwonly_unnamed = self.kwonly_from < named_from;
+        if fixed.is_some() || kwonly_unnamed {
+            // SAFETY: live context.
+            unsafe { raw::ctx_Err_Clear(ctx.0) };
         }
-        if keywords.len() < self.len {
-            return raise(Exc::Type, "mismatched args (too few keywords for fmt)");
+        if let Some((exc, text)) = fixed {
+            return Err(self.wording.raise_text(ctx, exc, text));
         }
-        if keywords.len() > self.len {
-            return raise(Exc::Type, "mismatched args (too many keywords for fmt)");
-        }
-        if self.kwonly_from < named_from {
+        if kwonly_unnamed {
             // the unit's code (a loop: `Iterator::nth` was a function of
             // its own)
             let mut code = '?';

@@ -454,7 +454,7 @@ impl Run {
     /// The keyword parsers, in one pass over the format and `keywords`:
     /// unit `i` takes `args[i]` or the keyword argument named
     /// `keywords[i]`. Where the format or `keywords` is unusable (what
-    /// [`Format::keywords_wrong`] and [`Format::scan`] find), it stops
+    /// [`Format::keywords_error`] and [`Format::scan`] find), it stops
     /// with no exception set, for the caller to report.
     ///
     /// # Safety

@@ -231,10 +231,10 @@ unsafe fn format_first(
         }
         // SAFETY: a NULL-terminated array (caller's contract).
         let keywords = unsafe { Params::read(keywords) };
-        if format.keywords_wrong(keywords, no_tracker) {
-            // SAFETY: live context.
-            unsafe { raw::ctx_Err_Clear(ctx.0) };
-            let _ = format.keywords_error(ctx, api, keywords, no_tracker);
+        if format
+            .keywords_error(ctx, api, keywords, no_tracker)
+            .is_err()
+        {
             return;
         }
     }

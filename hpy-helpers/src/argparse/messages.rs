@@ -107,6 +107,26 @@ pub(super) fn complaint(name: Option<&[u8]>) -> Message {
     }
 }
 
+/// A message for [`Run::raise`]: a fixed text or a built [`Message`],
+/// each worded by its own function (no conversion in every caller).
+pub(super) trait Worded {
+    fn raise_worded(self, wording: &Wording, ctx: Ctx, exc: Exc) -> Raised;
+}
+
+impl Worded for &str {
+    #[inline(always)]
+    fn raise_worded(self, wording: &Wording, ctx: Ctx, exc: Exc) -> Raised {
+        wording.raise_text(ctx, exc, self)
+    }
+}
+
+impl Worded for Message {
+    #[inline(always)]
+    fn raise_worded(self, wording: &Wording, ctx: Ctx, exc: Exc) -> Raised {
+        wording.raise(ctx, exc, &self)
+    }
+}
+
 /// The exception types the parsers raise with worded messages.
 pub(super) enum Exc {
     Type,
@@ -142,20 +162,20 @@ impl Run {
     }
 
     #[cold]
-    pub(super) fn raise(&self, exc: Exc, msg: impl Into<Message>) -> Raised {
+    pub(super) fn raise(&self, exc: Exc, msg: impl Worded) -> Raised {
         // SAFETY: `fmt` is a C string valid for the call (entry point's
         // contract).
         let wording = unsafe { Wording::of_format(self.fmt) };
-        wording.raise(self.ctx, exc, &msg.into())
+        msg.raise_worded(&wording, self.ctx, exc)
     }
 
     #[cold]
-    pub(super) fn raise_type(&self, msg: impl Into<Message>) -> Raised {
+    pub(super) fn raise_type(&self, msg: impl Worded) -> Raised {
         self.raise(Exc::Type, msg)
     }
 
     #[cold]
-    pub(super) fn raise_overflow(&self, msg: impl Into<Message>) -> Raised {
+    pub(super) fn raise_overflow(&self, msg: impl Worded) -> Raised {
         self.raise(Exc::Overflow, msg)
     }
 }

@@ -18,7 +18,7 @@ dynamic linking tables) measured on x86-64 Linux with CPython 3.11, plus
 about 10 % of headroom for compilers and Python versions. Measured (ours /
 upstream 0.9.0's hpy.devel, same source):
   simple.c universal        11,878 / 34,326  (0.35x; with std: 1,060,848)
-  every_helper.c universal  39,613 / 25,049  (1.58x: issue 13 asks 1.5x)
+  every_helper.c universal  37,377 / 25,049  (1.49x: issue 13 asks 1.5x)
   simple.c cpython         381,062 / 93,861  (the runtime carries std)
   every_helper.c cpython   413,025 / 60,195
 A bound failing means the helper library grew: measure before raising it.
@@ -41,7 +41,7 @@ EVERY_HELPER = HERE / "sources" / "every_helper.c"
 
 TEXT_BOUNDS = {  # measured + ~10 %
     ("simple", "universal"): 13_100,
-    ("every_helper", "universal"): 41_600,  # measured + ~5 %
+    ("every_helper", "universal"): 39_250,  # measured + ~5 %
     ("simple", "cpython"): 455_000,
     ("every_helper", "cpython"): 508_000,
 }

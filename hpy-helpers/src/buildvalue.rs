@@ -80,7 +80,7 @@ impl Part for FormatError {
 struct Shown(u8);
 
 impl Part for Shown {
-    #[inline(never)]
+    #[inline]
     fn write(self, m: &mut Message) {
         if self.0.is_ascii_graphic() || self.0 == b' ' {
             m.add(char::from(self.0));

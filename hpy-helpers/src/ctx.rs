@@ -24,6 +24,26 @@ macro_rules! constant {
     }};
 }
 
+/// An exception's message: a fixed text or a built [`Message`] (each set
+/// by its own function, so that a built one is not copied).
+pub trait ErrorText {
+    fn set_as_error(self, ctx: Ctx, exc: HPy);
+}
+
+impl ErrorText for &str {
+    #[inline(always)]
+    fn set_as_error(self, ctx: Ctx, exc: HPy) {
+        ctx.set_text(exc, self)
+    }
+}
+
+impl ErrorText for Message {
+    #[inline(always)]
+    fn set_as_error(self, ctx: Ctx, exc: HPy) {
+        ctx.set_message(exc, self)
+    }
+}
+
 /// A context, as the helpers use it.
 #[derive(Clone, Copy)]
 pub struct Ctx(pub *mut HPyContext);
@@ -31,35 +51,46 @@ pub struct Ctx(pub *mut HPyContext);
 impl Ctx {
     /// Set an exception of type `exc` (a context constant such as
     /// `h_TypeError`) with message `msg`.
+    #[inline(always)]
+    pub fn set_error(self, exc: HPy, msg: impl ErrorText) {
+        msg.set_as_error(self, exc)
+    }
+
+    /// [`Ctx::set_error`] with a built message (taken in place: no copy).
     #[inline(never)]
-    pub fn set_error(self, exc: HPy, msg: impl Into<Message>) {
-        let mut msg = msg.into();
+    fn set_message(self, exc: HPy, mut msg: Message) {
         // SAFETY: live context (invariant of Ctx); the message is a C string.
         unsafe { raw::ctx_Err_SetString(self.0, exc, msg.as_c_str()) }
     }
 
+    /// [`Ctx::set_error`] with a fixed text.
+    #[inline(never)]
+    fn set_text(self, exc: HPy, text: &str) {
+        self.set_message(exc, Message::from(text))
+    }
+
     /// `set_error` with one of the context's exception constants.
-    pub fn type_error(self, msg: impl Into<Message>) {
+    pub fn type_error(self, msg: impl ErrorText) {
         // SAFETY: reading a constant of a live context.
         self.set_error(unsafe { constant!(self.0, h_TypeError) }, msg)
     }
 
-    pub fn value_error(self, msg: impl Into<Message>) {
+    pub fn value_error(self, msg: impl ErrorText) {
         // SAFETY: reading a constant of a live context.
         self.set_error(unsafe { constant!(self.0, h_ValueError) }, msg)
     }
 
-    pub fn system_error(self, msg: impl Into<Message>) {
+    pub fn system_error(self, msg: impl ErrorText) {
         // SAFETY: reading a constant of a live context.
         self.set_error(unsafe { constant!(self.0, h_SystemError) }, msg)
     }
 
-    pub fn overflow_error(self, msg: impl Into<Message>) {
+    pub fn overflow_error(self, msg: impl ErrorText) {
         // SAFETY: reading a constant of a live context.
         self.set_error(unsafe { constant!(self.0, h_OverflowError) }, msg)
     }
 
-    pub fn memory_error(self, msg: impl Into<Message>) {
+    pub fn memory_error(self, msg: impl ErrorText) {
         // SAFETY: reading a constant of a live context.
         self.set_error(unsafe { constant!(self.0, h_MemoryError) }, msg)
     }

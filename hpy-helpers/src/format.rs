@@ -251,6 +251,7 @@ unsafe fn format_str(ctx: Ctx, api: &str, fmt: *const c_char, va: &mut VaArgs) -
     let mut out = Writer {
         ctx,
         buf: SmallVec::new(),
+        surrogates: false,
     };
     for piece in Pieces::new(fmt) {
         match piece.map_err(|e| e.raise(ctx))? {
@@ -269,6 +270,8 @@ unsafe fn format_str(ctx: Ctx, api: &str, fmt: *const c_char, va: &mut VaArgs) -
 struct Writer {
     ctx: Ctx,
     buf: SmallVec<u8, 256>,
+    /// Whether the text may hold surrogates (then it is not UTF-8).
+    surrogates: bool,
 }
 
 impl Writer {
@@ -326,14 +329,15 @@ impl Writer {
                 return Err(Raised);
             }
         };
-        match char::from_u32(code) {
-            Some(c) => self.push(c.encode_utf8(&mut [0; 4]).as_bytes()),
-            // a surrogate (U+D800..U+DFFF): its three-byte sequence
-            None => self.push(&[
-                0xe0 | (code >> 12) as u8,
-                0x80 | ((code >> 6) & 0x3f) as u8,
-                0x80 | (code & 0x3f) as u8,
-            ]),
+        // UTF-8, surrogates (U+D800..U+DFFF) included: their three-byte
+        // sequences, as "surrogatepass" encodes them
+        self.surrogates |= (0xd800..=0xdfff).contains(&code);
+        let cont = |shift: u32| 0x80 | ((code >> shift) & 0x3f) as u8;
+        match code {
+            0..=0x7f => self.push(&[code as u8]),
+            0x80..=0x7ff => self.push(&[0xc0 | (code >> 6) as u8, cont(0)]),
+            0x800..=0xffff => self.push(&[0xe0 | (code >> 12) as u8, cont(6), cont(0)]),
+            _ => self.push(&[0xf0 | (code >> 18) as u8, cont(12), cont(6), cont(0)]),
         }
     }
 
@@ -354,6 +358,8 @@ impl Writer {
                 text = text.get(..end).unwrap_or(text);
             }
         }
+        // 0xed leads the encoded surrogates (and U+D000..U+D7FF)
+        self.surrogates |= crate::has_byte(text, 0xed);
         self.padded(text, spec.width)
     }
 
@@ -486,26 +492,25 @@ impl Writer {
     }
 
     /// The finished text as a `str`.
+    ///
+    /// A `%s` argument that is not UTF-8 raises `UnicodeDecodeError` (as
+    /// upstream) on either path: both decode the buffer as UTF-8, strictly
+    /// but for surrogates.
     fn finish(&mut self) -> Res<Owned> {
         let ctx = self.ctx;
-        match core::str::from_utf8(self.buf.as_slice()) {
-            // the common case: no NUL character, so the buffer itself,
-            // terminated, is the C string to decode
-            Ok(text) if !text.as_bytes().contains(&0) => {
-                self.push(b"\0")?;
-                // SAFETY: live context; `buf` is NUL-terminated UTF-8.
-                Owned::new(ctx, unsafe {
-                    raw::ctx_Unicode_FromString(
-                        ctx.0,
-                        self.buf.as_slice().as_ptr().cast::<c_char>(),
-                    )
-                })
-            }
-            Ok(text) => Owned::new(ctx, ctx.decode_utf8(text.as_bytes(), c"strict")),
-            // surrogates from %c, or a %s argument that is not UTF-8 (which
-            // raises UnicodeDecodeError, as upstream)
-            Err(_) => Owned::new(ctx, ctx.decode_utf8(self.buf.as_slice(), c"surrogatepass")),
+        let text = self.buf.as_slice();
+        if self.surrogates || crate::has_byte(text, 0) {
+            // maybe surrogates (from %c or a %s argument), or NUL
+            // characters: through a bytes object, surrogates let through
+            return Owned::new(ctx, ctx.decode_utf8(text, c"surrogatepass"));
         }
+        // the common case: the buffer itself, terminated, is the C string
+        // to decode
+        self.push(b"\0")?;
+        // SAFETY: live context; `buf` is NUL-terminated.
+        Owned::new(ctx, unsafe {
+            raw::ctx_Unicode_FromString(ctx.0, self.buf.as_slice().as_ptr().cast::<c_char>())
+        })
     }
 }
 

@@ -2,8 +2,8 @@
 //! owned-handle toolkit that this module and `structseq` share: [`Owned`]
 //! closes its handle on every path, [`Raised`] means "an exception is set".
 
-use crate::ctx::Ctx;
-use crate::message::{Message, TypeName};
+use crate::ctx::{Ctx, ErrorText};
+use crate::message::TypeName;
 use crate::msg;
 use core::ffi::{c_char, c_int};
 use hpy_sys::call::loaded as raw;
@@ -17,13 +17,13 @@ pub(crate) struct Raised;
 pub(crate) type Res<T> = Result<T, Raised>;
 
 /// Set `SystemError(msg)` and fail.
-pub(crate) fn system_error<T>(ctx: Ctx, msg: impl Into<Message>) -> Res<T> {
+pub(crate) fn system_error<T>(ctx: Ctx, msg: impl ErrorText) -> Res<T> {
     ctx.system_error(msg);
     Err(Raised)
 }
 
 /// Set `TypeError(msg)` and fail.
-pub(crate) fn type_error<T>(ctx: Ctx, msg: impl Into<Message>) -> Res<T> {
+pub(crate) fn type_error<T>(ctx: Ctx, msg: impl ErrorText) -> Res<T> {
     ctx.type_error(msg);
     Err(Raised)
 }
@@ -173,7 +173,12 @@ unsafe fn pack(
     nargs: usize,
     kwnames: HPy,
 ) -> Res<(Option<Owned>, Option<Owned>)> {
-    const FUNC: &str = "HPyHelpers_PackArgsAndKeywords";
+    // the messages name the function (joined at compile time)
+    macro_rules! func {
+        ($text:literal) => {
+            concat!("HPyHelpers_PackArgsAndKeywords: ", $text)
+        };
+    }
     let nkw = if kwnames.is_null() {
         0
     } else {
@@ -182,8 +187,7 @@ unsafe fn pack(
             return type_error(
                 ctx,
                 msg!(
-                    FUNC,
-                    ": kwnames must be a tuple or HPy_NULL, not '",
+                    func!("kwnames must be a tuple or HPy_NULL, not '"),
                     TypeName(ctx, kwnames),
                     "'"
                 ),
@@ -195,16 +199,13 @@ unsafe fn pack(
     };
     let total = match nargs.checked_add(nkw) {
         Some(t) if t <= isize::MAX as usize => t,
-        _ => return system_error(ctx, msg!(FUNC, ": nargs is too large (", nargs, ")")),
+        _ => return system_error(ctx, msg!(func!("nargs is too large ("), nargs, ")")),
     };
     if total == 0 {
         return Ok((None, None));
     }
     if args.is_null() {
-        return system_error(
-            ctx,
-            msg!(FUNC, ": args must not be NULL when there are arguments"),
-        );
+        return system_error(ctx, func!("args must not be NULL when there are arguments"));
     }
     // SAFETY: non-null, and the caller promises `nargs` positional plus `nkw`
     // keyword handles (`total` fits in isize).

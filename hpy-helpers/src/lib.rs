@@ -207,3 +207,11 @@ pub unsafe extern "C" fn hpy_rs_structseq_new(
     // SAFETY: forwarded from the C caller.
     unsafe { structseq::new(Ctx(ctx), ty, nargs, args) }
 }
+
+/// Whether `bytes` holds `b`: a plain loop, where `<[u8]>::contains` would
+/// bring in core's `memchr` (with its unwind table entry: it weighs more
+/// than the short texts searched here save).
+#[allow(clippy::manual_contains)]
+pub(crate) fn has_byte(bytes: &[u8], b: u8) -> bool {
+    bytes.iter().any(|&x| x == b)
+}

@@ -128,17 +128,53 @@ impl Part for &Message {
 }
 
 /// Bytes that should be UTF-8: invalid sequences become U+FFFD, as
-/// `String::from_utf8_lossy` does.
+/// `String::from_utf8_lossy` does (one per maximal invalid subpart). Checked
+/// by hand: core's `utf8_chunks` is several times this size.
 impl Part for &[u8] {
     #[inline(never)]
     fn write(self, m: &mut Message) {
-        for chunk in self.utf8_chunks() {
-            m.push_utf8(chunk.valid().as_bytes());
-            if !chunk.invalid().is_empty() {
-                m.push_utf8("\u{fffd}".as_bytes());
+        let (mut start, mut i) = (0, 0);
+        while let Some(rest) = self.get(i..).filter(|r| !r.is_empty()) {
+            match sequence(rest) {
+                Ok(n) => i += n,
+                Err(n) => {
+                    m.push_utf8(self.get(start..i).unwrap_or_default());
+                    m.push_utf8("\u{fffd}".as_bytes());
+                    i += n;
+                    start = i;
+                }
             }
         }
+        m.push_utf8(self.get(start..).unwrap_or_default());
     }
+}
+
+/// The length of the well-formed UTF-8 sequence `b` starts with (not
+/// empty), or else that of its longest prefix that could start one.
+fn sequence(b: &[u8]) -> Result<usize, usize> {
+    // the sequence's length and the range of its second byte
+    let (len, low, high) = match b.first().copied().unwrap_or(0) {
+        0x00..=0x7f => return Ok(1),
+        0xc2..=0xdf => (2, 0x80, 0xbf),
+        0xe0 => (3, 0xa0, 0xbf),
+        0xed => (3, 0x80, 0x9f),
+        0xe1..=0xef => (3, 0x80, 0xbf),
+        0xf0 => (4, 0x90, 0xbf),
+        0xf1..=0xf3 => (4, 0x80, 0xbf),
+        0xf4 => (4, 0x80, 0x8f),
+        _ => return Err(1),
+    };
+    for k in 1..len {
+        let fits = match b.get(k) {
+            Some(&c) if k == 1 => (low..=high).contains(&c),
+            Some(&c) => c & 0xc0 == 0x80,
+            None => false,
+        };
+        if !fits {
+            return Err(k);
+        }
+    }
+    Ok(len)
 }
 
 impl Part for char {
@@ -231,7 +267,7 @@ pub enum Shown {
 }
 
 impl Part for Shown {
-    #[inline(never)]
+    #[inline]
     fn write(self, m: &mut Message) {
         let (ctx, s) = match self {
             // SAFETY: live context (invariant of Ctx); `h` is open.
@@ -370,6 +406,35 @@ mod tests {
         assert_eq!(text(&msg!(Clip("aé", 2))), "a");
         assert_eq!(text(&msg!(CText(core::ptr::null()))), "(null)");
         assert_eq!(text(&msg!(CText(c"k\xff".as_ptr()))), "k\u{fffd}");
+    }
+
+    #[test]
+    fn lossy_bytes_as_std_does() {
+        let mut cases: std::vec::Vec<std::vec::Vec<u8>> = std::vec::Vec::new();
+        for a in 0..=255u8 {
+            for b in 0..=255u8 {
+                cases.push(std::vec![a, b, b'x']);
+            }
+        }
+        let picks = [
+            0x41, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf, 0xc0, 0xc2, 0xdf, 0xe0, 0xe1, 0xed, 0xee,
+            0xef, 0xf0, 0xf1, 0xf4, 0xf5, 0xff,
+        ];
+        for &a in &picks {
+            for &b in &picks {
+                for &c in &picks {
+                    for &d in &picks {
+                        cases.push(std::vec![a, b, c, d]);
+                        cases.push(std::vec![b'-', a, b, c, d]);
+                    }
+                }
+            }
+        }
+        for case in cases {
+            // (a message drops NUL bytes)
+            let expected = String::from_utf8_lossy(&case).replace('\0', "");
+            assert_eq!(text(&msg!(&case[..])), expected, "{case:x?}");
+        }
     }
 
     #[test]

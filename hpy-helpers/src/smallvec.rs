@@ -23,9 +23,10 @@ pub(crate) struct SmallVec<T: Copy, const N: usize> {
     /// a few hundred bytes, filled on every call otherwise).
     inline: [MaybeUninit<T>; N],
     len: usize,
-    /// All the items once they no longer fit (null until then), with room
-    /// for `cap`.
+    /// All the items once they no longer fit (null until then).
     heap: *mut T,
+    /// The room there is: `N` while inline, then the heap block's (one
+    /// field for both saves a test on every push).
     cap: usize,
 }
 
@@ -39,7 +40,7 @@ impl<T: Copy, const N: usize> SmallVec<T, N> {
             inline: [const { MaybeUninit::uninit() }; N],
             len: 0,
             heap: core::ptr::null_mut(),
-            cap: 0,
+            cap: N,
         }
     }
 
@@ -120,8 +121,7 @@ impl<T: Copy, const N: usize> SmallVec<T, N> {
     #[inline]
     fn spare(&mut self, n: usize) -> Result<*mut T, NoMemory> {
         let new_len = self.len.checked_add(n).ok_or(NoMemory)?;
-        let cap = if self.heap.is_null() { N } else { self.cap };
-        if new_len > cap {
+        if new_len > self.cap {
             self.reserve_heap(new_len)?;
         }
         let base = if self.heap.is_null() {

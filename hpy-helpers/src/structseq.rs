@@ -12,10 +12,9 @@ use crate::ctx::Ctx;
 use crate::helpers::{status, system_error, tuple, type_error, Owned, Raised, Res};
 use crate::message::Shown;
 use crate::msg;
-use crate::smallvec::SmallVec;
 use core::ffi::CStr;
 use hpy_sys::call::loaded as raw;
-use hpy_sys::{HPy, HPyStructSequence_Desc, HPy_NULL, HPy_ssize_t};
+use hpy_sys::{HPy, HPyStructSequence_Desc, HPyTracker, HPy_NULL, HPy_ssize_t};
 
 /// # Safety
 /// Arguments as received by `HPyStructSequence_NewType`: `ctx` is live;
@@ -37,11 +36,16 @@ pub unsafe fn new_type(ctx: Ctx, desc: *mut HPyStructSequence_Desc) -> HPy {
 /// # Safety
 /// As [`new_type`].
 unsafe fn new_type_impl(scope: &mut Handles, desc: *mut HPyStructSequence_Desc) -> Res<HPy> {
-    const FUNC: &str = "HPyStructSequence_NewType";
+    // the messages name the function (joined at compile time)
+    macro_rules! func {
+        ($text:literal) => {
+            concat!("HPyStructSequence_NewType: ", $text)
+        };
+    }
     let ctx = scope.ctx;
     // SAFETY: null or valid by contract.
     let Some(desc) = (unsafe { desc.as_ref() }) else {
-        return system_error(ctx, msg!(FUNC, ": desc must not be NULL"));
+        return system_error(ctx, func!("desc must not be NULL"));
     };
     if desc.name.is_null() {
         // upstream's message
@@ -51,10 +55,7 @@ unsafe fn new_type_impl(scope: &mut Handles, desc: *mut HPyStructSequence_Desc) 
         );
     }
     if desc.fields.is_null() {
-        return system_error(
-            ctx,
-            msg!(FUNC, ": the descriptor's fields must not be NULL"),
-        );
+        return system_error(ctx, func!("the descriptor's fields must not be NULL"));
     }
     let mut n_fields = 0usize;
     // SAFETY: the array is terminated by an entry with a null name, and we
@@ -77,21 +78,24 @@ unsafe fn new_type_impl(scope: &mut Handles, desc: *mut HPyStructSequence_Desc) 
     let h_name = scope.add(ctx.decode_utf8(name, c"strict"))?;
     let h_module = scope.add(ctx.decode_utf8(module, c"strict"))?;
 
-    // the names, then as many `None` defaults
-    let names_from = scope.len();
+    // the names, and as many `None` defaults (lists: namedtuple makes
+    // tuples of both)
+    // SAFETY: live context.
+    let fields = scope.add(unsafe { raw::ctx_List_New(ctx.0, 0) })?;
+    // SAFETY: as above.
+    let defaults = scope.add(unsafe { raw::ctx_List_New(ctx.0, 0) })?;
+    // SAFETY: reading a constant of a live context.
+    let none = unsafe { constant!(ctx.0, h_None) };
     for i in 0..n_fields {
         // SAFETY: live context; `i` is before the terminator (counted above)
         // and each name there is a non-null C string.
-        scope.add(unsafe { raw::ctx_Unicode_FromString(ctx.0, (*desc.fields.add(i)).name) })?;
+        let name =
+            scope.add(unsafe { raw::ctx_Unicode_FromString(ctx.0, (*desc.fields.add(i)).name) })?;
+        for (list, item) in [(fields, name), (defaults, none)] {
+            // SAFETY: live context; `list` is an open list, `item` open.
+            status(unsafe { raw::ctx_List_Append(ctx.0, list, item) })?;
+        }
     }
-    let fields = scope.tuple_from(names_from)?;
-    // SAFETY: reading a constant of a live context.
-    let none = unsafe { constant!(ctx.0, h_None) };
-    let nones_from = scope.len();
-    for _ in 0..n_fields {
-        scope.add(ctx.dup(none))?;
-    }
-    let defaults = scope.tuple_from(nones_from)?;
 
     // namedtuple(name, fields, rename=True, defaults=..., module=...)
     // SAFETY: live context.
@@ -173,22 +177,20 @@ fn value_error_pending(ctx: Ctx) -> bool {
     unsafe { raw::ctx_Err_ExceptionMatches(ctx.0, constant!(ctx.0, h_ValueError)) != 0 }
 }
 
-/// New handles, closed when dropped.
+/// New handles, closed together when dropped: the context's tracker.
 struct Handles {
     ctx: Ctx,
-    items: SmallVec<HPy, 16>,
+    tracker: HPyTracker,
 }
 
 impl Handles {
     fn new(ctx: Ctx) -> Handles {
         Handles {
             ctx,
-            items: SmallVec::new(),
+            // SAFETY: live context; 0 asks for the default size. A null
+            // tracker (MemoryError set) fails the first `add`.
+            tracker: unsafe { raw::ctx_Tracker_New(ctx.0, 0) },
         }
-    }
-
-    fn len(&self) -> usize {
-        self.items.len()
     }
 
     /// Keep `h`, a new handle from the context (null: it raised), until
@@ -197,27 +199,25 @@ impl Handles {
         if h.is_null() {
             return Err(Raised);
         }
-        if self.items.push(h).is_err() {
+        if self.tracker._i == 0 {
+            // no tracker (its MemoryError is set)
             self.ctx.close(h);
-            self.ctx
-                .memory_error("HPyStructSequence_NewType: out of memory");
+            return Err(Raised);
+        }
+        // SAFETY: live context; the tracker and `h` are open and ours. It
+        // keeps `h` even when it fails (MemoryError, growing).
+        if unsafe { raw::ctx_Tracker_Add(self.ctx.0, self.tracker, h) } < 0 {
             return Err(Raised);
         }
         Ok(h)
-    }
-
-    /// A tuple of the handles from index `from` on, kept too.
-    fn tuple_from(&mut self, from: usize) -> Res<HPy> {
-        let items = self.items.as_slice().get(from..).unwrap_or(&[]);
-        let t = tuple(self.ctx, items)?.into_raw();
-        self.add(t)
     }
 }
 
 impl Drop for Handles {
     fn drop(&mut self) {
-        for &h in self.items.as_slice() {
-            self.ctx.close(h);
+        if self.tracker._i != 0 {
+            // SAFETY: live context; the tracker is open and ours.
+            unsafe { raw::ctx_Tracker_Close(self.ctx.0, self.tracker) }
         }
     }
 }
@@ -236,18 +236,22 @@ pub unsafe fn new(ctx: Ctx, ty: HPy, nargs: HPy_ssize_t, args: *mut HPy) -> HPy 
 /// # Safety
 /// As [`new`].
 unsafe fn new_impl(ctx: Ctx, ty: HPy, nargs: HPy_ssize_t, args: *mut HPy) -> Res<Owned> {
-    const FUNC: &str = "HPyStructSequence_New";
+    macro_rules! func {
+        ($text:literal) => {
+            concat!("HPyStructSequence_New: ", $text)
+        };
+    }
     if ty.is_null() {
-        return system_error(ctx, msg!(FUNC, ": type must not be HPy_NULL"));
+        return system_error(ctx, func!("type must not be HPy_NULL"));
     }
     let Ok(n) = usize::try_from(nargs) else {
         return system_error(
             ctx,
-            msg!(FUNC, ": nargs must not be negative (got ", nargs, ")"),
+            msg!(func!("nargs must not be negative (got "), nargs, ")"),
         );
     };
     if n > 0 && args.is_null() {
-        return system_error(ctx, msg!(FUNC, ": args must not be NULL when nargs > 0"));
+        return system_error(ctx, func!("args must not be NULL when nargs > 0"));
     }
     let Some(n_fields) = n_fields(ctx, ty) else {
         // upstream's message, trailing space included

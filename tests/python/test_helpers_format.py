@@ -116,6 +116,11 @@ CASES = {
     "s_null":     ('"%s", (const char *)NULL', (),
                    (S, "null c string passed as value for formatting unit '%s'")),
     "s_not_utf8": ('"%s", "\\xff"', (), UnicodeDecodeError),
+    # a %s argument with 0xed (which leads surrogates): a real character or
+    # a surrogate, let through
+    "s_ed":       ('"<%s>", "\\xed\\x95\\x9c"', (), "<\ud55c>"),
+    "s_surrogate": ('"<%s>", "\\xed\\xa0\\x80"', (), "<\ud800>"),
+    "s_ed_bad":   ('"%s", "\\xed\\xff"', (), UnicodeDecodeError),
     # %U, %V, %S, %R, %A: width and precision in characters
     "U":          ('"<%U|%6U|%.2U|%6.3U>", args[0], args[0], args[0], args[0]', ("\u20acur\u0398pe",),
                    "<\u20acur\u0398pe|\u20acur\u0398pe|\u20acu|   \u20acur>"),

@@ -102,7 +102,7 @@ impl Run {
         // byte checked below for NUL, valid while `arg` is open.
         let bytes = unsafe { core::slice::from_raw_parts(data as *const u8, len + 1) };
         let (&last, text) = bytes.split_last().unwrap_or((&1, &[]));
-        if text.contains(&0) {
+        if crate::has_byte(text, 0) {
             return Err(self.raise(Exc::Value, "embedded null character"));
         }
         if last != 0 {

@@ -9,6 +9,7 @@ use super::{Api, Raised, Res};
 use crate::ctx::Ctx;
 use crate::msg;
 use core::ffi::{c_char, CStr};
+use hpy_sys::call::loaded as raw;
 
 /// One format unit, its code as discriminant. The doc gives the C type its
 /// output pointer points to.
@@ -85,7 +86,9 @@ pub(super) struct Format<'a> {
     pub(super) codes: &'a [u8],
     /// How many units there are.
     pub(super) len: usize,
-    /// Index of the first optional unit (`len` when none is).
+    /// Index of the first optional unit (`len` when none is): the passes
+    /// track it themselves, the tests check it.
+    #[cfg_attr(not(test), allow(dead_code))]
     pub(super) optional_from: usize,
     /// Index of the first keyword-only unit (`len` when none is).
     pub(super) kwonly_from: usize,
@@ -172,31 +175,14 @@ pub(super) fn null_format(ctx: Ctx, api: Api) -> core::ffi::c_int {
 }
 
 impl<'a> Format<'a> {
-    /// Read `fmt`, or raise `SystemError` if it is malformed.
-    ///
-    /// # Safety
-    /// `fmt` must be NULL or a C string that outlives `'a`.
-    #[inline(always)]
-    pub(super) unsafe fn read(ctx: Ctx, api: Api, fmt: *const c_char) -> Res<Format<'a>> {
-        if fmt.is_null() {
-            null_format(ctx, api);
-            return Err(Raised);
-        }
-        // SAFETY: a C string outliving `'a` (caller's contract).
-        match unsafe { Format::scan(api, fmt) } {
-            Ok(format) => Ok(format),
-            // SAFETY: as above.
-            Err(bad) => Err(unsafe { Format::malformed(ctx, api, fmt, bad) }),
-        }
-    }
-
     /// Raise the error [`Format::scan`] found in `fmt`: `problem` at offset
     /// `pos`.
+    /// (Inlined into `format_first`, its one caller, itself cold.)
     ///
     /// # Safety
-    /// As for [`Format::read`], `fmt` not NULL.
-    #[cold]
-    #[inline(never)]
+    /// `fmt` must be a C string, `pos` an offset before its NUL (as `scan`
+    /// reports).
+    #[inline(always)]
     pub(super) unsafe fn malformed(
         ctx: Ctx,
         api: Api,
@@ -209,10 +195,10 @@ impl<'a> Format<'a> {
             // upstream's message, which does not name the unit, worded by
             // what follows the units
             Problem::Unknown => {
-                let rest = bytes.get(pos..).unwrap_or(&[]);
-                let end = rest.iter().position(|&b| b == b':' || b == b';');
-                let tail = end.and_then(|e| rest.get(e..)).unwrap_or(&[]);
-                Wording::from_tail(tail).raise_text(ctx, Exc::System, "unknown arg format code");
+                // SAFETY: `pos` is before the NUL (caller's contract), so a
+                // C string follows.
+                let wording = unsafe { Wording::of_format(fmt.add(pos)) };
+                wording.raise_text(ctx, Exc::System, "unknown arg format code");
             }
             Problem::Marker(problem) => ctx.system_error(msg!(
                 api.name(),
@@ -231,9 +217,12 @@ impl<'a> Format<'a> {
     /// The well-formed format `fmt` in one pass over its units, which stop
     /// at the first ':' or ';' (or the NUL); what follows is only read if
     /// there is one. If the format is malformed, what is wrong and where.
+    /// (Only after a failed parse: the parsers check as they go.)
     ///
     /// # Safety
     /// `fmt` must be a C string that outlives `'a`.
+    ///
+    /// (Inlined into `format_first`, its one caller in the library.)
     #[inline(always)]
     pub(super) unsafe fn scan(
         api: Api,
@@ -287,33 +276,12 @@ impl<'a> Format<'a> {
         self.codes.iter().filter_map(|&b| Unit::of(b))
     }
 
-    pub(super) fn is_optional(&self, i: usize) -> bool {
-        i >= self.optional_from
-    }
-
-    /// The checks of the format against `keywords` that upstream makes when
-    /// it reaches the offending unit, made before any argument is used.
+    /// If the checks of the format against `keywords` that upstream makes
+    /// when it reaches the offending unit fail (the keyword parsers' pass
+    /// stops where they would), replace the pending exception with the
+    /// first error they find.
+    /// (Inlined into `format_first`, its one caller, itself cold.)
     #[inline(always)]
-    pub(super) fn check_keywords(
-        &self,
-        ctx: Ctx,
-        api: Api,
-        keywords: Params,
-        no_tracker: bool,
-    ) -> Res<()> {
-        let wrong = keywords.misplaced_empty
-            || (no_tracker && self.has_object)
-            || keywords.len() != self.len
-            || self.kwonly_from < keywords.named_from;
-        if wrong {
-            self.keywords_error(ctx, api, keywords, no_tracker)
-        } else {
-            Ok(())
-        }
-    }
-
-    /// Raise the first error [`Format::check_keywords`] found.
-    #[cold]
     pub(super) fn keywords_error(
         &self,
         ctx: Ctx,
@@ -321,27 +289,43 @@ impl<'a> Format<'a> {
         keywords: Params,
         no_tracker: bool,
     ) -> Res<()> {
-        let named_from = keywords.named_from;
-        let raise = |exc, text| Err(self.wording.raise_text(ctx, exc, text));
-        if keywords.misplaced_empty {
-            return raise(Exc::System, "empty keyword parameter name");
-        }
-        if no_tracker && self.has_object {
+        let (named_from, misplaced_empty) = keywords.layout();
+        let fixed = if misplaced_empty {
+            Some((Exc::System, "empty keyword parameter name"))
+        } else if no_tracker && self.has_object {
             // upstream's text, which names HPyArg_ParseKeywords for both parsers
-            return raise(
+            Some((
                 Exc::System,
                 "HPyArg_ParseKeywords cannot use the format character 'O' unless an \
                  HPyTracker is provided. Please supply an HPyTracker.",
-            );
+            ))
+        } else if keywords.len() < self.len {
+            Some((Exc::Type, "mismatched args (too few keywords for fmt)"))
+        } else if keywords.len() > self.len {
+            Some((Exc::Type, "mismatched args (too many keywords for fmt)"))
+        } else {
+            None
+        };
+        let kwonly_unnamed = self.kwonly_from < named_from;
+        if fixed.is_some() || kwonly_unnamed {
+            // SAFETY: live context.
+            unsafe { raw::ctx_Err_Clear(ctx.0) };
         }
-        if keywords.len() < self.len {
-            return raise(Exc::Type, "mismatched args (too few keywords for fmt)");
+        if let Some((exc, text)) = fixed {
+            return Err(self.wording.raise_text(ctx, exc, text));
         }
-        if keywords.len() > self.len {
-            return raise(Exc::Type, "mismatched args (too many keywords for fmt)");
-        }
-        if self.kwonly_from < named_from {
-            let code = self.units().nth(self.kwonly_from).map_or('?', Unit::code);
+        if kwonly_unnamed {
+            // the unit's code (a loop: `Iterator::nth` was a function of
+            // its own)
+            let mut code = '?';
+            let mut before = self.kwonly_from;
+            for unit in self.units() {
+                if before == 0 {
+                    code = unit.code();
+                    break;
+                }
+                before -= 1;
+            }
             let (sep, tail) = self.wording.tail();
             ctx.system_error(msg!(
                 api.name(),

@@ -2,8 +2,8 @@
 //! keyword arguments come from (`Source`: none, a `kwnames` tuple, a dict),
 //! and the loop that gives each unit its positional or keyword argument.
 
-use super::format::{Format, Unit};
-use super::messages::{complaint, Exc};
+use super::format::Unit;
+use super::messages::{complaint, Exc, Wording};
 use super::run::Run;
 use super::{handles, Api, Raised, Res};
 use crate::constant;
@@ -20,53 +20,43 @@ use hpy_sys::{HPy, HPy_ssize_t};
 #[derive(Clone, Copy)]
 pub(super) struct Params<'k> {
     pub(super) names: &'k [*const c_char],
-    /// Index of the first that is not empty: positional-only parameters
-    /// (named "") come first.
-    pub(super) named_from: usize,
-    /// Whether an empty name follows a non-empty one.
-    pub(super) misplaced_empty: bool,
 }
 
 impl<'k> Params<'k> {
+    /// The names up to the NULL terminator.
+    ///
     /// # Safety
-    /// `keywords` must be NULL or a NULL-terminated array of C strings, all
-    /// of which outlive `'k`.
-    #[inline(always)]
-    pub(super) unsafe fn read(
-        ctx: Ctx,
-        api: Api,
-        keywords: *const *const c_char,
-    ) -> Res<Params<'k>> {
-        if keywords.is_null() {
-            ctx.system_error(msg!(api.name(), ": the keywords array is NULL"));
-            return Err(Raised);
-        }
+    /// `keywords` must be a NULL-terminated array of C strings, all of
+    /// which outlive `'k`.
+    pub(super) unsafe fn read(keywords: *const *const c_char) -> Params<'k> {
         let mut len = 0;
-        let mut named_from = None;
-        let mut misplaced_empty = false;
-        loop {
-            // SAFETY: the array is NULL-terminated and we stop at the NULL.
-            let k = unsafe { *keywords.add(len) };
-            if k.is_null() {
-                break;
-            }
-            // SAFETY: a C string (caller's contract): its first byte is
-            // readable.
-            let empty = unsafe { *k } == 0;
-            match named_from {
-                None if !empty => named_from = Some(len),
-                Some(_) if empty => misplaced_empty = true,
-                _ => {}
-            }
+        // SAFETY: the array is NULL-terminated and we stop at the NULL.
+        while !unsafe { *keywords.add(len) }.is_null() {
             len += 1;
         }
-        Ok(Params {
-            // SAFETY: `len` readable, non-null entries (just checked), which
-            // outlive `'k` (caller's contract).
+        // SAFETY: `len` readable entries, which outlive `'k`.
+        unsafe { Params::first(keywords, len) }
+    }
+
+    /// The first `len` names of `keywords`.
+    ///
+    /// # Safety
+    /// `keywords` holds at least `len` C strings, all of which outlive `'k`.
+    pub(super) unsafe fn first(keywords: *const *const c_char, len: usize) -> Params<'k> {
+        Params {
+            // SAFETY: caller's contract.
             names: unsafe { core::slice::from_raw_parts(keywords, len) },
-            named_from: named_from.unwrap_or(len),
-            misplaced_empty,
-        })
+        }
+    }
+
+    /// Where the named parameters start (positional-only ones, named "",
+    /// come first), and whether an empty name follows a non-empty one.
+    #[cold]
+    pub(super) fn layout(self) -> (usize, bool) {
+        let named_from = self.iter().position(|k| !k.is_empty());
+        let named_from = named_from.unwrap_or(self.len());
+        let misplaced_empty = self.iter().skip(named_from).any(Key::is_empty);
+        (named_from, misplaced_empty)
     }
 
     pub(super) fn len(self) -> usize {
@@ -227,13 +217,13 @@ fn unused_name(run: &Run, names: &Names, named: Params, positional: usize, first
 }
 
 /// The message about parameter `key`, given both by position and by name.
-#[cold]
+#[inline(always)]
 fn multiple_values(key: Key) -> crate::message::Message {
     msg!("got multiple values for argument '", CText(key.0), "'")
 }
 
 /// [`Source::unexpected`] for a dict (any other mapping is not checked).
-#[inline(never)]
+#[inline(always)]
 pub(super) fn unknown_key(run: &Run, dict: HPy, named: Params) -> Res<()> {
     let ctx = run.ctx;
     // SAFETY: live context, open handle.
@@ -261,11 +251,13 @@ pub(super) fn unknown_key(run: &Run, dict: HPy, named: Params) -> Res<()> {
             // SAFETY: `key` is open; the bytes are used before
             // it is closed.
             let name = unsafe { utf8_of(ctx, key) };
-            let unknown = !name.is_some_and(is_known);
-            let raised = unknown.then(|| run.raise_type(complaint(name)));
+            let known = name.is_some_and(is_known);
+            if !known {
+                run.raise_type(complaint(name));
+            }
             ctx.close(key);
-            if let Some(raised) = raised {
-                return Err(raised);
+            if !known {
+                return Err(Raised);
             }
         }
         Ok(())
@@ -305,19 +297,20 @@ impl Names {
     ///
     /// # Safety
     /// `kwnames` is an open handle and `values` holds one handle per name,
-    /// valid for `'v`.
+    /// valid for `'v`; `fmt` is a C string.
     pub(super) unsafe fn read<'v>(
         &mut self,
         ctx: Ctx,
         api: Api,
-        format: &Format,
+        fmt: *const c_char,
         kwnames: HPy,
         values: *const HPy,
     ) -> Res<&'v [HPy]> {
         // SAFETY: live context, open handle.
         let n = unsafe { raw::ctx_Length(ctx.0, kwnames) };
         if n < 0 {
-            return Err(format.wording.raise_text(
+            // SAFETY: `fmt` is the parse's format, a C string.
+            return Err(unsafe { Wording::of_format(fmt) }.raise_text(
                 ctx,
                 Exc::System,
                 "could not retrieve length of keyword names tuple",
@@ -423,58 +416,92 @@ impl Run {
     /// `args`, or the dict), then [`Run::with_keywords`].
     ///
     /// # Safety
-    /// `args` holds `nargs` handles, followed by one per keyword name.
+    /// `args` holds `nargs` handles, followed by one per keyword name;
+    /// `keywords` is a NULL-terminated array of C strings.
     #[inline(always)]
     pub(super) unsafe fn keywords(
         &mut self,
-        format: &Format,
         args: *const HPy,
         nargs: usize,
         kw: HPy,
-        keywords: Params,
+        keywords: *const *const c_char,
     ) -> Res<()> {
         let (ctx, api) = (self.ctx, self.api);
         let values = args.wrapping_add(nargs);
         // SAFETY: forwarded contract.
         let args = unsafe { handles(ctx, api, args, nargs) }?;
         if kw.is_null() {
-            return self.with_keywords(format, args, keywords, &mut NoKeywords);
+            // SAFETY: forwarded contract.
+            return unsafe { self.with_keywords(args, keywords, &mut NoKeywords) };
         }
         if api != Api::Keywords {
-            return self.with_keywords(format, args, keywords, &mut Dict(kw));
+            // SAFETY: forwarded contract.
+            return unsafe { self.with_keywords(args, keywords, &mut Dict(kw)) };
         }
         // `names` keeps the names open (their UTF-8 is compared) until the
         // units are done
         let mut names = Names::new(ctx);
         // SAFETY: `kw` is open; the values follow the positional ones.
-        let values = unsafe { names.read(ctx, api, format, kw, values) }?;
-        self.with_keywords(
-            format,
-            args,
-            keywords,
-            &mut Named {
-                names: &mut names,
-                values,
-            },
-        )
+        let values = unsafe { names.read(ctx, api, self.fmt, kw, values) }?;
+        let mut source = Named {
+            names: &mut names,
+            values,
+        };
+        // SAFETY: forwarded contract.
+        unsafe { self.with_keywords(args, keywords, &mut source) }
     }
 
-    /// The keyword parsers: unit `i` takes `args[i]` or the keyword argument
-    /// named `keywords[i]`.
+    /// The keyword parsers, in one pass over the format and `keywords`:
+    /// unit `i` takes `args[i]` or the keyword argument named
+    /// `keywords[i]`. Where the format or `keywords` is unusable (what
+    /// [`Format::keywords_error`] and [`Format::scan`] find), it stops
+    /// with no exception set, for the caller to report.
+    ///
+    /// # Safety
+    /// `keywords` is a NULL-terminated array of C strings.
     #[inline(never)]
-    pub(super) fn with_keywords(
+    pub(super) unsafe fn with_keywords(
         &mut self,
-        format: &Format,
         args: &[HPy],
-        keywords: Params,
+        keywords: *const *const c_char,
         source: &mut dyn Source,
     ) -> Res<()> {
         let ctx = self.ctx;
         let early_duplicates = !source.duplicates_late();
-        for (i, unit) in format.units().enumerate() {
-            let key = keywords.get(i);
+        let (mut optional, mut kwonly, mut named) = (false, false, false);
+        let mut pos = 0;
+        let mut i = 0;
+        loop {
+            // SAFETY: `fmt` is a C string (entry point's contract) and the
+            // loop stops at its NUL, so byte `pos` is readable.
+            let b = unsafe { *self.fmt.add(pos) } as u8;
+            pos += 1;
+            let Some(unit) = Unit::of(b) else {
+                match b {
+                    0 | b':' | b';' => break,
+                    b'|' if !optional => optional = true,
+                    b'$' if !kwonly => (optional, kwonly) = (true, true),
+                    _ => return Err(Raised),
+                }
+                continue;
+            };
+            // SAFETY: entries before `i` were not the NULL terminator, so
+            // entry `i` is readable.
+            let name = unsafe { *keywords.add(i) };
+            if name.is_null() {
+                return Err(Raised); // fewer names than units
+            }
+            let key = Key(name, core::marker::PhantomData);
+            if !key.is_empty() {
+                named = true;
+            } else if named || kwonly {
+                return Err(Raised); // a misplaced positional-only unit
+            }
+            if unit == Unit::Object && self.tracker.is_none() {
+                return Err(Raised); // a new handle with nowhere to go
+            }
             let arg = if let Some(&given) = args.get(i) {
-                if i >= format.kwonly_from {
+                if kwonly {
                     return Err(
                         self.raise_type("keyword only argument passed as positional argument")
                     );
@@ -493,7 +520,8 @@ impl Run {
             } else {
                 source.find(ctx, key, true)?
             };
-            if arg.is_none() && !format.is_optional(i) {
+            i += 1;
+            if arg.is_none() && !optional {
                 return Err(self.raise_type("no value for required argument"));
             }
             let out = self.next_out();
@@ -521,10 +549,16 @@ impl Run {
             }
             stored?;
         }
-        if args.len() > format.len {
+        // SAFETY: entry `i` is readable (as above).
+        if !unsafe { *keywords.add(i) }.is_null() {
+            return Err(Raised); // more names than units
+        }
+        if args.len() > i {
             return Err(self.raise_type("mismatched args (too many arguments for fmt)"));
         }
-        source.unexpected(self, keywords, args.len())
+        // SAFETY: the `i` names before the terminator.
+        let params = unsafe { Params::first(keywords, i) };
+        source.unexpected(self, params, args.len())
     }
 }
 

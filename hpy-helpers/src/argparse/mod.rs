@@ -1,12 +1,11 @@
 //! HPyArg_Parse, HPyArg_ParseKeywords and HPyArg_ParseKeywordsDict.
 //!
-//! HPyArg_Parse reads the format while it converts, in one pass; if the
-//! parse fails and the format is malformed, that is what it reports. The
-//! keyword parsers check the format first, in one pass over its bytes that
-//! also finds where the optional and keyword-only units start ([`Format`],
-//! which borrows the bytes). Either way a malformed format is reported
-//! rather than an argument error; messages are worded (`:name`, `;text`)
-//! only when one is raised. Then each unit takes its
+//! Each parser reads the format while it converts, in one pass (the keyword
+//! parsers read the keywords array alongside), stopping where the format or
+//! the keywords array is unusable. After any failure, [`format_first`]
+//! checks them again and, if they are malformed, reports that rather than
+//! the argument error, as if they had been checked first. Messages are
+//! worded (`:name`, `;text`) only when one is raised. Each unit takes its
 //! argument and its output pointer: one variable argument per unit, read in
 //! order and only once the unit is reached, as upstream does. A call with
 //! at most four keyword names allocates nothing (error messages aside).
@@ -19,7 +18,8 @@
 //! untouched as documented (upstream would read a NULL handle there).
 //!
 //! # Files
-//! - `format`: the units and the format string, read and checked.
+//! - `format`: the units and the format string, scanned and checked after
+//!   a failed parse.
 //! - `run`: a parse in progress and HPyArg_Parse's positional loop.
 //! - `keywords`: the keyword parsers' parameter names, keyword sources and
 //!   their loop over the units.
@@ -145,7 +145,10 @@ pub unsafe fn parse_keywords_dict(
 /// See [`parse_keywords`] and [`parse_keywords_dict`]; `kw` is `kwnames` for
 /// [`Api::Keywords`], the dict for [`Api::KeywordsDict`].
 ///
-/// One copy for both entry points (about 1.4 KB of every extension).
+/// One copy for both entry points. Like [`parse`], one pass over the format
+/// (and the keywords array, side by side), which checks them as it goes; on
+/// any failure [`format_first`] makes sure that what is wrong with them
+/// is what is reported.
 #[allow(clippy::too_many_arguments)]
 #[inline(never)]
 unsafe fn parse_kw(
@@ -159,18 +162,12 @@ unsafe fn parse_kw(
     keywords: *const *const c_char,
     va: VaArgs,
 ) -> c_int {
-    // SAFETY: `fmt` is a C string (caller's contract).
-    let Ok(format) = (unsafe { Format::read(ctx, api, fmt) }) else {
-        return 0;
-    };
-    // SAFETY: `keywords` is a NULL-terminated array of C strings.
-    let Ok(keywords) = (unsafe { Params::read(ctx, api, keywords) }) else {
-        return 0;
-    };
-    if format
-        .check_keywords(ctx, api, keywords, ht.is_null())
-        .is_err()
-    {
+    if fmt.is_null() {
+        return null_format(ctx, api);
+    }
+    if keywords.is_null() {
+        // SAFETY: `fmt` is a C string (caller's contract).
+        unsafe { format_first(ctx, api, fmt, keywords, ht.is_null()) };
         return 0;
     }
     // SAFETY: `ht` is NULL or writable (caller's contract).
@@ -185,9 +182,66 @@ unsafe fn parse_kw(
         tracker,
     };
     // SAFETY: `args` holds `nargs` positional handles followed by the
-    // keyword values (caller's contract).
-    let result = unsafe { run.keywords(&format, args, nargs, kw, keywords) };
+    // keyword values; `keywords` is a NULL-terminated array of C strings
+    // (caller's contract).
+    let result = unsafe { run.keywords(args, nargs, kw, keywords) };
+    if result.is_err() {
+        // SAFETY: as above.
+        unsafe { format_first(ctx, api, fmt, keywords, ht.is_null()) };
+    }
     finish(ctx, tracker, result)
+}
+
+/// After a failed parse: if the format (or, for the keyword parsers, the
+/// keywords array) is unusable, report that instead of what failed (a
+/// caller's bug comes before its callers'), as if they had been checked
+/// before any argument was used. The passes stop at the first problem they
+/// see in them, with no exception set.
+///
+/// # Safety
+/// `fmt` is a C string; for the keyword parsers, `keywords` is NULL or a
+/// NULL-terminated array of C strings.
+#[cold]
+#[inline(never)]
+unsafe fn format_first(
+    ctx: Ctx,
+    api: Api,
+    fmt: *const c_char,
+    keywords: *const *const c_char,
+    no_tracker: bool,
+) {
+    // SAFETY: caller's contract.
+    let format = match unsafe { Format::scan(api, fmt) } {
+        Ok(format) => format,
+        Err(bad) => {
+            // SAFETY: live context; `fmt` as above.
+            unsafe {
+                raw::ctx_Err_Clear(ctx.0);
+                Format::malformed(ctx, api, fmt, bad);
+            }
+            return;
+        }
+    };
+    if api != Api::Parse {
+        if keywords.is_null() {
+            // SAFETY: live context.
+            unsafe { raw::ctx_Err_Clear(ctx.0) };
+            ctx.system_error(msg!(api.name(), ": the keywords array is NULL"));
+            return;
+        }
+        // SAFETY: a NULL-terminated array (caller's contract).
+        let keywords = unsafe { Params::read(keywords) };
+        if format
+            .keywords_error(ctx, api, keywords, no_tracker)
+            .is_err()
+        {
+            return;
+        }
+    }
+    if !ctx.err_occurred() {
+        // a pass stopped for no reason: a bug of ours
+        ctx.system_error(msg!(api.name(), ": internal error"));
+    }
 }
 
 /// An exception is set; the entry point returns 0.

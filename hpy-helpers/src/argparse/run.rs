@@ -2,7 +2,7 @@
 //! every parser does for a unit besides converting its argument (take its
 //! output pointer, give new handles to the tracker).
 
-use super::format::{Format, Problem, Unit};
+use super::format::Unit;
 use super::{Api, Raised, Res};
 use crate::ctx::Ctx;
 use crate::msg;
@@ -25,29 +25,15 @@ pub(super) struct Run {
 impl Run {
     /// HPyArg_Parse, in one pass over the format: unit `i` takes `args[i]`.
     /// The format is checked as it is read; a malformed one is still what
-    /// is reported, whatever failed first ([`Run::format_first`]).
+    /// is reported, whatever failed first ([`super::format_first`]).
     pub(super) fn positional(&mut self, args: &[HPy]) -> Res<()> {
         let result = self.positional_pass(args);
         if result.is_err() {
-            self.format_first();
+            // SAFETY: `fmt` is a C string valid for the call (entry
+            // point's contract).
+            unsafe { super::format_first(self.ctx, self.api, self.fmt, core::ptr::null(), true) };
         }
         result
-    }
-
-    /// After a failed parse: if the format is malformed, report that
-    /// instead of what failed (a caller's bug comes before its callers'),
-    /// as if the format had been checked before any argument was used.
-    #[cold]
-    #[inline(never)]
-    fn format_first(&self) {
-        // SAFETY: `fmt` is a C string valid for the call (entry point's
-        // contract).
-        if let Err(bad) = unsafe { Format::scan(self.api, self.fmt) } {
-            // SAFETY: live context.
-            unsafe { raw::ctx_Err_Clear(self.ctx.0) };
-            // SAFETY: as above.
-            unsafe { Format::malformed(self.ctx, self.api, self.fmt, bad) };
-        }
     }
 
     fn positional_pass(&mut self, args: &[HPy]) -> Res<()> {
@@ -73,20 +59,12 @@ impl Run {
             } else if matches!(b, 0 | b':' | b';') {
                 break;
             } else {
-                // '|' (once) is the only marker HPyArg_Parse knows
-                let problem = match b {
-                    b'|' if optional => Problem::Marker("'|' appears twice"),
-                    b'|' => {
-                        optional = true;
-                        pos += 1;
-                        continue;
-                    }
-                    _ => Problem::Unknown,
-                };
-                // SAFETY: as above.
-                return Err(unsafe {
-                    Format::malformed(self.ctx, self.api, self.fmt, (problem, pos))
-                });
+                // '|' (once) is the only marker HPyArg_Parse knows; any
+                // other problem is reported by `format_first`
+                if b != b'|' || optional {
+                    return Err(Raised);
+                }
+                optional = true;
             }
             pos += 1;
         }
@@ -101,14 +79,14 @@ impl Run {
     pub(super) fn next_out(&mut self) -> *mut c_void {
         // SAFETY: the caller passed one pointer per unit and we read one per
         // unit reached, in order.
-        unsafe { self.va.ptr() }
+        unsafe { self.va.ptr_inline() }
     }
 
     /// Give `h` to the tracker. On failure the tracker still holds `h` (and
     /// closes it), as `HPyTracker_Add` documents.
     pub(super) fn track(&self, h: HPy) -> Res<()> {
         let Some(t) = self.tracker else {
-            // check_keywords makes this unreachable for `O`
+            // the keyword parsers stop before an `O` without a tracker
             self.ctx.close(h);
             self.ctx.system_error(msg!(
                 self.api.name(),

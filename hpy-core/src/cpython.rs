@@ -50,7 +50,7 @@ unsafe fn fill(p: *mut HPyContext) {
 pub fn py_init(
     def: *mut hpy_sys::HPyModuleDef,
     name: &'static core::ffi::CStr,
-) -> *mut pyo3_ffi::PyObject {
+) -> *mut hpy_cpython::ffi::PyObject {
     context();
     // SAFETY: `def` is the module's static definition (module_init), `name`
     // a static string; PyInit runs with the interpreter held.
@@ -59,20 +59,24 @@ pub fn py_init(
 
 /// The items of a tuple (`tp_new`/`tp_init` arguments), or NULL for NULL.
 #[inline(always)]
-pub fn tuple_items(t: *mut pyo3_ffi::PyObject) -> *const *mut pyo3_ffi::PyObject {
+pub fn tuple_items(t: *mut hpy_cpython::ffi::PyObject) -> *const *mut hpy_cpython::ffi::PyObject {
     if t.is_null() {
         return core::ptr::null();
     }
     // SAFETY: CPython passes a tuple; its items are contiguous.
-    unsafe { (*t.cast::<pyo3_ffi::PyTupleObject>()).ob_item.as_ptr() }
+    unsafe {
+        (*t.cast::<hpy_cpython::ffi::PyTupleObject>())
+            .ob_item
+            .as_ptr()
+    }
 }
 
 /// The length of a tuple, or 0 for NULL.
 #[inline(always)]
-pub fn tuple_len(t: *mut pyo3_ffi::PyObject) -> isize {
+pub fn tuple_len(t: *mut hpy_cpython::ffi::PyObject) -> isize {
     if t.is_null() {
         return 0;
     }
     // SAFETY: CPython passes a tuple.
-    unsafe { pyo3_ffi::PyTuple_GET_SIZE(t) }
+    unsafe { hpy_cpython::ffi::PyTuple_GET_SIZE(t) }
 }

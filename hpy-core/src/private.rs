@@ -416,7 +416,7 @@ pub use crate::trampolines::{getset, Impl, NoSetter};
 
 /// `PyInit_<name>`'s object type.
 #[cfg(feature = "cpython-abi")]
-pub use pyo3_ffi::PyObject;
+pub use hpy_cpython::ffi::PyObject;
 
 /// `PyInit_<name>`'s body (CPython ABI).
 #[cfg(feature = "cpython-abi")]

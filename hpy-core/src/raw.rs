@@ -32,7 +32,7 @@ mod direct {
     ) {
         // SAFETY: a NUL-terminated message; Py_FatalError does not return.
         unsafe {
-            pyo3_ffi::Py_FatalError(
+            hpy_cpython::ffi::Py_FatalError(
                 c"hpy-core: ctx_CallRealFunctionFromTrampoline in the CPython ABI".as_ptr(),
             )
         }

@@ -51,7 +51,7 @@ macro_rules! direct_arg {
         $f as *const HPy
     };
     (nargsf($f:ident)) => {
-        ($f & !(pyo3_ffi::PY_VECTORCALL_ARGUMENTS_OFFSET)) as _
+        ($f & !(hpy_cpython::ffi::PY_VECTORCALL_ARGUMENTS_OFFSET)) as _
     };
     (tuple_items($f:ident)) => {
         crate::cpython::tuple_items($f.cast()) as *const HPy

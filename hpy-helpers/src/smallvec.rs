@@ -90,7 +90,20 @@ impl<T: Copy, const N: usize> SmallVec<T, N> {
 
     #[inline]
     pub(crate) fn push(&mut self, item: T) -> Result<(), NoMemory> {
-        self.extend_fill(item, 1)
+        // `len < cap` unless full; `len + 1` cannot overflow, as the items
+        // are in memory
+        if self.len == self.cap {
+            self.reserve_heap(self.len + 1)?;
+        }
+        let base = if self.heap.is_null() {
+            self.inline.as_mut_ptr().cast::<T>()
+        } else {
+            self.heap
+        };
+        // SAFETY: `len < cap`: the slot is inside the block.
+        unsafe { base.add(self.len).write(item) };
+        self.len += 1;
+        Ok(())
     }
 
     #[inline]

@@ -632,11 +632,13 @@ impl Stack {
     /// most formats.
     #[inline(always)]
     fn pop_to_inline(&mut self, start: usize) {
-        let values = self.handles.as_slice();
-        for (i, &h) in (start..).zip(values.get(start..).unwrap_or(&[])) {
-            if !self.is_lent(i) {
+        // bit `k`: value `start + k` is lent (none is from 64 on)
+        let mut lent = if start < 64 { self.lent >> start } else { 0 };
+        for &h in self.handles.as_slice().get(start..).unwrap_or(&[]) {
+            if lent & 1 == 0 {
                 self.ctx.close(h);
             }
+            lent >>= 1;
         }
         self.handles.truncate(start);
         if start < 64 {

@@ -11,9 +11,14 @@ use hpy_sys::{HPy, HPy_ssize_t};
 
 impl Run {
     /// Convert `arg` for `unit` and write the result to `out`. Not inlined:
-    /// one copy serves every parser.
+    /// one copy serves every parser. A NULL `out` is refused first (a bug
+    /// of the caller's, before its callers'), so the unit need not be kept
+    /// across the conversion's call.
     #[inline(never)]
     pub(super) fn store(&self, unit: Unit, arg: HPy, out: *mut c_void) -> Res<()> {
+        if out.is_null() {
+            return Err(self.null_output(unit));
+        }
         let c = self.ctx.0;
         match unit {
             Unit::UByte => {

@@ -37,7 +37,9 @@ impl Run {
     }
 
     fn positional_pass(&mut self, args: &[HPy]) -> Res<()> {
-        let mut i = 0;
+        // the arguments not yet taken (fewer values live in the loop than
+        // with an index and the slice)
+        let mut rest = args.iter();
         let mut optional = false;
         let mut pos = 0;
         loop {
@@ -45,7 +47,7 @@ impl Run {
             // loop stops at its NUL, so byte `pos` is readable.
             let b = unsafe { *self.fmt.add(pos) } as u8;
             if let Some(unit) = Unit::of(b) {
-                let arg = args.get(i).copied().filter(|h| !h.is_null());
+                let arg = rest.next().copied().filter(|h| !h.is_null());
                 if arg.is_none() && !optional {
                     return Err(self.raise_type("required positional argument missing"));
                 }
@@ -55,7 +57,6 @@ impl Run {
                     // long as the call, which is all upstream promises.
                     self.store(unit, arg, out)?;
                 }
-                i += 1;
             } else if matches!(b, 0 | b':' | b';') {
                 break;
             } else {
@@ -68,7 +69,7 @@ impl Run {
             }
             pos += 1;
         }
-        if args.len() > i {
+        if rest.len() > 0 {
             return Err(self.raise_type("mismatched args (too many arguments for fmt)"));
         }
         Ok(())

@@ -19,7 +19,7 @@ dynamic linking tables) measured on x86-64 Linux with CPython 3.11, plus
 about 10 % of headroom for compilers and Python versions. Measured (ours /
 upstream 0.9.0's hpy.devel, same source):
   simple.c universal        11,878 / 34,326  (0.35x; with std: 1,060,848)
-  every_helper.c universal  37,377 / 25,049  (1.49x: issue 13 asks 1.5x)
+  every_helper.c universal  36,705 / 25,049  (1.47x: issue 13 asks 1.5x)
 A bound failing means the helper library grew: measure before raising it.
 """
 import os
@@ -40,7 +40,7 @@ EVERY_HELPER = HERE / "sources" / "every_helper.c"
 
 TEXT_BOUNDS = {  # measured + ~10 %
     ("simple", "universal"): 13_100,
-    ("every_helper", "universal"): 39_250,  # measured + ~5 %
+    ("every_helper", "universal"): 38_550,  # measured + ~5 %
 }
 
 pytestmark = [

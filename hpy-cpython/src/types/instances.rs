@@ -4,7 +4,8 @@
 
 use super::fields;
 use super::typedata::{
-    header_size, nearest, nearest_data, payload_in, vectorcall_init, vectorcall_init_in, DestroyFn,
+    header_size, nearest, nearest_data, payload_in, type_data, vectorcall_init, vectorcall_init_in,
+    DestroyFn,
 };
 use super::HPY_NULL;
 use crate::handle::{as_obj, from_owned, raise};
@@ -140,24 +141,83 @@ pub unsafe extern "C" fn ctx_New(
             return HPY_NULL;
         }
         let tp: *mut ffi::PyTypeObject = t.cast();
-        // tp_alloc (PyType_GenericAlloc) zero-fills the object, payload
-        // included, before it tracks GC objects.
-        let alloc = (*tp).tp_alloc.unwrap_or(ffi::PyType_GenericAlloc);
-        let obj = alloc(tp, 0);
+        // The common case, an HPy type itself: what it takes was read when
+        // the type was made.
+        let Some(d) = type_data(tp).as_ref() else {
+            return new_other(tp, data);
+        };
+        let a = &d.alloc;
+        let obj = if a.plain_size != 0 {
+            alloc_plain(tp, a.plain_size)
+        } else {
+            alloc(tp)
+        };
         if obj.is_null() {
             return HPY_NULL;
         }
-        // HPy_New is hot: one lookup of the type data serves both.
-        *data = match nearest(tp) {
-            Some(d) => {
-                if d.vectorcall.is_some() {
-                    vectorcall_init_in(tp, obj, d);
-                }
-                obj.cast::<u8>().offset(d.header).cast()
-            }
-            None => obj.cast(),
-        };
+        if a.vectorcall_offset != 0 {
+            obj.cast::<u8>()
+                .offset(a.vectorcall_offset)
+                .cast::<cpy_vectorcallfunc>()
+                .write_unaligned(d.vectorcall);
+        }
+        *data = obj.cast::<u8>().offset(d.header).cast();
         from_owned(obj)
+    }
+}
+
+/// `HPy_New` of a type that is not itself an HPy type (a subclass made in
+/// Python, a legacy type): its `tp_alloc`, the nearest HPy type's header
+/// and call function.
+///
+/// # Safety
+/// As `ctx_New`, `tp` a valid type.
+#[inline(never)]
+unsafe fn new_other(tp: *mut ffi::PyTypeObject, data: *mut *mut c_void) -> HPy {
+    // SAFETY: forwarded.
+    unsafe {
+        let obj = alloc(tp);
+        if obj.is_null() {
+            return HPY_NULL;
+        }
+        let d = nearest_data(tp);
+        vectorcall_init_in(tp, obj, d);
+        *data = payload_in(obj, d);
+        from_owned(obj)
+    }
+}
+
+/// A new instance of `tp` from its `tp_alloc` (which zero-fills it, payload
+/// included, before it tracks GC objects).
+///
+/// # Safety
+/// `tp` is a valid type; GIL held.
+#[inline(always)]
+unsafe fn alloc(tp: *mut ffi::PyTypeObject) -> *mut ffi::PyObject {
+    // SAFETY: forwarded; a ready type has a `tp_alloc` (inherited from
+    // `object` at least).
+    unsafe { (*tp).tp_alloc.unwrap_or(ffi::PyType_GenericAlloc)(tp, 0) }
+}
+
+/// What `PyType_GenericAlloc` does for a type without GC, items or
+/// pre-header (see `Alloc::plain_size`): `size` zeroed bytes from the object
+/// allocator, initialised as an instance of `tp` (which, a heap type, gains
+/// a reference).
+///
+/// # Safety
+/// `tp` is a valid type whose `Alloc::plain_size` is `size`; GIL held.
+#[inline(always)]
+unsafe fn alloc_plain(tp: *mut ffi::PyTypeObject, size: usize) -> *mut ffi::PyObject {
+    // SAFETY: `size` bytes were just allocated for us; PyObject_Init
+    // expects exactly that (zeroed memory the size of the type).
+    unsafe {
+        let m = ffi::PyObject_Malloc(size).cast::<u8>();
+        if m.is_null() {
+            ffi::PyErr_NoMemory();
+            return null_mut();
+        }
+        m.write_bytes(0, size);
+        ffi::PyObject_Init(m.cast(), tp)
     }
 }
 

@@ -30,9 +30,68 @@ pub(super) struct TypeData {
     pub(super) traverse: HPyFunc_traverseproc,
     pub(super) destroy: HPyFunc_destroyfunc,
     pub(super) vectorcall: cpy_vectorcallfunc,
+    /// Set once the type exists (`create`); calls `tp_alloc` until then.
+    pub(super) alloc: Alloc,
     /// Set once the type exists (`create`); empty until then.
     pub(super) teardown: Teardown,
     pub(super) spec: SpecStorage,
+}
+
+/// How `HPy_New` makes an instance of exactly this type, read from the type
+/// once when it is made, so that `HPy_New` needs no more than this.
+pub(super) struct Alloc {
+    /// The instance size when `tp_alloc` would be `PyType_GenericAlloc` on
+    /// plain memory (no GC, no items, no managed dict or weakref in front
+    /// of the object): then `HPy_New` does what it does without its
+    /// generic branches (`PyObject_Malloc`, zero-fill, `PyObject_Init`),
+    /// as upstream's `HPy_New` always does. 0: call `tp_alloc`.
+    pub(super) plain_size: usize,
+    /// Where each instance's vectorcallfunc goes (`HPy_tp_call`), or 0.
+    pub(super) vectorcall_offset: isize,
+}
+
+/// The type flags that give instances a pre-header in front of the object
+/// (3.11's managed dict, 3.12's managed weakref): `PyType_GenericAlloc`
+/// allocates more than `tp_basicsize` for them. Bits no CPython before uses.
+const PREHEADER_FLAGS: core::ffi::c_ulong = (1 << 3) | (1 << 4);
+
+impl Alloc {
+    pub(super) fn new() -> Alloc {
+        Alloc {
+            plain_size: 0,
+            vectorcall_offset: 0,
+        }
+    }
+
+    /// The allocation plan of `tp`, a type just made by `HPyType_FromSpec`
+    /// whose data is `d`.
+    ///
+    /// # Safety
+    /// `tp` is a valid type; GIL held.
+    pub(super) unsafe fn of(tp: *mut ffi::PyTypeObject, d: &TypeData) -> Alloc {
+        // SAFETY: reading the fields of a valid, ready type.
+        unsafe {
+            let generic = (*tp).tp_alloc.map(|f| f as *const () as usize)
+                == Some(ffi::PyType_GenericAlloc as *const () as usize);
+            let plain = generic
+                && (*tp).tp_itemsize == 0
+                && (*tp).tp_flags & (ffi::Py_TPFLAGS_HAVE_GC | PREHEADER_FLAGS) == 0;
+            Alloc {
+                // PyType_GenericAlloc's size for no items: one item's room,
+                // rounded up to a pointer
+                plain_size: if plain {
+                    ((*tp).tp_basicsize as usize).next_multiple_of(core::mem::size_of::<usize>())
+                } else {
+                    0
+                },
+                vectorcall_offset: if d.vectorcall.is_some() && (*tp).tp_vectorcall_offset > 0 {
+                    (*tp).tp_vectorcall_offset
+                } else {
+                    0
+                },
+            }
+        }
+    }
 }
 
 /// What releasing an instance of this type (or of a subtype that is not an

@@ -4,8 +4,8 @@
 
 use super::fields;
 use super::typedata::{
-    header_size, nearest, nearest_data, payload_in, type_data, vectorcall_init, vectorcall_init_in,
-    DestroyFn,
+    header_size, nearest, nearest_data, own_data, payload_in, type_data, vectorcall_init,
+    vectorcall_init_in, DestroyFn,
 };
 use super::HPY_NULL;
 use crate::handle::{as_obj, from_owned, raise};
@@ -46,7 +46,16 @@ pub(super) unsafe extern "C" fn hpy_dealloc(obj: *mut ffi::PyObject) {
             ffi::PyObject_GC_UnTrack(obj.cast());
         }
         let mut base_dealloc = None;
-        if let Some(d) = nearest(tp) {
+        // The object's type is an HPy type itself when this is its
+        // `tp_dealloc` (which only `HPyType_FromSpec` installs; subclasses
+        // made in Python have `subtype_dealloc`, which calls this with their
+        // instances): its data, without the checks of a lookup.
+        let d = if (*tp).tp_dealloc.map(|f| f as *const ()) == Some(hpy_dealloc as *const ()) {
+            Some(own_data(tp))
+        } else {
+            nearest(tp)
+        };
+        if let Some(d) = d {
             let t = &d.teardown;
             let p = payload_in(obj, d);
             if !t.traverses.is_empty() {

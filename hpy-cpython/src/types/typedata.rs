@@ -256,6 +256,24 @@ pub(super) unsafe fn type_data(tp: *mut ffi::PyTypeObject) -> *mut TypeData {
     }
 }
 
+/// The runtime data of `tp`, known to be made by `HPyType_FromSpec`: the
+/// state of its hidden module, without [`type_data`]'s checks.
+///
+/// # Safety
+/// `tp` was made by `HPyType_FromSpec` and is alive; GIL held; the
+/// reference does not outlive `tp`.
+#[inline(always)]
+pub(super) unsafe fn own_data<'a>(tp: *mut ffi::PyTypeObject) -> &'a TypeData {
+    // SAFETY: such a type's module slot holds its hidden module (`create`),
+    // which starts with `ModuleHead` and whose state is a `TypeData`, never
+    // NULL, alive as long as the type.
+    unsafe {
+        let head = type_module(tp).cast::<ModuleHead>();
+        debug_assert!((*head).md_def == addr_of_mut!(DATA_DEF));
+        &*(*head).md_state.cast::<TypeData>()
+    }
+}
+
 /// The hidden module of `tp` if it was made by `HPyType_FromSpec`.
 ///
 /// # Safety

@@ -168,9 +168,9 @@ pub unsafe extern "C" fn ctx_New(
             obj.cast::<u8>()
                 .offset(a.vectorcall_offset)
                 .cast::<cpy_vectorcallfunc>()
-                .write_unaligned(d.vectorcall);
+                .write_unaligned(a.vectorcall);
         }
-        *data = obj.cast::<u8>().offset(d.header).cast();
+        *data = obj.cast::<u8>().offset(a.header).cast();
         from_owned(obj)
     }
 }

@@ -21,24 +21,28 @@ pub(super) fn align(n: isize) -> isize {
 }
 
 /// Runtime data of one HPy type (module state of the type's hidden module,
-/// dropped by the module's `m_free`).
+/// dropped by the module's `m_free`). `alloc` comes first: CPython-ABI
+/// extensions read it in place (`hpy/cpython/api.h`, `_HPy_New`).
 #[repr(C)]
 pub(super) struct TypeData {
+    /// Set once the type exists (`create`); calls `tp_alloc` until then.
+    pub(super) alloc: Alloc,
     pub(super) shape: HPyType_BuiltinShape,
     /// `header_size(shape)`, computed once: where the payload starts.
     pub(super) header: isize,
     pub(super) traverse: HPyFunc_traverseproc,
     pub(super) destroy: HPyFunc_destroyfunc,
     pub(super) vectorcall: cpy_vectorcallfunc,
-    /// Set once the type exists (`create`); calls `tp_alloc` until then.
-    pub(super) alloc: Alloc,
     /// Set once the type exists (`create`); empty until then.
     pub(super) teardown: Teardown,
     pub(super) spec: SpecStorage,
 }
 
 /// How `HPy_New` makes an instance of exactly this type, read from the type
-/// once when it is made, so that `HPy_New` needs no more than this.
+/// once when it is made, so that `HPy_New` needs no more than this. Its C
+/// twin is `_HPyRs_NewPlan` in `hpy/cpython/api.h` (same fields, same
+/// order; both sides assert its size).
+#[repr(C)]
 pub(super) struct Alloc {
     /// The instance size when `tp_alloc` would be `PyType_GenericAlloc` on
     /// plain memory (no GC, no items, no managed dict or weakref in front
@@ -46,9 +50,15 @@ pub(super) struct Alloc {
     /// generic branches (`PyObject_Malloc`, zero-fill, `PyObject_Init`),
     /// as upstream's `HPy_New` always does. 0: call `tp_alloc`.
     pub(super) plain_size: usize,
+    /// `TypeData::header`: where the payload starts.
+    pub(super) header: isize,
     /// Where each instance's vectorcallfunc goes (`HPy_tp_call`), or 0.
     pub(super) vectorcall_offset: isize,
+    /// What goes there (`TypeData::vectorcall`).
+    pub(super) vectorcall: cpy_vectorcallfunc,
 }
+
+const _: () = assert!(core::mem::size_of::<Alloc>() == 4 * core::mem::size_of::<usize>());
 
 /// The type flags that give instances a pre-header in front of the object
 /// (3.11's managed dict, 3.12's managed weakref): `PyType_GenericAlloc`
@@ -59,7 +69,9 @@ impl Alloc {
     pub(super) fn new() -> Alloc {
         Alloc {
             plain_size: 0,
+            header: 0,
             vectorcall_offset: 0,
+            vectorcall: None,
         }
     }
 
@@ -84,11 +96,13 @@ impl Alloc {
                 } else {
                     0
                 },
+                header: d.header,
                 vectorcall_offset: if d.vectorcall.is_some() && (*tp).tp_vectorcall_offset > 0 {
                     (*tp).tp_vectorcall_offset
                 } else {
                     0
                 },
+                vectorcall: d.vectorcall,
             }
         }
     }
@@ -214,7 +228,9 @@ unsafe extern "C" fn free_type_data(module: *mut c_void) {
     }
 }
 
-/// Def of the hidden per-type modules; its address identifies them.
+/// Def of the hidden per-type modules; its address identifies them (also
+/// to CPython-ABI extensions, `hpy/cpython/api.h`).
+#[export_name = "_HPyRs_typedata_def"]
 pub(super) static mut DATA_DEF: ffi::PyModuleDef = ffi::PyModuleDef {
     m_base: ffi::PyModuleDef_HEAD_INIT,
     m_name: c"hpy.universal._typedata".as_ptr(),

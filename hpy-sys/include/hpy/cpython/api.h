@@ -574,4 +574,67 @@ HPyAPI_FUNC void *_HPy_AsStruct_Legacy(HPyContext *ctx, HPy h)
     return (void *)_h2py(h);
 }
 
+/* ---- HPy_New ---------------------------------------------------------------- */
+
+/* What the runtime reads, when it makes a type, about making its instances:
+   the first field of the type's data (hpy-cpython's types/typedata.rs,
+   `Alloc`, whose fields these are, in this order), which lives in the state
+   of a hidden module, the type's ht_module (tp_cache before 3.9), made from
+   the def `_HPyRs_typedata_def`. */
+typedef struct {
+    size_t plain_size;             /* instance size if allocated as plain memory, else 0 */
+    HPy_ssize_t header;            /* where the payload starts */
+    HPy_ssize_t vectorcall_offset; /* where the call function goes, or 0 */
+    vectorcallfunc vectorcall;     /* what goes there */
+} _HPyRs_NewPlan;
+/* its size, as typedata.rs asserts too (C and C++ alike) */
+typedef char _HPyRs_NewPlan_size_check[sizeof(_HPyRs_NewPlan) == 4 * sizeof(void *) ? 1 : -1];
+
+extern HPyAPI_IMPL PyModuleDef _HPyRs_typedata_def;
+
+/* The start of a module object (as typedata.rs's `ModuleHead`, which the
+   runtime checks against every hidden module it makes). */
+typedef struct {
+    PyObject_HEAD
+    PyObject *md_dict;
+    PyModuleDef *md_def;
+    void *md_state;
+} _HPyRs_ModuleHead;
+
+HPyAPI_IMPL HPy _HPyRs_cpy_ctx_New(HPyContext *ctx, HPy h_type, void **data);
+
+/* As the runtime's HPy_New for an HPy type whose instances are plain memory
+   (the common case, found from the type in a few loads); anything else goes
+   to the runtime. */
+HPyAPI_FUNC HPy _HPy_New(HPyContext *ctx, HPy h_type, void **data)
+{
+    PyTypeObject *tp = (PyTypeObject *)_h2py(h_type);
+    _HPyRs_ModuleHead *m;
+    const _HPyRs_NewPlan *plan;
+    PyObject *obj;
+    if (!PyType_Check(tp) || !(tp->tp_flags & Py_TPFLAGS_HEAPTYPE))
+        return _HPyRs_cpy_ctx_New(ctx, h_type, data);
+#if PY_VERSION_HEX >= 0x03090000
+    m = (_HPyRs_ModuleHead *)((PyHeapTypeObject *)tp)->ht_module;
+#else
+    m = (_HPyRs_ModuleHead *)tp->tp_cache;
+#endif
+    if (m == NULL || Py_TYPE(m) != &PyModule_Type || m->md_def != &_HPyRs_typedata_def)
+        return _HPyRs_cpy_ctx_New(ctx, h_type, data);
+    plan = (const _HPyRs_NewPlan *)m->md_state;
+    if (plan->plain_size == 0)
+        return _HPyRs_cpy_ctx_New(ctx, h_type, data);
+    obj = (PyObject *)PyObject_Malloc(plan->plain_size);
+    if (obj == NULL) {
+        PyErr_NoMemory();
+        return HPy_NULL;
+    }
+    memset(obj, 0, plan->plain_size);
+    PyObject_Init(obj, tp);
+    if (plan->vectorcall_offset != 0)
+        *(vectorcallfunc *)((char *)obj + plan->vectorcall_offset) = plan->vectorcall;
+    *data = (char *)obj + plan->header;
+    return _py2h(obj);
+}
+
 #endif /* HPY_RS_CPYTHON_API_H */

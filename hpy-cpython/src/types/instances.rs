@@ -5,7 +5,7 @@
 use super::fields;
 use super::typedata::{
     header_size, nearest, nearest_data, own_data, payload_in, type_data, vectorcall_init,
-    vectorcall_init_in, DestroyFn,
+    vectorcall_init_in, DestroyFn, TypeData,
 };
 use super::HPY_NULL;
 use crate::handle::{as_obj, from_owned, raise};
@@ -35,10 +35,38 @@ pub(super) unsafe extern "C" fn hpy_clear(obj: *mut ffi::PyObject) -> c_int {
 /// nearest HPy type's `Teardown`, straight-line.
 pub(super) unsafe extern "C" fn hpy_dealloc(obj: *mut ffi::PyObject) {
     // SAFETY: see the note in `types`; `obj` has refcount 0 and is ours to
-    // free; installed on HPy types only, so the object's type has an HPy type
-    // in its chain, whose teardown was read when it was made.
+    // free. The object's type is an HPy type itself when this is its
+    // `tp_dealloc` (which only `HPyType_FromSpec` installs; subclasses made
+    // in Python have `subtype_dealloc`, which calls this with their
+    // instances): its data, without the checks of a lookup.
     unsafe {
         let tp = ffi::Py_TYPE(obj);
+        if (*tp).tp_dealloc.map(|f| f as *const ()) == Some(hpy_dealloc as *const ()) {
+            let d = own_data(tp);
+            if let Some(destroy) = d.teardown.only_destroy {
+                destroy(payload_in(obj, d));
+                ((*tp).tp_free.expect("tp_free"))(obj.cast());
+                ffi::Py_DECREF(tp.cast());
+                return;
+            }
+            dealloc_with(obj, tp, Some(d));
+        } else {
+            dealloc_with(obj, tp, nearest(tp));
+        }
+    }
+}
+
+/// `hpy_dealloc` but for `Teardown::only_destroy`: `d` is the data of the
+/// nearest HPy type of `tp`, the object's type (None: none, which does not
+/// happen for objects whose types have `hpy_dealloc` in their chain).
+///
+/// # Safety
+/// As `hpy_dealloc`.
+#[inline(never)]
+unsafe fn dealloc_with(obj: *mut ffi::PyObject, tp: *mut ffi::PyTypeObject, d: Option<&TypeData>) {
+    // SAFETY: as `hpy_dealloc`; `d`'s teardown was read when its type was
+    // made.
+    unsafe {
         if (*tp).tp_finalize.is_some() && ffi::PyObject_CallFinalizerFromDealloc(obj) < 0 {
             return; // resurrected
         }
@@ -46,15 +74,6 @@ pub(super) unsafe extern "C" fn hpy_dealloc(obj: *mut ffi::PyObject) {
             ffi::PyObject_GC_UnTrack(obj.cast());
         }
         let mut base_dealloc = None;
-        // The object's type is an HPy type itself when this is its
-        // `tp_dealloc` (which only `HPyType_FromSpec` installs; subclasses
-        // made in Python have `subtype_dealloc`, which calls this with their
-        // instances): its data, without the checks of a lookup.
-        let d = if (*tp).tp_dealloc.map(|f| f as *const ()) == Some(hpy_dealloc as *const ()) {
-            Some(own_data(tp))
-        } else {
-            nearest(tp)
-        };
         if let Some(d) = d {
             let t = &d.teardown;
             let p = payload_in(obj, d);

@@ -124,6 +124,11 @@ pub(super) struct Teardown {
     pub(super) base_dealloc: Option<ffi::destructor>,
     /// Whether that builtin is a GC type (its deallocator untracks).
     pub(super) base_is_gc: bool,
+    /// The one `HPy_tp_destroy` impl when that is all releasing an instance
+    /// of exactly this type takes besides `tp_free` (no finalizer, no GC,
+    /// no fields to clear, nothing else to destroy, no builtin deallocator):
+    /// the common case, which `hpy_dealloc` runs straight through.
+    pub(super) only_destroy: Option<DestroyFn>,
 }
 
 pub(super) type TraverseFn =
@@ -137,6 +142,7 @@ impl Teardown {
             destroys: Vec::new(),
             base_dealloc: None,
             base_is_gc: false,
+            only_destroy: None,
         }
     }
 
@@ -165,6 +171,15 @@ impl Teardown {
             if static_builtin && solid != addr_of_mut!(ffi::PyBaseObject_Type) {
                 t.base_dealloc = (*solid).tp_dealloc;
                 t.base_is_gc = ffi::PyType_IS_GC(solid) != 0;
+            }
+            if let ([destroy], true, None, None, 0) = (
+                t.destroys.as_slice(),
+                t.traverses.is_empty(),
+                t.base_dealloc,
+                (*tp).tp_finalize,
+                ffi::PyType_IS_GC(tp),
+            ) {
+                t.only_destroy = Some(*destroy);
             }
         }
         t

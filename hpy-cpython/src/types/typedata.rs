@@ -244,8 +244,8 @@ unsafe extern "C" fn free_type_data(module: *mut c_void) {
 }
 
 /// Def of the hidden per-type modules; its address identifies them (also
-/// to CPython-ABI extensions, `hpy/cpython/api.h`).
-#[export_name = "_HPyRs_typedata_def"]
+/// to CPython-ABI extensions, `hpy/cpython/api.h`, hence the export there).
+#[cfg_attr(feature = "cpython-abi", export_name = "_HPyRs_cpy_typedata_def")]
 pub(super) static mut DATA_DEF: ffi::PyModuleDef = ffi::PyModuleDef {
     m_base: ffi::PyModuleDef_HEAD_INIT,
     m_name: c"hpy.universal._typedata".as_ptr(),

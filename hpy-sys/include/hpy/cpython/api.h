@@ -580,7 +580,7 @@ HPyAPI_FUNC void *_HPy_AsStruct_Legacy(HPyContext *ctx, HPy h)
    the first field of the type's data (hpy-cpython's types/typedata.rs,
    `Alloc`, whose fields these are, in this order), which lives in the state
    of a hidden module, the type's ht_module (tp_cache before 3.9), made from
-   the def `_HPyRs_typedata_def`. */
+   the def `_HPyRs_cpy_typedata_def`. */
 typedef struct {
     size_t plain_size;             /* instance size if allocated as plain memory, else 0 */
     HPy_ssize_t header;            /* where the payload starts */
@@ -590,7 +590,7 @@ typedef struct {
 /* its size, as typedata.rs asserts too (C and C++ alike) */
 typedef char _HPyRs_NewPlan_size_check[sizeof(_HPyRs_NewPlan) == 4 * sizeof(void *) ? 1 : -1];
 
-extern HPyAPI_IMPL PyModuleDef _HPyRs_typedata_def;
+extern HPyAPI_IMPL PyModuleDef _HPyRs_cpy_typedata_def;
 
 /* The start of a module object (as typedata.rs's `ModuleHead`, which the
    runtime checks against every hidden module it makes). */
@@ -619,7 +619,7 @@ HPyAPI_FUNC HPy _HPy_New(HPyContext *ctx, HPy h_type, void **data)
 #else
     m = (_HPyRs_ModuleHead *)tp->tp_cache;
 #endif
-    if (m == NULL || Py_TYPE(m) != &PyModule_Type || m->md_def != &_HPyRs_typedata_def)
+    if (m == NULL || Py_TYPE(m) != &PyModule_Type || m->md_def != &_HPyRs_cpy_typedata_def)
         return _HPyRs_cpy_ctx_New(ctx, h_type, data);
     plan = (const _HPyRs_NewPlan *)m->md_state;
     if (plan->plain_size == 0)

@@ -281,8 +281,13 @@ pub(super) unsafe fn type_data(tp: *mut ffi::PyTypeObject) -> *mut TypeData {
     // SAFETY: forwarded.
     match unsafe { data_module(tp) } {
         // SAFETY: a module of `DATA_DEF` has a `TypeData` state, never NULL
-        // (`DATA_DEF` has a state size: the state is allocated with the module).
-        Some(head) => unsafe { (*head).md_state.cast() },
+        // (`DATA_DEF` has a state size: the state is allocated with the
+        // module); saying so spares the callers' check.
+        Some(head) => unsafe {
+            let d = (*head).md_state.cast::<TypeData>();
+            core::hint::assert_unchecked(!d.is_null());
+            d
+        },
         None => null_mut(),
     }
 }

@@ -49,6 +49,21 @@ static HPy new__impl(HPyContext *ctx, HPy self, const HPy *args, size_t nargs)
     return r;
 }
 
+/* new_fails(obj): HPy_New(obj) must fail; returns whether it left the
+   payload pointer NULL (as the universal ABI's HPy_New does) */
+HPyDef_METH(new_fails, "new_fails", HPyFunc_O)
+static HPy new_fails_impl(HPyContext *ctx, HPy self, HPy obj)
+{
+    PlainObject *p = (PlainObject *)&p;
+    HPy h = HPy_New(ctx, obj, &p);
+    if (!HPy_IsNull(h)) {
+        HPy_Close(ctx, h);
+        return HPyErr_SetString(ctx, ctx->h_AssertionError, "HPy_New did not fail");
+    }
+    HPyErr_Clear(ctx);
+    return HPyBool_FromLong(ctx, p == NULL);
+}
+
 HPyDef_METH(get_x, "get_x", HPyFunc_O)
 static HPy get_x_impl(HPyContext *ctx, HPy self, HPy obj)
 {
@@ -99,7 +114,7 @@ static int exec_impl(HPyContext *ctx, HPy m)
     return 0;
 }
 
-static HPyDef *defines[] = { &new_, &get_x, &destroyed, &exec, NULL };
+static HPyDef *defines[] = { &new_, &new_fails, &get_x, &destroyed, &exec, NULL };
 static HPyModuleDef moduledef = { .defines = defines };
 HPy_MODINIT(@NAME@, moduledef)
 """
@@ -162,3 +177,4 @@ def test_new_errors(mod):
         mod.new(42, 0)
     with pytest.raises(TypeError, match="HPy_New arg 1 must be a type"):
         mod.new(object(), 0)
+    assert mod.new_fails(42) is True   # the payload pointer is NULL

@@ -603,6 +603,15 @@ typedef struct {
 
 HPyAPI_IMPL HPy _HPyRs_cpy_ctx_New(HPyContext *ctx, HPy h_type, void **data);
 
+/* The runtime's HPy_New; *data is NULL when it fails, as in the universal ABI. */
+static inline HPy _HPyRs_cpy_new_slow(HPyContext *ctx, HPy h_type, void **data)
+{
+    void *payload = NULL;
+    HPy result = _HPyRs_cpy_ctx_New(ctx, h_type, &payload);
+    *data = payload;
+    return result;
+}
+
 /* As the runtime's HPy_New for an HPy type whose instances are plain memory
    (the common case, found from the type in a few loads); anything else goes
    to the runtime. */
@@ -613,19 +622,20 @@ HPyAPI_FUNC HPy _HPy_New(HPyContext *ctx, HPy h_type, void **data)
     const _HPyRs_NewPlan *plan;
     PyObject *obj;
     if (!PyType_Check(tp) || !(tp->tp_flags & Py_TPFLAGS_HEAPTYPE))
-        return _HPyRs_cpy_ctx_New(ctx, h_type, data);
+        return _HPyRs_cpy_new_slow(ctx, h_type, data);
 #if PY_VERSION_HEX >= 0x03090000
     m = (_HPyRs_ModuleHead *)((PyHeapTypeObject *)tp)->ht_module;
 #else
     m = (_HPyRs_ModuleHead *)tp->tp_cache;
 #endif
     if (m == NULL || Py_TYPE(m) != &PyModule_Type || m->md_def != &_HPyRs_cpy_typedata_def)
-        return _HPyRs_cpy_ctx_New(ctx, h_type, data);
+        return _HPyRs_cpy_new_slow(ctx, h_type, data);
     plan = (const _HPyRs_NewPlan *)m->md_state;
     if (plan->plain_size == 0)
-        return _HPyRs_cpy_ctx_New(ctx, h_type, data);
+        return _HPyRs_cpy_new_slow(ctx, h_type, data);
     obj = (PyObject *)PyObject_Malloc(plan->plain_size);
     if (obj == NULL) {
+        *data = NULL;
         PyErr_NoMemory();
         return HPy_NULL;
     }

@@ -5,19 +5,45 @@
 //! start out NULL; `Set` fills them, and `Build` refuses (SystemError, the
 //! object freed) to hand out a container with a slot that was never set.
 //! A tracker's token is a `Box<Tracker>`.
+//!
+//! # Counting unset slots
+//! So that `Build` knows in one comparison whether every slot was set, the
+//! container's reference count, while it is being built, also counts its
+//! unset slots: `New` adds the size, `Set` takes one off when it fills an
+//! empty slot. The container is the builder's alone until `Build` (nobody
+//! else holds or releases a reference; the GC only reads the count and sees
+//! an object it must keep), so a count of exactly 1 means one reference and
+//! no unset slot; anything else sends `Build` to the scan, which puts the
+//! true count back before it frees the container. (A size-0 tuple is
+//! CPython's shared empty tuple: it has no slots, nothing is added, and
+//! `Build` finds its count is not 1 and scans nothing.) `hpy/cpython/api.h`
+//! does the same inline, the CPython ABI's builders.
 
 use crate::ffi;
 use crate::handle::{as_obj, from_owned, raise};
 use alloc::{boxed::Box, vec::Vec};
 use core::ffi::c_int;
+use core::ptr::addr_of_mut;
 use hpy_sys::{HPy, HPyContext, HPyListBuilder, HPyTracker, HPyTupleBuilder, HPy_ssize_t};
 
 // SAFETY (whole module): every function is a context member, called by C with
 // the GIL held, with open handles and with builder/tracker tokens made by the
 // matching `*_New` and not yet consumed (`Build`/`Cancel`/`Close`).
 
-/// Allocates a container of `size` NULL slots, or returns NULL with no
-/// exception set (builders report errors only in `Build`).
+/// The reference count of `o`, as a word (the first field of every object,
+/// a union whose `ob_refcnt` member is this word from 3.12).
+///
+/// # Safety
+/// `o` is a valid object.
+#[inline(always)]
+unsafe fn refcnt(o: *mut ffi::PyObject) -> *mut ffi::Py_ssize_t {
+    // SAFETY: `o` is valid (contract); only the address is taken.
+    unsafe { addr_of_mut!((*o).ob_refcnt).cast() }
+}
+
+/// Allocates a container of `size` NULL slots, its reference count counting
+/// them (see the module's notes), or returns NULL with no exception set
+/// (builders report errors only in `Build`).
 ///
 /// # Safety
 /// GIL held.
@@ -29,24 +55,29 @@ unsafe fn new_container(
         return 0;
     }
     // SAFETY: GIL held; a failed allocation's MemoryError is cleared, as the
-    // API says `New` never raises.
+    // API says `New` never raises; a new container is ours alone.
     unsafe {
         let o = new(size);
         if o.is_null() {
             ffi::PyErr_Clear();
+        } else {
+            *refcnt(o) += size;
         }
         o as isize
     }
 }
 
-/// Stores a new reference to `item` in slot `index`, dropping what was there;
-/// a failed builder (no items, `len` 0), an out-of-range index or a NULL
-/// item are ignored (the slot stays unset and `Build` reports it).
+/// Stores a new reference to `item` in slot `index`, dropping what was there
+/// (or counting one unset slot fewer); a failed builder (no items, `len` 0),
+/// an out-of-range index or a NULL item are ignored (the slot stays unset
+/// and `Build` reports it).
 ///
 /// # Safety
-/// GIL held; `items` holds `len` slots (NULL when `len` is 0).
+/// GIL held; `c` is NULL or a container being built whose items live at
+/// `items` and are `len` (NULL and 0 when `c` is NULL).
 #[inline(always)]
 unsafe fn set_slot(
+    c: *mut ffi::PyObject,
     items: *mut *mut ffi::PyObject,
     len: HPy_ssize_t,
     index: HPy_ssize_t,
@@ -57,21 +88,25 @@ unsafe fn set_slot(
     if index as usize >= len as usize || o.is_null() {
         return;
     }
-    // SAFETY: index checked against the length; the old slot value is NULL
-    // or a reference the container owns.
+    // SAFETY: index checked against the length, so `c` is a container; the
+    // old slot value is NULL or a reference the container owns.
     unsafe {
         ffi::Py_INCREF(o);
         let slot = items.offset(index);
         let old = core::ptr::replace(slot, o);
-        ffi::Py_XDECREF(old);
+        if old.is_null() {
+            *refcnt(c) -= 1;
+        } else {
+            ffi::Py_DECREF(old);
+        }
     }
 }
 
 /// Hands out the finished container, or frees it and raises.
 ///
 /// # Safety
-/// GIL held; `c` is NULL or an owned container whose items live at `items`
-/// (NULL when `len` is 0).
+/// GIL held; `c` is NULL or a container being built whose items live at
+/// `items` (NULL when `len` is 0).
 #[inline(always)]
 unsafe fn finish(
     c: *mut ffi::PyObject,
@@ -79,38 +114,75 @@ unsafe fn finish(
     len: HPy_ssize_t,
     api: &str,
 ) -> HPy {
-    if c.is_null() {
-        return fail(c, 0, api);
+    // SAFETY: `c` is a valid object when not NULL.
+    if !c.is_null() && unsafe { *refcnt(c) } == 1 {
+        return from_owned(c);
     }
-    for i in 0..len {
-        // SAFETY: `items` holds `len` slots (function contract).
-        if unsafe { *items.offset(i) }.is_null() {
-            return fail(c, i as usize, api);
-        }
-    }
-    from_owned(c)
+    // SAFETY: forwarded.
+    unsafe { finish_scan(c, items, len, api) }
 }
 
-/// `finish`'s failures, out of its hot path: MemoryError for a builder whose
-/// container could not be made (`c` NULL), else SystemError for the unset
-/// item `i` (the container freed).
+/// `finish` when the count is not 1: a container with unset slots (freed,
+/// SystemError naming the first), a failed builder (MemoryError), or one
+/// whose count is not the builder's (the empty tuple, which is shared).
+///
+/// # Safety
+/// As `finish`.
 #[cold]
 #[inline(never)]
-fn fail(c: *mut ffi::PyObject, i: usize, api: &str) -> HPy {
-    // SAFETY: GIL held; `c` is NULL or the builder's own reference.
+unsafe fn finish_scan(
+    c: *mut ffi::PyObject,
+    items: *mut *mut ffi::PyObject,
+    len: HPy_ssize_t,
+    api: &str,
+) -> HPy {
+    // SAFETY: GIL held; `c` is NULL or the builder's own reference, with
+    // `len` slots at `items`.
     unsafe {
         if c.is_null() {
             ffi::PyErr_NoMemory();
-        } else {
-            ffi::Py_DECREF(c); // list/tuple dealloc skips NULL slots
-            let api = ffi::PyUnicode_FromStringAndSize(api.as_ptr().cast(), api.len() as isize);
-            if !api.is_null() {
-                raise_format!(ffi::PyExc_SystemError, "%U: item %zu was never set", api, i);
-                ffi::Py_DECREF(api);
-            }
+            return HPy { _i: 0 };
+        }
+        let Some(first) = release_unset(c, items, len) else {
+            return from_owned(c);
+        };
+        ffi::Py_DECREF(c); // list/tuple dealloc skips NULL slots
+        let api = ffi::PyUnicode_FromStringAndSize(api.as_ptr().cast(), api.len() as isize);
+        if !api.is_null() {
+            raise_format!(
+                ffi::PyExc_SystemError,
+                "%U: item %zu was never set",
+                api,
+                first
+            );
+            ffi::Py_DECREF(api);
         }
     }
     HPy { _i: 0 }
+}
+
+/// Takes the unset slots of `c` back out of its reference count; returns the
+/// first unset slot, None if there is none.
+///
+/// # Safety
+/// GIL held; `c` is a container being built with `len` slots at `items`.
+unsafe fn release_unset(
+    c: *mut ffi::PyObject,
+    items: *mut *mut ffi::PyObject,
+    len: HPy_ssize_t,
+) -> Option<HPy_ssize_t> {
+    let mut first = None;
+    let mut unset = 0;
+    for i in 0..len {
+        // SAFETY: `items` holds `len` slots (contract).
+        if unsafe { *items.offset(i) }.is_null() {
+            first.get_or_insert(i);
+            unset += 1;
+        }
+    }
+    // SAFETY: the count includes `unset` (see the module's notes).
+    unsafe { *refcnt(c) -= unset };
+    first
 }
 
 /// # Safety
@@ -143,6 +215,23 @@ unsafe fn tuple_parts(t: *mut ffi::PyObject) -> (*mut *mut ffi::PyObject, HPy_ss
     }
 }
 
+/// Frees a builder's container (NULL: nothing), its unset slots taken out of
+/// its count first.
+///
+/// # Safety
+/// GIL held; `c` is NULL or a container being built with `len` slots at
+/// `items`.
+unsafe fn cancel(c: *mut ffi::PyObject, items: *mut *mut ffi::PyObject, len: HPy_ssize_t) {
+    if c.is_null() {
+        return;
+    }
+    // SAFETY: forwarded; NULL slots are skipped by list and tuple dealloc.
+    unsafe {
+        release_unset(c, items, len);
+        ffi::Py_DECREF(c);
+    }
+}
+
 // ---- list builder ----
 
 pub unsafe extern "C" fn ctx_ListBuilder_New(
@@ -162,8 +251,9 @@ pub unsafe extern "C" fn ctx_ListBuilder_Set(
 ) {
     // SAFETY: see module comment.
     unsafe {
-        let (items, len) = list_parts(builder._lst as *mut ffi::PyObject);
-        set_slot(items, len, index, h_item)
+        let l = builder._lst as *mut ffi::PyObject;
+        let (items, len) = list_parts(l);
+        set_slot(l, items, len, index, h_item)
     }
 }
 
@@ -180,8 +270,12 @@ pub unsafe extern "C" fn ctx_ListBuilder_Build(
 }
 
 pub unsafe extern "C" fn ctx_ListBuilder_Cancel(_ctx: *mut HPyContext, builder: HPyListBuilder) {
-    // SAFETY: see module comment; NULL slots are skipped by list dealloc.
-    unsafe { ffi::Py_XDECREF(builder._lst as *mut ffi::PyObject) }
+    let l = builder._lst as *mut ffi::PyObject;
+    // SAFETY: see module comment.
+    unsafe {
+        let (items, len) = list_parts(l);
+        cancel(l, items, len)
+    }
 }
 
 // ---- tuple builder ----
@@ -203,8 +297,9 @@ pub unsafe extern "C" fn ctx_TupleBuilder_Set(
 ) {
     // SAFETY: see module comment; the tuple is not shared until Build.
     unsafe {
-        let (items, len) = tuple_parts(builder._tup as *mut ffi::PyObject);
-        set_slot(items, len, index, h_item)
+        let t = builder._tup as *mut ffi::PyObject;
+        let (items, len) = tuple_parts(t);
+        set_slot(t, items, len, index, h_item)
     }
 }
 
@@ -221,8 +316,12 @@ pub unsafe extern "C" fn ctx_TupleBuilder_Build(
 }
 
 pub unsafe extern "C" fn ctx_TupleBuilder_Cancel(_ctx: *mut HPyContext, builder: HPyTupleBuilder) {
-    // SAFETY: see module comment; NULL slots are skipped by tuple dealloc.
-    unsafe { ffi::Py_XDECREF(builder._tup as *mut ffi::PyObject) }
+    let t = builder._tup as *mut ffi::PyObject;
+    // SAFETY: see module comment.
+    unsafe {
+        let (items, len) = tuple_parts(t);
+        cancel(t, items, len)
+    }
 }
 
 // ---- tracker ----

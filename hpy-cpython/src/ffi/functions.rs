@@ -182,6 +182,9 @@ extern "C" {
 
     // objimpl.h
     pub fn PyObject_Malloc(size: usize) -> *mut c_void;
+    /// Sets the type (a new reference to it if it is a heap type) and a
+    /// reference count of 1 on freshly allocated memory; returns `o`.
+    pub fn PyObject_Init(o: *mut PyObject, tp: *mut PyTypeObject) -> *mut PyObject;
     pub fn PyObject_GC_Track(o: *mut c_void);
     pub fn PyObject_GC_UnTrack(o: *mut c_void);
 

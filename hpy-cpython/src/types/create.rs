@@ -8,7 +8,7 @@ use super::check::{
 };
 use super::compat::{from_metaclass, from_module_and_spec};
 use super::translate::{legacy_slots, slot_defs, Translation};
-use super::typedata::{type_data, ModuleHead, Teardown, TypeData, DATA_DEF};
+use super::typedata::{type_data, Alloc, ModuleHead, Teardown, TypeData, DATA_DEF};
 use super::HPY_NULL;
 use crate::defs::null_terminated;
 use crate::ffi;
@@ -135,10 +135,11 @@ unsafe fn create(
         }
         #[cfg(not(Py_3_9))]
         py38.apply(result.cast());
-        // Read once here (the bases are alive), so that deallocation is
-        // straight-line.
+        // Read once here (the bases are alive), so that allocation and
+        // deallocation are straight-line.
         let tp = result.cast::<ffi::PyTypeObject>();
         if let Some(own) = type_data(tp).as_mut() {
+            own.alloc = Alloc::of(tp, own);
             own.teardown = Teardown::of(tp);
         }
         Some(result)

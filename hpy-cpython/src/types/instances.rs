@@ -4,7 +4,8 @@
 
 use super::fields;
 use super::typedata::{
-    header_size, nearest, nearest_data, payload_in, vectorcall_init, vectorcall_init_in, DestroyFn,
+    header_size, nearest, nearest_data, own_data, payload_in, type_data, vectorcall_init,
+    vectorcall_init_in, DestroyFn, TypeData,
 };
 use super::HPY_NULL;
 use crate::ffi;
@@ -33,10 +34,38 @@ pub(super) unsafe extern "C" fn hpy_clear(obj: *mut ffi::PyObject) -> c_int {
 /// nearest HPy type's `Teardown`, straight-line.
 pub(super) unsafe extern "C" fn hpy_dealloc(obj: *mut ffi::PyObject) {
     // SAFETY: see the note in `types`; `obj` has refcount 0 and is ours to
-    // free; installed on HPy types only, so the object's type has an HPy type
-    // in its chain, whose teardown was read when it was made.
+    // free. The object's type is an HPy type itself when this is its
+    // `tp_dealloc` (which only `HPyType_FromSpec` installs; subclasses made
+    // in Python have `subtype_dealloc`, which calls this with their
+    // instances): its data, without the checks of a lookup.
     unsafe {
         let tp = ffi::Py_TYPE(obj);
+        if (*tp).tp_dealloc.map(|f| f as *const ()) == Some(hpy_dealloc as *const ()) {
+            let d = own_data(tp);
+            if let Some(destroy) = d.teardown.only_destroy {
+                destroy(payload_in(obj, d));
+                ((*tp).tp_free.expect("tp_free"))(obj.cast());
+                ffi::Py_DECREF(tp.cast());
+                return;
+            }
+            dealloc_with(obj, tp, Some(d));
+        } else {
+            dealloc_with(obj, tp, nearest(tp));
+        }
+    }
+}
+
+/// `hpy_dealloc` but for `Teardown::only_destroy`: `d` is the data of the
+/// nearest HPy type of `tp`, the object's type (None: none, which does not
+/// happen for objects whose types have `hpy_dealloc` in their chain).
+///
+/// # Safety
+/// As `hpy_dealloc`.
+#[inline(never)]
+unsafe fn dealloc_with(obj: *mut ffi::PyObject, tp: *mut ffi::PyTypeObject, d: Option<&TypeData>) {
+    // SAFETY: as `hpy_dealloc`; `d`'s teardown was read when its type was
+    // made.
+    unsafe {
         if (*tp).tp_finalize.is_some() && ffi::PyObject_CallFinalizerFromDealloc(obj) < 0 {
             return; // resurrected
         }
@@ -44,7 +73,7 @@ pub(super) unsafe extern "C" fn hpy_dealloc(obj: *mut ffi::PyObject) {
             ffi::PyObject_GC_UnTrack(obj.cast());
         }
         let mut base_dealloc = None;
-        if let Some(d) = nearest(tp) {
+        if let Some(d) = d {
             let t = &d.teardown;
             let p = payload_in(obj, d);
             if !t.traverses.is_empty() {
@@ -143,24 +172,83 @@ pub unsafe extern "C" fn ctx_New(
             return HPY_NULL;
         }
         let tp: *mut ffi::PyTypeObject = t.cast();
-        // tp_alloc (PyType_GenericAlloc) zero-fills the object, payload
-        // included, before it tracks GC objects.
-        let alloc = (*tp).tp_alloc.unwrap_or(ffi::PyType_GenericAlloc);
-        let obj = alloc(tp, 0);
+        // The common case, an HPy type itself: what it takes was read when
+        // the type was made.
+        let Some(d) = type_data(tp).as_ref() else {
+            return new_other(tp, data);
+        };
+        let a = &d.alloc;
+        let obj = if a.plain_size != 0 {
+            alloc_plain(tp, a.plain_size)
+        } else {
+            alloc(tp)
+        };
         if obj.is_null() {
             return HPY_NULL;
         }
-        // HPy_New is hot: one lookup of the type data serves both.
-        *data = match nearest(tp) {
-            Some(d) => {
-                if d.vectorcall.is_some() {
-                    vectorcall_init_in(tp, obj, d);
-                }
-                obj.cast::<u8>().offset(d.header).cast()
-            }
-            None => obj.cast(),
-        };
+        if a.vectorcall_offset != 0 {
+            obj.cast::<u8>()
+                .offset(a.vectorcall_offset)
+                .cast::<cpy_vectorcallfunc>()
+                .write_unaligned(a.vectorcall);
+        }
+        *data = obj.cast::<u8>().offset(a.header).cast();
         from_owned(obj)
+    }
+}
+
+/// `HPy_New` of a type that is not itself an HPy type (a subclass made in
+/// Python, a legacy type): its `tp_alloc`, the nearest HPy type's header
+/// and call function.
+///
+/// # Safety
+/// As `ctx_New`, `tp` a valid type.
+#[inline(never)]
+unsafe fn new_other(tp: *mut ffi::PyTypeObject, data: *mut *mut c_void) -> HPy {
+    // SAFETY: forwarded.
+    unsafe {
+        let obj = alloc(tp);
+        if obj.is_null() {
+            return HPY_NULL;
+        }
+        let d = nearest_data(tp);
+        vectorcall_init_in(tp, obj, d);
+        *data = payload_in(obj, d);
+        from_owned(obj)
+    }
+}
+
+/// A new instance of `tp` from its `tp_alloc` (which zero-fills it, payload
+/// included, before it tracks GC objects).
+///
+/// # Safety
+/// `tp` is a valid type; GIL held.
+#[inline(always)]
+unsafe fn alloc(tp: *mut ffi::PyTypeObject) -> *mut ffi::PyObject {
+    // SAFETY: forwarded; a ready type has a `tp_alloc` (inherited from
+    // `object` at least).
+    unsafe { (*tp).tp_alloc.unwrap_or(ffi::PyType_GenericAlloc)(tp, 0) }
+}
+
+/// What `PyType_GenericAlloc` does for a type without GC, items or
+/// pre-header (see `Alloc::plain_size`): `size` zeroed bytes from the object
+/// allocator, initialised as an instance of `tp` (which, a heap type, gains
+/// a reference).
+///
+/// # Safety
+/// `tp` is a valid type whose `Alloc::plain_size` is `size`; GIL held.
+#[inline(always)]
+unsafe fn alloc_plain(tp: *mut ffi::PyTypeObject, size: usize) -> *mut ffi::PyObject {
+    // SAFETY: `size` bytes were just allocated for us; PyObject_Init
+    // expects exactly that (zeroed memory the size of the type).
+    unsafe {
+        let m = ffi::PyObject_Malloc(size).cast::<u8>();
+        if m.is_null() {
+            ffi::PyErr_NoMemory();
+            return null_mut();
+        }
+        m.write_bytes(0, size);
+        ffi::PyObject_Init(m.cast(), tp)
     }
 }
 

@@ -5,7 +5,7 @@
 
 use super::fields::{field_get, field_set, FieldMember};
 use super::instances::{hpy_clear, hpy_dealloc, hpy_default_new};
-use super::typedata::{align, SpecStorage, Teardown, TypeData};
+use super::typedata::{align, Alloc, SpecStorage, Teardown, TypeData};
 use super::{count_until, cstr_eq};
 use crate::defs::method_def;
 use crate::ffi;
@@ -80,6 +80,7 @@ impl Translation {
                 traverse: None,
                 destroy: None,
                 vectorcall: None,
+                alloc: Alloc::new(),
                 teardown: Teardown::new(),
                 spec: SpecStorage::new(),
             },

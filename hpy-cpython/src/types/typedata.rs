@@ -21,9 +21,12 @@ pub(super) fn align(n: isize) -> isize {
 }
 
 /// Runtime data of one HPy type (module state of the type's hidden module,
-/// dropped by the module's `m_free`).
+/// dropped by the module's `m_free`). `alloc` comes first: CPython-ABI
+/// extensions read it in place (`hpy/cpython/api.h`, `_HPy_New`).
 #[repr(C)]
 pub(super) struct TypeData {
+    /// Set once the type exists (`create`); calls `tp_alloc` until then.
+    pub(super) alloc: Alloc,
     pub(super) shape: HPyType_BuiltinShape,
     /// `header_size(shape)`, computed once: where the payload starts.
     pub(super) header: isize,
@@ -33,6 +36,76 @@ pub(super) struct TypeData {
     /// Set once the type exists (`create`); empty until then.
     pub(super) teardown: Teardown,
     pub(super) spec: SpecStorage,
+}
+
+/// How `HPy_New` makes an instance of exactly this type, read from the type
+/// once when it is made, so that `HPy_New` needs no more than this. Its C
+/// twin is `_HPyRs_NewPlan` in `hpy/cpython/api.h` (same fields, same
+/// order; both sides assert its size).
+#[repr(C)]
+pub(super) struct Alloc {
+    /// The instance size when `tp_alloc` would be `PyType_GenericAlloc` on
+    /// plain memory (no GC, no items, no managed dict or weakref in front
+    /// of the object): then `HPy_New` does what it does without its
+    /// generic branches (`PyObject_Malloc`, zero-fill, `PyObject_Init`),
+    /// as upstream's `HPy_New` always does. 0: call `tp_alloc`.
+    pub(super) plain_size: usize,
+    /// `TypeData::header`: where the payload starts.
+    pub(super) header: isize,
+    /// Where each instance's vectorcallfunc goes (`HPy_tp_call`), or 0.
+    pub(super) vectorcall_offset: isize,
+    /// What goes there (`TypeData::vectorcall`).
+    pub(super) vectorcall: cpy_vectorcallfunc,
+}
+
+const _: () = assert!(core::mem::size_of::<Alloc>() == 4 * core::mem::size_of::<usize>());
+
+/// The type flags that give instances a pre-header in front of the object
+/// (3.11's managed dict, 3.12's managed weakref): `PyType_GenericAlloc`
+/// allocates more than `tp_basicsize` for them. Bits no CPython before uses.
+const PREHEADER_FLAGS: core::ffi::c_ulong = (1 << 3) | (1 << 4);
+
+impl Alloc {
+    pub(super) fn new() -> Alloc {
+        Alloc {
+            plain_size: 0,
+            header: 0,
+            vectorcall_offset: 0,
+            vectorcall: None,
+        }
+    }
+
+    /// The allocation plan of `tp`, a type just made by `HPyType_FromSpec`
+    /// whose data is `d`.
+    ///
+    /// # Safety
+    /// `tp` is a valid type; GIL held.
+    pub(super) unsafe fn of(tp: *mut ffi::PyTypeObject, d: &TypeData) -> Alloc {
+        // SAFETY: reading the fields of a valid, ready type.
+        unsafe {
+            let generic = (*tp).tp_alloc.map(|f| f as *const () as usize)
+                == Some(ffi::PyType_GenericAlloc as *const () as usize);
+            let plain = generic
+                && (*tp).tp_itemsize == 0
+                && (*tp).tp_flags & (ffi::Py_TPFLAGS_HAVE_GC | PREHEADER_FLAGS) == 0;
+            Alloc {
+                // PyType_GenericAlloc's size for no items: one item's room,
+                // rounded up to a pointer
+                plain_size: if plain {
+                    ((*tp).tp_basicsize as usize).next_multiple_of(core::mem::size_of::<usize>())
+                } else {
+                    0
+                },
+                header: d.header,
+                vectorcall_offset: if d.vectorcall.is_some() && (*tp).tp_vectorcall_offset > 0 {
+                    (*tp).tp_vectorcall_offset
+                } else {
+                    0
+                },
+                vectorcall: d.vectorcall,
+            }
+        }
+    }
 }
 
 /// What releasing an instance of this type (or of a subtype that is not an
@@ -51,6 +124,11 @@ pub(super) struct Teardown {
     pub(super) base_dealloc: Option<ffi::destructor>,
     /// Whether that builtin is a GC type (its deallocator untracks).
     pub(super) base_is_gc: bool,
+    /// The one `HPy_tp_destroy` impl when that is all releasing an instance
+    /// of exactly this type takes besides `tp_free` (no finalizer, no GC,
+    /// no fields to clear, nothing else to destroy, no builtin deallocator):
+    /// the common case, which `hpy_dealloc` runs straight through.
+    pub(super) only_destroy: Option<DestroyFn>,
 }
 
 pub(super) type TraverseFn =
@@ -64,6 +142,7 @@ impl Teardown {
             destroys: Vec::new(),
             base_dealloc: None,
             base_is_gc: false,
+            only_destroy: None,
         }
     }
 
@@ -92,6 +171,15 @@ impl Teardown {
             if static_builtin && solid != addr_of_mut!(ffi::PyBaseObject_Type) {
                 t.base_dealloc = (*solid).tp_dealloc;
                 t.base_is_gc = ffi::PyType_IS_GC(solid) != 0;
+            }
+            if let ([destroy], true, None, None, 0) = (
+                t.destroys.as_slice(),
+                t.traverses.is_empty(),
+                t.base_dealloc,
+                (*tp).tp_finalize,
+                ffi::PyType_IS_GC(tp),
+            ) {
+                t.only_destroy = Some(*destroy);
             }
         }
         t
@@ -155,7 +243,9 @@ unsafe extern "C" fn free_type_data(module: *mut c_void) {
     }
 }
 
-/// Def of the hidden per-type modules; its address identifies them.
+/// Def of the hidden per-type modules; its address identifies them (also
+/// to CPython-ABI extensions, `hpy/cpython/api.h`, hence the export there).
+#[cfg_attr(feature = "cpython-abi", export_name = "_HPyRs_cpy_typedata_def")]
 pub(super) static mut DATA_DEF: ffi::PyModuleDef = ffi::PyModuleDef {
     m_base: ffi::PyModuleDef_HEAD_INIT,
     m_name: c"hpy.universal._typedata".as_ptr(),
@@ -191,9 +281,32 @@ pub(super) unsafe fn type_data(tp: *mut ffi::PyTypeObject) -> *mut TypeData {
     // SAFETY: forwarded.
     match unsafe { data_module(tp) } {
         // SAFETY: a module of `DATA_DEF` has a `TypeData` state, never NULL
-        // (`DATA_DEF` has a state size: the state is allocated with the module).
-        Some(head) => unsafe { (*head).md_state.cast() },
+        // (`DATA_DEF` has a state size: the state is allocated with the
+        // module); saying so spares the callers' check.
+        Some(head) => unsafe {
+            let d = (*head).md_state.cast::<TypeData>();
+            core::hint::assert_unchecked(!d.is_null());
+            d
+        },
         None => null_mut(),
+    }
+}
+
+/// The runtime data of `tp`, known to be made by `HPyType_FromSpec`: the
+/// state of its hidden module, without [`type_data`]'s checks.
+///
+/// # Safety
+/// `tp` was made by `HPyType_FromSpec` and is alive; GIL held; the
+/// reference does not outlive `tp`.
+#[inline(always)]
+pub(super) unsafe fn own_data<'a>(tp: *mut ffi::PyTypeObject) -> &'a TypeData {
+    // SAFETY: such a type's module slot holds its hidden module (`create`),
+    // which starts with `ModuleHead` and whose state is a `TypeData`, never
+    // NULL, alive as long as the type.
+    unsafe {
+        let head = type_module(tp).cast::<ModuleHead>();
+        debug_assert!((*head).md_def == addr_of_mut!(DATA_DEF));
+        &*(*head).md_state.cast::<TypeData>()
     }
 }
 

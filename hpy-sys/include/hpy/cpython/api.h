@@ -417,9 +417,15 @@ HPyAPI_FUNC HPy HPyTuple_FromArray(HPyContext *ctx, const HPy items[], HPy_ssize
    it could not be made, MemoryError cleared), items start NULL, Set ignores
    a failed builder, an index out of range or HPy_NULL, and Build hands out
    the container only when every item was set; otherwise the runtime's Build
-   raises (and frees it). */
+   raises (and frees it). While it is built, the container's reference count
+   also counts its unset slots (builders.rs says why that is sound): New adds
+   the size, Set takes one off for each slot it fills first, and a count of
+   1 at Build means that every slot was set. Cancel gives the runtime the
+   count to put right. */
 HPyAPI_IMPL HPy _HPyRs_cpy_ctx_TupleBuilder_Build(HPyContext *ctx, HPyTupleBuilder builder);
 HPyAPI_IMPL HPy _HPyRs_cpy_ctx_ListBuilder_Build(HPyContext *ctx, HPyListBuilder builder);
+HPyAPI_IMPL void _HPyRs_cpy_ctx_TupleBuilder_Cancel(HPyContext *ctx, HPyTupleBuilder builder);
+HPyAPI_IMPL void _HPyRs_cpy_ctx_ListBuilder_Cancel(HPyContext *ctx, HPyListBuilder builder);
 
 static inline intptr_t _HPyRs_cpy_builder_new(PyObject *(*new_)(Py_ssize_t), HPy_ssize_t size)
 {
@@ -429,10 +435,12 @@ static inline intptr_t _HPyRs_cpy_builder_new(PyObject *(*new_)(Py_ssize_t), HPy
     c = new_((Py_ssize_t)size);
     if (c == NULL)
         PyErr_Clear();
+    else
+        c->ob_refcnt += (Py_ssize_t)size;
     return (intptr_t)c;
 }
 
-static inline void _HPyRs_cpy_builder_set(PyObject **items, Py_ssize_t len,
+static inline void _HPyRs_cpy_builder_set(PyObject *c, PyObject **items, Py_ssize_t len,
                                           HPy_ssize_t index, HPy h_item)
 {
     PyObject *o = _h2py(h_item), *old;
@@ -443,16 +451,10 @@ static inline void _HPyRs_cpy_builder_set(PyObject **items, Py_ssize_t len,
     Py_INCREF(o);
     old = items[index];
     items[index] = o;
-    Py_XDECREF(old);
-}
-
-static inline int _HPyRs_cpy_builder_complete(PyObject **items, Py_ssize_t len)
-{
-    Py_ssize_t i;
-    for (i = 0; i < len; i++)
-        if (items[i] == NULL)
-            return 0;
-    return 1;
+    if (old == NULL)
+        c->ob_refcnt--;
+    else
+        Py_DECREF(old);
 }
 
 HPyAPI_FUNC HPyTupleBuilder HPyTupleBuilder_New(HPyContext *ctx, HPy_ssize_t size)
@@ -469,22 +471,21 @@ HPyAPI_FUNC void HPyTupleBuilder_Set(HPyContext *ctx, HPyTupleBuilder builder,
     PyObject *t = (PyObject *)builder._tup;
     (void)ctx;
     if (t != NULL)
-        _HPyRs_cpy_builder_set(((PyTupleObject *)t)->ob_item, PyTuple_GET_SIZE(t), index, h_item);
+        _HPyRs_cpy_builder_set(t, ((PyTupleObject *)t)->ob_item, PyTuple_GET_SIZE(t), index,
+                               h_item);
 }
 
 HPyAPI_FUNC HPy HPyTupleBuilder_Build(HPyContext *ctx, HPyTupleBuilder builder)
 {
     PyObject *t = (PyObject *)builder._tup;
-    if (t != NULL && _HPyRs_cpy_builder_complete(((PyTupleObject *)t)->ob_item,
-                                                 PyTuple_GET_SIZE(t)))
+    if (t != NULL && t->ob_refcnt == 1)
         return _py2h(t);
     return _HPyRs_cpy_ctx_TupleBuilder_Build(ctx, builder);
 }
 
 HPyAPI_FUNC void HPyTupleBuilder_Cancel(HPyContext *ctx, HPyTupleBuilder builder)
 {
-    (void)ctx;
-    Py_XDECREF((PyObject *)builder._tup);
+    _HPyRs_cpy_ctx_TupleBuilder_Cancel(ctx, builder);
 }
 
 HPyAPI_FUNC HPyListBuilder HPyListBuilder_New(HPyContext *ctx, HPy_ssize_t size)
@@ -501,22 +502,21 @@ HPyAPI_FUNC void HPyListBuilder_Set(HPyContext *ctx, HPyListBuilder builder,
     PyObject *l = (PyObject *)builder._lst;
     (void)ctx;
     if (l != NULL)
-        _HPyRs_cpy_builder_set(((PyListObject *)l)->ob_item, PyList_GET_SIZE(l), index, h_item);
+        _HPyRs_cpy_builder_set(l, ((PyListObject *)l)->ob_item, PyList_GET_SIZE(l), index,
+                               h_item);
 }
 
 HPyAPI_FUNC HPy HPyListBuilder_Build(HPyContext *ctx, HPyListBuilder builder)
 {
     PyObject *l = (PyObject *)builder._lst;
-    if (l != NULL && _HPyRs_cpy_builder_complete(((PyListObject *)l)->ob_item,
-                                                 PyList_GET_SIZE(l)))
+    if (l != NULL && l->ob_refcnt == 1)
         return _py2h(l);
     return _HPyRs_cpy_ctx_ListBuilder_Build(ctx, builder);
 }
 
 HPyAPI_FUNC void HPyListBuilder_Cancel(HPyContext *ctx, HPyListBuilder builder)
 {
-    (void)ctx;
-    Py_XDECREF((PyObject *)builder._lst);
+    _HPyRs_cpy_ctx_ListBuilder_Cancel(ctx, builder);
 }
 
 /* ---- fields, globals and the C struct of instances ----------------------------- */
@@ -572,6 +572,79 @@ HPyAPI_FUNC void *_HPy_AsStruct_Legacy(HPyContext *ctx, HPy h)
 {
     (void)ctx;
     return (void *)_h2py(h);
+}
+
+/* ---- HPy_New ---------------------------------------------------------------- */
+
+/* What the runtime reads, when it makes a type, about making its instances:
+   the first field of the type's data (hpy-cpython's types/typedata.rs,
+   `Alloc`, whose fields these are, in this order), which lives in the state
+   of a hidden module, the type's ht_module (tp_cache before 3.9), made from
+   the def `_HPyRs_cpy_typedata_def`. */
+typedef struct {
+    size_t plain_size;             /* instance size if allocated as plain memory, else 0 */
+    HPy_ssize_t header;            /* where the payload starts */
+    HPy_ssize_t vectorcall_offset; /* where the call function goes, or 0 */
+    vectorcallfunc vectorcall;     /* what goes there */
+} _HPyRs_NewPlan;
+/* its size, as typedata.rs asserts too (C and C++ alike) */
+typedef char _HPyRs_NewPlan_size_check[sizeof(_HPyRs_NewPlan) == 4 * sizeof(void *) ? 1 : -1];
+
+extern HPyAPI_IMPL PyModuleDef _HPyRs_cpy_typedata_def;
+
+/* The start of a module object (as typedata.rs's `ModuleHead`, which the
+   runtime checks against every hidden module it makes). */
+typedef struct {
+    PyObject_HEAD
+    PyObject *md_dict;
+    PyModuleDef *md_def;
+    void *md_state;
+} _HPyRs_ModuleHead;
+
+HPyAPI_IMPL HPy _HPyRs_cpy_ctx_New(HPyContext *ctx, HPy h_type, void **data);
+
+/* The runtime's HPy_New; *data is NULL when it fails, as in the universal ABI. */
+static inline HPy _HPyRs_cpy_new_slow(HPyContext *ctx, HPy h_type, void **data)
+{
+    void *payload = NULL;
+    HPy result = _HPyRs_cpy_ctx_New(ctx, h_type, &payload);
+    *data = payload;
+    return result;
+}
+
+/* As the runtime's HPy_New for an HPy type whose instances are plain memory
+   (the common case, found from the type in a few loads); anything else goes
+   to the runtime. */
+HPyAPI_FUNC HPy _HPy_New(HPyContext *ctx, HPy h_type, void **data)
+{
+    PyTypeObject *tp = (PyTypeObject *)_h2py(h_type);
+    _HPyRs_ModuleHead *m;
+    const _HPyRs_NewPlan *plan;
+    PyObject *obj;
+    if (!PyType_Check(tp) || !(tp->tp_flags & Py_TPFLAGS_HEAPTYPE))
+        return _HPyRs_cpy_new_slow(ctx, h_type, data);
+#if PY_VERSION_HEX >= 0x03090000
+    m = (_HPyRs_ModuleHead *)((PyHeapTypeObject *)tp)->ht_module;
+#else
+    m = (_HPyRs_ModuleHead *)tp->tp_cache;
+#endif
+    if (m == NULL || Py_TYPE(m) != &PyModule_Type || m->md_def != &_HPyRs_cpy_typedata_def)
+        return _HPyRs_cpy_new_slow(ctx, h_type, data);
+    plan = (const _HPyRs_NewPlan *)m->md_state;
+    if (plan->plain_size == 0)
+        return _HPyRs_cpy_new_slow(ctx, h_type, data);
+    obj = (PyObject *)PyObject_Malloc(plan->plain_size);
+    if (obj == NULL) {
+        *data = NULL;
+        PyErr_NoMemory();
+        return HPy_NULL;
+    }
+    memset(obj, 0, plan->plain_size);
+    PyObject_Init(obj, tp);
+    if (plan->vectorcall_offset != 0)
+        *(vectorcallfunc *)((char *)obj + plan->vectorcall_offset) = plan->vectorcall;
+    *data = (char *)obj + plan->header;
+    return _py2h(obj);
 }
 
 #endif /* HPY_RS_CPYTHON_API_H */

@@ -479,14 +479,6 @@ static inline int HPy_SetItem_s(HPyContext *ctx, HPy obj, const char *utf8_key, 
     return _HPyRs_cpy_ctx_SetItem_s(ctx, obj, utf8_key, value);
 }
 
-static inline HPy _HPy_New(HPyContext *ctx, HPy h_type, void **data)
-{
-    void *payload = NULL;
-    HPy result = _HPyRs_cpy_ctx_New(ctx, h_type, &payload);
-    *data = payload;
-    return result;
-}
-
 static inline HPy HPy_ASCII(HPyContext *ctx, HPy obj)
 {
     return _HPyRs_cpy_ctx_ASCII(ctx, obj);

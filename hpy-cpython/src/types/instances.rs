@@ -44,7 +44,11 @@ pub(super) unsafe extern "C" fn hpy_dealloc(obj: *mut ffi::PyObject) {
             let d = own_data(tp);
             if let Some(destroy) = d.teardown.only_destroy {
                 destroy(payload_in(obj, d));
-                ((*tp).tp_free.expect("tp_free"))(obj.cast());
+                ((*tp)
+                    .tp_free
+                    .unwrap_or_else(|| fatal(c"hpy-rs: tp_free is NULL")))(
+                    obj.cast()
+                );
                 ffi::Py_DECREF(tp.cast());
                 return;
             }

@@ -84,14 +84,18 @@ def build_hpy(tmp_path, name, source, abi):
         """, f"{name}.c", source.read_text(), args=[f"--hpy-abi={abi}"])
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("size")
-    plain = _build(tmp, "plain", """
+def build_plain(tmp):
+    """PLAIN_C built with setuptools alone: the NEEDED baseline."""
+    return _build(tmp, "plain", """
         from setuptools import setup, Extension
         setup(name="plain", version="0.1", ext_modules=[Extension("plain", ["plain.c"])])
         """, "plain.c", PLAIN_C)
-    out = {"plain": plain}
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("size")
+    out = {"plain": build_plain(tmp)}
     for name, source in (("simple", SOURCE), ("every_helper", EVERY_HELPER)):
         out[name, "universal"] = build_hpy(tmp, name, source, "universal")
     return out

@@ -31,7 +31,7 @@ import pytest
 
 # the builders and binutils readers of the universal test; its pytestmark
 # (Linux and binutils only) applies here too
-from test_extension_size import (EVERY_HELPER, PLAIN_C, SOURCE, _build, build_hpy, needed,
+from test_extension_size import (EVERY_HELPER, SOURCE, build_hpy, build_plain, needed,
                                  pytestmark, symbols, text_size)  # noqa: F401
 
 TEXT_BOUNDS = {  # measured + ~10 %
@@ -43,11 +43,7 @@ TEXT_BOUNDS = {  # measured + ~10 %
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("size-cpython")
-    plain = _build(tmp, "plain", """
-        from setuptools import setup, Extension
-        setup(name="plain", version="0.1", ext_modules=[Extension("plain", ["plain.c"])])
-        """, "plain.c", PLAIN_C)
-    out = {"plain": plain}
+    out = {"plain": build_plain(tmp)}
     for name, source in (("simple", SOURCE), ("every_helper", EVERY_HELPER)):
         out[name] = build_hpy(tmp, name, source, "cpython")
     return out

@@ -423,9 +423,12 @@ def other_python(request, universal_wheel, tmp_path_factory):
         run([python, "-m", "pip", "install", "-q", "--no-index", "--find-links",
              runtime.parent, "--find-links", deps, universal_wheel], env=other_python_env())
     elif has_installed_runtime(base):
-        # the interpreter's hpy-rs satisfies the wheel's requirement
+        # the interpreter's hpy-rs satisfies the wheel's requirement (it
+        # imports: checked above); --no-deps, so that pip does not also
+        # resolve hpy-rs's own requirements, which an interpreter whose
+        # hpy-rs was installed by hand may not meet (no index here)
         python = venv(root / "venv", base=base, system_site=True)
-        run([python, "-m", "pip", "install", "-q", "--no-index", universal_wheel],
+        run([python, "-m", "pip", "install", "-q", "--no-index", "--no-deps", universal_wheel],
             env=other_python_env())
     else:
         pytest.skip("CPython %s has no hpy-rs: set %s to a directory with its wheel "

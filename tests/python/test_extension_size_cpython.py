@@ -31,8 +31,8 @@ import pytest
 
 # the builders and binutils readers of the universal test; its pytestmark
 # (Linux and binutils only) applies here too
-from test_extension_size import (EVERY_HELPER, SOURCE, build_hpy, build_plain, needed,
-                                 pytestmark, symbols, text_size)  # noqa: F401
+from test_extension_size import (EVERY_HELPER, SOURCE, build_hpy, build_plain,  # noqa: F401
+                                 check_every_helper, needed, pytestmark, symbols, text_size)
 
 TEXT_BOUNDS = {  # measured + ~10 %
     "simple": 38_600,
@@ -120,10 +120,4 @@ def test_binaries_load(built, monkeypatch):
     monkeypatch.setattr(sys, "modules", dict(sys.modules))
     mod = _load("simple", built["simple"])
     assert mod.add_ints(2, 3) == 5
-    mod = _load("every_helper", built["every_helper"])
-    assert mod.parse(3, 2.5, "x") == (3, 2.5, "x", None)
-    assert mod.parse_kw(1, b=2) == "1 and 2"
-    assert tuple(mod.point(1, 2)) == (1, 2)
-    with pytest.raises(ValueError, match="a must be >= 0, not -1"):
-        mod.parse_kw(-1)
-    assert isinstance(mod.Thing, type)
+    check_every_helper(_load("every_helper", built["every_helper"]))

@@ -112,7 +112,9 @@ measure()  # its own first-call allocations
 before = measure()
 g["loop"](count)
 after = measure()
-print(json.dumps({"before": before, "after": after}))
+g["loop"](count)
+again = measure()
+print(json.dumps({"before": before, "after": after, "again": again}))
 '''
 
 
@@ -128,9 +130,10 @@ def measure(module_dir, setup, call, exc, count, warmup=WARMUP, mode=None):
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def growth(result):
-    """What grew past the tolerances, as readable strings (empty: flat)."""
-    before, after = result["before"], result["after"]
+def growth(result, window=("before", "after")):
+    """What grew past the tolerances over `window` (two measurements: the
+    first `count` calls, by default), as readable strings (empty: flat)."""
+    before, after = result[window[0]], result[window[1]]
     problems = []
     if after["blocks"] - before["blocks"] > BLOCKS_TOLERANCE:
         problems.append("allocated blocks %d -> %d" % (before["blocks"], after["blocks"]))
@@ -178,7 +181,12 @@ def built(tmp_path_factory):
 def test_flat(built, abi, mode, label, setup, call, exc):
     count = CALLS[mode]
     result = measure(built[abi], setup, call, exc, count, mode=mode)
-    assert growth(result) == [], "%d calls of %s" % (count, call)
+    # A leak grows in every window of `count` calls; what grows in the first
+    # and not in the next is the interpreter settling (3.12 sometimes grows
+    # ~100-200 blocks once within the first million calls of a loop).
+    first, second = growth(result), growth(result, ("after", "again"))
+    assert not (first and second), "%d calls of %s, twice: %s, then %s" % (
+        count, call, first, second)
 
 
 # A module that leaks on purpose: a new object per call, a reference to its
@@ -226,4 +234,7 @@ def test_planted_leaks_are_detected(leaky, mode, func, expected):
     if expected is None:
         assert problems == []
     else:
+        # in both windows, as test_flat requires of a leak
         assert any(p.startswith(expected) for p in problems), (problems, result)
+        again = growth(result, ("after", "again"))
+        assert any(p.startswith(expected) for p in again), (again, result)

@@ -51,17 +51,16 @@ unsafe fn new_container(
     size: HPy_ssize_t,
     new: unsafe extern "C" fn(ffi::Py_ssize_t) -> *mut ffi::PyObject,
 ) -> isize {
-    if size < 0 {
-        return 0;
-    }
-    // SAFETY: GIL held; a failed allocation's MemoryError is cleared, as the
-    // API says `New` never raises; a new container is ours alone.
+    // SAFETY: GIL held; a negative size fails like a failed allocation
+    // (CPython's SystemError), and either error is cleared, as the API says
+    // `New` never raises; a new container is ours alone, and its `ob_size`
+    // is `size` (read back, so that `size` need not survive the call).
     unsafe {
         let o = new(size);
         if o.is_null() {
             ffi::PyErr_Clear();
         } else {
-            *refcnt(o) += size;
+            *refcnt(o) += (*o.cast::<ffi::PyVarObject>()).ob_size;
         }
         o as isize
     }

@@ -185,6 +185,10 @@ extern "C" {
     /// Sets the type (a new reference to it if it is a heap type) and a
     /// reference count of 1 on freshly allocated memory; returns `o`.
     pub fn PyObject_Init(o: *mut PyObject, tp: *mut PyTypeObject) -> *mut PyObject;
+    /// The count of 1 (and tracemalloc's note) of `PyObject_Init`, public
+    /// and exported from 3.9 on (cpython/object.h; inline before).
+    #[cfg(Py_3_9)]
+    pub fn _Py_NewReference(o: *mut PyObject);
     pub fn PyObject_GC_Track(o: *mut c_void);
     pub fn PyObject_GC_UnTrack(o: *mut c_void);
 

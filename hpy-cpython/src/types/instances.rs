@@ -44,11 +44,9 @@ pub(super) unsafe extern "C" fn hpy_dealloc(obj: *mut ffi::PyObject) {
             let d = own_data(tp);
             if let Some(destroy) = d.teardown.only_destroy {
                 destroy(payload_in(obj, d));
-                ((*tp)
-                    .tp_free
-                    .unwrap_or_else(|| fatal(c"hpy-rs: tp_free is NULL")))(
-                    obj.cast()
-                );
+                // A ready type always has `tp_free` (`PyType_Ready` inherits
+                // `object`'s at least), and an HPy type is ready.
+                (*tp).tp_free.unwrap_unchecked()(obj.cast());
                 ffi::Py_DECREF(tp.cast());
                 return;
             }
@@ -252,7 +250,30 @@ unsafe fn alloc_plain(tp: *mut ffi::PyTypeObject, size: usize) -> *mut ffi::PyOb
             return null_mut();
         }
         m.write_bytes(0, size);
-        ffi::PyObject_Init(m.cast(), tp)
+        object_init(m.cast(), tp)
+    }
+}
+
+/// `PyObject_Init` of a heap type's instance, without its call where the
+/// pieces are public (3.9+): the type, a new reference to it, a count of 1.
+///
+/// # Safety
+/// `o` is zeroed memory of `tp`'s basic size; `tp` a heap type; GIL held.
+#[inline(always)]
+unsafe fn object_init(o: *mut ffi::PyObject, tp: *mut ffi::PyTypeObject) -> *mut ffi::PyObject {
+    #[cfg(Py_3_9)]
+    // SAFETY: as CPython's own `_PyObject_Init` does, on memory that is ours
+    // alone; a heap type is an object whose reference the instance holds.
+    unsafe {
+        (*o).ob_type = tp;
+        ffi::Py_INCREF(tp.cast());
+        ffi::_Py_NewReference(o);
+        o
+    }
+    #[cfg(not(Py_3_9))]
+    // SAFETY: forwarded.
+    unsafe {
+        ffi::PyObject_Init(o, tp)
     }
 }
 

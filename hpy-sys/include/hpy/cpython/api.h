@@ -429,14 +429,13 @@ HPyAPI_IMPL void _HPyRs_cpy_ctx_ListBuilder_Cancel(HPyContext *ctx, HPyListBuild
 
 static inline intptr_t _HPyRs_cpy_builder_new(PyObject *(*new_)(Py_ssize_t), HPy_ssize_t size)
 {
-    PyObject *c;
-    if (size < 0)
-        return 0;
-    c = new_((Py_ssize_t)size);
+    /* a negative size fails as an allocation does (CPython's SystemError);
+       the count grows by the size read back, which need not survive the call */
+    PyObject *c = new_((Py_ssize_t)size);
     if (c == NULL)
         PyErr_Clear();
     else
-        c->ob_refcnt += (Py_ssize_t)size;
+        c->ob_refcnt += Py_SIZE(c);
     return (intptr_t)c;
 }
 
@@ -612,6 +611,20 @@ static inline HPy _HPyRs_cpy_new_slow(HPyContext *ctx, HPy h_type, void **data)
     return result;
 }
 
+/* PyObject_Init's work, without its call: the type (an HPy type is a heap
+   type: a new reference to it) and a count of 1 through _Py_NewReference,
+   public and exported from 3.9 on (on 3.8 PyObject_INIT is inline). */
+static inline void _HPyRs_object_init(PyObject *obj, PyTypeObject *tp)
+{
+#if PY_VERSION_HEX >= 0x03090000 && PY_VERSION_HEX < 0x030E0000
+    Py_SET_TYPE(obj, tp);
+    Py_INCREF(tp);
+    _Py_NewReference(obj);
+#else
+    (void)PyObject_INIT(obj, tp);
+#endif
+}
+
 /* As the runtime's HPy_New for an HPy type whose instances are plain memory
    (the common case, found from the type in a few loads); anything else goes
    to the runtime. */
@@ -640,7 +653,7 @@ HPyAPI_FUNC HPy _HPy_New(HPyContext *ctx, HPy h_type, void **data)
         return HPy_NULL;
     }
     memset(obj, 0, plan->plain_size);
-    PyObject_Init(obj, tp);
+    _HPyRs_object_init(obj, tp);
     if (plan->vectorcall_offset != 0)
         *(vectorcallfunc *)((char *)obj + plan->vectorcall_offset) = plan->vectorcall;
     *data = (char *)obj + plan->header;

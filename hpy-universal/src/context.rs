@@ -2,7 +2,8 @@
 //! the context declaration (`hpy_cpython::context::fill_context` expands
 //! `for_each_ctx_function!`), so a member without an implementation in
 //! `hpy-cpython` is a compile error, never a NULL slot; the trampoline
-//! dispatcher is this crate's.
+//! dispatcher is this crate's. Its `_private` points at itself: the mark
+//! that lets trampolines built with our headers skip the dispatcher.
 
 use hpy_sys::HPyContext;
 use std::sync::atomic::{AtomicPtr, Ordering};
@@ -24,6 +25,14 @@ fn build() -> Box<HPyContext> {
             crate::trampoline::ctx_CallRealFunctionFromTrampoline,
         )
     };
+    // The mark of a context whose handles are the objects themselves,
+    // borrowed, in CPython's default layout (what pyo3-ffi, hence this
+    // crate, builds for): extensions built with our headers then call their
+    // implementations without the argument block and the dispatcher
+    // (`_HPY_RS_DIRECT_CONTEXT`, hpy/universal/trampolines.h). The box
+    // never moves, so the address stays right.
+    let mark = std::ptr::addr_of_mut!(ctx._private);
+    ctx._private = mark.cast();
     ctx
 }
 

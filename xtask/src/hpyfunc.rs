@@ -111,28 +111,48 @@ pub fn render_universal(sigs: &[Sig]) -> String {
         )
         .unwrap();
         b.push_str(&tramp_head(s));
-        writeln!(b, "    {{ \\\n        _HPyFunc_args_{} _a; \\", s.name).unwrap();
+        b.push_str("    { \\\n");
+        // Under a context that says handles are the objects themselves
+        // (hpy-rs's universal one: `_HPY_RS_DIRECT_CONTEXT`), the call the
+        // CPython ABI makes; the argument block for any other.
+        let direct = direct_call(s, "_c", &UNIVERSAL_DIRECT);
+        if direct.is_some() {
+            b.push_str("        HPyContext *_c = _ctx_for_trampolines; \\\n");
+        }
         b.push_str(&unused(s));
-        let stores: Vec<String> = stored
-            .iter()
-            .map(|p| {
-                let cast = if p.stored != p.ty {
-                    format!("({})", p.stored)
-                } else {
-                    String::new()
-                };
-                format!("_a.{} = {cast}{};", p.name, p.name)
-            })
-            .collect();
-        writeln!(b, "        {} \\", stores.join(" ")).unwrap();
-        writeln!(
-            b,
-            "        _HPY_TRAMPOLINE_DISPATCH({}, IMPL, &_a); \\",
-            s.name
-        )
-        .unwrap();
+        let mut block = vec![format!("_HPyFunc_args_{} _a;", s.name)];
+        block.push(
+            stored
+                .iter()
+                .map(|p| {
+                    let cast = if p.stored != p.ty {
+                        format!("({})", p.stored)
+                    } else {
+                        String::new()
+                    };
+                    format!("_a.{} = {cast}{};", p.name, p.name)
+                })
+                .collect::<Vec<_>>()
+                .join(" "),
+        );
+        block.push(format!("_HPY_TRAMPOLINE_DISPATCH({}, IMPL, &_a);", s.name));
         if t.ret != "void" {
-            b.push_str("        return _a.result; \\\n");
+            block.push("return _a.result;".to_string());
+        }
+        let indent = match &direct {
+            Some(stmt) => {
+                writeln!(b, "        if (_HPY_RS_DIRECT_CONTEXT(_c)) {{ \\").unwrap();
+                writeln!(b, "            {stmt} \\").unwrap();
+                b.push_str("        } else { \\\n");
+                "            "
+            }
+            None => "        ",
+        };
+        for line in &block {
+            writeln!(b, "{indent}{line} \\").unwrap();
+        }
+        if direct.is_some() {
+            b.push_str("        } \\\n");
         }
         b.push_str("    }\n\n");
     }
@@ -143,11 +163,43 @@ pub fn render_universal(sigs: &[Sig]) -> String {
     )
 }
 
-/// The C expression a CPython-ABI trampoline passes for one impl parameter.
-fn cpython_arg(s: &Sig, a: &Arg, param: &str) -> String {
+/// How a trampoline that calls `impl` itself spells the conversions: the
+/// CPython ABI's (`Python.h` in scope) or the universal ABI's direct path
+/// (no `Python.h`: `hpy/universal/trampolines.h`'s casts and tuple access;
+/// no module check, so `HPy_mod_create` always goes to the runtime).
+struct DirectNames {
+    to_handle: &'static str,
+    to_object: &'static str,
+    nargs: &'static str,
+    tuple_items: &'static str,
+    tuple_len: &'static str,
+    module: bool,
+}
+
+const CPYTHON_DIRECT: DirectNames = DirectNames {
+    to_handle: "_py2h",
+    to_object: "_h2py",
+    nargs: "PyVectorcall_NARGS",
+    tuple_items: "_HPyRs_cpy_tuple_items",
+    tuple_len: "(HPy_ssize_t)PyTuple_GET_SIZE",
+    module: true,
+};
+
+const UNIVERSAL_DIRECT: DirectNames = DirectNames {
+    to_handle: "_HPyRs_u_h",
+    to_object: "_HPyRs_u_o",
+    nargs: "_HPyRs_u_nargs",
+    tuple_items: "_HPyRs_u_tuple_items",
+    tuple_len: "_HPyRs_u_tuple_len",
+    module: false,
+};
+
+/// The C expression a trampoline calling `impl` passes for one impl
+/// parameter.
+fn direct_arg(s: &Sig, a: &Arg, param: &str, n: &DirectNames) -> String {
     let f = &a.fields[0];
     match a.kind {
-        ArgKind::Obj => format!("_py2h({f})"),
+        ArgKind::Obj => format!("{}({f})", n.to_handle),
         ArgKind::Val => {
             let p = s.field(f);
             let v = if p.stored != p.ty {
@@ -163,31 +215,45 @@ fn cpython_arg(s: &Sig, a: &Arg, param: &str) -> String {
             }
         }
         ArgKind::Array | ArgKind::KwArray => format!("(const HPy *){f}"),
-        ArgKind::Nargsf => format!("(size_t)PyVectorcall_NARGS({f})"),
-        ArgKind::TupleItems => format!("_HPyRs_cpy_tuple_items({f})"),
-        ArgKind::TupleLen => format!("(HPy_ssize_t)PyTuple_GET_SIZE({f})"),
+        ArgKind::Nargsf => format!("(size_t){}({f})", n.nargs),
+        ArgKind::TupleItems => format!("{}({f})", n.tuple_items),
+        ArgKind::TupleLen => format!("{}({f})", n.tuple_len),
     }
+}
+
+/// The statement of a trampoline that calls `impl` with context `ctx` and
+/// returns what it returns, converted; None for a signature the flavour
+/// cannot call directly (or a `hand` one).
+fn direct_call(s: &Sig, ctx: &str, n: &DirectNames) -> Option<String> {
+    let Dispatch::Regular { args, result } = &s.dispatch else {
+        return None;
+    };
+    let imp = s.imp.as_ref().unwrap();
+    let mut call = vec![ctx.to_string()];
+    for (a, p) in args.iter().zip(&imp.params[1..]) {
+        call.push(direct_arg(s, a, p, n));
+    }
+    let call = format!("IMPL({})", call.join(", "));
+    Some(match result {
+        Res::Obj => format!("return {}({call});", n.to_object),
+        Res::Val => format!("return {call};"),
+        Res::Module if n.module => {
+            format!("return _HPyRs_cpy_CheckModCreateResult(_h2py({call}));")
+        }
+        Res::Module => return None,
+        Res::Void => format!("{call}; return;"),
+    })
 }
 
 /// `hpy/cpython/autogen_trampolines.h`: trampolines calling impl directly.
 pub fn render_cpython(sigs: &[Sig]) -> String {
     let mut b = String::new();
     for s in sigs {
-        let Dispatch::Regular { args, result } = &s.dispatch else {
+        let Some(stmt) = direct_call(s, "_HPyGetContext()", &CPYTHON_DIRECT) else {
             continue;
         };
-        let imp = s.imp.as_ref().unwrap();
-        let mut call = vec!["_HPyGetContext()".to_string()];
-        for (a, p) in args.iter().zip(&imp.params[1..]) {
-            call.push(cpython_arg(s, a, p));
-        }
-        let call = format!("IMPL({})", call.join(", "));
-        let stmt = match result {
-            Res::Obj => format!("return _h2py({call});"),
-            Res::Val => format!("return {call};"),
-            Res::Module => format!("return _HPyRs_cpy_CheckModCreateResult(_h2py({call}));"),
-            Res::Void => format!("{call};"),
-        };
+        // a void trampoline needs no `return;` of its own
+        let stmt = stmt.strip_suffix(" return;").unwrap_or(&stmt);
         writeln!(
             b,
             "#define _HPyFunc_TRAMPOLINE_HPyFunc_{}(SYM, IMPL) \\",

@@ -15,10 +15,15 @@ typedef struct {
 #define _HPyFunc_TRAMPOLINE_HPyFunc_VARARGS(SYM, IMPL) \
     static cpy_PyObject *SYM(cpy_PyObject *self, cpy_PyObject *const *args, HPy_ssize_t nargs) \
     { \
-        _HPyFunc_args_VARARGS _a; \
-        _a.self = self; _a.args = args; _a.nargs = nargs; \
-        _HPY_TRAMPOLINE_DISPATCH(VARARGS, IMPL, &_a); \
-        return _a.result; \
+        HPyContext *_c = _ctx_for_trampolines; \
+        if (_HPY_RS_DIRECT_CONTEXT(_c)) { \
+            return _HPyRs_u_o(IMPL(_c, _HPyRs_u_h(self), (const HPy *)args, (size_t)nargs)); \
+        } else { \
+            _HPyFunc_args_VARARGS _a; \
+            _a.self = self; _a.args = args; _a.nargs = nargs; \
+            _HPY_TRAMPOLINE_DISPATCH(VARARGS, IMPL, &_a); \
+            return _a.result; \
+        } \
     }
 
 typedef struct {
@@ -31,10 +36,15 @@ typedef struct {
 #define _HPyFunc_TRAMPOLINE_HPyFunc_KEYWORDS(SYM, IMPL) \
     static cpy_PyObject *SYM(cpy_PyObject *self, cpy_PyObject *const *args, size_t nargsf, cpy_PyObject *kwnames) \
     { \
-        _HPyFunc_args_KEYWORDS _a; \
-        _a.self = self; _a.args = args; _a.nargsf = nargsf; _a.kwnames = kwnames; \
-        _HPY_TRAMPOLINE_DISPATCH(KEYWORDS, IMPL, &_a); \
-        return _a.result; \
+        HPyContext *_c = _ctx_for_trampolines; \
+        if (_HPY_RS_DIRECT_CONTEXT(_c)) { \
+            return _HPyRs_u_o(IMPL(_c, _HPyRs_u_h(self), (const HPy *)args, (size_t)_HPyRs_u_nargs(nargsf), _HPyRs_u_h(kwnames))); \
+        } else { \
+            _HPyFunc_args_KEYWORDS _a; \
+            _a.self = self; _a.args = args; _a.nargsf = nargsf; _a.kwnames = kwnames; \
+            _HPY_TRAMPOLINE_DISPATCH(KEYWORDS, IMPL, &_a); \
+            return _a.result; \
+        } \
     }
 
 typedef struct {
@@ -44,11 +54,16 @@ typedef struct {
 #define _HPyFunc_TRAMPOLINE_HPyFunc_NOARGS(SYM, IMPL) \
     static cpy_PyObject *SYM(cpy_PyObject *self, cpy_PyObject *_hpy_ignored) \
     { \
-        _HPyFunc_args_NOARGS _a; \
+        HPyContext *_c = _ctx_for_trampolines; \
         (void)_hpy_ignored; \
-        _a.self = self; \
-        _HPY_TRAMPOLINE_DISPATCH(NOARGS, IMPL, &_a); \
-        return _a.result; \
+        if (_HPY_RS_DIRECT_CONTEXT(_c)) { \
+            return _HPyRs_u_o(IMPL(_c, _HPyRs_u_h(self))); \
+        } else { \
+            _HPyFunc_args_NOARGS _a; \
+            _a.self = self; \
+            _HPY_TRAMPOLINE_DISPATCH(NOARGS, IMPL, &_a); \
+            return _a.result; \
+        } \
     }
 
 typedef struct {
@@ -59,10 +74,15 @@ typedef struct {
 #define _HPyFunc_TRAMPOLINE_HPyFunc_O(SYM, IMPL) \
     static cpy_PyObject *SYM(cpy_PyObject *self, cpy_PyObject *arg) \
     { \
-        _HPyFunc_args_O _a; \
-        _a.self = self; _a.arg = arg; \
-        _HPY_TRAMPOLINE_DISPATCH(O, IMPL, &_a); \
-        return _a.result; \
+        HPyContext *_c = _ctx_for_trampolines; \
+        if (_HPY_RS_DIRECT_CONTEXT(_c)) { \
+            return _HPyRs_u_o(IMPL(_c, _HPyRs_u_h(self), _HPyRs_u_h(arg))); \
+        } else { \
+            _HPyFunc_args_O _a; \
+            _a.self = self; _a.arg = arg; \
+            _HPY_TRAMPOLINE_DISPATCH(O, IMPL, &_a); \
+            return _a.result; \
+        } \
     }
 
 typedef struct {
@@ -99,10 +119,15 @@ typedef struct {
 #define _HPyFunc_TRAMPOLINE_HPyFunc_UNARYFUNC(SYM, IMPL) \
     static cpy_PyObject *SYM(cpy_PyObject *arg0) \
     { \
-        _HPyFunc_args_UNARYFUNC _a; \
-        _a.arg0 = arg0; \
-        _HPY_TRAMPOLINE_DISPATCH(UNARYFUNC, IMPL, &_a); \
-        return _a.result; \
+        HPyContext *_c = _ctx_for_trampolines; \
+        if (_HPY_RS_DIRECT_CONTEXT(_c)) { \
+            return _HPyRs_u_o(IMPL(_c, _HPyRs_u_h(arg0))); \
+        } else { \
+            _HPyFunc_args_UNARYFUNC _a; \
+            _a.arg0 = arg0; \
+            _HPY_TRAMPOLINE_DISPATCH(UNARYFUNC, IMPL, &_a); \
+            return _a.result; \
+        } \
     }
 
 typedef struct {
@@ -113,10 +138,15 @@ typedef struct {
 #define _HPyFunc_TRAMPOLINE_HPyFunc_BINARYFUNC(SYM, IMPL) \
     static cpy_PyObject *SYM(cpy_PyObject *arg0, cpy_PyObject *arg1) \
     { \
-        _HPyFunc_args_BINARYFUNC _a; \
-        _a.arg0 = arg0; _a.arg1 = arg1; \
-        _HPY_TRAMPOLINE_DISPATCH(BINARYFUNC, IMPL, &_a); \
-        return _a.result; \
+        HPyContext *_c = _ctx_for_trampolines; \
+        if (_HPY_RS_DIRECT_CONTEXT(_c)) { \
+            return _HPyRs_u_o(IMPL(_c, _HPyRs_u_h(arg0), _HPyRs_u_h(arg1))); \
+        } else { \
+            _HPyFunc_args_BINARYFUNC _a; \
+            _a.arg0 = arg0; _a.arg1 = arg1; \
+            _HPY_TRAMPOLINE_DISPATCH(BINARYFUNC, IMPL, &_a); \
+            return _a.result; \
+        } \
     }
 
 typedef struct {
@@ -128,10 +158,15 @@ typedef struct {
 #define _HPyFunc_TRAMPOLINE_HPyFunc_TERNARYFUNC(SYM, IMPL) \
     static cpy_PyObject *SYM(cpy_PyObject *arg0, cpy_PyObject *arg1, cpy_PyObject *arg2) \
     { \
-        _HPyFunc_args_TERNARYFUNC _a; \
-        _a.arg0 = arg0; _a.arg1 = arg1; _a.arg2 = arg2; \
-        _HPY_TRAMPOLINE_DISPATCH(TERNARYFUNC, IMPL, &_a); \
-        return _a.result; \
+        HPyContext *_c = _ctx_for_trampolines; \
+        if (_HPY_RS_DIRECT_CONTEXT(_c)) { \
+            return _HPyRs_u_o(IMPL(_c, _HPyRs_u_h(arg0), _HPyRs_u_h(arg1), _HPyRs_u_h(arg2))); \
+        } else { \
+            _HPyFunc_args_TERNARYFUNC _a; \
+            _a.arg0 = arg0; _a.arg1 = arg1; _a.arg2 = arg2; \
+            _HPY_TRAMPOLINE_DISPATCH(TERNARYFUNC, IMPL, &_a); \
+            return _a.result; \
+        } \
     }
 
 typedef struct {
@@ -141,10 +176,15 @@ typedef struct {
 #define _HPyFunc_TRAMPOLINE_HPyFunc_INQUIRY(SYM, IMPL) \
     static int SYM(cpy_PyObject *arg0) \
     { \
-        _HPyFunc_args_INQUIRY _a; \
-        _a.arg0 = arg0; \
-        _HPY_TRAMPOLINE_DISPATCH(INQUIRY, IMPL, &_a); \
-        return _a.result; \
+        HPyContext *_c = _ctx_for_trampolines; \
+        if (_HPY_RS_DIRECT_CONTEXT(_c)) { \
+            return IMPL(_c, _HPyRs_u_h(arg0)); \
+        } else { \
+            _HPyFunc_args_INQUIRY _a; \
+            _a.arg0 = arg0; \
+            _HPY_TRAMPOLINE_DISPATCH(INQUIRY, IMPL, &_a); \
+            return _a.result; \
+        } \
     }
 
 typedef struct {
@@ -154,10 +194,15 @@ typedef struct {
 #define _HPyFunc_TRAMPOLINE_HPyFunc_LENFUNC(SYM, IMPL) \
     static HPy_ssize_t SYM(cpy_PyObject *arg0) \
     { \
-        _HPyFunc_args_LENFUNC _a; \
-        _a.arg0 = arg0; \
-        _HPY_TRAMPOLINE_DISPATCH(LENFUNC, IMPL, &_a); \
-        return _a.result; \
+        HPyContext *_c = _ctx_for_trampolines; \
+        if (_HPY_RS_DIRECT_CONTEXT(_c)) { \
+            return IMPL(_c, _HPyRs_u_h(arg0)); \
+        } else { \
+            _HPyFunc_args_LENFUNC _a; \
+            _a.arg0 = arg0; \
+            _HPY_TRAMPOLINE_DISPATCH(LENFUNC, IMPL, &_a); \
+            return _a.result; \
+        } \
     }
 
 typedef struct {
@@ -168,10 +213,15 @@ typedef struct {
 #define _HPyFunc_TRAMPOLINE_HPyFunc_SSIZEARGFUNC(SYM, IMPL) \
     static cpy_PyObject *SYM(cpy_PyObject *arg0, HPy_ssize_t arg1) \
     { \
-        _HPyFunc_args_SSIZEARGFUNC _a; \
-        _a.arg0 = arg0; _a.arg1 = arg1; \
-        _HPY_TRAMPOLINE_DISPATCH(SSIZEARGFUNC, IMPL, &_a); \
-        return _a.result; \
+        HPyContext *_c = _ctx_for_trampolines; \
+        if (_HPY_RS_DIRECT_CONTEXT(_c)) { \
+            return _HPyRs_u_o(IMPL(_c, _HPyRs_u_h(arg0), arg1)); \
+        } else { \
+            _HPyFunc_args_SSIZEARGFUNC _a; \
+            _a.arg0 = arg0; _a.arg1 = arg1; \
+            _HPY_TRAMPOLINE_DISPATCH(SSIZEARGFUNC, IMPL, &_a); \
+            return _a.result; \
+        } \
     }
 
 typedef struct {
@@ -183,10 +233,15 @@ typedef struct {
 #define _HPyFunc_TRAMPOLINE_HPyFunc_SSIZESSIZEARGFUNC(SYM, IMPL) \
     static cpy_PyObject *SYM(cpy_PyObject *arg0, HPy_ssize_t arg1, HPy_ssize_t arg2) \
     { \
-        _HPyFunc_args_SSIZESSIZEARGFUNC _a; \
-        _a.arg0 = arg0; _a.arg1 = arg1; _a.arg2 = arg2; \
-        _HPY_TRAMPOLINE_DISPATCH(SSIZESSIZEARGFUNC, IMPL, &_a); \
-        return _a.result; \
+        HPyContext *_c = _ctx_for_trampolines; \
+        if (_HPY_RS_DIRECT_CONTEXT(_c)) { \
+            return _HPyRs_u_o(IMPL(_c, _HPyRs_u_h(arg0), arg1, arg2)); \
+        } else { \
+            _HPyFunc_args_SSIZESSIZEARGFUNC _a; \
+            _a.arg0 = arg0; _a.arg1 = arg1; _a.arg2 = arg2; \
+            _HPY_TRAMPOLINE_DISPATCH(SSIZESSIZEARGFUNC, IMPL, &_a); \
+            return _a.result; \
+        } \
     }
 
 typedef struct {
@@ -198,10 +253,15 @@ typedef struct {
 #define _HPyFunc_TRAMPOLINE_HPyFunc_SSIZEOBJARGPROC(SYM, IMPL) \
     static int SYM(cpy_PyObject *arg0, HPy_ssize_t arg1, cpy_PyObject *arg2) \
     { \
-        _HPyFunc_args_SSIZEOBJARGPROC _a; \
-        _a.arg0 = arg0; _a.arg1 = arg1; _a.arg2 = arg2; \
-        _HPY_TRAMPOLINE_DISPATCH(SSIZEOBJARGPROC, IMPL, &_a); \
-        return _a.result; \
+        HPyContext *_c = _ctx_for_trampolines; \
+        if (_HPY_RS_DIRECT_CONTEXT(_c)) { \
+            return IMPL(_c, _HPyRs_u_h(arg0), arg1, _HPyRs_u_h(arg2)); \
+        } else { \
+            _HPyFunc_args_SSIZEOBJARGPROC _a; \
+            _a.arg0 = arg0; _a.arg1 = arg1; _a.arg2 = arg2; \
+            _HPY_TRAMPOLINE_DISPATCH(SSIZEOBJARGPROC, IMPL, &_a); \
+            return _a.result; \
+        } \
     }
 
 typedef struct {
@@ -214,10 +274,15 @@ typedef struct {
 #define _HPyFunc_TRAMPOLINE_HPyFunc_SSIZESSIZEOBJARGPROC(SYM, IMPL) \
     static int SYM(cpy_PyObject *arg0, HPy_ssize_t arg1, HPy_ssize_t arg2, cpy_PyObject *arg3) \
     { \
-        _HPyFunc_args_SSIZESSIZEOBJARGPROC _a; \
-        _a.arg0 = arg0; _a.arg1 = arg1; _a.arg2 = arg2; _a.arg3 = arg3; \
-        _HPY_TRAMPOLINE_DISPATCH(SSIZESSIZEOBJARGPROC, IMPL, &_a); \
-        return _a.result; \
+        HPyContext *_c = _ctx_for_trampolines; \
+        if (_HPY_RS_DIRECT_CONTEXT(_c)) { \
+            return IMPL(_c, _HPyRs_u_h(arg0), arg1, arg2, _HPyRs_u_h(arg3)); \
+        } else { \
+            _HPyFunc_args_SSIZESSIZEOBJARGPROC _a; \
+            _a.arg0 = arg0; _a.arg1 = arg1; _a.arg2 = arg2; _a.arg3 = arg3; \
+            _HPY_TRAMPOLINE_DISPATCH(SSIZESSIZEOBJARGPROC, IMPL, &_a); \
+            return _a.result; \
+        } \
     }
 
 typedef struct {
@@ -229,10 +294,15 @@ typedef struct {
 #define _HPyFunc_TRAMPOLINE_HPyFunc_OBJOBJARGPROC(SYM, IMPL) \
     static int SYM(cpy_PyObject *arg0, cpy_PyObject *arg1, cpy_PyObject *arg2) \
     { \
-        _HPyFunc_args_OBJOBJARGPROC _a; \
-        _a.arg0 = arg0; _a.arg1 = arg1; _a.arg2 = arg2; \
-        _HPY_TRAMPOLINE_DISPATCH(OBJOBJARGPROC, IMPL, &_a); \
-        return _a.result; \
+        HPyContext *_c = _ctx_for_trampolines; \
+        if (_HPY_RS_DIRECT_CONTEXT(_c)) { \
+            return IMPL(_c, _HPyRs_u_h(arg0), _HPyRs_u_h(arg1), _HPyRs_u_h(arg2)); \
+        } else { \
+            _HPyFunc_args_OBJOBJARGPROC _a; \
+            _a.arg0 = arg0; _a.arg1 = arg1; _a.arg2 = arg2; \
+            _HPY_TRAMPOLINE_DISPATCH(OBJOBJARGPROC, IMPL, &_a); \
+            return _a.result; \
+        } \
     }
 
 typedef struct {
@@ -241,9 +311,14 @@ typedef struct {
 #define _HPyFunc_TRAMPOLINE_HPyFunc_FREEFUNC(SYM, IMPL) \
     static void SYM(void *arg0) \
     { \
-        _HPyFunc_args_FREEFUNC _a; \
-        _a.arg0 = arg0; \
-        _HPY_TRAMPOLINE_DISPATCH(FREEFUNC, IMPL, &_a); \
+        HPyContext *_c = _ctx_for_trampolines; \
+        if (_HPY_RS_DIRECT_CONTEXT(_c)) { \
+            IMPL(_c, arg0); return; \
+        } else { \
+            _HPyFunc_args_FREEFUNC _a; \
+            _a.arg0 = arg0; \
+            _HPY_TRAMPOLINE_DISPATCH(FREEFUNC, IMPL, &_a); \
+        } \
     }
 
 typedef struct {
@@ -254,10 +329,15 @@ typedef struct {
 #define _HPyFunc_TRAMPOLINE_HPyFunc_GETATTRFUNC(SYM, IMPL) \
     static cpy_PyObject *SYM(cpy_PyObject *arg0, char *arg1) \
     { \
-        _HPyFunc_args_GETATTRFUNC _a; \
-        _a.arg0 = arg0; _a.arg1 = arg1; \
-        _HPY_TRAMPOLINE_DISPATCH(GETATTRFUNC, IMPL, &_a); \
-        return _a.result; \
+        HPyContext *_c = _ctx_for_trampolines; \
+        if (_HPY_RS_DIRECT_CONTEXT(_c)) { \
+            return _HPyRs_u_o(IMPL(_c, _HPyRs_u_h(arg0), arg1)); \
+        } else { \
+            _HPyFunc_args_GETATTRFUNC _a; \
+            _a.arg0 = arg0; _a.arg1 = arg1; \
+            _HPY_TRAMPOLINE_DISPATCH(GETATTRFUNC, IMPL, &_a); \
+            return _a.result; \
+        } \
     }
 
 typedef struct {
@@ -268,10 +348,15 @@ typedef struct {
 #define _HPyFunc_TRAMPOLINE_HPyFunc_GETATTROFUNC(SYM, IMPL) \
     static cpy_PyObject *SYM(cpy_PyObject *arg0, cpy_PyObject *arg1) \
     { \
-        _HPyFunc_args_GETATTROFUNC _a; \
-        _a.arg0 = arg0; _a.arg1 = arg1; \
-        _HPY_TRAMPOLINE_DISPATCH(GETATTROFUNC, IMPL, &_a); \
-        return _a.result; \
+        HPyContext *_c = _ctx_for_trampolines; \
+        if (_HPY_RS_DIRECT_CONTEXT(_c)) { \
+            return _HPyRs_u_o(IMPL(_c, _HPyRs_u_h(arg0), _HPyRs_u_h(arg1))); \
+        } else { \
+            _HPyFunc_args_GETATTROFUNC _a; \
+            _a.arg0 = arg0; _a.arg1 = arg1; \
+            _HPY_TRAMPOLINE_DISPATCH(GETATTROFUNC, IMPL, &_a); \
+            return _a.result; \
+        } \
     }
 
 typedef struct {
@@ -283,10 +368,15 @@ typedef struct {
 #define _HPyFunc_TRAMPOLINE_HPyFunc_SETATTRFUNC(SYM, IMPL) \
     static int SYM(cpy_PyObject *arg0, char *arg1, cpy_PyObject *arg2) \
     { \
-        _HPyFunc_args_SETATTRFUNC _a; \
-        _a.arg0 = arg0; _a.arg1 = arg1; _a.arg2 = arg2; \
-        _HPY_TRAMPOLINE_DISPATCH(SETATTRFUNC, IMPL, &_a); \
-        return _a.result; \
+        HPyContext *_c = _ctx_for_trampolines; \
+        if (_HPY_RS_DIRECT_CONTEXT(_c)) { \
+            return IMPL(_c, _HPyRs_u_h(arg0), arg1, _HPyRs_u_h(arg2)); \
+        } else { \
+            _HPyFunc_args_SETATTRFUNC _a; \
+            _a.arg0 = arg0; _a.arg1 = arg1; _a.arg2 = arg2; \
+            _HPY_TRAMPOLINE_DISPATCH(SETATTRFUNC, IMPL, &_a); \
+            return _a.result; \
+        } \
     }
 
 typedef struct {
@@ -298,10 +388,15 @@ typedef struct {
 #define _HPyFunc_TRAMPOLINE_HPyFunc_SETATTROFUNC(SYM, IMPL) \
     static int SYM(cpy_PyObject *arg0, cpy_PyObject *arg1, cpy_PyObject *arg2) \
     { \
-        _HPyFunc_args_SETATTROFUNC _a; \
-        _a.arg0 = arg0; _a.arg1 = arg1; _a.arg2 = arg2; \
-        _HPY_TRAMPOLINE_DISPATCH(SETATTROFUNC, IMPL, &_a); \
-        return _a.result; \
+        HPyContext *_c = _ctx_for_trampolines; \
+        if (_HPY_RS_DIRECT_CONTEXT(_c)) { \
+            return IMPL(_c, _HPyRs_u_h(arg0), _HPyRs_u_h(arg1), _HPyRs_u_h(arg2)); \
+        } else { \
+            _HPyFunc_args_SETATTROFUNC _a; \
+            _a.arg0 = arg0; _a.arg1 = arg1; _a.arg2 = arg2; \
+            _HPY_TRAMPOLINE_DISPATCH(SETATTROFUNC, IMPL, &_a); \
+            return _a.result; \
+        } \
     }
 
 typedef struct {
@@ -311,10 +406,15 @@ typedef struct {
 #define _HPyFunc_TRAMPOLINE_HPyFunc_REPRFUNC(SYM, IMPL) \
     static cpy_PyObject *SYM(cpy_PyObject *arg0) \
     { \
-        _HPyFunc_args_REPRFUNC _a; \
-        _a.arg0 = arg0; \
-        _HPY_TRAMPOLINE_DISPATCH(REPRFUNC, IMPL, &_a); \
-        return _a.result; \
+        HPyContext *_c = _ctx_for_trampolines; \
+        if (_HPY_RS_DIRECT_CONTEXT(_c)) { \
+            return _HPyRs_u_o(IMPL(_c, _HPyRs_u_h(arg0))); \
+        } else { \
+            _HPyFunc_args_REPRFUNC _a; \
+            _a.arg0 = arg0; \
+            _HPY_TRAMPOLINE_DISPATCH(REPRFUNC, IMPL, &_a); \
+            return _a.result; \
+        } \
     }
 
 typedef struct {
@@ -324,10 +424,15 @@ typedef struct {
 #define _HPyFunc_TRAMPOLINE_HPyFunc_HASHFUNC(SYM, IMPL) \
     static HPy_hash_t SYM(cpy_PyObject *arg0) \
     { \
-        _HPyFunc_args_HASHFUNC _a; \
-        _a.arg0 = arg0; \
-        _HPY_TRAMPOLINE_DISPATCH(HASHFUNC, IMPL, &_a); \
-        return _a.result; \
+        HPyContext *_c = _ctx_for_trampolines; \
+        if (_HPY_RS_DIRECT_CONTEXT(_c)) { \
+            return IMPL(_c, _HPyRs_u_h(arg0)); \
+        } else { \
+            _HPyFunc_args_HASHFUNC _a; \
+            _a.arg0 = arg0; \
+            _HPY_TRAMPOLINE_DISPATCH(HASHFUNC, IMPL, &_a); \
+            return _a.result; \
+        } \
     }
 
 typedef struct {
@@ -339,10 +444,15 @@ typedef struct {
 #define _HPyFunc_TRAMPOLINE_HPyFunc_RICHCMPFUNC(SYM, IMPL) \
     static cpy_PyObject *SYM(cpy_PyObject *arg0, cpy_PyObject *arg1, int arg2) \
     { \
-        _HPyFunc_args_RICHCMPFUNC _a; \
-        _a.arg0 = arg0; _a.arg1 = arg1; _a.arg2 = (HPy_RichCmpOp)arg2; \
-        _HPY_TRAMPOLINE_DISPATCH(RICHCMPFUNC, IMPL, &_a); \
-        return _a.result; \
+        HPyContext *_c = _ctx_for_trampolines; \
+        if (_HPY_RS_DIRECT_CONTEXT(_c)) { \
+            return _HPyRs_u_o(IMPL(_c, _HPyRs_u_h(arg0), _HPyRs_u_h(arg1), (HPy_RichCmpOp)arg2)); \
+        } else { \
+            _HPyFunc_args_RICHCMPFUNC _a; \
+            _a.arg0 = arg0; _a.arg1 = arg1; _a.arg2 = (HPy_RichCmpOp)arg2; \
+            _HPY_TRAMPOLINE_DISPATCH(RICHCMPFUNC, IMPL, &_a); \
+            return _a.result; \
+        } \
     }
 
 typedef struct {
@@ -352,10 +462,15 @@ typedef struct {
 #define _HPyFunc_TRAMPOLINE_HPyFunc_GETITERFUNC(SYM, IMPL) \
     static cpy_PyObject *SYM(cpy_PyObject *arg0) \
     { \
-        _HPyFunc_args_GETITERFUNC _a; \
-        _a.arg0 = arg0; \
-        _HPY_TRAMPOLINE_DISPATCH(GETITERFUNC, IMPL, &_a); \
-        return _a.result; \
+        HPyContext *_c = _ctx_for_trampolines; \
+        if (_HPY_RS_DIRECT_CONTEXT(_c)) { \
+            return _HPyRs_u_o(IMPL(_c, _HPyRs_u_h(arg0))); \
+        } else { \
+            _HPyFunc_args_GETITERFUNC _a; \
+            _a.arg0 = arg0; \
+            _HPY_TRAMPOLINE_DISPATCH(GETITERFUNC, IMPL, &_a); \
+            return _a.result; \
+        } \
     }
 
 typedef struct {
@@ -365,10 +480,15 @@ typedef struct {
 #define _HPyFunc_TRAMPOLINE_HPyFunc_ITERNEXTFUNC(SYM, IMPL) \
     static cpy_PyObject *SYM(cpy_PyObject *arg0) \
     { \
-        _HPyFunc_args_ITERNEXTFUNC _a; \
-        _a.arg0 = arg0; \
-        _HPY_TRAMPOLINE_DISPATCH(ITERNEXTFUNC, IMPL, &_a); \
-        return _a.result; \
+        HPyContext *_c = _ctx_for_trampolines; \
+        if (_HPY_RS_DIRECT_CONTEXT(_c)) { \
+            return _HPyRs_u_o(IMPL(_c, _HPyRs_u_h(arg0))); \
+        } else { \
+            _HPyFunc_args_ITERNEXTFUNC _a; \
+            _a.arg0 = arg0; \
+            _HPY_TRAMPOLINE_DISPATCH(ITERNEXTFUNC, IMPL, &_a); \
+            return _a.result; \
+        } \
     }
 
 typedef struct {
@@ -380,10 +500,15 @@ typedef struct {
 #define _HPyFunc_TRAMPOLINE_HPyFunc_DESCRGETFUNC(SYM, IMPL) \
     static cpy_PyObject *SYM(cpy_PyObject *arg0, cpy_PyObject *arg1, cpy_PyObject *arg2) \
     { \
-        _HPyFunc_args_DESCRGETFUNC _a; \
-        _a.arg0 = arg0; _a.arg1 = arg1; _a.arg2 = arg2; \
-        _HPY_TRAMPOLINE_DISPATCH(DESCRGETFUNC, IMPL, &_a); \
-        return _a.result; \
+        HPyContext *_c = _ctx_for_trampolines; \
+        if (_HPY_RS_DIRECT_CONTEXT(_c)) { \
+            return _HPyRs_u_o(IMPL(_c, _HPyRs_u_h(arg0), _HPyRs_u_h(arg1), _HPyRs_u_h(arg2))); \
+        } else { \
+            _HPyFunc_args_DESCRGETFUNC _a; \
+            _a.arg0 = arg0; _a.arg1 = arg1; _a.arg2 = arg2; \
+            _HPY_TRAMPOLINE_DISPATCH(DESCRGETFUNC, IMPL, &_a); \
+            return _a.result; \
+        } \
     }
 
 typedef struct {
@@ -395,10 +520,15 @@ typedef struct {
 #define _HPyFunc_TRAMPOLINE_HPyFunc_DESCRSETFUNC(SYM, IMPL) \
     static int SYM(cpy_PyObject *arg0, cpy_PyObject *arg1, cpy_PyObject *arg2) \
     { \
-        _HPyFunc_args_DESCRSETFUNC _a; \
-        _a.arg0 = arg0; _a.arg1 = arg1; _a.arg2 = arg2; \
-        _HPY_TRAMPOLINE_DISPATCH(DESCRSETFUNC, IMPL, &_a); \
-        return _a.result; \
+        HPyContext *_c = _ctx_for_trampolines; \
+        if (_HPY_RS_DIRECT_CONTEXT(_c)) { \
+            return IMPL(_c, _HPyRs_u_h(arg0), _HPyRs_u_h(arg1), _HPyRs_u_h(arg2)); \
+        } else { \
+            _HPyFunc_args_DESCRSETFUNC _a; \
+            _a.arg0 = arg0; _a.arg1 = arg1; _a.arg2 = arg2; \
+            _HPY_TRAMPOLINE_DISPATCH(DESCRSETFUNC, IMPL, &_a); \
+            return _a.result; \
+        } \
     }
 
 typedef struct {
@@ -410,10 +540,15 @@ typedef struct {
 #define _HPyFunc_TRAMPOLINE_HPyFunc_INITPROC(SYM, IMPL) \
     static int SYM(cpy_PyObject *self, cpy_PyObject *args, cpy_PyObject *kw) \
     { \
-        _HPyFunc_args_INITPROC _a; \
-        _a.self = self; _a.args = args; _a.kw = kw; \
-        _HPY_TRAMPOLINE_DISPATCH(INITPROC, IMPL, &_a); \
-        return _a.result; \
+        HPyContext *_c = _ctx_for_trampolines; \
+        if (_HPY_RS_DIRECT_CONTEXT(_c)) { \
+            return IMPL(_c, _HPyRs_u_h(self), _HPyRs_u_tuple_items(args), _HPyRs_u_tuple_len(args), _HPyRs_u_h(kw)); \
+        } else { \
+            _HPyFunc_args_INITPROC _a; \
+            _a.self = self; _a.args = args; _a.kw = kw; \
+            _HPY_TRAMPOLINE_DISPATCH(INITPROC, IMPL, &_a); \
+            return _a.result; \
+        } \
     }
 
 typedef struct {
@@ -425,10 +560,15 @@ typedef struct {
 #define _HPyFunc_TRAMPOLINE_HPyFunc_NEWFUNC(SYM, IMPL) \
     static cpy_PyObject *SYM(cpy_PyObject *self, cpy_PyObject *args, cpy_PyObject *kw) \
     { \
-        _HPyFunc_args_NEWFUNC _a; \
-        _a.self = self; _a.args = args; _a.kw = kw; \
-        _HPY_TRAMPOLINE_DISPATCH(NEWFUNC, IMPL, &_a); \
-        return _a.result; \
+        HPyContext *_c = _ctx_for_trampolines; \
+        if (_HPY_RS_DIRECT_CONTEXT(_c)) { \
+            return _HPyRs_u_o(IMPL(_c, _HPyRs_u_h(self), _HPyRs_u_tuple_items(args), _HPyRs_u_tuple_len(args), _HPyRs_u_h(kw))); \
+        } else { \
+            _HPyFunc_args_NEWFUNC _a; \
+            _a.self = self; _a.args = args; _a.kw = kw; \
+            _HPY_TRAMPOLINE_DISPATCH(NEWFUNC, IMPL, &_a); \
+            return _a.result; \
+        } \
     }
 
 typedef struct {
@@ -439,10 +579,15 @@ typedef struct {
 #define _HPyFunc_TRAMPOLINE_HPyFunc_GETTER(SYM, IMPL) \
     static cpy_PyObject *SYM(cpy_PyObject *arg0, void *arg1) \
     { \
-        _HPyFunc_args_GETTER _a; \
-        _a.arg0 = arg0; _a.arg1 = arg1; \
-        _HPY_TRAMPOLINE_DISPATCH(GETTER, IMPL, &_a); \
-        return _a.result; \
+        HPyContext *_c = _ctx_for_trampolines; \
+        if (_HPY_RS_DIRECT_CONTEXT(_c)) { \
+            return _HPyRs_u_o(IMPL(_c, _HPyRs_u_h(arg0), arg1)); \
+        } else { \
+            _HPyFunc_args_GETTER _a; \
+            _a.arg0 = arg0; _a.arg1 = arg1; \
+            _HPY_TRAMPOLINE_DISPATCH(GETTER, IMPL, &_a); \
+            return _a.result; \
+        } \
     }
 
 typedef struct {
@@ -454,10 +599,15 @@ typedef struct {
 #define _HPyFunc_TRAMPOLINE_HPyFunc_SETTER(SYM, IMPL) \
     static int SYM(cpy_PyObject *arg0, cpy_PyObject *arg1, void *arg2) \
     { \
-        _HPyFunc_args_SETTER _a; \
-        _a.arg0 = arg0; _a.arg1 = arg1; _a.arg2 = arg2; \
-        _HPY_TRAMPOLINE_DISPATCH(SETTER, IMPL, &_a); \
-        return _a.result; \
+        HPyContext *_c = _ctx_for_trampolines; \
+        if (_HPY_RS_DIRECT_CONTEXT(_c)) { \
+            return IMPL(_c, _HPyRs_u_h(arg0), _HPyRs_u_h(arg1), arg2); \
+        } else { \
+            _HPyFunc_args_SETTER _a; \
+            _a.arg0 = arg0; _a.arg1 = arg1; _a.arg2 = arg2; \
+            _HPY_TRAMPOLINE_DISPATCH(SETTER, IMPL, &_a); \
+            return _a.result; \
+        } \
     }
 
 typedef struct {
@@ -468,10 +618,15 @@ typedef struct {
 #define _HPyFunc_TRAMPOLINE_HPyFunc_OBJOBJPROC(SYM, IMPL) \
     static int SYM(cpy_PyObject *arg0, cpy_PyObject *arg1) \
     { \
-        _HPyFunc_args_OBJOBJPROC _a; \
-        _a.arg0 = arg0; _a.arg1 = arg1; \
-        _HPY_TRAMPOLINE_DISPATCH(OBJOBJPROC, IMPL, &_a); \
-        return _a.result; \
+        HPyContext *_c = _ctx_for_trampolines; \
+        if (_HPY_RS_DIRECT_CONTEXT(_c)) { \
+            return IMPL(_c, _HPyRs_u_h(arg0), _HPyRs_u_h(arg1)); \
+        } else { \
+            _HPyFunc_args_OBJOBJPROC _a; \
+            _a.arg0 = arg0; _a.arg1 = arg1; \
+            _HPY_TRAMPOLINE_DISPATCH(OBJOBJPROC, IMPL, &_a); \
+            return _a.result; \
+        } \
     }
 
 typedef struct {
@@ -495,9 +650,14 @@ typedef struct {
 #define _HPyFunc_TRAMPOLINE_HPyFunc_DESTRUCTOR(SYM, IMPL) \
     static void SYM(cpy_PyObject *arg0) \
     { \
-        _HPyFunc_args_DESTRUCTOR _a; \
-        _a.arg0 = arg0; \
-        _HPY_TRAMPOLINE_DISPATCH(DESTRUCTOR, IMPL, &_a); \
+        HPyContext *_c = _ctx_for_trampolines; \
+        if (_HPY_RS_DIRECT_CONTEXT(_c)) { \
+            IMPL(_c, _HPyRs_u_h(arg0)); return; \
+        } else { \
+            _HPyFunc_args_DESTRUCTOR _a; \
+            _a.arg0 = arg0; \
+            _HPY_TRAMPOLINE_DISPATCH(DESTRUCTOR, IMPL, &_a); \
+        } \
     }
 
 typedef struct {
@@ -507,8 +667,8 @@ typedef struct {
 #define _HPyFunc_TRAMPOLINE_HPyFunc_MOD_CREATE(SYM, IMPL) \
     static cpy_PyObject *SYM(cpy_PyObject *spec, cpy_PyModuleDef *def) \
     { \
-        _HPyFunc_args_MOD_CREATE _a; \
         (void)def; \
+        _HPyFunc_args_MOD_CREATE _a; \
         _a.spec = spec; \
         _HPY_TRAMPOLINE_DISPATCH(MOD_CREATE, IMPL, &_a); \
         return _a.result; \

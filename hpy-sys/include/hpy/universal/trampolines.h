@@ -12,6 +12,17 @@
  * the outcome back and stores it in the block's `result` field, which the
  * trampoline then returns.
  *
+ * One shortcut: hpy-rs's universal context (on CPython, where a handle is
+ * the object itself, borrowed) marks itself by a `_private` that points at
+ * itself (_HPY_RS_DIRECT_CONTEXT). Under it, a trampoline converts and calls
+ * the implementation directly, as a CPython-ABI trampoline does; under any
+ * other context (the debug and trace ones, another runtime's) it hands the
+ * block to the runtime as above, so the binary stays universal. The mark
+ * also promises CPython's default object layout (a tuple's size two words
+ * in, its items from the third: HPy_tp_new and HPy_tp_init read them).
+ * HPy_mod_create (its result is checked) and the hand-written signatures
+ * always go to the runtime.
+ *
  * The layout of every _HPyFunc_args_<SIG> block is part of the ABI
  * (hpy-sys/abi/structs.tsv). The blocks and trampolines are generated from
  * hpy-sys/hpyfunc.txt; only the capsule destructor's is written here (the
@@ -30,6 +41,42 @@
                                         HPyFunc_##SIGNAME,                  \
                                         _HPy_FUNC_CAST(HPyCFunction, IMPL), \
                                         (ARGS))
+
+/* The direct path (see above). No runtime stores the address of this very
+   field in it by chance; hpy-rs's debug code reads a context's `_private`
+   as a pointer, which this one is. */
+#define _HPY_RS_DIRECT_CONTEXT(CTX) \
+    ((CTX)->_private == (void *)&(CTX)->_private)
+
+static inline HPy _HPyRs_u_h(cpy_PyObject *o)
+{
+    HPy h;
+    h._i = (intptr_t)o;
+    return h;
+}
+
+static inline cpy_PyObject *_HPyRs_u_o(HPy h)
+{
+    return (cpy_PyObject *)h._i;
+}
+
+/* PyVectorcall_NARGS: the count without PY_VECTORCALL_ARGUMENTS_OFFSET,
+   the top bit of a size_t. */
+static inline size_t _HPyRs_u_nargs(size_t nargsf)
+{
+    return nargsf & ~((size_t)1 << (8 * sizeof(size_t) - 1));
+}
+
+/* PyTuple_GET_SIZE and the items of the arguments tuple of tp_new/tp_init */
+static inline HPy_ssize_t _HPyRs_u_tuple_len(cpy_PyObject *t)
+{
+    return ((const HPy_ssize_t *)t)[2];
+}
+
+static inline const HPy *_HPyRs_u_tuple_items(cpy_PyObject *t)
+{
+    return (const HPy *)((cpy_PyObject *const *)t + 3);
+}
 
 /* One argument block and trampoline per signature of hpy-sys/hpyfunc.txt. */
 #include "hpy/universal/autogen_trampolines.h"

@@ -6,7 +6,9 @@
 //! trampoline `<CONVENTION>::trampoline::<T>` is what CPython calls. In the
 //! universal ABI it packs its arguments into the convention's argument
 //! block and hands them to the runtime (`ctx_CallRealFunctionFromTrampoline`,
-//! so the debug and trace contexts see every call); in the CPython ABI it
+//! so the debug and trace contexts see every call), except under hpy-rs's
+//! own universal context, where it calls the implementation as the C
+//! headers' trampolines do (`_HPY_RS_DIRECT_CONTEXT`); in the CPython ABI it
 //! calls the implementation directly, which the compiler inlines.
 
 #![allow(non_snake_case, clippy::missing_safety_doc)]
@@ -29,6 +31,63 @@ macro_rules! block_result {
     ($other:ident, $a:ident) => {
         $a.result
     };
+}
+
+/// One implementation argument on the universal ABI's direct path (under
+/// hpy-rs's universal context, see `is_direct`): as `direct_arg!`, with
+/// CPython's default layout spelled out (no CPython declarations here).
+#[cfg(not(feature = "cpython-abi"))]
+macro_rules! universal_arg {
+    (obj($f:ident)) => {
+        HPy { _i: $f as isize }
+    };
+    (val($f:ident)) => {
+        $f as _
+    };
+    (cast($f:ident)) => {
+        $f as _
+    };
+    (array($f:ident, $n:ident)) => {
+        $f as *const HPy
+    };
+    (kwarray($f:ident, $n:ident, $k:ident)) => {
+        $f as *const HPy
+    };
+    (nargsf($f:ident)) => {
+        ($f & !(1usize << (usize::BITS - 1))) as _
+    };
+    // a tuple: its size two words in, its items from the third
+    (tuple_items($f:ident)) => {
+        ($f as *const *mut cpy_PyObject).add(3) as *const HPy
+    };
+    (tuple_len($f:ident)) => {
+        *($f as *const HPy_ssize_t).add(2) as _
+    };
+}
+
+/// Whether a convention may take the universal ABI's direct path: not
+/// `HPy_mod_create`, whose result the runtime checks.
+#[cfg(not(feature = "cpython-abi"))]
+macro_rules! direct_allowed {
+    (module) => {
+        false
+    };
+    ($other:ident) => {
+        true
+    };
+}
+
+/// The universal ABI's direct path is open: `ctx` is hpy-rs's universal
+/// context, whose `_private` points at itself (handles are the objects,
+/// borrowed; `_HPY_RS_DIRECT_CONTEXT` in hpy/universal/trampolines.h).
+///
+/// # Safety
+/// `ctx` is a live context.
+#[cfg(not(feature = "cpython-abi"))]
+#[inline(always)]
+unsafe fn is_direct(ctx: *mut HPyContext) -> bool {
+    // SAFETY: reading a field of a live context (contract).
+    unsafe { (*ctx)._private == core::ptr::addr_of_mut!((*ctx)._private).cast() }
 }
 
 /// One implementation argument, from the trampoline's parameters (CPython
@@ -61,8 +120,8 @@ macro_rules! direct_arg {
     };
 }
 
-/// The trampoline's result from the implementation's (CPython ABI).
-#[cfg(feature = "cpython-abi")]
+/// The trampoline's result from the implementation's (CPython ABI, and the
+/// universal ABI's direct path).
 macro_rules! direct_result {
     (obj, $r:ident) => {
         $r._i as *mut cpy_PyObject
@@ -89,12 +148,25 @@ macro_rules! trampolines {
             #[cfg(not(feature = "cpython-abi"))]
             #[allow(unused_variables)]
             pub unsafe extern "C" fn trampoline<T: Impl<$impl_ty>>($($p: $t),*) -> $ret {
+                let ctx = crate::__private::trampoline_context();
+                // SAFETY: the loader's context is live.
+                if direct_allowed!($res) && unsafe { is_direct(ctx) } {
+                    // SAFETY: under hpy-rs's universal context a handle is
+                    // the object pointer, as in the CPython ABI, and the
+                    // arguments are what CPython passes for `$sig`.
+                    let r = unsafe {
+                        match T::IMPL {
+                            Some(f) => f(ctx, $(universal_arg!($conv($($f),*))),*),
+                            None => core::hint::unreachable_unchecked(),
+                        }
+                    };
+                    return direct_result!($res, r);
+                }
                 // SAFETY: the block is plain data (pointers and integers),
                 // filled here field by field; the runtime reads the fields
                 // this convention defines and writes `result`.
                 let mut a: $args_ty = unsafe { core::mem::zeroed() };
                 $( a.$stored = $stored as _; )*
-                let ctx = crate::__private::trampoline_context();
                 // SAFETY: the context the loader handed to this extension;
                 // the block and the implementation match the convention
                 // `$sig` (the table they are both generated from).

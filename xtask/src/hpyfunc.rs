@@ -110,62 +110,50 @@ pub fn render_universal(sigs: &[Sig]) -> String {
             s.name
         )
         .unwrap();
-        // The argument block, handed to the runtime.
-        let stores: Vec<String> = stored
-            .iter()
-            .map(|p| {
-                let cast = if p.stored != p.ty {
-                    format!("({})", p.stored)
-                } else {
-                    String::new()
-                };
-                format!("_a.{} = {cast}{};", p.name, p.name)
-            })
-            .collect();
-        let mut block = format!(
-            "    {{ \\\n{}        _HPyFunc_args_{} _a; \\\n        {} \\\n        \
-             _HPY_TRAMPOLINE_DISPATCH({}, IMPL, &_a); \\\n",
-            unused(s),
-            s.name,
-            stores.join(" "),
-            s.name
-        );
-        if t.ret != "void" {
-            block.push_str("        return _a.result; \\\n");
-        }
-        block.push_str("    }");
+        b.push_str(&tramp_head(s));
+        b.push_str("    { \\\n");
         // Under a context that says handles are the objects themselves
         // (hpy-rs's universal one: `_HPY_RS_DIRECT_CONTEXT`), the call the
-        // CPython ABI makes; the block, in a function of its own kept out
-        // of line (so that the direct path needs no stack frame), for any
-        // other.
-        let Some(stmt) = direct_call(s, "_c", &UNIVERSAL_DIRECT) else {
-            b.push_str(&tramp_head(s));
-            writeln!(b, "{block}\n").unwrap();
-            continue;
-        };
-        b.push_str(
-            &tramp_head(s)
-                .replacen("    static", "    _HPY_RS_OUT_OF_LINE static", 1)
-                .replacen("SYM(", "SYM##_dispatch(", 1),
-        );
-        writeln!(b, "{block} \\").unwrap();
-        b.push_str(&tramp_head(s));
-        b.push_str("    { \\\n        HPyContext *_c = _ctx_for_trampolines; \\\n");
+        // CPython ABI makes; the argument block for any other.
+        let direct = direct_call(s, "_c", &UNIVERSAL_DIRECT);
+        if direct.is_some() {
+            b.push_str("        HPyContext *_c = _ctx_for_trampolines; \\\n");
+        }
         b.push_str(&unused(s));
-        let names: Vec<&str> = t.params.iter().map(|p| p.name.as_str()).collect();
-        let fallback = format!("SYM##_dispatch({})", names.join(", "));
-        let fallback = if t.ret == "void" {
-            format!("{fallback};")
-        } else {
-            format!("return {fallback};")
+        let mut block = vec![format!("_HPyFunc_args_{} _a;", s.name)];
+        block.push(
+            stored
+                .iter()
+                .map(|p| {
+                    let cast = if p.stored != p.ty {
+                        format!("({})", p.stored)
+                    } else {
+                        String::new()
+                    };
+                    format!("_a.{} = {cast}{};", p.name, p.name)
+                })
+                .collect::<Vec<_>>()
+                .join(" "),
+        );
+        block.push(format!("_HPY_TRAMPOLINE_DISPATCH({}, IMPL, &_a);", s.name));
+        if t.ret != "void" {
+            block.push("return _a.result;".to_string());
+        }
+        let indent = match &direct {
+            Some(stmt) => {
+                writeln!(b, "        if (_HPY_RS_DIRECT_CONTEXT(_c)) {{ \\").unwrap();
+                writeln!(b, "            {stmt} \\").unwrap();
+                b.push_str("        } else { \\\n");
+                "            "
+            }
+            None => "        ",
         };
-        writeln!(
-            b,
-            "        if (_HPY_RS_DIRECT_CONTEXT(_c)) {{ \\\n            {stmt} \\\n        }} \\\n        \
-             {fallback} \\"
-        )
-        .unwrap();
+        for line in &block {
+            writeln!(b, "{indent}{line} \\").unwrap();
+        }
+        if direct.is_some() {
+            b.push_str("        } \\\n");
+        }
         b.push_str("    }\n\n");
     }
     c_header(

@@ -13,20 +13,17 @@ typedef struct {
     cpy_PyObject *result;
 } _HPyFunc_args_VARARGS;
 #define _HPyFunc_TRAMPOLINE_HPyFunc_VARARGS(SYM, IMPL) \
-    _HPY_RS_OUT_OF_LINE static cpy_PyObject *SYM##_dispatch(cpy_PyObject *self, cpy_PyObject *const *args, HPy_ssize_t nargs) \
-    { \
-        _HPyFunc_args_VARARGS _a; \
-        _a.self = self; _a.args = args; _a.nargs = nargs; \
-        _HPY_TRAMPOLINE_DISPATCH(VARARGS, IMPL, &_a); \
-        return _a.result; \
-    } \
     static cpy_PyObject *SYM(cpy_PyObject *self, cpy_PyObject *const *args, HPy_ssize_t nargs) \
     { \
         HPyContext *_c = _ctx_for_trampolines; \
         if (_HPY_RS_DIRECT_CONTEXT(_c)) { \
             return _HPyRs_u_o(IMPL(_c, _HPyRs_u_h(self), (const HPy *)args, (size_t)nargs)); \
+        } else { \
+            _HPyFunc_args_VARARGS _a; \
+            _a.self = self; _a.args = args; _a.nargs = nargs; \
+            _HPY_TRAMPOLINE_DISPATCH(VARARGS, IMPL, &_a); \
+            return _a.result; \
         } \
-        return SYM##_dispatch(self, args, nargs); \
     }
 
 typedef struct {
@@ -37,20 +34,17 @@ typedef struct {
     cpy_PyObject *result;
 } _HPyFunc_args_KEYWORDS;
 #define _HPyFunc_TRAMPOLINE_HPyFunc_KEYWORDS(SYM, IMPL) \
-    _HPY_RS_OUT_OF_LINE static cpy_PyObject *SYM##_dispatch(cpy_PyObject *self, cpy_PyObject *const *args, size_t nargsf, cpy_PyObject *kwnames) \
-    { \
-        _HPyFunc_args_KEYWORDS _a; \
-        _a.self = self; _a.args = args; _a.nargsf = nargsf; _a.kwnames = kwnames; \
-        _HPY_TRAMPOLINE_DISPATCH(KEYWORDS, IMPL, &_a); \
-        return _a.result; \
-    } \
     static cpy_PyObject *SYM(cpy_PyObject *self, cpy_PyObject *const *args, size_t nargsf, cpy_PyObject *kwnames) \
     { \
         HPyContext *_c = _ctx_for_trampolines; \
         if (_HPY_RS_DIRECT_CONTEXT(_c)) { \
             return _HPyRs_u_o(IMPL(_c, _HPyRs_u_h(self), (const HPy *)args, (size_t)_HPyRs_u_nargs(nargsf), _HPyRs_u_h(kwnames))); \
+        } else { \
+            _HPyFunc_args_KEYWORDS _a; \
+            _a.self = self; _a.args = args; _a.nargsf = nargsf; _a.kwnames = kwnames; \
+            _HPY_TRAMPOLINE_DISPATCH(KEYWORDS, IMPL, &_a); \
+            return _a.result; \
         } \
-        return SYM##_dispatch(self, args, nargsf, kwnames); \
     }
 
 typedef struct {
@@ -58,22 +52,18 @@ typedef struct {
     cpy_PyObject *result;
 } _HPyFunc_args_NOARGS;
 #define _HPyFunc_TRAMPOLINE_HPyFunc_NOARGS(SYM, IMPL) \
-    _HPY_RS_OUT_OF_LINE static cpy_PyObject *SYM##_dispatch(cpy_PyObject *self, cpy_PyObject *_hpy_ignored) \
-    { \
-        (void)_hpy_ignored; \
-        _HPyFunc_args_NOARGS _a; \
-        _a.self = self; \
-        _HPY_TRAMPOLINE_DISPATCH(NOARGS, IMPL, &_a); \
-        return _a.result; \
-    } \
     static cpy_PyObject *SYM(cpy_PyObject *self, cpy_PyObject *_hpy_ignored) \
     { \
         HPyContext *_c = _ctx_for_trampolines; \
         (void)_hpy_ignored; \
         if (_HPY_RS_DIRECT_CONTEXT(_c)) { \
             return _HPyRs_u_o(IMPL(_c, _HPyRs_u_h(self))); \
+        } else { \
+            _HPyFunc_args_NOARGS _a; \
+            _a.self = self; \
+            _HPY_TRAMPOLINE_DISPATCH(NOARGS, IMPL, &_a); \
+            return _a.result; \
         } \
-        return SYM##_dispatch(self, _hpy_ignored); \
     }
 
 typedef struct {
@@ -82,20 +72,17 @@ typedef struct {
     cpy_PyObject *result;
 } _HPyFunc_args_O;
 #define _HPyFunc_TRAMPOLINE_HPyFunc_O(SYM, IMPL) \
-    _HPY_RS_OUT_OF_LINE static cpy_PyObject *SYM##_dispatch(cpy_PyObject *self, cpy_PyObject *arg) \
-    { \
-        _HPyFunc_args_O _a; \
-        _a.self = self; _a.arg = arg; \
-        _HPY_TRAMPOLINE_DISPATCH(O, IMPL, &_a); \
-        return _a.result; \
-    } \
     static cpy_PyObject *SYM(cpy_PyObject *self, cpy_PyObject *arg) \
     { \
         HPyContext *_c = _ctx_for_trampolines; \
         if (_HPY_RS_DIRECT_CONTEXT(_c)) { \
             return _HPyRs_u_o(IMPL(_c, _HPyRs_u_h(self), _HPyRs_u_h(arg))); \
+        } else { \
+            _HPyFunc_args_O _a; \
+            _a.self = self; _a.arg = arg; \
+            _HPY_TRAMPOLINE_DISPATCH(O, IMPL, &_a); \
+            return _a.result; \
         } \
-        return SYM##_dispatch(self, arg); \
     }
 
 typedef struct {
@@ -130,20 +117,17 @@ typedef struct {
     cpy_PyObject *result;
 } _HPyFunc_args_UNARYFUNC;
 #define _HPyFunc_TRAMPOLINE_HPyFunc_UNARYFUNC(SYM, IMPL) \
-    _HPY_RS_OUT_OF_LINE static cpy_PyObject *SYM##_dispatch(cpy_PyObject *arg0) \
-    { \
-        _HPyFunc_args_UNARYFUNC _a; \
-        _a.arg0 = arg0; \
-        _HPY_TRAMPOLINE_DISPATCH(UNARYFUNC, IMPL, &_a); \
-        return _a.result; \
-    } \
     static cpy_PyObject *SYM(cpy_PyObject *arg0) \
     { \
         HPyContext *_c = _ctx_for_trampolines; \
         if (_HPY_RS_DIRECT_CONTEXT(_c)) { \
             return _HPyRs_u_o(IMPL(_c, _HPyRs_u_h(arg0))); \
+        } else { \
+            _HPyFunc_args_UNARYFUNC _a; \
+            _a.arg0 = arg0; \
+            _HPY_TRAMPOLINE_DISPATCH(UNARYFUNC, IMPL, &_a); \
+            return _a.result; \
         } \
-        return SYM##_dispatch(arg0); \
     }
 
 typedef struct {
@@ -152,20 +136,17 @@ typedef struct {
     cpy_PyObject *result;
 } _HPyFunc_args_BINARYFUNC;
 #define _HPyFunc_TRAMPOLINE_HPyFunc_BINARYFUNC(SYM, IMPL) \
-    _HPY_RS_OUT_OF_LINE static cpy_PyObject *SYM##_dispatch(cpy_PyObject *arg0, cpy_PyObject *arg1) \
-    { \
-        _HPyFunc_args_BINARYFUNC _a; \
-        _a.arg0 = arg0; _a.arg1 = arg1; \
-        _HPY_TRAMPOLINE_DISPATCH(BINARYFUNC, IMPL, &_a); \
-        return _a.result; \
-    } \
     static cpy_PyObject *SYM(cpy_PyObject *arg0, cpy_PyObject *arg1) \
     { \
         HPyContext *_c = _ctx_for_trampolines; \
         if (_HPY_RS_DIRECT_CONTEXT(_c)) { \
             return _HPyRs_u_o(IMPL(_c, _HPyRs_u_h(arg0), _HPyRs_u_h(arg1))); \
+        } else { \
+            _HPyFunc_args_BINARYFUNC _a; \
+            _a.arg0 = arg0; _a.arg1 = arg1; \
+            _HPY_TRAMPOLINE_DISPATCH(BINARYFUNC, IMPL, &_a); \
+            return _a.result; \
         } \
-        return SYM##_dispatch(arg0, arg1); \
     }
 
 typedef struct {
@@ -175,20 +156,17 @@ typedef struct {
     cpy_PyObject *result;
 } _HPyFunc_args_TERNARYFUNC;
 #define _HPyFunc_TRAMPOLINE_HPyFunc_TERNARYFUNC(SYM, IMPL) \
-    _HPY_RS_OUT_OF_LINE static cpy_PyObject *SYM##_dispatch(cpy_PyObject *arg0, cpy_PyObject *arg1, cpy_PyObject *arg2) \
-    { \
-        _HPyFunc_args_TERNARYFUNC _a; \
-        _a.arg0 = arg0; _a.arg1 = arg1; _a.arg2 = arg2; \
-        _HPY_TRAMPOLINE_DISPATCH(TERNARYFUNC, IMPL, &_a); \
-        return _a.result; \
-    } \
     static cpy_PyObject *SYM(cpy_PyObject *arg0, cpy_PyObject *arg1, cpy_PyObject *arg2) \
     { \
         HPyContext *_c = _ctx_for_trampolines; \
         if (_HPY_RS_DIRECT_CONTEXT(_c)) { \
             return _HPyRs_u_o(IMPL(_c, _HPyRs_u_h(arg0), _HPyRs_u_h(arg1), _HPyRs_u_h(arg2))); \
+        } else { \
+            _HPyFunc_args_TERNARYFUNC _a; \
+            _a.arg0 = arg0; _a.arg1 = arg1; _a.arg2 = arg2; \
+            _HPY_TRAMPOLINE_DISPATCH(TERNARYFUNC, IMPL, &_a); \
+            return _a.result; \
         } \
-        return SYM##_dispatch(arg0, arg1, arg2); \
     }
 
 typedef struct {
@@ -196,20 +174,17 @@ typedef struct {
     int result;
 } _HPyFunc_args_INQUIRY;
 #define _HPyFunc_TRAMPOLINE_HPyFunc_INQUIRY(SYM, IMPL) \
-    _HPY_RS_OUT_OF_LINE static int SYM##_dispatch(cpy_PyObject *arg0) \
-    { \
-        _HPyFunc_args_INQUIRY _a; \
-        _a.arg0 = arg0; \
-        _HPY_TRAMPOLINE_DISPATCH(INQUIRY, IMPL, &_a); \
-        return _a.result; \
-    } \
     static int SYM(cpy_PyObject *arg0) \
     { \
         HPyContext *_c = _ctx_for_trampolines; \
         if (_HPY_RS_DIRECT_CONTEXT(_c)) { \
             return IMPL(_c, _HPyRs_u_h(arg0)); \
+        } else { \
+            _HPyFunc_args_INQUIRY _a; \
+            _a.arg0 = arg0; \
+            _HPY_TRAMPOLINE_DISPATCH(INQUIRY, IMPL, &_a); \
+            return _a.result; \
         } \
-        return SYM##_dispatch(arg0); \
     }
 
 typedef struct {
@@ -217,20 +192,17 @@ typedef struct {
     HPy_ssize_t result;
 } _HPyFunc_args_LENFUNC;
 #define _HPyFunc_TRAMPOLINE_HPyFunc_LENFUNC(SYM, IMPL) \
-    _HPY_RS_OUT_OF_LINE static HPy_ssize_t SYM##_dispatch(cpy_PyObject *arg0) \
-    { \
-        _HPyFunc_args_LENFUNC _a; \
-        _a.arg0 = arg0; \
-        _HPY_TRAMPOLINE_DISPATCH(LENFUNC, IMPL, &_a); \
-        return _a.result; \
-    } \
     static HPy_ssize_t SYM(cpy_PyObject *arg0) \
     { \
         HPyContext *_c = _ctx_for_trampolines; \
         if (_HPY_RS_DIRECT_CONTEXT(_c)) { \
             return IMPL(_c, _HPyRs_u_h(arg0)); \
+        } else { \
+            _HPyFunc_args_LENFUNC _a; \
+            _a.arg0 = arg0; \
+            _HPY_TRAMPOLINE_DISPATCH(LENFUNC, IMPL, &_a); \
+            return _a.result; \
         } \
-        return SYM##_dispatch(arg0); \
     }
 
 typedef struct {
@@ -239,20 +211,17 @@ typedef struct {
     cpy_PyObject *result;
 } _HPyFunc_args_SSIZEARGFUNC;
 #define _HPyFunc_TRAMPOLINE_HPyFunc_SSIZEARGFUNC(SYM, IMPL) \
-    _HPY_RS_OUT_OF_LINE static cpy_PyObject *SYM##_dispatch(cpy_PyObject *arg0, HPy_ssize_t arg1) \
-    { \
-        _HPyFunc_args_SSIZEARGFUNC _a; \
-        _a.arg0 = arg0; _a.arg1 = arg1; \
-        _HPY_TRAMPOLINE_DISPATCH(SSIZEARGFUNC, IMPL, &_a); \
-        return _a.result; \
-    } \
     static cpy_PyObject *SYM(cpy_PyObject *arg0, HPy_ssize_t arg1) \
     { \
         HPyContext *_c = _ctx_for_trampolines; \
         if (_HPY_RS_DIRECT_CONTEXT(_c)) { \
             return _HPyRs_u_o(IMPL(_c, _HPyRs_u_h(arg0), arg1)); \
+        } else { \
+            _HPyFunc_args_SSIZEARGFUNC _a; \
+            _a.arg0 = arg0; _a.arg1 = arg1; \
+            _HPY_TRAMPOLINE_DISPATCH(SSIZEARGFUNC, IMPL, &_a); \
+            return _a.result; \
         } \
-        return SYM##_dispatch(arg0, arg1); \
     }
 
 typedef struct {
@@ -262,20 +231,17 @@ typedef struct {
     cpy_PyObject *result;
 } _HPyFunc_args_SSIZESSIZEARGFUNC;
 #define _HPyFunc_TRAMPOLINE_HPyFunc_SSIZESSIZEARGFUNC(SYM, IMPL) \
-    _HPY_RS_OUT_OF_LINE static cpy_PyObject *SYM##_dispatch(cpy_PyObject *arg0, HPy_ssize_t arg1, HPy_ssize_t arg2) \
-    { \
-        _HPyFunc_args_SSIZESSIZEARGFUNC _a; \
-        _a.arg0 = arg0; _a.arg1 = arg1; _a.arg2 = arg2; \
-        _HPY_TRAMPOLINE_DISPATCH(SSIZESSIZEARGFUNC, IMPL, &_a); \
-        return _a.result; \
-    } \
     static cpy_PyObject *SYM(cpy_PyObject *arg0, HPy_ssize_t arg1, HPy_ssize_t arg2) \
     { \
         HPyContext *_c = _ctx_for_trampolines; \
         if (_HPY_RS_DIRECT_CONTEXT(_c)) { \
             return _HPyRs_u_o(IMPL(_c, _HPyRs_u_h(arg0), arg1, arg2)); \
+        } else { \
+            _HPyFunc_args_SSIZESSIZEARGFUNC _a; \
+            _a.arg0 = arg0; _a.arg1 = arg1; _a.arg2 = arg2; \
+            _HPY_TRAMPOLINE_DISPATCH(SSIZESSIZEARGFUNC, IMPL, &_a); \
+            return _a.result; \
         } \
-        return SYM##_dispatch(arg0, arg1, arg2); \
     }
 
 typedef struct {
@@ -285,20 +251,17 @@ typedef struct {
     int result;
 } _HPyFunc_args_SSIZEOBJARGPROC;
 #define _HPyFunc_TRAMPOLINE_HPyFunc_SSIZEOBJARGPROC(SYM, IMPL) \
-    _HPY_RS_OUT_OF_LINE static int SYM##_dispatch(cpy_PyObject *arg0, HPy_ssize_t arg1, cpy_PyObject *arg2) \
-    { \
-        _HPyFunc_args_SSIZEOBJARGPROC _a; \
-        _a.arg0 = arg0; _a.arg1 = arg1; _a.arg2 = arg2; \
-        _HPY_TRAMPOLINE_DISPATCH(SSIZEOBJARGPROC, IMPL, &_a); \
-        return _a.result; \
-    } \
     static int SYM(cpy_PyObject *arg0, HPy_ssize_t arg1, cpy_PyObject *arg2) \
     { \
         HPyContext *_c = _ctx_for_trampolines; \
         if (_HPY_RS_DIRECT_CONTEXT(_c)) { \
             return IMPL(_c, _HPyRs_u_h(arg0), arg1, _HPyRs_u_h(arg2)); \
+        } else { \
+            _HPyFunc_args_SSIZEOBJARGPROC _a; \
+            _a.arg0 = arg0; _a.arg1 = arg1; _a.arg2 = arg2; \
+            _HPY_TRAMPOLINE_DISPATCH(SSIZEOBJARGPROC, IMPL, &_a); \
+            return _a.result; \
         } \
-        return SYM##_dispatch(arg0, arg1, arg2); \
     }
 
 typedef struct {
@@ -309,20 +272,17 @@ typedef struct {
     int result;
 } _HPyFunc_args_SSIZESSIZEOBJARGPROC;
 #define _HPyFunc_TRAMPOLINE_HPyFunc_SSIZESSIZEOBJARGPROC(SYM, IMPL) \
-    _HPY_RS_OUT_OF_LINE static int SYM##_dispatch(cpy_PyObject *arg0, HPy_ssize_t arg1, HPy_ssize_t arg2, cpy_PyObject *arg3) \
-    { \
-        _HPyFunc_args_SSIZESSIZEOBJARGPROC _a; \
-        _a.arg0 = arg0; _a.arg1 = arg1; _a.arg2 = arg2; _a.arg3 = arg3; \
-        _HPY_TRAMPOLINE_DISPATCH(SSIZESSIZEOBJARGPROC, IMPL, &_a); \
-        return _a.result; \
-    } \
     static int SYM(cpy_PyObject *arg0, HPy_ssize_t arg1, HPy_ssize_t arg2, cpy_PyObject *arg3) \
     { \
         HPyContext *_c = _ctx_for_trampolines; \
         if (_HPY_RS_DIRECT_CONTEXT(_c)) { \
             return IMPL(_c, _HPyRs_u_h(arg0), arg1, arg2, _HPyRs_u_h(arg3)); \
+        } else { \
+            _HPyFunc_args_SSIZESSIZEOBJARGPROC _a; \
+            _a.arg0 = arg0; _a.arg1 = arg1; _a.arg2 = arg2; _a.arg3 = arg3; \
+            _HPY_TRAMPOLINE_DISPATCH(SSIZESSIZEOBJARGPROC, IMPL, &_a); \
+            return _a.result; \
         } \
-        return SYM##_dispatch(arg0, arg1, arg2, arg3); \
     }
 
 typedef struct {
@@ -332,39 +292,33 @@ typedef struct {
     int result;
 } _HPyFunc_args_OBJOBJARGPROC;
 #define _HPyFunc_TRAMPOLINE_HPyFunc_OBJOBJARGPROC(SYM, IMPL) \
-    _HPY_RS_OUT_OF_LINE static int SYM##_dispatch(cpy_PyObject *arg0, cpy_PyObject *arg1, cpy_PyObject *arg2) \
-    { \
-        _HPyFunc_args_OBJOBJARGPROC _a; \
-        _a.arg0 = arg0; _a.arg1 = arg1; _a.arg2 = arg2; \
-        _HPY_TRAMPOLINE_DISPATCH(OBJOBJARGPROC, IMPL, &_a); \
-        return _a.result; \
-    } \
     static int SYM(cpy_PyObject *arg0, cpy_PyObject *arg1, cpy_PyObject *arg2) \
     { \
         HPyContext *_c = _ctx_for_trampolines; \
         if (_HPY_RS_DIRECT_CONTEXT(_c)) { \
             return IMPL(_c, _HPyRs_u_h(arg0), _HPyRs_u_h(arg1), _HPyRs_u_h(arg2)); \
+        } else { \
+            _HPyFunc_args_OBJOBJARGPROC _a; \
+            _a.arg0 = arg0; _a.arg1 = arg1; _a.arg2 = arg2; \
+            _HPY_TRAMPOLINE_DISPATCH(OBJOBJARGPROC, IMPL, &_a); \
+            return _a.result; \
         } \
-        return SYM##_dispatch(arg0, arg1, arg2); \
     }
 
 typedef struct {
     void *arg0;
 } _HPyFunc_args_FREEFUNC;
 #define _HPyFunc_TRAMPOLINE_HPyFunc_FREEFUNC(SYM, IMPL) \
-    _HPY_RS_OUT_OF_LINE static void SYM##_dispatch(void *arg0) \
-    { \
-        _HPyFunc_args_FREEFUNC _a; \
-        _a.arg0 = arg0; \
-        _HPY_TRAMPOLINE_DISPATCH(FREEFUNC, IMPL, &_a); \
-    } \
     static void SYM(void *arg0) \
     { \
         HPyContext *_c = _ctx_for_trampolines; \
         if (_HPY_RS_DIRECT_CONTEXT(_c)) { \
             IMPL(_c, arg0); return; \
+        } else { \
+            _HPyFunc_args_FREEFUNC _a; \
+            _a.arg0 = arg0; \
+            _HPY_TRAMPOLINE_DISPATCH(FREEFUNC, IMPL, &_a); \
         } \
-        SYM##_dispatch(arg0); \
     }
 
 typedef struct {
@@ -373,20 +327,17 @@ typedef struct {
     cpy_PyObject *result;
 } _HPyFunc_args_GETATTRFUNC;
 #define _HPyFunc_TRAMPOLINE_HPyFunc_GETATTRFUNC(SYM, IMPL) \
-    _HPY_RS_OUT_OF_LINE static cpy_PyObject *SYM##_dispatch(cpy_PyObject *arg0, char *arg1) \
-    { \
-        _HPyFunc_args_GETATTRFUNC _a; \
-        _a.arg0 = arg0; _a.arg1 = arg1; \
-        _HPY_TRAMPOLINE_DISPATCH(GETATTRFUNC, IMPL, &_a); \
-        return _a.result; \
-    } \
     static cpy_PyObject *SYM(cpy_PyObject *arg0, char *arg1) \
     { \
         HPyContext *_c = _ctx_for_trampolines; \
         if (_HPY_RS_DIRECT_CONTEXT(_c)) { \
             return _HPyRs_u_o(IMPL(_c, _HPyRs_u_h(arg0), arg1)); \
+        } else { \
+            _HPyFunc_args_GETATTRFUNC _a; \
+            _a.arg0 = arg0; _a.arg1 = arg1; \
+            _HPY_TRAMPOLINE_DISPATCH(GETATTRFUNC, IMPL, &_a); \
+            return _a.result; \
         } \
-        return SYM##_dispatch(arg0, arg1); \
     }
 
 typedef struct {
@@ -395,20 +346,17 @@ typedef struct {
     cpy_PyObject *result;
 } _HPyFunc_args_GETATTROFUNC;
 #define _HPyFunc_TRAMPOLINE_HPyFunc_GETATTROFUNC(SYM, IMPL) \
-    _HPY_RS_OUT_OF_LINE static cpy_PyObject *SYM##_dispatch(cpy_PyObject *arg0, cpy_PyObject *arg1) \
-    { \
-        _HPyFunc_args_GETATTROFUNC _a; \
-        _a.arg0 = arg0; _a.arg1 = arg1; \
-        _HPY_TRAMPOLINE_DISPATCH(GETATTROFUNC, IMPL, &_a); \
-        return _a.result; \
-    } \
     static cpy_PyObject *SYM(cpy_PyObject *arg0, cpy_PyObject *arg1) \
     { \
         HPyContext *_c = _ctx_for_trampolines; \
         if (_HPY_RS_DIRECT_CONTEXT(_c)) { \
             return _HPyRs_u_o(IMPL(_c, _HPyRs_u_h(arg0), _HPyRs_u_h(arg1))); \
+        } else { \
+            _HPyFunc_args_GETATTROFUNC _a; \
+            _a.arg0 = arg0; _a.arg1 = arg1; \
+            _HPY_TRAMPOLINE_DISPATCH(GETATTROFUNC, IMPL, &_a); \
+            return _a.result; \
         } \
-        return SYM##_dispatch(arg0, arg1); \
     }
 
 typedef struct {
@@ -418,20 +366,17 @@ typedef struct {
     int result;
 } _HPyFunc_args_SETATTRFUNC;
 #define _HPyFunc_TRAMPOLINE_HPyFunc_SETATTRFUNC(SYM, IMPL) \
-    _HPY_RS_OUT_OF_LINE static int SYM##_dispatch(cpy_PyObject *arg0, char *arg1, cpy_PyObject *arg2) \
-    { \
-        _HPyFunc_args_SETATTRFUNC _a; \
-        _a.arg0 = arg0; _a.arg1 = arg1; _a.arg2 = arg2; \
-        _HPY_TRAMPOLINE_DISPATCH(SETATTRFUNC, IMPL, &_a); \
-        return _a.result; \
-    } \
     static int SYM(cpy_PyObject *arg0, char *arg1, cpy_PyObject *arg2) \
     { \
         HPyContext *_c = _ctx_for_trampolines; \
         if (_HPY_RS_DIRECT_CONTEXT(_c)) { \
             return IMPL(_c, _HPyRs_u_h(arg0), arg1, _HPyRs_u_h(arg2)); \
+        } else { \
+            _HPyFunc_args_SETATTRFUNC _a; \
+            _a.arg0 = arg0; _a.arg1 = arg1; _a.arg2 = arg2; \
+            _HPY_TRAMPOLINE_DISPATCH(SETATTRFUNC, IMPL, &_a); \
+            return _a.result; \
         } \
-        return SYM##_dispatch(arg0, arg1, arg2); \
     }
 
 typedef struct {
@@ -441,20 +386,17 @@ typedef struct {
     int result;
 } _HPyFunc_args_SETATTROFUNC;
 #define _HPyFunc_TRAMPOLINE_HPyFunc_SETATTROFUNC(SYM, IMPL) \
-    _HPY_RS_OUT_OF_LINE static int SYM##_dispatch(cpy_PyObject *arg0, cpy_PyObject *arg1, cpy_PyObject *arg2) \
-    { \
-        _HPyFunc_args_SETATTROFUNC _a; \
-        _a.arg0 = arg0; _a.arg1 = arg1; _a.arg2 = arg2; \
-        _HPY_TRAMPOLINE_DISPATCH(SETATTROFUNC, IMPL, &_a); \
-        return _a.result; \
-    } \
     static int SYM(cpy_PyObject *arg0, cpy_PyObject *arg1, cpy_PyObject *arg2) \
     { \
         HPyContext *_c = _ctx_for_trampolines; \
         if (_HPY_RS_DIRECT_CONTEXT(_c)) { \
             return IMPL(_c, _HPyRs_u_h(arg0), _HPyRs_u_h(arg1), _HPyRs_u_h(arg2)); \
+        } else { \
+            _HPyFunc_args_SETATTROFUNC _a; \
+            _a.arg0 = arg0; _a.arg1 = arg1; _a.arg2 = arg2; \
+            _HPY_TRAMPOLINE_DISPATCH(SETATTROFUNC, IMPL, &_a); \
+            return _a.result; \
         } \
-        return SYM##_dispatch(arg0, arg1, arg2); \
     }
 
 typedef struct {
@@ -462,20 +404,17 @@ typedef struct {
     cpy_PyObject *result;
 } _HPyFunc_args_REPRFUNC;
 #define _HPyFunc_TRAMPOLINE_HPyFunc_REPRFUNC(SYM, IMPL) \
-    _HPY_RS_OUT_OF_LINE static cpy_PyObject *SYM##_dispatch(cpy_PyObject *arg0) \
-    { \
-        _HPyFunc_args_REPRFUNC _a; \
-        _a.arg0 = arg0; \
-        _HPY_TRAMPOLINE_DISPATCH(REPRFUNC, IMPL, &_a); \
-        return _a.result; \
-    } \
     static cpy_PyObject *SYM(cpy_PyObject *arg0) \
     { \
         HPyContext *_c = _ctx_for_trampolines; \
         if (_HPY_RS_DIRECT_CONTEXT(_c)) { \
             return _HPyRs_u_o(IMPL(_c, _HPyRs_u_h(arg0))); \
+        } else { \
+            _HPyFunc_args_REPRFUNC _a; \
+            _a.arg0 = arg0; \
+            _HPY_TRAMPOLINE_DISPATCH(REPRFUNC, IMPL, &_a); \
+            return _a.result; \
         } \
-        return SYM##_dispatch(arg0); \
     }
 
 typedef struct {
@@ -483,20 +422,17 @@ typedef struct {
     HPy_hash_t result;
 } _HPyFunc_args_HASHFUNC;
 #define _HPyFunc_TRAMPOLINE_HPyFunc_HASHFUNC(SYM, IMPL) \
-    _HPY_RS_OUT_OF_LINE static HPy_hash_t SYM##_dispatch(cpy_PyObject *arg0) \
-    { \
-        _HPyFunc_args_HASHFUNC _a; \
-        _a.arg0 = arg0; \
-        _HPY_TRAMPOLINE_DISPATCH(HASHFUNC, IMPL, &_a); \
-        return _a.result; \
-    } \
     static HPy_hash_t SYM(cpy_PyObject *arg0) \
     { \
         HPyContext *_c = _ctx_for_trampolines; \
         if (_HPY_RS_DIRECT_CONTEXT(_c)) { \
             return IMPL(_c, _HPyRs_u_h(arg0)); \
+        } else { \
+            _HPyFunc_args_HASHFUNC _a; \
+            _a.arg0 = arg0; \
+            _HPY_TRAMPOLINE_DISPATCH(HASHFUNC, IMPL, &_a); \
+            return _a.result; \
         } \
-        return SYM##_dispatch(arg0); \
     }
 
 typedef struct {
@@ -506,20 +442,17 @@ typedef struct {
     cpy_PyObject *result;
 } _HPyFunc_args_RICHCMPFUNC;
 #define _HPyFunc_TRAMPOLINE_HPyFunc_RICHCMPFUNC(SYM, IMPL) \
-    _HPY_RS_OUT_OF_LINE static cpy_PyObject *SYM##_dispatch(cpy_PyObject *arg0, cpy_PyObject *arg1, int arg2) \
-    { \
-        _HPyFunc_args_RICHCMPFUNC _a; \
-        _a.arg0 = arg0; _a.arg1 = arg1; _a.arg2 = (HPy_RichCmpOp)arg2; \
-        _HPY_TRAMPOLINE_DISPATCH(RICHCMPFUNC, IMPL, &_a); \
-        return _a.result; \
-    } \
     static cpy_PyObject *SYM(cpy_PyObject *arg0, cpy_PyObject *arg1, int arg2) \
     { \
         HPyContext *_c = _ctx_for_trampolines; \
         if (_HPY_RS_DIRECT_CONTEXT(_c)) { \
             return _HPyRs_u_o(IMPL(_c, _HPyRs_u_h(arg0), _HPyRs_u_h(arg1), (HPy_RichCmpOp)arg2)); \
+        } else { \
+            _HPyFunc_args_RICHCMPFUNC _a; \
+            _a.arg0 = arg0; _a.arg1 = arg1; _a.arg2 = (HPy_RichCmpOp)arg2; \
+            _HPY_TRAMPOLINE_DISPATCH(RICHCMPFUNC, IMPL, &_a); \
+            return _a.result; \
         } \
-        return SYM##_dispatch(arg0, arg1, arg2); \
     }
 
 typedef struct {
@@ -527,20 +460,17 @@ typedef struct {
     cpy_PyObject *result;
 } _HPyFunc_args_GETITERFUNC;
 #define _HPyFunc_TRAMPOLINE_HPyFunc_GETITERFUNC(SYM, IMPL) \
-    _HPY_RS_OUT_OF_LINE static cpy_PyObject *SYM##_dispatch(cpy_PyObject *arg0) \
-    { \
-        _HPyFunc_args_GETITERFUNC _a; \
-        _a.arg0 = arg0; \
-        _HPY_TRAMPOLINE_DISPATCH(GETITERFUNC, IMPL, &_a); \
-        return _a.result; \
-    } \
     static cpy_PyObject *SYM(cpy_PyObject *arg0) \
     { \
         HPyContext *_c = _ctx_for_trampolines; \
         if (_HPY_RS_DIRECT_CONTEXT(_c)) { \
             return _HPyRs_u_o(IMPL(_c, _HPyRs_u_h(arg0))); \
+        } else { \
+            _HPyFunc_args_GETITERFUNC _a; \
+            _a.arg0 = arg0; \
+            _HPY_TRAMPOLINE_DISPATCH(GETITERFUNC, IMPL, &_a); \
+            return _a.result; \
         } \
-        return SYM##_dispatch(arg0); \
     }
 
 typedef struct {
@@ -548,20 +478,17 @@ typedef struct {
     cpy_PyObject *result;
 } _HPyFunc_args_ITERNEXTFUNC;
 #define _HPyFunc_TRAMPOLINE_HPyFunc_ITERNEXTFUNC(SYM, IMPL) \
-    _HPY_RS_OUT_OF_LINE static cpy_PyObject *SYM##_dispatch(cpy_PyObject *arg0) \
-    { \
-        _HPyFunc_args_ITERNEXTFUNC _a; \
-        _a.arg0 = arg0; \
-        _HPY_TRAMPOLINE_DISPATCH(ITERNEXTFUNC, IMPL, &_a); \
-        return _a.result; \
-    } \
     static cpy_PyObject *SYM(cpy_PyObject *arg0) \
     { \
         HPyContext *_c = _ctx_for_trampolines; \
         if (_HPY_RS_DIRECT_CONTEXT(_c)) { \
             return _HPyRs_u_o(IMPL(_c, _HPyRs_u_h(arg0))); \
+        } else { \
+            _HPyFunc_args_ITERNEXTFUNC _a; \
+            _a.arg0 = arg0; \
+            _HPY_TRAMPOLINE_DISPATCH(ITERNEXTFUNC, IMPL, &_a); \
+            return _a.result; \
         } \
-        return SYM##_dispatch(arg0); \
     }
 
 typedef struct {
@@ -571,20 +498,17 @@ typedef struct {
     cpy_PyObject *result;
 } _HPyFunc_args_DESCRGETFUNC;
 #define _HPyFunc_TRAMPOLINE_HPyFunc_DESCRGETFUNC(SYM, IMPL) \
-    _HPY_RS_OUT_OF_LINE static cpy_PyObject *SYM##_dispatch(cpy_PyObject *arg0, cpy_PyObject *arg1, cpy_PyObject *arg2) \
-    { \
-        _HPyFunc_args_DESCRGETFUNC _a; \
-        _a.arg0 = arg0; _a.arg1 = arg1; _a.arg2 = arg2; \
-        _HPY_TRAMPOLINE_DISPATCH(DESCRGETFUNC, IMPL, &_a); \
-        return _a.result; \
-    } \
     static cpy_PyObject *SYM(cpy_PyObject *arg0, cpy_PyObject *arg1, cpy_PyObject *arg2) \
     { \
         HPyContext *_c = _ctx_for_trampolines; \
         if (_HPY_RS_DIRECT_CONTEXT(_c)) { \
             return _HPyRs_u_o(IMPL(_c, _HPyRs_u_h(arg0), _HPyRs_u_h(arg1), _HPyRs_u_h(arg2))); \
+        } else { \
+            _HPyFunc_args_DESCRGETFUNC _a; \
+            _a.arg0 = arg0; _a.arg1 = arg1; _a.arg2 = arg2; \
+            _HPY_TRAMPOLINE_DISPATCH(DESCRGETFUNC, IMPL, &_a); \
+            return _a.result; \
         } \
-        return SYM##_dispatch(arg0, arg1, arg2); \
     }
 
 typedef struct {
@@ -594,20 +518,17 @@ typedef struct {
     int result;
 } _HPyFunc_args_DESCRSETFUNC;
 #define _HPyFunc_TRAMPOLINE_HPyFunc_DESCRSETFUNC(SYM, IMPL) \
-    _HPY_RS_OUT_OF_LINE static int SYM##_dispatch(cpy_PyObject *arg0, cpy_PyObject *arg1, cpy_PyObject *arg2) \
-    { \
-        _HPyFunc_args_DESCRSETFUNC _a; \
-        _a.arg0 = arg0; _a.arg1 = arg1; _a.arg2 = arg2; \
-        _HPY_TRAMPOLINE_DISPATCH(DESCRSETFUNC, IMPL, &_a); \
-        return _a.result; \
-    } \
     static int SYM(cpy_PyObject *arg0, cpy_PyObject *arg1, cpy_PyObject *arg2) \
     { \
         HPyContext *_c = _ctx_for_trampolines; \
         if (_HPY_RS_DIRECT_CONTEXT(_c)) { \
             return IMPL(_c, _HPyRs_u_h(arg0), _HPyRs_u_h(arg1), _HPyRs_u_h(arg2)); \
+        } else { \
+            _HPyFunc_args_DESCRSETFUNC _a; \
+            _a.arg0 = arg0; _a.arg1 = arg1; _a.arg2 = arg2; \
+            _HPY_TRAMPOLINE_DISPATCH(DESCRSETFUNC, IMPL, &_a); \
+            return _a.result; \
         } \
-        return SYM##_dispatch(arg0, arg1, arg2); \
     }
 
 typedef struct {
@@ -617,20 +538,17 @@ typedef struct {
     int result;
 } _HPyFunc_args_INITPROC;
 #define _HPyFunc_TRAMPOLINE_HPyFunc_INITPROC(SYM, IMPL) \
-    _HPY_RS_OUT_OF_LINE static int SYM##_dispatch(cpy_PyObject *self, cpy_PyObject *args, cpy_PyObject *kw) \
-    { \
-        _HPyFunc_args_INITPROC _a; \
-        _a.self = self; _a.args = args; _a.kw = kw; \
-        _HPY_TRAMPOLINE_DISPATCH(INITPROC, IMPL, &_a); \
-        return _a.result; \
-    } \
     static int SYM(cpy_PyObject *self, cpy_PyObject *args, cpy_PyObject *kw) \
     { \
         HPyContext *_c = _ctx_for_trampolines; \
         if (_HPY_RS_DIRECT_CONTEXT(_c)) { \
             return IMPL(_c, _HPyRs_u_h(self), _HPyRs_u_tuple_items(args), _HPyRs_u_tuple_len(args), _HPyRs_u_h(kw)); \
+        } else { \
+            _HPyFunc_args_INITPROC _a; \
+            _a.self = self; _a.args = args; _a.kw = kw; \
+            _HPY_TRAMPOLINE_DISPATCH(INITPROC, IMPL, &_a); \
+            return _a.result; \
         } \
-        return SYM##_dispatch(self, args, kw); \
     }
 
 typedef struct {
@@ -640,20 +558,17 @@ typedef struct {
     cpy_PyObject *result;
 } _HPyFunc_args_NEWFUNC;
 #define _HPyFunc_TRAMPOLINE_HPyFunc_NEWFUNC(SYM, IMPL) \
-    _HPY_RS_OUT_OF_LINE static cpy_PyObject *SYM##_dispatch(cpy_PyObject *self, cpy_PyObject *args, cpy_PyObject *kw) \
-    { \
-        _HPyFunc_args_NEWFUNC _a; \
-        _a.self = self; _a.args = args; _a.kw = kw; \
-        _HPY_TRAMPOLINE_DISPATCH(NEWFUNC, IMPL, &_a); \
-        return _a.result; \
-    } \
     static cpy_PyObject *SYM(cpy_PyObject *self, cpy_PyObject *args, cpy_PyObject *kw) \
     { \
         HPyContext *_c = _ctx_for_trampolines; \
         if (_HPY_RS_DIRECT_CONTEXT(_c)) { \
             return _HPyRs_u_o(IMPL(_c, _HPyRs_u_h(self), _HPyRs_u_tuple_items(args), _HPyRs_u_tuple_len(args), _HPyRs_u_h(kw))); \
+        } else { \
+            _HPyFunc_args_NEWFUNC _a; \
+            _a.self = self; _a.args = args; _a.kw = kw; \
+            _HPY_TRAMPOLINE_DISPATCH(NEWFUNC, IMPL, &_a); \
+            return _a.result; \
         } \
-        return SYM##_dispatch(self, args, kw); \
     }
 
 typedef struct {
@@ -662,20 +577,17 @@ typedef struct {
     cpy_PyObject *result;
 } _HPyFunc_args_GETTER;
 #define _HPyFunc_TRAMPOLINE_HPyFunc_GETTER(SYM, IMPL) \
-    _HPY_RS_OUT_OF_LINE static cpy_PyObject *SYM##_dispatch(cpy_PyObject *arg0, void *arg1) \
-    { \
-        _HPyFunc_args_GETTER _a; \
-        _a.arg0 = arg0; _a.arg1 = arg1; \
-        _HPY_TRAMPOLINE_DISPATCH(GETTER, IMPL, &_a); \
-        return _a.result; \
-    } \
     static cpy_PyObject *SYM(cpy_PyObject *arg0, void *arg1) \
     { \
         HPyContext *_c = _ctx_for_trampolines; \
         if (_HPY_RS_DIRECT_CONTEXT(_c)) { \
             return _HPyRs_u_o(IMPL(_c, _HPyRs_u_h(arg0), arg1)); \
+        } else { \
+            _HPyFunc_args_GETTER _a; \
+            _a.arg0 = arg0; _a.arg1 = arg1; \
+            _HPY_TRAMPOLINE_DISPATCH(GETTER, IMPL, &_a); \
+            return _a.result; \
         } \
-        return SYM##_dispatch(arg0, arg1); \
     }
 
 typedef struct {
@@ -685,20 +597,17 @@ typedef struct {
     int result;
 } _HPyFunc_args_SETTER;
 #define _HPyFunc_TRAMPOLINE_HPyFunc_SETTER(SYM, IMPL) \
-    _HPY_RS_OUT_OF_LINE static int SYM##_dispatch(cpy_PyObject *arg0, cpy_PyObject *arg1, void *arg2) \
-    { \
-        _HPyFunc_args_SETTER _a; \
-        _a.arg0 = arg0; _a.arg1 = arg1; _a.arg2 = arg2; \
-        _HPY_TRAMPOLINE_DISPATCH(SETTER, IMPL, &_a); \
-        return _a.result; \
-    } \
     static int SYM(cpy_PyObject *arg0, cpy_PyObject *arg1, void *arg2) \
     { \
         HPyContext *_c = _ctx_for_trampolines; \
         if (_HPY_RS_DIRECT_CONTEXT(_c)) { \
             return IMPL(_c, _HPyRs_u_h(arg0), _HPyRs_u_h(arg1), arg2); \
+        } else { \
+            _HPyFunc_args_SETTER _a; \
+            _a.arg0 = arg0; _a.arg1 = arg1; _a.arg2 = arg2; \
+            _HPY_TRAMPOLINE_DISPATCH(SETTER, IMPL, &_a); \
+            return _a.result; \
         } \
-        return SYM##_dispatch(arg0, arg1, arg2); \
     }
 
 typedef struct {
@@ -707,20 +616,17 @@ typedef struct {
     int result;
 } _HPyFunc_args_OBJOBJPROC;
 #define _HPyFunc_TRAMPOLINE_HPyFunc_OBJOBJPROC(SYM, IMPL) \
-    _HPY_RS_OUT_OF_LINE static int SYM##_dispatch(cpy_PyObject *arg0, cpy_PyObject *arg1) \
-    { \
-        _HPyFunc_args_OBJOBJPROC _a; \
-        _a.arg0 = arg0; _a.arg1 = arg1; \
-        _HPY_TRAMPOLINE_DISPATCH(OBJOBJPROC, IMPL, &_a); \
-        return _a.result; \
-    } \
     static int SYM(cpy_PyObject *arg0, cpy_PyObject *arg1) \
     { \
         HPyContext *_c = _ctx_for_trampolines; \
         if (_HPY_RS_DIRECT_CONTEXT(_c)) { \
             return IMPL(_c, _HPyRs_u_h(arg0), _HPyRs_u_h(arg1)); \
+        } else { \
+            _HPyFunc_args_OBJOBJPROC _a; \
+            _a.arg0 = arg0; _a.arg1 = arg1; \
+            _HPY_TRAMPOLINE_DISPATCH(OBJOBJPROC, IMPL, &_a); \
+            return _a.result; \
         } \
-        return SYM##_dispatch(arg0, arg1); \
     }
 
 typedef struct {
@@ -742,19 +648,16 @@ typedef struct {
     cpy_PyObject *arg0;
 } _HPyFunc_args_DESTRUCTOR;
 #define _HPyFunc_TRAMPOLINE_HPyFunc_DESTRUCTOR(SYM, IMPL) \
-    _HPY_RS_OUT_OF_LINE static void SYM##_dispatch(cpy_PyObject *arg0) \
-    { \
-        _HPyFunc_args_DESTRUCTOR _a; \
-        _a.arg0 = arg0; \
-        _HPY_TRAMPOLINE_DISPATCH(DESTRUCTOR, IMPL, &_a); \
-    } \
     static void SYM(cpy_PyObject *arg0) \
     { \
         HPyContext *_c = _ctx_for_trampolines; \
         if (_HPY_RS_DIRECT_CONTEXT(_c)) { \
             IMPL(_c, _HPyRs_u_h(arg0)); return; \
+        } else { \
+            _HPyFunc_args_DESTRUCTOR _a; \
+            _a.arg0 = arg0; \
+            _HPY_TRAMPOLINE_DISPATCH(DESTRUCTOR, IMPL, &_a); \
         } \
-        SYM##_dispatch(arg0); \
     }
 
 typedef struct {

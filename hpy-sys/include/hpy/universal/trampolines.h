@@ -48,16 +48,6 @@
 #define _HPY_RS_DIRECT_CONTEXT(CTX) \
     ((CTX)->_private == (void *)&(CTX)->_private)
 
-/* The block path of a trampoline with a direct path is a function of its
-   own, kept out of line and out of the hot text. */
-#if defined(__GNUC__) || defined(__clang__)
-#  define _HPY_RS_OUT_OF_LINE __attribute__((noinline, cold))
-#elif defined(_MSC_VER)
-#  define _HPY_RS_OUT_OF_LINE __declspec(noinline)
-#else
-#  define _HPY_RS_OUT_OF_LINE
-#endif
-
 static inline HPy _HPyRs_u_h(cpy_PyObject *o)
 {
     HPy h;

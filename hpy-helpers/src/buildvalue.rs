@@ -19,6 +19,7 @@ use crate::msg;
 use crate::smallvec::SmallVec;
 use crate::va::VaArgs;
 use core::ffi::{c_char, CStr};
+use core::mem::MaybeUninit;
 use hpy_sys::call::loaded as raw;
 use hpy_sys::{HPy, HPy_NULL, HPy_ssize_t};
 
@@ -147,6 +148,21 @@ struct Simple {
     count: usize,
     /// Bytes.
     len: usize,
+    /// Scalar units, at any depth.
+    scalars: usize,
+    /// Opening brackets, and how many of them are `[`.
+    opens: usize,
+    lists: usize,
+}
+
+impl Simple {
+    /// Whether the value is a tuple of the scalar units alone (`"(iiO)"`,
+    /// `"ii"`): what [`flat_tuple`] builds.
+    fn is_flat_tuple(&self) -> bool {
+        self.scalars <= FLAT_MAX
+            && self.lists == 0
+            && ((self.opens == 0 && self.count > 1) || (self.opens == 1 && self.count == 1))
+    }
 }
 
 /// What the format `bytes` is, if it is well-formed and simple (no dict,
@@ -161,16 +177,20 @@ fn check_simple(bytes: impl Iterator<Item = u8>) -> Option<Simple> {
     let mut brackets = 0u64;
     let mut comma_allowed = false;
     let mut len = 0;
+    let (mut scalars, mut opens, mut lists) = (0, 0, 0);
     for c in bytes {
         len += 1;
         match c {
             b'i' | b'I' | b'l' | b'k' | b'L' | b'K' | b'n' | b'f' | b'd' | b's' | b'O' | b'S' => {
                 count += usize::from(depth == 0);
+                scalars += 1;
                 comma_allowed = true;
             }
             b' ' | b'\t' => {}
             b',' if comma_allowed => comma_allowed = false,
             b'(' | b'[' if depth < 64 => {
+                opens += 1;
+                lists += usize::from(c == b'[');
                 brackets |= u64::from(c == b'[') << depth;
                 depth += 1;
                 comma_allowed = false;
@@ -184,7 +204,13 @@ fn check_simple(bytes: impl Iterator<Item = u8>) -> Option<Simple> {
             _ => return None,
         }
     }
-    (depth == 0).then_some(Simple { count, len })
+    (depth == 0).then_some(Simple {
+        count,
+        len,
+        scalars,
+        opens,
+        lists,
+    })
 }
 
 /// The bytes of a C string, up to its NUL.
@@ -360,10 +386,16 @@ pub unsafe fn build_value(ctx: Ctx, fmt: *const c_char, va: VaArgs) -> HPy {
     }
     // SAFETY: non-null and NUL-terminated by the caller's contract.
     let (count, fmt) = match check_simple(unsafe { CBytes::new(fmt) }) {
-        // SAFETY: `len` bytes precede the NUL.
-        Some(simple) => (simple.count, unsafe {
-            core::slice::from_raw_parts(fmt.cast(), simple.len)
-        }),
+        Some(simple) => {
+            // SAFETY: `len` bytes precede the NUL.
+            let bytes = unsafe { core::slice::from_raw_parts(fmt.cast(), simple.len) };
+            if simple.is_flat_tuple() {
+                // SAFETY: `bytes` passed the check, the arguments match it
+                // (caller's contract).
+                return unsafe { flat_tuple(ctx, bytes, va) };
+            }
+            (simple.count, bytes)
+        }
         None => {
             // SAFETY: as above.
             let fmt = unsafe { CStr::from_ptr(fmt) }.to_bytes();
@@ -382,6 +414,54 @@ pub unsafe fn build_value(ctx: Ctx, fmt: *const c_char, va: VaArgs) -> HPy {
     // SAFETY: `fmt` passed the check and the variable arguments match it
     // (caller's contract).
     unsafe { build(ctx, fmt, count, va) }.unwrap_or(HPy_NULL)
+}
+
+/// The most scalar units [`flat_tuple`] takes.
+const FLAT_MAX: usize = 16;
+
+/// The quick way to build the usual value, a tuple of scalars: their
+/// handles go straight into an array for `Tuple_FromArray`, the new ones
+/// closed after it (or after a failure), with none of [`build`]'s
+/// bookkeeping.
+///
+/// # Safety
+/// `ctx` is live; `fmt` passed [`check_simple`] and
+/// [`Simple::is_flat_tuple`]; the variable arguments match it.
+#[inline(never)]
+unsafe fn flat_tuple(ctx: Ctx, fmt: &[u8], mut va: VaArgs) -> HPy {
+    let mut items = [const { MaybeUninit::<HPy>::uninit() }; FLAT_MAX];
+    // bit `i`: `items[i]` is a new handle, closed below
+    let mut owned = 0u32;
+    let mut n = 0;
+    let mut failed = false;
+    for &code in fmt {
+        if !is_unit(code) {
+            continue;
+        }
+        // SAFETY: live context; the arguments match the units (contract).
+        let h = unsafe { unit(ctx, &mut va, code) };
+        let new = !is_lent(code);
+        // (there is a slot: the check counted at most FLAT_MAX units)
+        let Some(slot) = items.get_mut(n).filter(|_| !h.is_null()) else {
+            if new && !h.is_null() {
+                ctx.close(h);
+            }
+            failed = true;
+            break;
+        };
+        slot.write(h);
+        owned |= u32::from(new) << n;
+        n += 1;
+    }
+    // SAFETY: the first `n` items were written above.
+    let done = unsafe { core::slice::from_raw_parts(items.as_ptr().cast::<HPy>(), n) };
+    let result = if failed { HPy_NULL } else { tuple(ctx, done) };
+    for (i, &h) in done.iter().enumerate() {
+        if owned & (1 << i) != 0 {
+            ctx.close(h);
+        }
+    }
+    result
 }
 
 /// One bracket being built: where its values start on the [`Stack`], and
@@ -408,13 +488,19 @@ unsafe fn build(ctx: Ctx, fmt: &[u8], count: usize, mut va: VaArgs) -> Res<HPy> 
     // one of its pairs
     let mut in_dict = false;
     for &code in fmt {
-        // SAFETY: live context; the arguments match the units (contract).
-        match unsafe { scalar(ctx, &mut va, code) } {
-            Some(value) => match value? {
-                (h, true) => stack.push_lent(h)?,
-                (h, false) => stack.push_owned(h)?,
-            },
-            None => match code {
+        if is_unit(code) {
+            // SAFETY: live context; the arguments match the units (contract).
+            let h = unsafe { unit(ctx, &mut va, code) };
+            if h.is_null() {
+                return Err(Raised);
+            }
+            if is_lent(code) {
+                stack.push_lent(h)?
+            } else {
+                stack.push(h)?
+            }
+        } else {
+            match code {
                 b'(' | b'[' | b'{' => {
                     in_dict = code == b'{';
                     if in_dict {
@@ -448,7 +534,7 @@ unsafe fn build(ctx: Ctx, fmt: &[u8], count: usize, mut va: VaArgs) -> Res<HPy> 
                 }
                 // separators
                 _ => continue,
-            },
+            }
         }
         if in_dict {
             if let Some(&Open { start, .. }) = open.as_slice().last() {
@@ -462,18 +548,34 @@ unsafe fn build(ctx: Ctx, fmt: &[u8], count: usize, mut va: VaArgs) -> Res<HPy> 
     stack.take_one()
 }
 
-/// The value of scalar unit `code`, read from `va`, with `true` if it is
-/// the caller's handle (`O`, `S`) rather than a new one; None if `code` is
-/// not a scalar unit.
+/// Whether `code` is a scalar unit, whose value is read from the arguments.
+#[inline(always)]
+fn is_unit(code: u8) -> bool {
+    matches!(
+        code,
+        b'i' | b'I' | b'l' | b'k' | b'L' | b'K' | b'n' | b'f' | b'd' | b's' | b'O' | b'S'
+    )
+}
+
+/// Whether the value of unit `code` is the caller's handle (`O`, `S`)
+/// rather than a new one.
+#[inline(always)]
+fn is_lent(code: u8) -> bool {
+    matches!(code, b'O' | b'S')
+}
+
+/// The value of scalar unit `code` (see [`is_unit`]), read from `va`: a new
+/// handle, or the caller's for `O` and `S`; `HPy_NULL`: an exception is set.
+/// Out of line: [`flat_tuple`] and [`build`] share it.
 ///
 /// # Safety
-/// `ctx` is live; if `code` is a unit, the next variable argument is its.
-#[inline(always)]
-unsafe fn scalar(ctx: Ctx, va: &mut VaArgs, code: u8) -> Option<Res<(HPy, bool)>> {
+/// `ctx` is live; the next variable argument is the unit's.
+#[inline(never)]
+unsafe fn unit(ctx: Ctx, va: &mut VaArgs, code: u8) -> HPy {
     let c = ctx.0;
     // SAFETY: live context; each read takes the C type the unit stands for,
     // which the caller promises is the next argument's.
-    let h = unsafe {
+    unsafe {
         match code {
             b'i' => raw::ctx_Long_FromInt64_t(c, i64::from(va.int())),
             b'I' => raw::ctx_Long_FromUInt64_t(c, u64::from(va.uint())),
@@ -498,28 +600,25 @@ unsafe fn scalar(ctx: Ctx, va: &mut VaArgs, code: u8) -> Option<Res<(HPy, bool)>
             b'O' | b'S' => {
                 let h = va.hpy();
                 if h.is_null() {
-                    return Some(null_object(ctx));
+                    null_object(ctx);
                 }
-                return Some(Ok((h, true)));
+                h
             }
-            _ => return None,
+            _ => {
+                let _ = internal::<()>(ctx);
+                HPy_NULL
+            }
         }
-    };
-    Some(if h.is_null() {
-        Err(Raised)
-    } else {
-        Ok((h, false))
-    })
+    }
 }
 
-/// `HPy_NULL` was passed for `O`.
+/// `HPy_NULL` was passed for `O`: make sure an exception is set.
 #[cold]
-fn null_object<T>(ctx: Ctx) -> Res<T> {
+fn null_object(ctx: Ctx) {
     // the call that produced it has most likely raised
     if !ctx.err_occurred() {
         ctx.system_error("HPy_NULL object passed to HPy_BuildValue");
     }
-    Err(Raised)
 }
 
 /// A new tuple of `items` (null: an exception is set).
@@ -544,6 +643,8 @@ fn list(ctx: Ctx, items: &[HPy]) -> HPy {
 }
 
 /// Report a format [`check`] should have refused.
+#[cold]
+#[inline(never)]
 fn internal<T>(ctx: Ctx) -> Res<T> {
     ctx.system_error(msg!(FormatError::Internal));
     Err(Raised)
@@ -625,13 +726,6 @@ impl Stack {
     /// Drop the values from index `start` on, closing the new ones.
     #[inline(never)]
     fn pop_to(&mut self, start: usize) {
-        self.pop_to_inline(start)
-    }
-
-    /// [`Stack::pop_to`], inlined into [`Stack::tuple`]: the container of
-    /// most formats.
-    #[inline(always)]
-    fn pop_to_inline(&mut self, start: usize) {
         // bit `k`: value `start + k` is lent (none is from 64 on)
         let mut lent = if start < 64 { self.lent >> start } else { 0 };
         for &h in self.handles.as_slice().get(start..).unwrap_or(&[]) {
@@ -652,7 +746,7 @@ impl Stack {
             self.ctx,
             self.handles.as_slice().get(start..).unwrap_or(&[]),
         );
-        self.pop_to_inline(start);
+        self.pop_to(start);
         self.push_owned(t)
     }
 
@@ -790,16 +884,38 @@ mod tests {
             assert!(check_simple(fmt.bytes()).is_some(), "{fmt}");
         }
         let deep = format!("{}i{}", "([".repeat(32), "])".repeat(32));
-        let simple = |count, len| Simple { count, len };
-        assert_eq!(check_simple(deep.bytes()), Some(simple(1, 129)));
-        assert_eq!(check_simple("i, (s[d])".bytes()), Some(simple(2, 9)));
+        let simple = |count, len, scalars, opens, lists| Simple {
+            count,
+            len,
+            scalars,
+            opens,
+            lists,
+        };
+        assert_eq!(check_simple(deep.bytes()), Some(simple(1, 129, 1, 64, 32)));
+        assert_eq!(
+            check_simple("i, (s[d])".bytes()),
+            Some(simple(2, 9, 3, 2, 1))
+        );
         let deeper = format!("({deep})");
         assert_eq!(check_simple(deeper.bytes()), None);
         let c = std::ffi::CString::new("(ii)").unwrap();
         // SAFETY: a C string, alive for the call.
         let bytes = unsafe { super::CBytes::new(c.as_ptr()) };
-        assert_eq!(check_simple(bytes), Some(simple(1, 4)));
+        assert_eq!(check_simple(bytes), Some(simple(1, 4, 2, 1, 0)));
         assert_eq!(check(deeper.as_bytes()), Ok(1));
+    }
+
+    /// The quick way takes exactly the tuples of scalars.
+    #[test]
+    fn flat_tuples() {
+        let flat = |fmt: &str| check_simple(fmt.bytes()).unwrap().is_flat_tuple();
+        for fmt in ["(iiO)", "ii", " ( i , d ) ", "()", "i,s,", &"i".repeat(16)] {
+            assert!(flat(fmt), "{fmt}");
+        }
+        let long = format!("({})", "O".repeat(17));
+        for fmt in ["", "i", "[ii]", "(i)i", "((i))", "(i)(i)", "i()", &long] {
+            assert!(!flat(fmt), "{fmt}");
+        }
     }
 
     #[test]

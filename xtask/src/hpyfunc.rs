@@ -51,7 +51,7 @@ pub fn render_decls(sigs: &[Sig]) -> String {
         if let Some(imp) = &s.imp {
             writeln!(
                 b,
-                "#define _HPyFunc_DECLARE_HPyFunc_{}(SYM) static {}({})",
+                "#define _HPyFunc_DECLARE_HPyFunc_{}(SYM) static _HPyFunc_IMPL_ATTR {}({})",
                 s.name,
                 declare(&imp.ret, "SYM"),
                 imp.params.join(", ")

@@ -18,8 +18,8 @@ The bounds are `size`'s text column (code, read-only data, unwind tables,
 dynamic linking tables) measured on x86-64 Linux with CPython 3.11, plus
 about 10 % of headroom for compilers and Python versions. Measured (ours /
 upstream 0.9.0's hpy.devel, same source):
-  simple.c universal        12,474 / 34,326  (0.36x; with std: 1,060,848)
-  every_helper.c universal  37,499 / 25,049  (1.497x: issue 13 asks 1.5x)
+  simple.c universal        12,654 / 34,326  (0.37x; with std: 1,060,848)
+  every_helper.c universal  37,531 / 25,049  (1.498x: issue 13 asks 1.5x)
 (Since issue 14 a trampoline also holds the direct call of its
 implementation, about 30 bytes each, and HPy_BuildValue a quick way for
 tuples of scalars, about 800 bytes.)

@@ -51,7 +51,7 @@ pub fn render_decls(sigs: &[Sig]) -> String {
         if let Some(imp) = &s.imp {
             writeln!(
                 b,
-                "#define _HPyFunc_DECLARE_HPyFunc_{}(SYM) static _HPyFunc_IMPL_ATTR {}({})",
+                "#define _HPyFunc_DECLARE_HPyFunc_{}(SYM) static {}({})",
                 s.name,
                 declare(&imp.ret, "SYM"),
                 imp.params.join(", ")
@@ -115,7 +115,7 @@ pub fn render_universal(sigs: &[Sig]) -> String {
         // Under a context that says handles are the objects themselves
         // (hpy-rs's universal one: `_HPY_RS_DIRECT_CONTEXT`), the call the
         // CPython ABI makes; the argument block for any other.
-        let direct = direct_call(s, "_c", &UNIVERSAL_DIRECT);
+        let direct = direct_call(s, "_f", "_c", &UNIVERSAL_DIRECT);
         if direct.is_some() {
             b.push_str("        HPyContext *_c = _ctx_for_trampolines; \\\n");
         }
@@ -141,7 +141,13 @@ pub fn render_universal(sigs: &[Sig]) -> String {
         }
         let indent = match &direct {
             Some(stmt) => {
+                // the implementation through a pointer the compiler cannot
+                // see through: called out of line, so that it is not also
+                // inlined here next to the copy whose address the block
+                // path takes
                 writeln!(b, "        if (_HPY_RS_DIRECT_CONTEXT(_c)) {{ \\").unwrap();
+                writeln!(b, "            {} _f = IMPL; \\", s.typedef()).unwrap();
+                writeln!(b, "            _HPY_RS_OPAQUE(_f); \\").unwrap();
                 writeln!(b, "            {stmt} \\").unwrap();
                 b.push_str("        } else { \\\n");
                 "            "
@@ -224,7 +230,7 @@ fn direct_arg(s: &Sig, a: &Arg, param: &str, n: &DirectNames) -> String {
 /// The statement of a trampoline that calls `impl` with context `ctx` and
 /// returns what it returns, converted; None for a signature the flavour
 /// cannot call directly (or a `hand` one).
-fn direct_call(s: &Sig, ctx: &str, n: &DirectNames) -> Option<String> {
+fn direct_call(s: &Sig, callee: &str, ctx: &str, n: &DirectNames) -> Option<String> {
     let Dispatch::Regular { args, result } = &s.dispatch else {
         return None;
     };
@@ -233,7 +239,7 @@ fn direct_call(s: &Sig, ctx: &str, n: &DirectNames) -> Option<String> {
     for (a, p) in args.iter().zip(&imp.params[1..]) {
         call.push(direct_arg(s, a, p, n));
     }
-    let call = format!("IMPL({})", call.join(", "));
+    let call = format!("{callee}({})", call.join(", "));
     Some(match result {
         Res::Obj => format!("return {}({call});", n.to_object),
         Res::Val => format!("return {call};"),
@@ -249,7 +255,7 @@ fn direct_call(s: &Sig, ctx: &str, n: &DirectNames) -> Option<String> {
 pub fn render_cpython(sigs: &[Sig]) -> String {
     let mut b = String::new();
     for s in sigs {
-        let Some(stmt) = direct_call(s, "_HPyGetContext()", &CPYTHON_DIRECT) else {
+        let Some(stmt) = direct_call(s, "IMPL", "_HPyGetContext()", &CPYTHON_DIRECT) else {
             continue;
         };
         // a void trampoline needs no `return;` of its own

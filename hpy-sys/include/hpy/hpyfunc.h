@@ -52,17 +52,6 @@ typedef int (*HPyFunc_visitproc)(HPyField *, void *);
         }                                                                   \
     } while (0)
 
-/* What the prototypes say of an implementation besides its type. In the
-   universal and hybrid ABIs its trampoline both calls it (the direct path,
-   see hpy/universal/trampolines.h) and hands its address to the runtime:
-   kept out of line, it exists once instead of also inlined into the
-   trampoline. */
-#if !defined(HPY_ABI_CPYTHON) && (defined(__GNUC__) || defined(__clang__))
-#  define _HPyFunc_IMPL_ATTR __attribute__((noinline))
-#else
-#  define _HPyFunc_IMPL_ATTR
-#endif
-
 #include "hpy/autogen_hpyfunc.h"
 
 /* HPy_tp_destroy has no CPython counterpart, in either ABI: the runtime calls

@@ -17,7 +17,9 @@ typedef struct {
     { \
         HPyContext *_c = _ctx_for_trampolines; \
         if (_HPY_RS_DIRECT_CONTEXT(_c)) { \
-            return _HPyRs_u_o(IMPL(_c, _HPyRs_u_h(self), (const HPy *)args, (size_t)nargs)); \
+            HPyFunc_varargs _f = IMPL; \
+            _HPY_RS_OPAQUE(_f); \
+            return _HPyRs_u_o(_f(_c, _HPyRs_u_h(self), (const HPy *)args, (size_t)nargs)); \
         } else { \
             _HPyFunc_args_VARARGS _a; \
             _a.self = self; _a.args = args; _a.nargs = nargs; \
@@ -38,7 +40,9 @@ typedef struct {
     { \
         HPyContext *_c = _ctx_for_trampolines; \
         if (_HPY_RS_DIRECT_CONTEXT(_c)) { \
-            return _HPyRs_u_o(IMPL(_c, _HPyRs_u_h(self), (const HPy *)args, (size_t)_HPyRs_u_nargs(nargsf), _HPyRs_u_h(kwnames))); \
+            HPyFunc_keywords _f = IMPL; \
+            _HPY_RS_OPAQUE(_f); \
+            return _HPyRs_u_o(_f(_c, _HPyRs_u_h(self), (const HPy *)args, (size_t)_HPyRs_u_nargs(nargsf), _HPyRs_u_h(kwnames))); \
         } else { \
             _HPyFunc_args_KEYWORDS _a; \
             _a.self = self; _a.args = args; _a.nargsf = nargsf; _a.kwnames = kwnames; \
@@ -57,7 +61,9 @@ typedef struct {
         HPyContext *_c = _ctx_for_trampolines; \
         (void)_hpy_ignored; \
         if (_HPY_RS_DIRECT_CONTEXT(_c)) { \
-            return _HPyRs_u_o(IMPL(_c, _HPyRs_u_h(self))); \
+            HPyFunc_noargs _f = IMPL; \
+            _HPY_RS_OPAQUE(_f); \
+            return _HPyRs_u_o(_f(_c, _HPyRs_u_h(self))); \
         } else { \
             _HPyFunc_args_NOARGS _a; \
             _a.self = self; \
@@ -76,7 +82,9 @@ typedef struct {
     { \
         HPyContext *_c = _ctx_for_trampolines; \
         if (_HPY_RS_DIRECT_CONTEXT(_c)) { \
-            return _HPyRs_u_o(IMPL(_c, _HPyRs_u_h(self), _HPyRs_u_h(arg))); \
+            HPyFunc_o _f = IMPL; \
+            _HPY_RS_OPAQUE(_f); \
+            return _HPyRs_u_o(_f(_c, _HPyRs_u_h(self), _HPyRs_u_h(arg))); \
         } else { \
             _HPyFunc_args_O _a; \
             _a.self = self; _a.arg = arg; \
@@ -121,7 +129,9 @@ typedef struct {
     { \
         HPyContext *_c = _ctx_for_trampolines; \
         if (_HPY_RS_DIRECT_CONTEXT(_c)) { \
-            return _HPyRs_u_o(IMPL(_c, _HPyRs_u_h(arg0))); \
+            HPyFunc_unaryfunc _f = IMPL; \
+            _HPY_RS_OPAQUE(_f); \
+            return _HPyRs_u_o(_f(_c, _HPyRs_u_h(arg0))); \
         } else { \
             _HPyFunc_args_UNARYFUNC _a; \
             _a.arg0 = arg0; \
@@ -140,7 +150,9 @@ typedef struct {
     { \
         HPyContext *_c = _ctx_for_trampolines; \
         if (_HPY_RS_DIRECT_CONTEXT(_c)) { \
-            return _HPyRs_u_o(IMPL(_c, _HPyRs_u_h(arg0), _HPyRs_u_h(arg1))); \
+            HPyFunc_binaryfunc _f = IMPL; \
+            _HPY_RS_OPAQUE(_f); \
+            return _HPyRs_u_o(_f(_c, _HPyRs_u_h(arg0), _HPyRs_u_h(arg1))); \
         } else { \
             _HPyFunc_args_BINARYFUNC _a; \
             _a.arg0 = arg0; _a.arg1 = arg1; \
@@ -160,7 +172,9 @@ typedef struct {
     { \
         HPyContext *_c = _ctx_for_trampolines; \
         if (_HPY_RS_DIRECT_CONTEXT(_c)) { \
-            return _HPyRs_u_o(IMPL(_c, _HPyRs_u_h(arg0), _HPyRs_u_h(arg1), _HPyRs_u_h(arg2))); \
+            HPyFunc_ternaryfunc _f = IMPL; \
+            _HPY_RS_OPAQUE(_f); \
+            return _HPyRs_u_o(_f(_c, _HPyRs_u_h(arg0), _HPyRs_u_h(arg1), _HPyRs_u_h(arg2))); \
         } else { \
             _HPyFunc_args_TERNARYFUNC _a; \
             _a.arg0 = arg0; _a.arg1 = arg1; _a.arg2 = arg2; \
@@ -178,7 +192,9 @@ typedef struct {
     { \
         HPyContext *_c = _ctx_for_trampolines; \
         if (_HPY_RS_DIRECT_CONTEXT(_c)) { \
-            return IMPL(_c, _HPyRs_u_h(arg0)); \
+            HPyFunc_inquiry _f = IMPL; \
+            _HPY_RS_OPAQUE(_f); \
+            return _f(_c, _HPyRs_u_h(arg0)); \
         } else { \
             _HPyFunc_args_INQUIRY _a; \
             _a.arg0 = arg0; \
@@ -196,7 +212,9 @@ typedef struct {
     { \
         HPyContext *_c = _ctx_for_trampolines; \
         if (_HPY_RS_DIRECT_CONTEXT(_c)) { \
-            return IMPL(_c, _HPyRs_u_h(arg0)); \
+            HPyFunc_lenfunc _f = IMPL; \
+            _HPY_RS_OPAQUE(_f); \
+            return _f(_c, _HPyRs_u_h(arg0)); \
         } else { \
             _HPyFunc_args_LENFUNC _a; \
             _a.arg0 = arg0; \
@@ -215,7 +233,9 @@ typedef struct {
     { \
         HPyContext *_c = _ctx_for_trampolines; \
         if (_HPY_RS_DIRECT_CONTEXT(_c)) { \
-            return _HPyRs_u_o(IMPL(_c, _HPyRs_u_h(arg0), arg1)); \
+            HPyFunc_ssizeargfunc _f = IMPL; \
+            _HPY_RS_OPAQUE(_f); \
+            return _HPyRs_u_o(_f(_c, _HPyRs_u_h(arg0), arg1)); \
         } else { \
             _HPyFunc_args_SSIZEARGFUNC _a; \
             _a.arg0 = arg0; _a.arg1 = arg1; \
@@ -235,7 +255,9 @@ typedef struct {
     { \
         HPyContext *_c = _ctx_for_trampolines; \
         if (_HPY_RS_DIRECT_CONTEXT(_c)) { \
-            return _HPyRs_u_o(IMPL(_c, _HPyRs_u_h(arg0), arg1, arg2)); \
+            HPyFunc_ssizessizeargfunc _f = IMPL; \
+            _HPY_RS_OPAQUE(_f); \
+            return _HPyRs_u_o(_f(_c, _HPyRs_u_h(arg0), arg1, arg2)); \
         } else { \
             _HPyFunc_args_SSIZESSIZEARGFUNC _a; \
             _a.arg0 = arg0; _a.arg1 = arg1; _a.arg2 = arg2; \
@@ -255,7 +277,9 @@ typedef struct {
     { \
         HPyContext *_c = _ctx_for_trampolines; \
         if (_HPY_RS_DIRECT_CONTEXT(_c)) { \
-            return IMPL(_c, _HPyRs_u_h(arg0), arg1, _HPyRs_u_h(arg2)); \
+            HPyFunc_ssizeobjargproc _f = IMPL; \
+            _HPY_RS_OPAQUE(_f); \
+            return _f(_c, _HPyRs_u_h(arg0), arg1, _HPyRs_u_h(arg2)); \
         } else { \
             _HPyFunc_args_SSIZEOBJARGPROC _a; \
             _a.arg0 = arg0; _a.arg1 = arg1; _a.arg2 = arg2; \
@@ -276,7 +300,9 @@ typedef struct {
     { \
         HPyContext *_c = _ctx_for_trampolines; \
         if (_HPY_RS_DIRECT_CONTEXT(_c)) { \
-            return IMPL(_c, _HPyRs_u_h(arg0), arg1, arg2, _HPyRs_u_h(arg3)); \
+            HPyFunc_ssizessizeobjargproc _f = IMPL; \
+            _HPY_RS_OPAQUE(_f); \
+            return _f(_c, _HPyRs_u_h(arg0), arg1, arg2, _HPyRs_u_h(arg3)); \
         } else { \
             _HPyFunc_args_SSIZESSIZEOBJARGPROC _a; \
             _a.arg0 = arg0; _a.arg1 = arg1; _a.arg2 = arg2; _a.arg3 = arg3; \
@@ -296,7 +322,9 @@ typedef struct {
     { \
         HPyContext *_c = _ctx_for_trampolines; \
         if (_HPY_RS_DIRECT_CONTEXT(_c)) { \
-            return IMPL(_c, _HPyRs_u_h(arg0), _HPyRs_u_h(arg1), _HPyRs_u_h(arg2)); \
+            HPyFunc_objobjargproc _f = IMPL; \
+            _HPY_RS_OPAQUE(_f); \
+            return _f(_c, _HPyRs_u_h(arg0), _HPyRs_u_h(arg1), _HPyRs_u_h(arg2)); \
         } else { \
             _HPyFunc_args_OBJOBJARGPROC _a; \
             _a.arg0 = arg0; _a.arg1 = arg1; _a.arg2 = arg2; \
@@ -313,7 +341,9 @@ typedef struct {
     { \
         HPyContext *_c = _ctx_for_trampolines; \
         if (_HPY_RS_DIRECT_CONTEXT(_c)) { \
-            IMPL(_c, arg0); return; \
+            HPyFunc_freefunc _f = IMPL; \
+            _HPY_RS_OPAQUE(_f); \
+            _f(_c, arg0); return; \
         } else { \
             _HPyFunc_args_FREEFUNC _a; \
             _a.arg0 = arg0; \
@@ -331,7 +361,9 @@ typedef struct {
     { \
         HPyContext *_c = _ctx_for_trampolines; \
         if (_HPY_RS_DIRECT_CONTEXT(_c)) { \
-            return _HPyRs_u_o(IMPL(_c, _HPyRs_u_h(arg0), arg1)); \
+            HPyFunc_getattrfunc _f = IMPL; \
+            _HPY_RS_OPAQUE(_f); \
+            return _HPyRs_u_o(_f(_c, _HPyRs_u_h(arg0), arg1)); \
         } else { \
             _HPyFunc_args_GETATTRFUNC _a; \
             _a.arg0 = arg0; _a.arg1 = arg1; \
@@ -350,7 +382,9 @@ typedef struct {
     { \
         HPyContext *_c = _ctx_for_trampolines; \
         if (_HPY_RS_DIRECT_CONTEXT(_c)) { \
-            return _HPyRs_u_o(IMPL(_c, _HPyRs_u_h(arg0), _HPyRs_u_h(arg1))); \
+            HPyFunc_getattrofunc _f = IMPL; \
+            _HPY_RS_OPAQUE(_f); \
+            return _HPyRs_u_o(_f(_c, _HPyRs_u_h(arg0), _HPyRs_u_h(arg1))); \
         } else { \
             _HPyFunc_args_GETATTROFUNC _a; \
             _a.arg0 = arg0; _a.arg1 = arg1; \
@@ -370,7 +404,9 @@ typedef struct {
     { \
         HPyContext *_c = _ctx_for_trampolines; \
         if (_HPY_RS_DIRECT_CONTEXT(_c)) { \
-            return IMPL(_c, _HPyRs_u_h(arg0), arg1, _HPyRs_u_h(arg2)); \
+            HPyFunc_setattrfunc _f = IMPL; \
+            _HPY_RS_OPAQUE(_f); \
+            return _f(_c, _HPyRs_u_h(arg0), arg1, _HPyRs_u_h(arg2)); \
         } else { \
             _HPyFunc_args_SETATTRFUNC _a; \
             _a.arg0 = arg0; _a.arg1 = arg1; _a.arg2 = arg2; \
@@ -390,7 +426,9 @@ typedef struct {
     { \
         HPyContext *_c = _ctx_for_trampolines; \
         if (_HPY_RS_DIRECT_CONTEXT(_c)) { \
-            return IMPL(_c, _HPyRs_u_h(arg0), _HPyRs_u_h(arg1), _HPyRs_u_h(arg2)); \
+            HPyFunc_setattrofunc _f = IMPL; \
+            _HPY_RS_OPAQUE(_f); \
+            return _f(_c, _HPyRs_u_h(arg0), _HPyRs_u_h(arg1), _HPyRs_u_h(arg2)); \
         } else { \
             _HPyFunc_args_SETATTROFUNC _a; \
             _a.arg0 = arg0; _a.arg1 = arg1; _a.arg2 = arg2; \
@@ -408,7 +446,9 @@ typedef struct {
     { \
         HPyContext *_c = _ctx_for_trampolines; \
         if (_HPY_RS_DIRECT_CONTEXT(_c)) { \
-            return _HPyRs_u_o(IMPL(_c, _HPyRs_u_h(arg0))); \
+            HPyFunc_reprfunc _f = IMPL; \
+            _HPY_RS_OPAQUE(_f); \
+            return _HPyRs_u_o(_f(_c, _HPyRs_u_h(arg0))); \
         } else { \
             _HPyFunc_args_REPRFUNC _a; \
             _a.arg0 = arg0; \
@@ -426,7 +466,9 @@ typedef struct {
     { \
         HPyContext *_c = _ctx_for_trampolines; \
         if (_HPY_RS_DIRECT_CONTEXT(_c)) { \
-            return IMPL(_c, _HPyRs_u_h(arg0)); \
+            HPyFunc_hashfunc _f = IMPL; \
+            _HPY_RS_OPAQUE(_f); \
+            return _f(_c, _HPyRs_u_h(arg0)); \
         } else { \
             _HPyFunc_args_HASHFUNC _a; \
             _a.arg0 = arg0; \
@@ -446,7 +488,9 @@ typedef struct {
     { \
         HPyContext *_c = _ctx_for_trampolines; \
         if (_HPY_RS_DIRECT_CONTEXT(_c)) { \
-            return _HPyRs_u_o(IMPL(_c, _HPyRs_u_h(arg0), _HPyRs_u_h(arg1), (HPy_RichCmpOp)arg2)); \
+            HPyFunc_richcmpfunc _f = IMPL; \
+            _HPY_RS_OPAQUE(_f); \
+            return _HPyRs_u_o(_f(_c, _HPyRs_u_h(arg0), _HPyRs_u_h(arg1), (HPy_RichCmpOp)arg2)); \
         } else { \
             _HPyFunc_args_RICHCMPFUNC _a; \
             _a.arg0 = arg0; _a.arg1 = arg1; _a.arg2 = (HPy_RichCmpOp)arg2; \
@@ -464,7 +508,9 @@ typedef struct {
     { \
         HPyContext *_c = _ctx_for_trampolines; \
         if (_HPY_RS_DIRECT_CONTEXT(_c)) { \
-            return _HPyRs_u_o(IMPL(_c, _HPyRs_u_h(arg0))); \
+            HPyFunc_getiterfunc _f = IMPL; \
+            _HPY_RS_OPAQUE(_f); \
+            return _HPyRs_u_o(_f(_c, _HPyRs_u_h(arg0))); \
         } else { \
             _HPyFunc_args_GETITERFUNC _a; \
             _a.arg0 = arg0; \
@@ -482,7 +528,9 @@ typedef struct {
     { \
         HPyContext *_c = _ctx_for_trampolines; \
         if (_HPY_RS_DIRECT_CONTEXT(_c)) { \
-            return _HPyRs_u_o(IMPL(_c, _HPyRs_u_h(arg0))); \
+            HPyFunc_iternextfunc _f = IMPL; \
+            _HPY_RS_OPAQUE(_f); \
+            return _HPyRs_u_o(_f(_c, _HPyRs_u_h(arg0))); \
         } else { \
             _HPyFunc_args_ITERNEXTFUNC _a; \
             _a.arg0 = arg0; \
@@ -502,7 +550,9 @@ typedef struct {
     { \
         HPyContext *_c = _ctx_for_trampolines; \
         if (_HPY_RS_DIRECT_CONTEXT(_c)) { \
-            return _HPyRs_u_o(IMPL(_c, _HPyRs_u_h(arg0), _HPyRs_u_h(arg1), _HPyRs_u_h(arg2))); \
+            HPyFunc_descrgetfunc _f = IMPL; \
+            _HPY_RS_OPAQUE(_f); \
+            return _HPyRs_u_o(_f(_c, _HPyRs_u_h(arg0), _HPyRs_u_h(arg1), _HPyRs_u_h(arg2))); \
         } else { \
             _HPyFunc_args_DESCRGETFUNC _a; \
             _a.arg0 = arg0; _a.arg1 = arg1; _a.arg2 = arg2; \
@@ -522,7 +572,9 @@ typedef struct {
     { \
         HPyContext *_c = _ctx_for_trampolines; \
         if (_HPY_RS_DIRECT_CONTEXT(_c)) { \
-            return IMPL(_c, _HPyRs_u_h(arg0), _HPyRs_u_h(arg1), _HPyRs_u_h(arg2)); \
+            HPyFunc_descrsetfunc _f = IMPL; \
+            _HPY_RS_OPAQUE(_f); \
+            return _f(_c, _HPyRs_u_h(arg0), _HPyRs_u_h(arg1), _HPyRs_u_h(arg2)); \
         } else { \
             _HPyFunc_args_DESCRSETFUNC _a; \
             _a.arg0 = arg0; _a.arg1 = arg1; _a.arg2 = arg2; \
@@ -542,7 +594,9 @@ typedef struct {
     { \
         HPyContext *_c = _ctx_for_trampolines; \
         if (_HPY_RS_DIRECT_CONTEXT(_c)) { \
-            return IMPL(_c, _HPyRs_u_h(self), _HPyRs_u_tuple_items(args), _HPyRs_u_tuple_len(args), _HPyRs_u_h(kw)); \
+            HPyFunc_initproc _f = IMPL; \
+            _HPY_RS_OPAQUE(_f); \
+            return _f(_c, _HPyRs_u_h(self), _HPyRs_u_tuple_items(args), _HPyRs_u_tuple_len(args), _HPyRs_u_h(kw)); \
         } else { \
             _HPyFunc_args_INITPROC _a; \
             _a.self = self; _a.args = args; _a.kw = kw; \
@@ -562,7 +616,9 @@ typedef struct {
     { \
         HPyContext *_c = _ctx_for_trampolines; \
         if (_HPY_RS_DIRECT_CONTEXT(_c)) { \
-            return _HPyRs_u_o(IMPL(_c, _HPyRs_u_h(self), _HPyRs_u_tuple_items(args), _HPyRs_u_tuple_len(args), _HPyRs_u_h(kw))); \
+            HPyFunc_newfunc _f = IMPL; \
+            _HPY_RS_OPAQUE(_f); \
+            return _HPyRs_u_o(_f(_c, _HPyRs_u_h(self), _HPyRs_u_tuple_items(args), _HPyRs_u_tuple_len(args), _HPyRs_u_h(kw))); \
         } else { \
             _HPyFunc_args_NEWFUNC _a; \
             _a.self = self; _a.args = args; _a.kw = kw; \
@@ -581,7 +637,9 @@ typedef struct {
     { \
         HPyContext *_c = _ctx_for_trampolines; \
         if (_HPY_RS_DIRECT_CONTEXT(_c)) { \
-            return _HPyRs_u_o(IMPL(_c, _HPyRs_u_h(arg0), arg1)); \
+            HPyFunc_getter _f = IMPL; \
+            _HPY_RS_OPAQUE(_f); \
+            return _HPyRs_u_o(_f(_c, _HPyRs_u_h(arg0), arg1)); \
         } else { \
             _HPyFunc_args_GETTER _a; \
             _a.arg0 = arg0; _a.arg1 = arg1; \
@@ -601,7 +659,9 @@ typedef struct {
     { \
         HPyContext *_c = _ctx_for_trampolines; \
         if (_HPY_RS_DIRECT_CONTEXT(_c)) { \
-            return IMPL(_c, _HPyRs_u_h(arg0), _HPyRs_u_h(arg1), arg2); \
+            HPyFunc_setter _f = IMPL; \
+            _HPY_RS_OPAQUE(_f); \
+            return _f(_c, _HPyRs_u_h(arg0), _HPyRs_u_h(arg1), arg2); \
         } else { \
             _HPyFunc_args_SETTER _a; \
             _a.arg0 = arg0; _a.arg1 = arg1; _a.arg2 = arg2; \
@@ -620,7 +680,9 @@ typedef struct {
     { \
         HPyContext *_c = _ctx_for_trampolines; \
         if (_HPY_RS_DIRECT_CONTEXT(_c)) { \
-            return IMPL(_c, _HPyRs_u_h(arg0), _HPyRs_u_h(arg1)); \
+            HPyFunc_objobjproc _f = IMPL; \
+            _HPY_RS_OPAQUE(_f); \
+            return _f(_c, _HPyRs_u_h(arg0), _HPyRs_u_h(arg1)); \
         } else { \
             _HPyFunc_args_OBJOBJPROC _a; \
             _a.arg0 = arg0; _a.arg1 = arg1; \
@@ -652,7 +714,9 @@ typedef struct {
     { \
         HPyContext *_c = _ctx_for_trampolines; \
         if (_HPY_RS_DIRECT_CONTEXT(_c)) { \
-            IMPL(_c, _HPyRs_u_h(arg0)); return; \
+            HPyFunc_destructor _f = IMPL; \
+            _HPY_RS_OPAQUE(_f); \
+            _f(_c, _HPyRs_u_h(arg0)); return; \
         } else { \
             _HPyFunc_args_DESTRUCTOR _a; \
             _a.arg0 = arg0; \

@@ -48,6 +48,14 @@
 #define _HPY_RS_DIRECT_CONTEXT(CTX) \
     ((CTX)->_private == (void *)&(CTX)->_private)
 
+/* Hides a function pointer's value from the optimiser: the direct path calls
+   the implementation out of line, the one copy the block path also uses. */
+#if defined(__GNUC__) || defined(__clang__)
+#  define _HPY_RS_OPAQUE(F) __asm__("" : "+r"(F))
+#else
+#  define _HPY_RS_OPAQUE(F) ((void)0)
+#endif
+
 static inline HPy _HPyRs_u_h(cpy_PyObject *o)
 {
     HPy h;

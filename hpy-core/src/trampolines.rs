@@ -33,38 +33,6 @@ macro_rules! block_result {
     };
 }
 
-/// One implementation argument on the universal ABI's direct path (under
-/// hpy-rs's universal context, see `is_direct`): as `direct_arg!`, with
-/// CPython's default layout spelled out (no CPython declarations here).
-#[cfg(not(feature = "cpython-abi"))]
-macro_rules! universal_arg {
-    (obj($f:ident)) => {
-        HPy { _i: $f as isize }
-    };
-    (val($f:ident)) => {
-        $f as _
-    };
-    (cast($f:ident)) => {
-        $f as _
-    };
-    (array($f:ident, $n:ident)) => {
-        $f as *const HPy
-    };
-    (kwarray($f:ident, $n:ident, $k:ident)) => {
-        $f as *const HPy
-    };
-    (nargsf($f:ident)) => {
-        ($f & !(1usize << (usize::BITS - 1))) as _
-    };
-    // a tuple: its size two words in, its items from the third
-    (tuple_items($f:ident)) => {
-        ($f as *const *mut cpy_PyObject).add(3) as *const HPy
-    };
-    (tuple_len($f:ident)) => {
-        *($f as *const HPy_ssize_t).add(2) as _
-    };
-}
-
 /// Whether a convention may take the universal ABI's direct path: not
 /// `HPy_mod_create`, whose result the runtime checks.
 #[cfg(not(feature = "cpython-abi"))]
@@ -90,9 +58,46 @@ unsafe fn is_direct(ctx: *mut HPyContext) -> bool {
     unsafe { (*ctx)._private == core::ptr::addr_of_mut!((*ctx)._private).cast() }
 }
 
-/// One implementation argument, from the trampoline's parameters (CPython
-/// ABI: a handle is the object pointer itself).
+/// How the direct path reads what only CPython's layout says: the count of
+/// a vectorcall and the arguments tuple of `tp_new`/`tp_init`.
 #[cfg(feature = "cpython-abi")]
+mod layout {
+    pub use crate::cpython::{tuple_items, tuple_len};
+    pub const ARGUMENTS_OFFSET: usize = hpy_cpython::ffi::PY_VECTORCALL_ARGUMENTS_OFFSET;
+}
+
+/// As the CPython ABI's, spelled out (no CPython declarations in the
+/// universal ABI; hpy-rs's universal context promises the default layout).
+#[cfg(not(feature = "cpython-abi"))]
+mod layout {
+    use hpy_sys::{cpy_PyObject, HPy_ssize_t};
+
+    pub const ARGUMENTS_OFFSET: usize = 1 << (usize::BITS - 1);
+
+    /// The items of a tuple: from its third word on.
+    ///
+    /// # Safety
+    /// `t` is a tuple.
+    #[inline(always)]
+    pub unsafe fn tuple_items(t: *mut cpy_PyObject) -> *const *mut cpy_PyObject {
+        // SAFETY: within the tuple (contract).
+        unsafe { (t as *const *mut cpy_PyObject).add(3) }
+    }
+
+    /// The size of a tuple: its third word.
+    ///
+    /// # Safety
+    /// `t` is a tuple.
+    #[inline(always)]
+    pub unsafe fn tuple_len(t: *mut cpy_PyObject) -> HPy_ssize_t {
+        // SAFETY: within the tuple (contract).
+        unsafe { *(t as *const HPy_ssize_t).add(2) }
+    }
+}
+
+/// One implementation argument, from the trampoline's parameters, where a
+/// handle is the object pointer itself (the CPython ABI, and the universal
+/// ABI's direct path).
 macro_rules! direct_arg {
     (obj($f:ident)) => {
         HPy { _i: $f as isize }
@@ -110,13 +115,13 @@ macro_rules! direct_arg {
         $f as *const HPy
     };
     (nargsf($f:ident)) => {
-        ($f & !(hpy_cpython::ffi::PY_VECTORCALL_ARGUMENTS_OFFSET)) as _
+        ($f & !layout::ARGUMENTS_OFFSET) as _
     };
     (tuple_items($f:ident)) => {
-        crate::cpython::tuple_items($f.cast()) as *const HPy
+        layout::tuple_items($f.cast()) as *const HPy
     };
     (tuple_len($f:ident)) => {
-        crate::cpython::tuple_len($f.cast()) as _
+        layout::tuple_len($f.cast()) as _
     };
 }
 
@@ -156,7 +161,7 @@ macro_rules! trampolines {
                     // arguments are what CPython passes for `$sig`.
                     let r = unsafe {
                         match T::IMPL {
-                            Some(f) => f(ctx, $(universal_arg!($conv($($f),*))),*),
+                            Some(f) => f(ctx, $(direct_arg!($conv($($f),*))),*),
                             None => core::hint::unreachable_unchecked(),
                         }
                     };

@@ -7,9 +7,10 @@ arguments' reference counts, or of the process's resident memory.
 
 Each case runs in its own process (so one case's growth cannot hide in, or be
 blamed on, another's): a warm-up (which fills freelists, caches, the debug
-context's queue of closed handles, malloc's arenas), a measurement, the calls,
-a measurement. The tolerances, fixed and small next to what a leak of one
-object or handle per call gives over CALLS calls:
+context's queue of closed handles, malloc's arenas), a measurement, then three
+times the calls and a measurement; a leak grows in all three windows. The
+tolerances, fixed and small next to what a leak of one object or handle per
+call gives over CALLS calls:
   - allocated blocks (`sys.getallocatedblocks()`, after `gc.collect()` and a
     few calls that refill the freelists it empties): at most BLOCKS_TOLERANCE
     more. Not zero: the first measurement's own result is alive during the
@@ -114,7 +115,9 @@ g["loop"](count)
 after = measure()
 g["loop"](count)
 again = measure()
-print(json.dumps({"before": before, "after": after, "again": again}))
+g["loop"](count)
+third = measure()
+print(json.dumps({"before": before, "after": after, "again": again, "third": third}))
 '''
 
 
@@ -181,12 +184,14 @@ def built(tmp_path_factory):
 def test_flat(built, abi, mode, label, setup, call, exc):
     count = CALLS[mode]
     result = measure(built[abi], setup, call, exc, count, mode=mode)
-    # A leak grows in every window of `count` calls; what grows in the first
-    # and not in the next is the interpreter settling (3.12 sometimes grows
-    # ~100-200 blocks once within the first million calls of a loop).
-    first, second = growth(result), growth(result, ("after", "again"))
-    assert not (first and second), "%d calls of %s, twice: %s, then %s" % (
-        count, call, first, second)
+    # A leak grows in every window of `count` calls. The interpreter (3.11
+    # and 3.12 measured) also grows by 20 to 250 blocks now and then within
+    # the first few windows of a loop, in any mode and in the C API too, once
+    # in two consecutive windows (a 3.12 trace run: +88, then +147, then
+    # flat): a leak must show in three.
+    windows = [growth(result), growth(result, ("after", "again")),
+               growth(result, ("again", "third"))]
+    assert not all(windows), "%d calls of %s, three times: %s" % (count, call, windows)
 
 
 # A module that leaks on purpose: a new object per call, a reference to its
@@ -234,7 +239,8 @@ def test_planted_leaks_are_detected(leaky, mode, func, expected):
     if expected is None:
         assert problems == []
     else:
-        # in both windows, as test_flat requires of a leak
+        # in every window, as test_flat requires of a leak
         assert any(p.startswith(expected) for p in problems), (problems, result)
-        again = growth(result, ("after", "again"))
-        assert any(p.startswith(expected) for p in again), (again, result)
+        for window in (("after", "again"), ("again", "third")):
+            later = growth(result, window)
+            assert any(p.startswith(expected) for p in later), (later, result)

@@ -184,11 +184,12 @@ def built(tmp_path_factory):
 def test_flat(built, abi, mode, label, setup, call, exc):
     count = CALLS[mode]
     result = measure(built[abi], setup, call, exc, count, mode=mode)
-    # A leak grows in every window of `count` calls. The interpreter (3.11
-    # and 3.12 measured) also grows by 20 to 250 blocks now and then within
-    # the first few windows of a loop, in any mode and in the C API too, once
-    # in two consecutive windows (a 3.12 trace run: +88, then +147, then
-    # flat): a leak must show in three.
+    # A leak grows in every window of `count` calls. The interpreter also
+    # grows by 20 to 250 blocks now and then within the first few windows of
+    # a loop (probed on 3.12 in universal, debug and trace mode and on 3.11
+    # in trace mode, the same steps in every mode), once in two consecutive
+    # windows (a 3.12 trace run of get_attr-missing: +88, then +147): a leak
+    # must show in three.
     windows = [growth(result), growth(result, ("after", "again")),
                growth(result, ("again", "third"))]
     assert not all(windows), "%d calls of %s, three times: %s" % (count, call, windows)

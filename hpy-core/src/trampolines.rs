@@ -45,19 +45,6 @@ macro_rules! direct_allowed {
     };
 }
 
-/// The universal ABI's direct path is open: `ctx` is hpy-rs's universal
-/// context, whose `_private` points at itself (handles are the objects,
-/// borrowed; `_HPY_RS_DIRECT_CONTEXT` in hpy/universal/trampolines.h).
-///
-/// # Safety
-/// `ctx` is a live context.
-#[cfg(not(feature = "cpython-abi"))]
-#[inline(always)]
-unsafe fn is_direct(ctx: *mut HPyContext) -> bool {
-    // SAFETY: reading a field of a live context (contract).
-    unsafe { (*ctx)._private == core::ptr::addr_of_mut!((*ctx)._private).cast() }
-}
-
 /// How the direct path reads what only CPython's layout says: the count of
 /// a vectorcall and the arguments tuple of `tp_new`/`tp_init`.
 #[cfg(feature = "cpython-abi")]
@@ -66,33 +53,11 @@ mod layout {
     pub const ARGUMENTS_OFFSET: usize = hpy_cpython::ffi::PY_VECTORCALL_ARGUMENTS_OFFSET;
 }
 
-/// As the CPython ABI's, spelled out (no CPython declarations in the
-/// universal ABI; hpy-rs's universal context promises the default layout).
+/// As the CPython ABI's, from what the mark of hpy-rs's universal context
+/// promises (no CPython declarations in the universal ABI).
 #[cfg(not(feature = "cpython-abi"))]
 mod layout {
-    use hpy_sys::{cpy_PyObject, HPy_ssize_t};
-
-    pub const ARGUMENTS_OFFSET: usize = 1 << (usize::BITS - 1);
-
-    /// The items of a tuple: from its third word on.
-    ///
-    /// # Safety
-    /// `t` is a tuple.
-    #[inline(always)]
-    pub unsafe fn tuple_items(t: *mut cpy_PyObject) -> *const *mut cpy_PyObject {
-        // SAFETY: within the tuple (contract).
-        unsafe { (t as *const *mut cpy_PyObject).add(3) }
-    }
-
-    /// The size of a tuple: its third word.
-    ///
-    /// # Safety
-    /// `t` is a tuple.
-    #[inline(always)]
-    pub unsafe fn tuple_len(t: *mut cpy_PyObject) -> HPy_ssize_t {
-        // SAFETY: within the tuple (contract).
-        unsafe { *(t as *const HPy_ssize_t).add(2) }
-    }
+    pub use hpy_sys::direct::{tuple_items, tuple_len, ARGUMENTS_OFFSET};
 }
 
 /// One implementation argument, from the trampoline's parameters, where a
@@ -155,7 +120,7 @@ macro_rules! trampolines {
             pub unsafe extern "C" fn trampoline<T: Impl<$impl_ty>>($($p: $t),*) -> $ret {
                 let ctx = crate::__private::trampoline_context();
                 // SAFETY: the loader's context is live.
-                if direct_allowed!($res) && unsafe { is_direct(ctx) } {
+                if direct_allowed!($res) && unsafe { hpy_sys::direct::is_marked(ctx) } {
                     // SAFETY: under hpy-rs's universal context a handle is
                     // the object pointer, as in the CPython ABI, and the
                     // arguments are what CPython passes for `$sig`.

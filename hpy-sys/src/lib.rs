@@ -32,6 +32,8 @@ include!("generated/hpyfunc.rs");
 // after the X-macros, which it expands (textual scope)
 pub mod call;
 
+pub mod direct;
+
 /// The null handle (`HPy_NULL`).
 pub const HPy_NULL: HPy = HPy { _i: 0 };
 

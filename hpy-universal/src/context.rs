@@ -26,14 +26,38 @@ fn build() -> Box<HPyContext> {
         )
     };
     // The mark of a context whose handles are the objects themselves,
-    // borrowed, in CPython's default layout (what pyo3-ffi, hence this
-    // crate, builds for): extensions built with our headers then call their
-    // implementations without the argument block and the dispatcher
-    // (`_HPY_RS_DIRECT_CONTEXT`, hpy/universal/trampolines.h). The box
-    // never moves, so the address stays right.
-    let mark = std::ptr::addr_of_mut!(ctx._private);
-    ctx._private = mark.cast();
+    // borrowed, in CPython's default layout: extensions built with our
+    // headers then call their implementations without the argument block
+    // and the dispatcher (`hpy_sys::direct`). Set only if this interpreter
+    // lays a tuple out as the mark promises (not a `Py_TRACE_REFS` build).
+    if default_layout() {
+        // SAFETY: the box never moves; handles are the objects (the
+        // `Borrowed` crossing) and the layout was just checked.
+        unsafe { hpy_sys::direct::mark(&mut *ctx) };
+    }
     ctx
+}
+
+/// Whether a tuple is where `hpy_sys::direct` says: its size, then its items.
+fn default_layout() -> bool {
+    use pyo3_ffi as ffi;
+    // SAFETY: GIL held (`universal_ctx`); a fresh 1-tuple holding a new
+    // reference to None, read within its allocation, then released.
+    unsafe {
+        let t = ffi::PyTuple_New(1);
+        if t.is_null() {
+            ffi::PyErr_Clear();
+            return false;
+        }
+        let item = ffi::Py_None();
+        ffi::Py_INCREF(item);
+        ffi::PyTuple_SetItem(t, 0, item);
+        let c = t.cast::<hpy_sys::cpy_PyObject>();
+        let ok =
+            hpy_sys::direct::tuple_len(c) == 1 && *hpy_sys::direct::tuple_items(c) == item.cast();
+        ffi::Py_DECREF(t);
+        ok
+    }
 }
 
 /// The process-wide universal context (built on first use, never freed).
